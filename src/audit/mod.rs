@@ -1,0 +1,187 @@
+//! The audit trail: one call, `audit::record`, written in the same transaction as the change
+//! it describes, so a change without its audit row (or the reverse) can never be committed.
+//!
+//! `Details` takes only `&'static str` keys and values that cannot hold free text typed by a
+//! user (static strings, numbers, booleans, ids), so personal data and secrets cannot reach
+//! the trail by accident.
+
+mod store;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::Value;
+
+use crate::access::Role;
+use crate::http::{RequestContext, RequestId};
+use crate::ids::UserId;
+
+pub use store::{AuditEvent, recent};
+
+/// Where a change came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Http,
+    Cli,
+    System,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Http => "http",
+            Origin::Cli => "cli",
+            Origin::System => "system",
+        }
+    }
+}
+
+/// Who did it, from where.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: Option<UserId>,
+    pub role: Option<Role>,
+    pub origin: Origin,
+    pub client_ip: Option<IpAddr>,
+    pub request_id: Option<RequestId>,
+}
+
+impl Actor {
+    /// An operator at the server's command line.
+    pub fn cli() -> Self {
+        Self { user_id: None, role: None, origin: Origin::Cli, client_ip: None, request_id: None }
+    }
+
+    /// The server itself (scheduled work, start-up).
+    pub fn system() -> Self {
+        Self { origin: Origin::System, ..Self::cli() }
+    }
+
+    /// A request with no signed-in user.
+    pub fn anonymous(ctx: &RequestContext) -> Self {
+        Self {
+            user_id: None,
+            role: None,
+            origin: Origin::Http,
+            client_ip: Some(ctx.client_ip),
+            request_id: Some(ctx.request_id),
+        }
+    }
+
+    /// A request by a signed-in user.
+    pub fn user(ctx: &RequestContext, user_id: UserId, role: Role) -> Self {
+        Self { user_id: Some(user_id), role: Some(role), ..Self::anonymous(ctx) }
+    }
+}
+
+/// What happened. Names are stable: reports and alerts match on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    UserCreated,
+    DemoDataSeeded,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::UserCreated => "user.created",
+            Action::DemoDataSeeded => "demo.seeded",
+        }
+    }
+}
+
+/// What it happened to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub kind: &'static str,
+    pub id: String,
+}
+
+impl Target {
+    pub fn user(id: UserId) -> Self {
+        Self { kind: "user", id: id.to_string() }
+    }
+}
+
+/// A value allowed in the details of an audit event.
+pub enum DetailValue {
+    Static(&'static str),
+    Int(i64),
+    Bool(bool),
+    Id(uuid::Uuid),
+}
+
+impl From<&'static str> for DetailValue {
+    fn from(v: &'static str) -> Self {
+        DetailValue::Static(v)
+    }
+}
+impl From<i64> for DetailValue {
+    fn from(v: i64) -> Self {
+        DetailValue::Int(v)
+    }
+}
+impl From<bool> for DetailValue {
+    fn from(v: bool) -> Self {
+        DetailValue::Bool(v)
+    }
+}
+impl From<UserId> for DetailValue {
+    fn from(v: UserId) -> Self {
+        DetailValue::Id(v.0)
+    }
+}
+impl From<Role> for DetailValue {
+    fn from(v: Role) -> Self {
+        DetailValue::Static(v.as_str())
+    }
+}
+
+#[derive(Default)]
+pub struct Details(BTreeMap<&'static str, Value>);
+
+impl Details {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with(mut self, key: &'static str, value: impl Into<DetailValue>) -> Self {
+        let value = match value.into() {
+            DetailValue::Static(s) => Value::from(s),
+            DetailValue::Int(i) => Value::from(i),
+            DetailValue::Bool(b) => Value::from(b),
+            DetailValue::Id(id) => Value::from(id.to_string()),
+        };
+        self.0.insert(key, value);
+        self
+    }
+
+    /// Keys sorted (BTreeMap), no whitespace: the same bytes on every database.
+    fn canonical_json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
+/// Appends an event. Pass the transaction of the change it describes.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    action: Action,
+    target: Option<Target>,
+    details: Details,
+) -> Result<(), DbErr> {
+    store::insert(conn, Utc::now(), actor, action, target, details.canonical_json()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_canonical_json_with_sorted_keys() {
+        let d = Details::new().with("role", Role::Admin).with("count", 3i64).with("active", true);
+        assert_eq!(d.canonical_json(), r#"{"active":true,"count":3,"role":"admin"}"#);
+    }
+}

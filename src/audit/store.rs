@@ -1,0 +1,96 @@
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect};
+
+use super::{Action, Actor, Target};
+
+pub(super) mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub occurred_at: ChronoDateTimeUtc,
+        pub actor_id: Option<Uuid>,
+        pub actor_role: Option<String>,
+        pub origin: String,
+        pub client_ip: Option<String>,
+        pub request_id: Option<String>,
+        pub action: String,
+        pub target_kind: Option<String>,
+        pub target_id: Option<String>,
+        pub details: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One row of the trail as read back.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub origin: String,
+    pub client_ip: Option<String>,
+    pub request_id: Option<String>,
+    pub action: String,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    pub details: serde_json::Value,
+}
+
+pub(super) async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: Action,
+    target: Option<Target>,
+    details: String,
+) -> Result<(), DbErr> {
+    let row = entity::ActiveModel {
+        occurred_at: Set(at),
+        actor_id: Set(actor.user_id.map(|id| id.0)),
+        actor_role: Set(actor.role.map(|r| r.as_str().to_owned())),
+        origin: Set(actor.origin.as_str().to_owned()),
+        client_ip: Set(actor.client_ip.map(|ip| ip.to_string())),
+        request_id: Set(actor.request_id.map(|id| id.to_string())),
+        action: Set(action.as_str().to_owned()),
+        target_kind: Set(target.as_ref().map(|t| t.kind.to_owned())),
+        target_id: Set(target.map(|t| t.id)),
+        details: Set(details),
+        ..Default::default()
+    };
+    entity::Entity::insert(row).exec_without_returning(conn).await?;
+    Ok(())
+}
+
+/// The newest events first, at most `limit`.
+pub async fn recent<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<AuditEvent>, DbErr> {
+    let rows = entity::Entity::find()
+        .order_by_desc(entity::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEvent {
+            id: r.id,
+            occurred_at: r.occurred_at,
+            actor_id: r.actor_id.map(|id| id.to_string()),
+            actor_role: r.actor_role,
+            origin: r.origin,
+            client_ip: r.client_ip,
+            request_id: r.request_id,
+            action: r.action,
+            target_kind: r.target_kind,
+            target_id: r.target_id,
+            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+        })
+        .collect())
+}

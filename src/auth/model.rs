@@ -1,0 +1,134 @@
+//! Validated account fields: past the edge, an `EmailAddress` is known to be well formed.
+
+use std::fmt;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EmailProblem {
+    #[error("enter an email address")]
+    Empty,
+    #[error("that email address is too long")]
+    TooLong,
+    #[error("that is not a valid email address")]
+    Invalid,
+}
+
+impl EmailAddress {
+    /// Trims and lower-cases the address: `Ann@Example.com` and `ann@example.com` are one
+    /// account (mail providers treat them alike in practice).
+    pub fn parse(raw: &str) -> Result<Self, EmailProblem> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(EmailProblem::Empty);
+        }
+        if trimmed.len() > 254 {
+            return Err(EmailProblem::TooLong);
+        }
+        let lower = trimmed.to_lowercase();
+        let parsed = email_address::EmailAddress::parse_with_options(
+            &lower,
+            // Display names ("Ann <ann@x>") and domain literals ([192.0.2.1]) are not addresses
+            // we send to.
+            email_address::Options::default()
+                .without_display_text()
+                .without_domain_literal()
+                .with_required_tld(),
+        )
+        .map_err(|_| EmailProblem::Invalid)?;
+        Ok(Self(parsed.email()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The part before `@`, used to keep it out of passwords.
+    pub fn local_part(&self) -> &str {
+        self.0.split('@').next().unwrap_or("")
+    }
+}
+
+// Personal data: Debug shows the domain only, so a stray `{:?}` cannot log an address.
+impl fmt::Debug for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let domain = self.0.split('@').nth(1).unwrap_or("");
+        write!(f, "EmailAddress(***@{domain})")
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameProblem {
+    #[error("enter a name")]
+    Empty,
+    #[error("that name is too long (100 characters at most)")]
+    TooLong,
+    #[error("that name contains characters that are not allowed")]
+    ForbiddenCharacters,
+}
+
+impl PersonName {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, NameProblem> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(NameProblem::Empty);
+        }
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(NameProblem::TooLong);
+        }
+        // Control characters would let a name forge lines in emails and CSV exports.
+        if trimmed.chars().any(char::is_control) {
+            return Err(NameProblem::ForbiddenCharacters);
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersonName(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lower_cased() {
+        assert_eq!(EmailAddress::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in ["", "ann", "ann@", "@example.com", "ann@localhost", "Ann <ann@example.com>", "ann@[192.0.2.1]"] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(EmailAddress::parse(&format!("{}@example.com", "a".repeat(250))), Err(EmailProblem::TooLong));
+    }
+
+    #[test]
+    fn debug_does_not_show_the_address() {
+        let e = EmailAddress::parse("ann@example.com").unwrap();
+        assert_eq!(format!("{e:?}"), "EmailAddress(***@example.com)");
+        assert!(!format!("{:?}", PersonName::parse("Ann Lee").unwrap()).contains("Ann"));
+    }
+
+    #[test]
+    fn names_are_bounded_and_free_of_control_characters() {
+        assert_eq!(PersonName::parse("  Zoë Ångström ").unwrap().as_str(), "Zoë Ångström");
+        assert_eq!(PersonName::parse(" "), Err(NameProblem::Empty));
+        assert_eq!(PersonName::parse(&"x".repeat(101)), Err(NameProblem::TooLong));
+        assert_eq!(PersonName::parse("Ann\r\nBcc: x"), Err(NameProblem::ForbiddenCharacters));
+    }
+}

@@ -1,0 +1,67 @@
+//! Database access for accounts.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
+use crate::access::Role;
+use crate::ids::UserId;
+
+use super::model::{EmailAddress, PersonName};
+
+pub(crate) mod user {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub email: String,
+        pub name: String,
+        pub role: String,
+        pub password_hash: Option<String>,
+        pub email_verified_at: Option<ChronoDateTimeUtc>,
+        pub disabled_at: Option<ChronoDateTimeUtc>,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(super) struct UserRow<'a> {
+    pub id: UserId,
+    pub email: &'a EmailAddress,
+    pub name: &'a PersonName,
+    pub role: Role,
+    pub password_hash: Option<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+}
+
+pub(super) async fn insert_user<C: ConnectionTrait>(conn: &C, row: UserRow<'_>) -> Result<(), DbErr> {
+    let model = user::ActiveModel {
+        id: Set(row.id.0),
+        email: Set(row.email.as_str().to_owned()),
+        name: Set(row.name.as_str().to_owned()),
+        role: Set(row.role.as_str().to_owned()),
+        password_hash: Set(row.password_hash),
+        email_verified_at: Set(row.email_verified_at),
+        disabled_at: Set(None),
+        created_at: Set(row.now),
+        updated_at: Set(row.now),
+    };
+    user::Entity::insert(model).exec_without_returning(conn).await?;
+    Ok(())
+}
+
+pub(super) async fn email_exists<C: ConnectionTrait>(conn: &C, email: &EmailAddress) -> Result<bool, DbErr> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(conn)
+        .await?
+        .is_some())
+}

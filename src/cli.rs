@@ -1,0 +1,153 @@
+//! The `sunbridge` command line.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::access::Role;
+use crate::audit::Actor;
+use crate::auth::{self, EmailAddress, NewAccount, Password, PasswordHasher, PersonName};
+use crate::config::Settings;
+use crate::startup::Application;
+
+#[derive(Parser)]
+#[command(name = "sunbridge", version, about = "The Sunbridge solar marketplace server")]
+pub struct Cli {
+    /// TOML configuration file (keys as in the README; SUNBRIDGE_* variables override it).
+    #[arg(long, short, global = true, env = "SUNBRIDGE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (pages and JSON API).
+    Serve {
+        /// Address to listen on, overriding `listen` (port 0 picks a free port).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// Fill an empty database with demo accounts first (development only).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Fill the database with demo accounts for a first look (development only).
+    SeedDemo,
+    /// Check the configuration and list every problem, without starting.
+    CheckConfig,
+    /// Administration tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account. The password is read from standard input (prompted on a terminal).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// customer, installer, support, sales, engineer or admin.
+        #[arg(long)]
+        role: Role,
+    },
+}
+
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            if let Some(listen) = listen {
+                settings.listen = listen;
+            }
+            crate::telemetry::init(&settings.log_level, std::io::stdout)?;
+            let app = Application::build(settings).await?;
+            if demo {
+                crate::demo::seed(&app.state).await?;
+            }
+            let url = app.url();
+            tracing::info!(url = %url, database = app.state.settings.database_backend_name(), "listening");
+            // Humans and scripts read this line; logs go to stdout as JSON.
+            eprintln!("Sunbridge is running at {url}  (Ctrl-C to stop)");
+            app.run_until_stopped(crate::startup::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let db = crate::db::connect(&settings.database_url(), 2).await?;
+            crate::db::migrate(&db).await?;
+            println!("The {} database is up to date.", settings.database_backend_name());
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let app_state = build_state_for_cli(settings).await?;
+            crate::demo::seed(&app_state).await
+        }
+        Command::CheckConfig => {
+            let problems = settings.problems();
+            println!("{settings:#?}");
+            if problems.is_empty() {
+                println!("No problems found.");
+                Ok(())
+            } else {
+                anyhow::bail!("{} problem(s):\n  - {}", problems.len(), problems.join("\n  - "))
+            }
+        }
+        Command::Admin(AdminCommand::CreateUser { email, name, role }) => {
+            create_user(settings, &email, &name, role).await
+        }
+    }
+}
+
+async fn build_state_for_cli(mut settings: Settings) -> anyhow::Result<crate::startup::AppState> {
+    // Port 0: the CLI never serves, it only needs the state.
+    settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    Ok(Application::build(settings).await?.state)
+}
+
+async fn create_user(settings: Settings, email: &str, name: &str, role: Role) -> anyhow::Result<()> {
+    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+    let raw = read_password()?;
+    let password = Password::parse(raw, &[email.as_str(), name.as_str()])
+        .map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
+    let hash = PasswordHasher::new(1)?.hash_blocking(&password)?;
+
+    let db = crate::db::connect(&settings.database_url(), 2).await?;
+    crate::db::migrate(&db).await?;
+    let account = NewAccount { email, name, role, password_hash: Some(hash), email_verified: true };
+    let id = auth::create_account(&db, account, &Actor::cli())
+        .await
+        .context("Failed to create the account")?;
+    println!("Created {role} account {id}.");
+    if role.is_staff() {
+        println!("At first sign-in the account must enrol a second factor before it can do anything else.");
+    }
+    Ok(())
+}
+
+/// On a terminal: prompt twice without echo. Otherwise: the first line of standard input,
+/// without its line ending (the password is otherwise taken exactly as typed).
+fn read_password() -> anyhow::Result<SecretString> {
+    if std::io::stdin().is_terminal() {
+        let first = SecretString::from(rpassword::prompt_password("Password: ")?);
+        let second = SecretString::from(rpassword::prompt_password("Repeat password: ")?);
+        anyhow::ensure!(first.expose_secret() == second.expose_secret(), "the passwords differ");
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("Failed to read the password from standard input")?;
+    let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+    let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
+    let password = SecretString::from(trimmed.to_owned());
+    line.clear();
+    anyhow::ensure!(!password.expose_secret().is_empty(), "no password on standard input");
+    Ok(password)
+}

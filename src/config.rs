@@ -1,0 +1,417 @@
+//! Typed settings: built-in defaults < optional TOML file < `SUNBRIDGE_*` environment variables.
+//!
+//! Every key is flat so that a file key and its environment variable map one to one
+//! (`database_url` ⇔ `SUNBRIDGE_DATABASE_URL`). Secrets are `SecretString`s: they never reach
+//! `Debug`, logs or error messages. `Settings::production_problems` lists every setting that is
+//! unsafe in production; `serve` refuses to start while the list is not empty.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+/// Shortest accepted `secret_key`, in bytes (256 bits when random).
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// Values that appear in documentation or examples; a key equal to one of them is public.
+const PLACEHOLDER_SECRETS: &[&str] = &[
+    "change-me",
+    "changeme",
+    "secret",
+    "sunbridge",
+    "replace-with-a-long-random-secret-of-at-least-32-bytes",
+];
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// One `.eml` file per message in `<data_dir>/mail/`: for development and tests.
+    #[default]
+    File,
+    Smtp,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub env: Environment,
+    /// Address the HTTP(S) server binds to.
+    pub listen: SocketAddr,
+    /// The URL users reach the service at; links in emails are built from it, never from `Host`.
+    pub public_url: Url,
+    /// Local state of the embedded default: the SQLite database, dev mail, dev secret.
+    pub data_dir: PathBuf,
+    /// `sqlite://…`, `mysql://…` or `postgres://…`; may carry a password, hence secret.
+    pub database_url: Option<SecretString>,
+    pub database_max_connections: u32,
+    /// Migrate the database when `serve` starts (turn off when a migration job does it).
+    pub auto_migrate: bool,
+    /// Peers whose `X-Forwarded-For` is believed (CIDR list; comma-separated in the env).
+    #[serde(deserialize_with = "list_or_csv")]
+    pub trusted_proxies: Vec<IpNet>,
+    /// A trusted proxy terminates TLS in front of us: responses carry HSTS.
+    pub behind_tls_proxy: bool,
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+    /// Largest request body accepted (413 beyond); uploads get their own limits.
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+    /// Key for signed cookies and tokens. Development generates one in `data_dir`.
+    pub secret_key: Option<SecretString>,
+    pub mail_transport: MailTransport,
+    pub mail_from: String,
+    pub smtp_url: Option<SecretString>,
+    /// `tracing` filter directive for our own crate, e.g. `info` or `sunbridge=debug`.
+    pub log_level: String,
+    /// Mounts `/__test/*` routes that fail on purpose, for the black-box tests.
+    pub debug_routes: bool,
+}
+
+impl Default for Settings {
+    #[allow(clippy::expect_used)] // a constant URL
+    fn default() -> Self {
+        Self {
+            env: Environment::Development,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: Url::parse("http://127.0.0.1:8080/").expect("static URL parses"),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            database_max_connections: 10,
+            auto_migrate: true,
+            trusted_proxies: Vec::new(),
+            behind_tls_proxy: false,
+            tls_cert_file: None,
+            tls_key_file: None,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 30,
+            secret_key: None,
+            mail_transport: MailTransport::File,
+            mail_from: "Sunbridge <no-reply@sunbridge.localhost>".into(),
+            smtp_url: None,
+            log_level: "info".into(),
+            debug_routes: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    // Hand-written so that a future field cannot leak a secret through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("env", &self.env)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url.as_str())
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database_backend_name())
+            .field("tls", &self.tls_enabled())
+            .field("behind_tls_proxy", &self.behind_tls_proxy)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("mail_transport", &self.mail_transport)
+            .field("log_level", &self.log_level)
+            .finish_non_exhaustive()
+    }
+}
+
+fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Csv(String),
+    }
+    let items = match Raw::deserialize(d)? {
+        Raw::List(v) => v,
+        Raw::Csv(s) => s.split(',').map(str::to_owned).collect(),
+    };
+    items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            // A bare address means that one host.
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IP address or CIDR range")))
+        })
+        .collect()
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (when given), then `SUNBRIDGE_*` variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            anyhow::ensure!(file.is_file(), "configuration file {} does not exist", file.display());
+            figment = figment.merge(Toml::file(file));
+        }
+        // SUNBRIDGE_CONFIG names the file; SUNBRIDGE_TEST_* belong to the test suite.
+        let env = Env::prefixed("SUNBRIDGE_")
+            .filter(|key| key != "config" && !key.as_str().starts_with("test_"));
+        figment
+            .merge(env)
+            .extract()
+            .context("Failed to read the configuration")
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+
+    pub fn tls_enabled(&self) -> bool {
+        self.tls_cert_file.is_some() && self.tls_key_file.is_some()
+    }
+
+    /// Clients reach us over HTTPS, directly or through the TLS proxy: send HSTS.
+    pub fn https_for_clients(&self) -> bool {
+        self.tls_enabled() || (self.behind_tls_proxy && !self.trusted_proxies.is_empty())
+    }
+
+    /// The database URL in force: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> SecretString {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                let path = self.data_dir.join("sunbridge.db");
+                SecretString::from(format!("sqlite://{}?mode=rwc", path.display()))
+            }
+        }
+    }
+
+    pub fn database_backend_name(&self) -> &'static str {
+        let url = self.database_url();
+        let url = url.expose_secret();
+        if url.starts_with("mysql:") || url.starts_with("mariadb:") {
+            "mysql"
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            "postgres"
+        } else if url.starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            "unknown"
+        }
+    }
+
+    /// Problems that make any environment refuse to start.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            problems.push("tls_cert_file and tls_key_file must be set together".into());
+        }
+        if self.database_backend_name() == "unknown" {
+            problems.push(
+                "database_url must start with sqlite://, mysql:// or postgres://".into(),
+            );
+        }
+        if self.body_limit_bytes == 0 || self.request_timeout_secs == 0 {
+            problems.push("body_limit_bytes and request_timeout_secs must be above zero".into());
+        }
+        if self.public_url.cannot_be_a_base() || self.public_url.host().is_none() {
+            problems.push("public_url must be an absolute http(s) URL".into());
+        }
+        if self.is_production() {
+            problems.extend(self.production_problems());
+        }
+        problems
+    }
+
+    /// Every default or setting that is unsafe in production, one sentence each.
+    fn production_problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if !self.tls_enabled() && !self.behind_tls_proxy {
+            p.push(
+                "no TLS: set tls_cert_file and tls_key_file, or behind_tls_proxy with trusted_proxies (S-CR-2)"
+                    .to_string(),
+            );
+        }
+        if self.behind_tls_proxy && !self.tls_enabled() && self.trusted_proxies.is_empty() {
+            p.push("behind_tls_proxy needs the proxy's addresses in trusted_proxies".into());
+        }
+        if self.public_url.scheme() != "https" {
+            p.push("public_url must use https:// (links in emails are built from it)".into());
+        }
+        match &self.secret_key {
+            None => p.push(format!(
+                "secret_key is missing: set SUNBRIDGE_SECRET_KEY to at least {MIN_SECRET_LEN} random bytes (S-CR-4)"
+            )),
+            Some(key) => {
+                let key = key.expose_secret();
+                if PLACEHOLDER_SECRETS.iter().any(|d| key.eq_ignore_ascii_case(d)) {
+                    p.push("secret_key is a published placeholder value: generate a random one".into());
+                } else if key.len() < MIN_SECRET_LEN {
+                    p.push(format!("secret_key is shorter than {MIN_SECRET_LEN} bytes"));
+                } else if distinct_bytes(key) < 10 {
+                    p.push("secret_key is not random (too few distinct characters)".into());
+                }
+            }
+        }
+        match self.database_backend_name() {
+            "sqlite" if self.database_url.is_none() => p.push(
+                "database_url is the embedded SQLite default: production runs on MySQL/MariaDB or PostgreSQL"
+                    .into(),
+            ),
+            "sqlite" => p.push("database_url is SQLite: production runs on MySQL/MariaDB or PostgreSQL".into()),
+            "mysql" if !self.database_tls_required() => p.push(
+                "database_url must require TLS to MySQL (ssl-mode=REQUIRED, VERIFY_CA or VERIFY_IDENTITY)"
+                    .into(),
+            ),
+            "postgres" if !self.database_tls_required() => p.push(
+                "database_url must require TLS to PostgreSQL (sslmode=require, verify-ca or verify-full)"
+                    .into(),
+            ),
+            _ => {}
+        }
+        if self.mail_transport == MailTransport::File {
+            p.push("mail_transport is `file` (development only): use smtp".into());
+        }
+        if self.mail_transport == MailTransport::Smtp && self.smtp_url.is_none() {
+            p.push("mail_transport is smtp but smtp_url is missing".into());
+        }
+        if self.debug_routes {
+            p.push("debug_routes must be off in production".into());
+        }
+        let level = self.log_level.to_ascii_lowercase();
+        if level.contains("debug") || level.contains("trace") {
+            p.push("log_level must not be debug or trace in production (they may record request details)".into());
+        }
+        p
+    }
+
+    fn database_tls_required(&self) -> bool {
+        let url = self.database_url();
+        let Ok(url) = Url::parse(url.expose_secret()) else {
+            return false;
+        };
+        url.query_pairs().any(|(k, v)| {
+            let v = v.to_ascii_lowercase();
+            match k.as_ref() {
+                "ssl-mode" | "ssl_mode" | "sslmode" => {
+                    matches!(v.as_str(), "required" | "require" | "verify_ca" | "verify-ca" | "verify_identity" | "verify-full")
+                }
+                _ => false,
+            }
+        })
+    }
+
+    /// The configured key, or in development one generated once and kept in the data dir.
+    pub fn secret_key_or_dev(&self) -> anyhow::Result<SecretString> {
+        if let Some(key) = &self.secret_key {
+            return Ok(key.clone());
+        }
+        anyhow::ensure!(!self.is_production(), "secret_key is required in production");
+        let path = self.data_dir.join("dev-secret.key");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            if existing.trim().len() >= MIN_SECRET_LEN {
+                return Ok(SecretString::from(existing.trim().to_owned()));
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("Failed to create {}", self.data_dir.display()))?;
+        let key = crate::crypto::random_token();
+        write_private_file(&path, key.as_bytes())
+            .with_context(|| format!("Failed to write {}", path.display()))?;
+        Ok(SecretString::from(key))
+    }
+}
+
+fn distinct_bytes(s: &str) -> usize {
+    let mut seen = [false; 256];
+    s.bytes().for_each(|b| seen[b as usize] = true);
+    seen.iter().filter(|b| **b).count()
+}
+
+fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production() -> Settings {
+        Settings {
+            env: Environment::Production,
+            public_url: Url::parse("https://sunbridge.example/").unwrap(),
+            database_url: Some("mysql://app:pw@db.internal/sunbridge?ssl-mode=VERIFY_IDENTITY".to_string().into()),
+            behind_tls_proxy: true,
+            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+            secret_key: Some("k3Jx9!vQ2#pL8@wZ5$rT1^yU6&iO0*aS".to_string().into()),
+            mail_transport: MailTransport::Smtp,
+            smtp_url: Some("smtps://relay.internal".to_string().into()),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn a_sound_production_configuration_has_no_problems() {
+        assert_eq!(production().problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn development_defaults_are_accepted() {
+        assert_eq!(Settings::default().problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn production_names_each_unsafe_setting() {
+        let cases: Vec<(Settings, &str)> = vec![
+            (Settings { behind_tls_proxy: false, ..production() }, "no TLS"),
+            (Settings { trusted_proxies: vec![], ..production() }, "trusted_proxies"),
+            (Settings { secret_key: None, ..production() }, "secret_key is missing"),
+            (Settings { secret_key: Some("short".to_string().into()), ..production() }, "shorter"),
+            (Settings { secret_key: Some("change-me".to_string().into()), ..production() }, "placeholder"),
+            (Settings { secret_key: Some("a".repeat(40).into()), ..production() }, "not random"),
+            (Settings { database_url: None, ..production() }, "embedded SQLite"),
+            (Settings { database_url: Some("mysql://db/x".to_string().into()), ..production() }, "TLS to MySQL"),
+            (Settings { mail_transport: MailTransport::File, ..production() }, "mail_transport"),
+            (Settings { debug_routes: true, ..production() }, "debug_routes"),
+            (Settings { log_level: "debug".into(), ..production() }, "log_level"),
+            (Settings { public_url: Url::parse("http://x.example/").unwrap(), ..production() }, "https://"),
+        ];
+        for (settings, expected) in cases {
+            let problems = settings.problems();
+            assert!(
+                problems.iter().any(|p| p.contains(expected)),
+                "expected a problem mentioning {expected:?}, got {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_accept_a_comma_separated_env_value() {
+        let s: Settings = Figment::new()
+            .merge(figment::providers::Serialized::default("trusted_proxies", "10.0.0.0/8, 192.0.2.7"))
+            .extract()
+            .unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
+        assert!(s.trusted_proxies[1].contains(&"192.0.2.7".parse::<std::net::IpAddr>().unwrap()));
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let text = format!("{:?}", production());
+        assert!(!text.contains("k3Jx9"), "{text}");
+        assert!(!text.contains(":pw@"), "{text}");
+    }
+}

@@ -1,0 +1,16 @@
+//! One set of migrations for every backend. Column types that differ between backends are
+//! chosen in `columns`, so a table reads the same everywhere.
+
+mod columns;
+mod m20261122_000001_users_and_audit;
+
+use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_users_and_audit::Migration)]
+    }
+}

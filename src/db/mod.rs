@@ -1,0 +1,83 @@
+//! The database: SQLite (embedded default), MySQL/MariaDB (production) or PostgreSQL, chosen
+//! by the URL's scheme, with one portable set of migrations.
+
+pub mod migrations;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+use secrecy::{ExposeSecret, SecretString};
+
+pub use migrations::Migrator;
+
+/// Opens a pool. For SQLite, creates the file's directory and turns on WAL (readers do not
+/// block the writer) and a busy timeout (writers queue instead of failing).
+pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let url = url.expose_secret();
+    if let Some(path) = sqlite_path(url) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("Failed to create the database directory {}", dir.display()))?;
+        }
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(3))
+        .acquire_timeout(Duration::from_secs(3))
+        // Statements and their parameters would carry personal data into the log (S-LG-2).
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    // The URL may hold a password: the error names the backend, not the URL.
+    let backend = url.split(':').next().unwrap_or("database");
+    Database::connect(options)
+        .await
+        .with_context(|| format!("Failed to connect to the {backend} database"))
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("Failed to migrate the database")
+}
+
+/// The file behind a `sqlite://` URL, if it is one (not for `:memory:`).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// Is the database there and answering? Used by `/readyz`.
+pub async fn check(db: &DatabaseConnection, sqlite_file: Option<&PathBuf>) -> anyhow::Result<()> {
+    // On SQLite an open handle keeps answering after the file was deleted or its volume
+    // unmounted, while new writes would be lost: the file's presence is part of readiness.
+    if let Some(path) = sqlite_file {
+        anyhow::ensure!(path.exists(), "the SQLite database file is missing");
+    }
+    tokio::time::timeout(Duration::from_secs(2), db.ping())
+        .await
+        .context("database ping timed out")?
+        .context("database ping failed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths_are_found_in_urls() {
+        assert_eq!(sqlite_path("sqlite://data/x.db?mode=rwc"), Some(PathBuf::from("data/x.db")));
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db"), Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("mysql://root@localhost/test"), None);
+    }
+}

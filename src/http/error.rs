@@ -1,0 +1,298 @@
+//! Errors as clients see them: RFC 9457 problem+json for `/api/`, a plain page for browsers.
+//! Nothing internal reaches a client (S-MC-2): the detail of a 500 travels in a response
+//! extension to the access-log middleware, which logs it with the request id.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::context::current_request_id;
+
+/// Internal detail of a failed request, for the log only.
+#[derive(Clone)]
+pub struct ErrorDetail(pub Arc<str>);
+
+/// A stable, documented problem code and its human wording.
+pub struct ProblemKind {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub explanation: &'static str,
+}
+
+/// Every problem code the API answers with; each has a page at `/problems/{code}`.
+pub const PROBLEMS: &[ProblemKind] = &[
+    ProblemKind { code: "bad_request", title: "Bad request", explanation: "The request could not be understood. Check its syntax and content type." },
+    ProblemKind { code: "validation_failed", title: "Validation failed", explanation: "Some fields are missing or invalid; `errors` lists each field with a code." },
+    ProblemKind { code: "unauthorized", title: "Authentication required", explanation: "Send a valid access token in the Authorization header." },
+    ProblemKind { code: "forbidden", title: "Forbidden", explanation: "Your account is not allowed to do this." },
+    ProblemKind { code: "not_found", title: "Not found", explanation: "There is nothing here, or you are not allowed to see it." },
+    ProblemKind { code: "method_not_allowed", title: "Method not allowed", explanation: "This resource does not accept that HTTP method." },
+    ProblemKind { code: "conflict", title: "Conflict", explanation: "The request conflicts with the current state of the resource." },
+    ProblemKind { code: "payload_too_large", title: "Request too large", explanation: "The request body is larger than this endpoint accepts." },
+    ProblemKind { code: "unsupported_media_type", title: "Unsupported media type", explanation: "Send `application/json` (or `multipart/form-data` for uploads)." },
+    ProblemKind { code: "rate_limited", title: "Too many requests", explanation: "Wait for the number of seconds in `Retry-After`, then try again." },
+    ProblemKind { code: "internal_error", title: "Something went wrong on our side", explanation: "The error was logged with the request id; quote it if you contact support." },
+    ProblemKind { code: "unavailable", title: "Service unavailable", explanation: "The service is busy or a dependency is down; try again shortly." },
+];
+
+pub fn problem_kind(code: &str) -> Option<&'static ProblemKind> {
+    PROBLEMS.iter().find(|p| p.code == code)
+}
+
+fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_server_error() && s != StatusCode::INTERNAL_SERVER_ERROR => "unavailable",
+        s if s.is_client_error() => "bad_request",
+        _ => "internal_error",
+    }
+}
+
+/// One invalid field of a request body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+}
+
+/// RFC 9457 problem details, with the request id and a stable `code`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub code: String,
+    pub request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str) -> Self {
+        let title = problem_kind(code).map(|k| k.title).unwrap_or("Error");
+        Self {
+            kind: format!("/problems/{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            code: code.to_owned(),
+            request_id: current_request_id().map(|id| id.to_string()),
+            detail: None,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, Json(&self)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+/// The error type of JSON handlers.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("authentication required")]
+    Unauthorized { code: &'static str },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {code}")]
+    Conflict { code: &'static str },
+    #[error("payload too large")]
+    TooLarge,
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("service unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::BadRequest(detail) => Problem::new(StatusCode::BAD_REQUEST, "bad_request")
+                .with_detail(detail)
+                .into_response(),
+            ApiError::Validation(errors) => {
+                let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+                p.errors = errors;
+                p.into_response()
+            }
+            ApiError::Unauthorized { code } => Problem::new(StatusCode::UNAUTHORIZED, code).into_response(),
+            ApiError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "forbidden").into_response(),
+            ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found").into_response(),
+            ApiError::Conflict { code } => Problem::new(StatusCode::CONFLICT, code).into_response(),
+            ApiError::TooLarge => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").into_response(),
+            ApiError::RateLimited { retry_after_secs } => {
+                let mut r = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited").into_response();
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+                r
+            }
+            ApiError::Unavailable => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response(),
+            ApiError::Internal(err) => {
+                let mut r = Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response();
+                r.extensions_mut().insert(ErrorDetail(format!("{err:#}").into()));
+                r
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+    request_id: Option<String>,
+    nav: crate::web::Nav,
+}
+
+/// The error type of HTML handlers.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::NotFound => html_error(StatusCode::NOT_FOUND),
+            PageError::Forbidden => html_error(StatusCode::FORBIDDEN),
+            PageError::Internal(err) => {
+                let mut r = html_error(StatusCode::INTERNAL_SERVER_ERROR);
+                r.extensions_mut().insert(ErrorDetail(format!("{err:#}").into()));
+                r
+            }
+        }
+    }
+}
+
+pub fn html_error(status: StatusCode) -> Response {
+    let (title, message) = match status {
+        StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address. Check the link, or start again from the home page."),
+        StatusCode::FORBIDDEN => ("Not allowed", "Your account cannot open this page."),
+        StatusCode::PAYLOAD_TOO_LARGE => ("Too large", "What you sent is larger than this page accepts."),
+        StatusCode::TOO_MANY_REQUESTS => ("Too many attempts", "Please wait a moment, then try again."),
+        s if s.is_server_error() => ("Something went wrong", "We could not complete your request. The problem was logged; if it persists, contact support and quote the reference below."),
+        _ => ("That did not work", "The request could not be handled. Go back and try again."),
+    };
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        message,
+        request_id: current_request_id().map(|id| id.to_string()),
+        nav: crate::web::Nav::default(),
+    };
+    match page.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        // Rendering a static template cannot fail in practice; keep a text fallback anyway.
+        Err(_) => (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], title).into_response(),
+    }
+}
+
+/// Layers and rejections (404 fallback, 405, 413 from the body limit, 503 from the timeout,
+/// a caught panic) answer with bare or plain-text bodies. This gives them our error format,
+/// keeping their headers (`Allow`, `Retry-After`) and extensions (the error detail).
+pub async fn render_bare_errors(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // Handlers answer in a format of their choice (problem+json, a page, a probe's JSON);
+    // only bodies without a type or in plain text come from layers and rejections.
+    if !(content_type.is_empty() || content_type.starts_with("text/plain")) {
+        return response;
+    }
+    let (mut parts, _discarded_body) = response.into_parts();
+    let mut rendered = if api {
+        Problem::new(status, code_for_status(status)).into_response()
+    } else {
+        html_error(status)
+    };
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in parts.headers.iter() {
+        rendered.headers_mut().insert(name.clone(), value.clone());
+    }
+    rendered.extensions_mut().extend(std::mem::take(&mut parts.extensions));
+    rendered
+}
+
+/// A panic in a handler becomes a 500 with the panic message in the log, not the client.
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
+    };
+    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    response
+        .extensions_mut()
+        .insert(ErrorDetail(format!("handler panicked: {message}").into()));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_code_maps_to_a_documented_problem() {
+        for status in [400u16, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500, 502, 503, 504] {
+            let code = code_for_status(StatusCode::from_u16(status).unwrap());
+            assert!(problem_kind(code).is_some(), "{status} maps to undocumented {code}");
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Sunbridge: the residential solar marketplace. `main.rs` is a thin CLI over this library;
+//! the black-box tests build the same `Application` the binary runs.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod access;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+mod debug_routes;
+mod demo;
+pub mod health;
+pub mod http;
+pub mod ids;
+pub mod openapi;
+pub mod startup;
+pub mod telemetry;
+mod tls;
+pub mod web;
+
+pub use config::Settings;
+pub use startup::{AppState, Application};

@@ -1,0 +1,198 @@
+//! Builds the application: database, state, router with its middleware stack, listener
+//! (plain or TLS), and runs it until a shutdown signal, letting in-flight requests finish.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+use secrecy::{ExposeSecret, SecretString};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::auth::PasswordHasher;
+use crate::config::Settings;
+use crate::http::{context, error, headers};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    /// The SQLite file, when that is the database (readiness checks it exists).
+    pub sqlite_file: Option<Arc<PathBuf>>,
+    pub hasher: PasswordHasher,
+    pub secret_key: SecretString,
+}
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    local_addr: SocketAddr,
+    router: Router,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    grace: Duration,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Checks the settings, connects (and migrates) the database, binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let problems = settings.problems();
+        if !problems.is_empty() {
+            anyhow::bail!(
+                "refusing to start ({} environment):\n  - {}",
+                if settings.is_production() { "production" } else { "development" },
+                problems.join("\n  - ")
+            );
+        }
+        let database_url = settings.database_url();
+        let db = crate::db::connect(&database_url, settings.database_max_connections).await?;
+        if settings.auto_migrate {
+            crate::db::migrate(&db).await?;
+        }
+        let sqlite_file = crate::db::sqlite_path(database_url.expose_secret()).map(Arc::new);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let state = AppState {
+            db,
+            secret_key: settings.secret_key_or_dev()?,
+            hasher: PasswordHasher::new(cores)?,
+            sqlite_file,
+            settings: Arc::new(settings),
+        };
+        let tls = match (&state.settings.tls_cert_file, &state.settings.tls_key_file) {
+            (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+            _ => None,
+        };
+        let listener = tokio::net::TcpListener::bind(state.settings.listen)
+            .await
+            .with_context(|| format!("Failed to listen on {}", state.settings.listen))?;
+        let local_addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            local_addr,
+            router: router(state.clone()),
+            tls,
+            grace: Duration::from_secs(state.settings.shutdown_grace_secs),
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The address to reach this server at (the bound port, not the configured one).
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests
+    /// up to `shutdown_grace_secs` to finish.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let grace = self.grace;
+        match self.tls {
+            None => {
+                let stopping = Arc::new(tokio::sync::Notify::new());
+                let notify = stopping.clone();
+                let signal = async move {
+                    shutdown.await;
+                    notify.notify_one();
+                };
+                let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
+                tokio::select! {
+                    result = server => result.context("HTTP server failed"),
+                    () = async { stopping.notified().await; tokio::time::sleep(grace).await } => {
+                        tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; stopping anyway");
+                        Ok(())
+                    }
+                }
+            }
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let trigger = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    trigger.graceful_shutdown(Some(grace));
+                });
+                let listener = self.listener.into_std()?;
+                axum_server::from_tcp_rustls(listener, tls)?
+                    .handle(handle)
+                    .serve(app)
+                    .await
+                    .context("HTTPS server failed")
+            }
+        }
+    }
+}
+
+/// The whole router: domain routers merged, then the cross-cutting middleware.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let mut app = Router::new()
+        .route("/healthz", get(crate::health::healthz))
+        .route("/readyz", get(crate::health::readyz))
+        .route("/api/v1/openapi.json", get(crate::openapi::openapi_json))
+        .merge(crate::web::router());
+    if settings.debug_routes {
+        app = app.merge(crate::debug_routes::router());
+    }
+    let app = app.with_state(state);
+
+    // Outermost first: the request context wraps everything, so even a panic or a timeout
+    // gets a request id, security headers, our error format and an access-log line.
+    let middleware = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            context::ContextConfig { trusted_proxies: settings.trusted_proxies.clone().into() },
+            context::middleware,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            headers::HeaderConfig { hsts: settings.https_for_clients() },
+            headers::security_headers,
+        ))
+        .layer(axum::middleware::from_fn(error::render_bare_errors))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(settings.request_timeout_secs),
+        ))
+        // Refuses a declared Content-Length over the limit before reading; caps streamed bodies.
+        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
+    app.layer(middleware)
+}
+
+/// Resolves on SIGTERM (Kubernetes, systemd) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,67 @@
+//! Static assets, compiled into the binary. Their URLs carry a content hash, so they can be
+//! cached for a year: a new build has new URLs.
+
+use std::sync::OnceLock;
+
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use crate::http::PageError;
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[
+    Asset { name: "app.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../static/app.css") },
+    Asset { name: "favicon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../../static/favicon.svg") },
+];
+
+/// `app.css` → `app.3f9a1c0b2d4e.css`.
+fn hashed_name(asset: &Asset) -> String {
+    let digest = hex::encode(Sha256::digest(asset.bytes));
+    match asset.name.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.{}.{ext}", &digest[..12]),
+        None => format!("{}.{}", asset.name, &digest[..12]),
+    }
+}
+
+fn hashed_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| ASSETS.iter().map(hashed_name).collect())
+}
+
+fn url_of(name: &str) -> &'static str {
+    static URLS: OnceLock<Vec<String>> = OnceLock::new();
+    let urls = URLS.get_or_init(|| hashed_names().iter().map(|n| format!("/static/{n}")).collect());
+    ASSETS
+        .iter()
+        .position(|a| a.name == name)
+        .map(|i| urls[i].as_str())
+        .unwrap_or("/static/missing")
+}
+
+pub fn css_url() -> &'static str {
+    url_of("app.css")
+}
+
+pub fn favicon_url() -> &'static str {
+    url_of("favicon.svg")
+}
+
+pub async fn serve(Path(file): Path<String>) -> Result<Response, PageError> {
+    let index = hashed_names().iter().position(|n| *n == file).ok_or(PageError::NotFound)?;
+    let asset = &ASSETS[index];
+    Ok((
+        [
+            (header::CONTENT_TYPE, asset.content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        asset.bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,35 @@
+//! The public web shell: layout, landing and FAQ pages, static assets, problem-code pages.
+
+pub mod assets;
+mod pages;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::startup::AppState;
+
+/// What the layout needs on every page.
+pub struct Nav {
+    pub css_url: &'static str,
+    pub current: &'static str,
+}
+
+impl Default for Nav {
+    fn default() -> Self {
+        Self { css_url: assets::css_url(), current: "" }
+    }
+}
+
+impl Nav {
+    pub fn at(current: &'static str) -> Self {
+        Self { current, ..Self::default() }
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::landing))
+        .route("/faq", get(pages::faq))
+        .route("/problems/{code}", get(pages::problem))
+        .route("/static/{file}", get(assets::serve))
+}

@@ -1,0 +1,49 @@
+use askama::Template;
+use axum::extract::Path;
+use axum::response::Html;
+
+use crate::http::PageError;
+use crate::http::error::problem_kind;
+
+use super::Nav;
+
+fn render(t: &impl Template) -> Result<Html<String>, PageError> {
+    t.render()
+        .map(Html)
+        .map_err(|e| PageError::Internal(anyhow::anyhow!("template failed: {e}")))
+}
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct Landing {
+    nav: Nav,
+}
+
+pub async fn landing() -> Result<Html<String>, PageError> {
+    render(&Landing { nav: Nav::at("home") })
+}
+
+#[derive(Template)]
+#[template(path = "faq.html")]
+struct Faq {
+    nav: Nav,
+}
+
+pub async fn faq() -> Result<Html<String>, PageError> {
+    render(&Faq { nav: Nav::at("faq") })
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+struct ProblemPage {
+    nav: Nav,
+    code: &'static str,
+    title: &'static str,
+    explanation: &'static str,
+}
+
+/// What an API problem `type` points at: the code's meaning, for client developers.
+pub async fn problem(Path(code): Path<String>) -> Result<Html<String>, PageError> {
+    let kind = problem_kind(&code).ok_or(PageError::NotFound)?;
+    render(&ProblemPage { nav: Nav::default(), code: kind.code, title: kind.title, explanation: kind.explanation })
+}

@@ -1,0 +1,105 @@
+//! The command line: `admin create-user`, `migrate`, and production refusing unsafe settings.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+
+use crate::helpers::spawn_app;
+
+fn sunbridge(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sunbridge"))
+        .args(args)
+        .env_remove("SUNBRIDGE_ENV")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+async fn password_hash_of(app: &crate::helpers::TestApp, email: &str) -> Option<String> {
+    let query = Query::select()
+        .column(Alias::new("password_hash"))
+        .from(Alias::new("users"))
+        .and_where(Expr::col(Alias::new("email")).eq(email))
+        .to_owned();
+    let row = app.db.query_one(&query).await.unwrap()?;
+    row.try_get::<Option<String>>("", "password_hash").unwrap()
+}
+
+#[tokio::test]
+async fn admin_create_user_reads_the_password_from_stdin_and_hashes_it() {
+    let app = spawn_app().await;
+    let data_dir = app.data_dir.path().display().to_string();
+    let envs = [("SUNBRIDGE_DATABASE_URL", app.database_url.as_str()), ("SUNBRIDGE_DATA_DIR", data_dir.as_str())];
+    let out = sunbridge(
+        &["admin", "create-user", "--email", "Root@Example.com", "--name", "Ada Admin", "--role", "admin"],
+        &envs,
+        "violet glacier kestrel lantern\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Created admin account"), "{stdout}");
+    assert!(!stdout.contains("violet glacier"), "the password is never echoed");
+    let hash = password_hash_of(&app, "root@example.com").await.expect("account stored");
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+}
+
+#[tokio::test]
+async fn admin_create_user_refuses_a_weak_password_with_a_reason() {
+    let app = spawn_app().await;
+    let data_dir = app.data_dir.path().display().to_string();
+    let envs = [("SUNBRIDGE_DATABASE_URL", app.database_url.as_str()), ("SUNBRIDGE_DATA_DIR", data_dir.as_str())];
+    let out = sunbridge(
+        &["admin", "create-user", "--email", "weak@example.com", "--name", "Wes Weak", "--role", "support"],
+        &envs,
+        "password1234\n",
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("password refused: this password is too easy to guess"), "{stderr}");
+    assert!(!stderr.contains("password1234"), "the password is never echoed");
+    assert_eq!(password_hash_of(&app, "weak@example.com").await, None);
+
+    let out = sunbridge(&["admin", "create-user", "--email", "x@example.com", "--name", "X", "--role", "root"], &envs, "");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+}
+
+#[test]
+fn production_refuses_every_unsafe_default_naming_each_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().display().to_string();
+    let out = sunbridge(
+        &["serve", "--listen", "127.0.0.1:0"],
+        &[
+            ("SUNBRIDGE_ENV", "production"),
+            ("SUNBRIDGE_DATA_DIR", data_dir.as_str()),
+            ("SUNBRIDGE_SECRET_KEY", "CANARY-short"),
+            ("SUNBRIDGE_DEBUG_ROUTES", "true"),
+            ("SUNBRIDGE_LOG_LEVEL", "debug"),
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in ["no TLS", "secret_key is shorter", "embedded SQLite", "mail_transport", "debug_routes", "log_level", "public_url must use https"] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+    assert!(!stderr.contains("CANARY"), "the secret's value was printed");
+    assert!(!dir.path().join("sunbridge.db").exists(), "nothing was created before refusing");
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [vec!["--help"], vec!["serve", "--help"], vec!["migrate", "--help"], vec!["admin", "create-user", "--help"], vec!["seed-demo", "--help"]] {
+        let out = sunbridge(&args, &[], "");
+        assert!(out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{args:?}");
+    }
+}

@@ -1,0 +1,134 @@
+//! The black-box harness: the real application on port 0 with a fresh database, spoken to
+//! over HTTP. SQLite in a temporary directory by default; with `SUNBRIDGE_TEST_DATABASE_URL`
+//! set to a MariaDB/MySQL or PostgreSQL server, a freshly created database on that server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
+use sunbridge::telemetry::CapturedLogs;
+use sunbridge::{Application, Settings};
+
+/// Every log line of this test process (nextest runs each test in its own process).
+pub fn logs() -> &'static CapturedLogs {
+    static LOGS: OnceLock<CapturedLogs> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = CapturedLogs::default();
+        sunbridge::telemetry::init("debug", logs.clone()).expect("the test subscriber installs once");
+        logs
+    })
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    /// The log lines of one request, found by the id the server returned.
+    pub fn log_lines_of(&self, request_id: &str) -> Vec<serde_json::Value> {
+        logs()
+            .contents()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|l| l["request_id"] == request_id)
+            .collect()
+    }
+
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        sunbridge::db::sqlite_path(&self.database_url)
+    }
+}
+
+pub fn request_id(response: &reqwest::Response) -> String {
+    response.headers()["x-request-id"].to_str().unwrap().to_owned()
+}
+
+/// Settings for a test server: debug routes on, everything else at its default.
+pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.to_path_buf(),
+        database_url: Some(SecretString::from(database_url.to_owned())),
+        debug_routes: true,
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(&data_dir).await;
+    let mut settings = test_settings(data_dir.path(), &database_url);
+    configure(&mut settings);
+    spawn_with_settings(settings, data_dir, database_url).await
+}
+
+pub async fn spawn_with_settings(settings: Settings, data_dir: tempfile::TempDir, database_url: String) -> TestApp {
+    logs();
+    let app = Application::build(settings).await.expect("application builds");
+    let addr = app.local_addr();
+    let address = app.url();
+    let db = app.state.db.clone();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp {
+        address,
+        addr,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        db,
+        database_url,
+        data_dir,
+    }
+}
+
+/// The network database server under test, if any.
+pub fn test_server_url() -> Option<String> {
+    std::env::var("SUNBRIDGE_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())
+}
+
+/// SQLite in `dir`, or a new, empty database on the configured server.
+pub async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
+    let Some(server) = test_server_url() else {
+        return format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+    };
+    let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin_url = url::Url::parse(&server).expect("SUNBRIDGE_TEST_DATABASE_URL is a URL");
+    let postgres = admin_url.scheme().starts_with("postgres");
+    admin_url.set_path(if postgres { "/postgres" } else { "/" });
+    let admin = Database::connect(admin_url.as_str()).await.expect("test database server reachable");
+    // The name is ours (a UUID), never input: quoting is not a concern here.
+    let create = if postgres { format!("CREATE DATABASE \"{name}\"") } else { format!("CREATE DATABASE `{name}`") };
+    admin.execute_unprepared(&create).await.expect("test database created");
+    admin.close().await.ok();
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+pub fn backend_name() -> &'static str {
+    match test_server_url() {
+        Some(url) if url.starts_with("postgres") => "postgres",
+        Some(_) => "mysql",
+        None => "sqlite",
+    }
+}

@@ -1,0 +1,16 @@
+//! Black-box tests: one binary, one module per concern.
+
+mod cli;
+mod client_ip;
+mod conformance;
+mod errors;
+mod headers;
+mod health;
+mod helpers;
+mod helpers_proxy;
+mod limits;
+mod logging;
+mod openapi;
+mod pages;
+mod shutdown;
+mod tls;
