@@ -122,7 +122,13 @@ async fn create_user(settings: Settings, email: &str, name: &str, role: Role) ->
 
     let db = crate::db::connect(&settings.database_url(), 2).await?;
     crate::db::migrate(&db).await?;
-    let account = NewAccount { email, name, role, password_hash: Some(hash), email_verified: true };
+    let account = NewAccount {
+        email,
+        name,
+        role,
+        password_hash: Some(hash),
+        email_verified: true,
+    };
     let id = auth::create_account(&db, account, &Actor::cli())
         .await
         .context("Failed to create the account")?;
@@ -139,15 +145,24 @@ fn read_password() -> anyhow::Result<SecretString> {
     if std::io::stdin().is_terminal() {
         let first = SecretString::from(rpassword::prompt_password("Password: ")?);
         let second = SecretString::from(rpassword::prompt_password("Repeat password: ")?);
-        anyhow::ensure!(first.expose_secret() == second.expose_secret(), "the passwords differ");
+        anyhow::ensure!(
+            first.expose_secret() == second.expose_secret(),
+            "the passwords differ"
+        );
         return Ok(first);
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("Failed to read the password from standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("Failed to read the password from standard input")?;
     let trimmed = line.strip_suffix('\n').unwrap_or(&line);
     let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
     let password = SecretString::from(trimmed.to_owned());
     line.clear();
-    anyhow::ensure!(!password.expose_secret().is_empty(), "no password on standard input");
+    anyhow::ensure!(
+        !password.expose_secret().is_empty(),
+        "no password on standard input"
+    );
     Ok(password)
 }

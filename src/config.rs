@@ -158,12 +158,16 @@ impl Settings {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::new();
         if let Some(file) = file {
-            anyhow::ensure!(file.is_file(), "configuration file {} does not exist", file.display());
+            anyhow::ensure!(
+                file.is_file(),
+                "configuration file {} does not exist",
+                file.display()
+            );
             figment = figment.merge(Toml::file(file));
         }
         // SUNBRIDGE_CONFIG names the file; SUNBRIDGE_TEST_* belong to the test suite.
         let env = Env::prefixed("SUNBRIDGE_")
-            .filter(|key| key != "config" && !key.as_str().starts_with("test_"));
+            .filter(|key| key != "config" && !key.as_str().to_ascii_lowercase().starts_with("test_"));
         figment
             .merge(env)
             .extract()
@@ -215,9 +219,7 @@ impl Settings {
             problems.push("tls_cert_file and tls_key_file must be set together".into());
         }
         if self.database_backend_name() == "unknown" {
-            problems.push(
-                "database_url must start with sqlite://, mysql:// or postgres://".into(),
-            );
+            problems.push("database_url must start with sqlite://, mysql:// or postgres://".into());
         }
         if self.body_limit_bytes == 0 || self.request_timeout_secs == 0 {
             problems.push("body_limit_bytes and request_timeout_secs must be above zero".into());
@@ -266,7 +268,9 @@ impl Settings {
                 "database_url is the embedded SQLite default: production runs on MySQL/MariaDB or PostgreSQL"
                     .into(),
             ),
-            "sqlite" => p.push("database_url is SQLite: production runs on MySQL/MariaDB or PostgreSQL".into()),
+            "sqlite" => {
+                p.push("database_url is SQLite: production runs on MySQL/MariaDB or PostgreSQL".into())
+            }
             "mysql" if !self.database_tls_required() => p.push(
                 "database_url must require TLS to MySQL (ssl-mode=REQUIRED, VERIFY_CA or VERIFY_IDENTITY)"
                     .into(),
@@ -288,7 +292,9 @@ impl Settings {
         }
         let level = self.log_level.to_ascii_lowercase();
         if level.contains("debug") || level.contains("trace") {
-            p.push("log_level must not be debug or trace in production (they may record request details)".into());
+            p.push(
+                "log_level must not be debug or trace in production (they may record request details)".into(),
+            );
         }
         p
     }
@@ -302,7 +308,15 @@ impl Settings {
             let v = v.to_ascii_lowercase();
             match k.as_ref() {
                 "ssl-mode" | "ssl_mode" | "sslmode" => {
-                    matches!(v.as_str(), "required" | "require" | "verify_ca" | "verify-ca" | "verify_identity" | "verify-full")
+                    matches!(
+                        v.as_str(),
+                        "required"
+                            | "require"
+                            | "verify_ca"
+                            | "verify-ca"
+                            | "verify_identity"
+                            | "verify-full"
+                    )
                 }
                 _ => false,
             }
@@ -316,10 +330,10 @@ impl Settings {
         }
         anyhow::ensure!(!self.is_production(), "secret_key is required in production");
         let path = self.data_dir.join("dev-secret.key");
-        if let Ok(existing) = std::fs::read_to_string(&path) {
-            if existing.trim().len() >= MIN_SECRET_LEN {
-                return Ok(SecretString::from(existing.trim().to_owned()));
-            }
+        if let Ok(existing) = std::fs::read_to_string(&path)
+            && existing.trim().len() >= MIN_SECRET_LEN
+        {
+            return Ok(SecretString::from(existing.trim().to_owned()));
         }
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("Failed to create {}", self.data_dir.display()))?;
@@ -353,7 +367,11 @@ mod tests {
         Settings {
             env: Environment::Production,
             public_url: Url::parse("https://sunbridge.example/").unwrap(),
-            database_url: Some("mysql://app:pw@db.internal/sunbridge?ssl-mode=VERIFY_IDENTITY".to_string().into()),
+            database_url: Some(
+                "mysql://app:pw@db.internal/sunbridge?ssl-mode=VERIFY_IDENTITY"
+                    .to_string()
+                    .into(),
+            ),
             behind_tls_proxy: true,
             trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
             secret_key: Some("k3Jx9!vQ2#pL8@wZ5$rT1^yU6&iO0*aS".to_string().into()),
@@ -376,18 +394,90 @@ mod tests {
     #[test]
     fn production_names_each_unsafe_setting() {
         let cases: Vec<(Settings, &str)> = vec![
-            (Settings { behind_tls_proxy: false, ..production() }, "no TLS"),
-            (Settings { trusted_proxies: vec![], ..production() }, "trusted_proxies"),
-            (Settings { secret_key: None, ..production() }, "secret_key is missing"),
-            (Settings { secret_key: Some("short".to_string().into()), ..production() }, "shorter"),
-            (Settings { secret_key: Some("change-me".to_string().into()), ..production() }, "placeholder"),
-            (Settings { secret_key: Some("a".repeat(40).into()), ..production() }, "not random"),
-            (Settings { database_url: None, ..production() }, "embedded SQLite"),
-            (Settings { database_url: Some("mysql://db/x".to_string().into()), ..production() }, "TLS to MySQL"),
-            (Settings { mail_transport: MailTransport::File, ..production() }, "mail_transport"),
-            (Settings { debug_routes: true, ..production() }, "debug_routes"),
-            (Settings { log_level: "debug".into(), ..production() }, "log_level"),
-            (Settings { public_url: Url::parse("http://x.example/").unwrap(), ..production() }, "https://"),
+            (
+                Settings {
+                    behind_tls_proxy: false,
+                    ..production()
+                },
+                "no TLS",
+            ),
+            (
+                Settings {
+                    trusted_proxies: vec![],
+                    ..production()
+                },
+                "trusted_proxies",
+            ),
+            (
+                Settings {
+                    secret_key: None,
+                    ..production()
+                },
+                "secret_key is missing",
+            ),
+            (
+                Settings {
+                    secret_key: Some("short".to_string().into()),
+                    ..production()
+                },
+                "shorter",
+            ),
+            (
+                Settings {
+                    secret_key: Some("change-me".to_string().into()),
+                    ..production()
+                },
+                "placeholder",
+            ),
+            (
+                Settings {
+                    secret_key: Some("a".repeat(40).into()),
+                    ..production()
+                },
+                "not random",
+            ),
+            (
+                Settings {
+                    database_url: None,
+                    ..production()
+                },
+                "embedded SQLite",
+            ),
+            (
+                Settings {
+                    database_url: Some("mysql://db/x".to_string().into()),
+                    ..production()
+                },
+                "TLS to MySQL",
+            ),
+            (
+                Settings {
+                    mail_transport: MailTransport::File,
+                    ..production()
+                },
+                "mail_transport",
+            ),
+            (
+                Settings {
+                    debug_routes: true,
+                    ..production()
+                },
+                "debug_routes",
+            ),
+            (
+                Settings {
+                    log_level: "debug".into(),
+                    ..production()
+                },
+                "log_level",
+            ),
+            (
+                Settings {
+                    public_url: Url::parse("http://x.example/").unwrap(),
+                    ..production()
+                },
+                "https://",
+            ),
         ];
         for (settings, expected) in cases {
             let problems = settings.problems();
@@ -401,7 +491,10 @@ mod tests {
     #[test]
     fn trusted_proxies_accept_a_comma_separated_env_value() {
         let s: Settings = Figment::new()
-            .merge(figment::providers::Serialized::default("trusted_proxies", "10.0.0.0/8, 192.0.2.7"))
+            .merge(figment::providers::Serialized::default(
+                "trusted_proxies",
+                "10.0.0.0/8, 192.0.2.7",
+            ))
             .extract()
             .unwrap();
         assert_eq!(s.trusted_proxies.len(), 2);

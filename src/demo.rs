@@ -18,7 +18,10 @@ const DEMO_ACCOUNTS: &[(Role, &str, &str)] = &[
 ];
 
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
-    anyhow::ensure!(!state.settings.is_production(), "demo data is never seeded in production");
+    anyhow::ensure!(
+        !state.settings.is_production(),
+        "demo data is never seeded in production"
+    );
     let mut created = Vec::new();
     for (role, email, name) in DEMO_ACCOUNTS {
         let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -27,7 +30,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("generated demo password refused: {e}"))?;
         let shown = password.expose().to_owned();
         let hash = state.hasher.hash(password).await?;
-        let account = NewAccount { email: email.clone(), name, role: *role, password_hash: Some(hash), email_verified: true };
+        let account = NewAccount {
+            email: email.clone(),
+            name,
+            role: *role,
+            password_hash: Some(hash),
+            email_verified: true,
+        };
         match auth::create_account(&state.db, account, &Actor::system()).await {
             Ok(_) => created.push((*role, email, shown)),
             Err(AccountError::EmailTaken) => {}

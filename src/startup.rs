@@ -50,7 +50,11 @@ impl Application {
         if !problems.is_empty() {
             anyhow::bail!(
                 "refusing to start ({} environment):\n  - {}",
-                if settings.is_production() { "production" } else { "development" },
+                if settings.is_production() {
+                    "production"
+                } else {
+                    "development"
+                },
                 problems.join("\n  - ")
             );
         }
@@ -98,7 +102,10 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests
     /// up to `shutdown_grace_secs` to finish.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let grace = self.grace;
         match self.tls {
@@ -153,11 +160,15 @@ pub fn router(state: AppState) -> Router {
     // gets a request id, security headers, our error format and an access-log line.
     let middleware = ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(
-            context::ContextConfig { trusted_proxies: settings.trusted_proxies.clone().into() },
+            context::ContextConfig {
+                trusted_proxies: settings.trusted_proxies.clone().into(),
+            },
             context::middleware,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            headers::HeaderConfig { hsts: settings.https_for_clients() },
+            headers::HeaderConfig {
+                hsts: settings.https_for_clients(),
+            },
             headers::security_headers,
         ))
         .layer(axum::middleware::from_fn(error::render_bare_errors))

@@ -21,8 +21,18 @@ use tracing_subscriber::{EnvFilter, Registry};
 
 /// Field names containing one of these never have their value logged.
 const REDACTED_NAME_PARTS: &[&str] = &[
-    "password", "passwd", "token", "secret", "code", "cookie", "authorization", "otp",
-    "api_key", "private_key", "credential", "recovery",
+    "password",
+    "passwd",
+    "token",
+    "secret",
+    "code",
+    "cookie",
+    "authorization",
+    "otp",
+    "api_key",
+    "private_key",
+    "credential",
+    "recovery",
 ];
 
 pub const REDACTED: &str = "[redacted]";

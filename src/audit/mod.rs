@@ -51,12 +51,21 @@ pub struct Actor {
 impl Actor {
     /// An operator at the server's command line.
     pub fn cli() -> Self {
-        Self { user_id: None, role: None, origin: Origin::Cli, client_ip: None, request_id: None }
+        Self {
+            user_id: None,
+            role: None,
+            origin: Origin::Cli,
+            client_ip: None,
+            request_id: None,
+        }
     }
 
     /// The server itself (scheduled work, start-up).
     pub fn system() -> Self {
-        Self { origin: Origin::System, ..Self::cli() }
+        Self {
+            origin: Origin::System,
+            ..Self::cli()
+        }
     }
 
     /// A request with no signed-in user.
@@ -72,7 +81,11 @@ impl Actor {
 
     /// A request by a signed-in user.
     pub fn user(ctx: &RequestContext, user_id: UserId, role: Role) -> Self {
-        Self { user_id: Some(user_id), role: Some(role), ..Self::anonymous(ctx) }
+        Self {
+            user_id: Some(user_id),
+            role: Some(role),
+            ..Self::anonymous(ctx)
+        }
     }
 }
 
@@ -101,7 +114,10 @@ pub struct Target {
 
 impl Target {
     pub fn user(id: UserId) -> Self {
-        Self { kind: "user", id: id.to_string() }
+        Self {
+            kind: "user",
+            id: id.to_string(),
+        }
     }
 }
 
@@ -181,7 +197,10 @@ mod tests {
 
     #[test]
     fn details_are_canonical_json_with_sorted_keys() {
-        let d = Details::new().with("role", Role::Admin).with("count", 3i64).with("active", true);
+        let d = Details::new()
+            .with("role", Role::Admin)
+            .with("count", 3i64)
+            .with("active", true);
         assert_eq!(d.canonical_json(), r#"{"active":true,"count":3,"role":"admin"}"#);
     }
 }

@@ -106,15 +106,29 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(EmailAddress::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+        assert_eq!(
+            EmailAddress::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "ann", "ann@", "@example.com", "ann@localhost", "Ann <ann@example.com>", "ann@[192.0.2.1]"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@localhost",
+            "Ann <ann@example.com>",
+            "ann@[192.0.2.1]",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");
         }
-        assert_eq!(EmailAddress::parse(&format!("{}@example.com", "a".repeat(250))), Err(EmailProblem::TooLong));
+        assert_eq!(
+            EmailAddress::parse(&format!("{}@example.com", "a".repeat(250))),
+            Err(EmailProblem::TooLong)
+        );
     }
 
     #[test]
@@ -126,9 +140,15 @@ mod tests {
 
     #[test]
     fn names_are_bounded_and_free_of_control_characters() {
-        assert_eq!(PersonName::parse("  Zoë Ångström ").unwrap().as_str(), "Zoë Ångström");
+        assert_eq!(
+            PersonName::parse("  Zoë Ångström ").unwrap().as_str(),
+            "Zoë Ångström"
+        );
         assert_eq!(PersonName::parse(" "), Err(NameProblem::Empty));
         assert_eq!(PersonName::parse(&"x".repeat(101)), Err(NameProblem::TooLong));
-        assert_eq!(PersonName::parse("Ann\r\nBcc: x"), Err(NameProblem::ForbiddenCharacters));
+        assert_eq!(
+            PersonName::parse("Ann\r\nBcc: x"),
+            Err(NameProblem::ForbiddenCharacters)
+        );
     }
 }

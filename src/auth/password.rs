@@ -24,7 +24,9 @@ impl std::fmt::Debug for Password {
 /// Why a password was refused, worded for the person choosing it.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordProblem {
-    #[error("use at least {MIN_CHARS} characters; a few unrelated words make a long password that is easy to remember")]
+    #[error(
+        "use at least {MIN_CHARS} characters; a few unrelated words make a long password that is easy to remember"
+    )]
     TooShort,
     #[error("use at most {MAX_CHARS} characters")]
     TooLong,
@@ -108,7 +110,10 @@ impl PasswordHasher {
     pub fn new(parallel_hashes: usize) -> anyhow::Result<Self> {
         let params = Params::new(19 * 1024, 2, 1, None)
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
-        Ok(Self { params, permits: Arc::new(Semaphore::new(parallel_hashes.max(1))) })
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(parallel_hashes.max(1))),
+        })
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -153,28 +158,51 @@ mod tests {
     #[test]
     fn a_long_unrelated_passphrase_is_accepted() {
         assert!(parse("correct horse battery staple", &[]).is_ok());
-        assert!(parse("ποτάμι-φεγγάρι-κλειδί", &[]).is_ok(), "any Unicode is allowed");
+        assert!(
+            parse("ποτάμι-φεγγάρι-κλειδί", &[]).is_ok(),
+            "any Unicode is allowed"
+        );
     }
 
     #[test]
     fn weak_passwords_are_refused_with_a_reason() {
         assert_eq!(parse("short", &[]).unwrap_err(), PasswordProblem::TooShort);
-        assert_eq!(parse(&"x".repeat(129), &[]).unwrap_err(), PasswordProblem::TooLong);
-        assert_eq!(parse("Sunbridge-2026-solar", &[]).unwrap_err(), PasswordProblem::ContainsProductName);
+        assert_eq!(
+            parse(&"x".repeat(129), &[]).unwrap_err(),
+            PasswordProblem::TooLong
+        );
+        assert_eq!(
+            parse("Sunbridge-2026-solar", &[]).unwrap_err(),
+            PasswordProblem::ContainsProductName
+        );
         assert_eq!(
             parse("margaret-rocks-2026!", &["margaret@example.com", "Margaret Hale"]).unwrap_err(),
             PasswordProblem::ContainsPersonalInfo
         );
-        assert!(matches!(parse("password1234", &[]).unwrap_err(), PasswordProblem::TooGuessable(_)));
-        assert!(matches!(parse("qwertyuiop123", &[]).unwrap_err(), PasswordProblem::TooGuessable(_)));
+        assert!(matches!(
+            parse("password1234", &[]).unwrap_err(),
+            PasswordProblem::TooGuessable(_)
+        ));
+        assert!(matches!(
+            parse("qwertyuiop123", &[]).unwrap_err(),
+            PasswordProblem::TooGuessable(_)
+        ));
     }
 
     #[test]
     fn hashes_are_argon2id_with_the_required_cost_and_verify() {
         let hasher = PasswordHasher::new(1).unwrap();
-        let hash = hasher.hash_blocking(&parse("correct horse battery staple", &[]).unwrap()).unwrap();
+        let hash = hasher
+            .hash_blocking(&parse("correct horse battery staple", &[]).unwrap())
+            .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify_blocking(&SecretString::from("correct horse battery staple".to_owned()), &hash));
-        assert!(!hasher.verify_blocking(&SecretString::from("correct horse battery stapl".to_owned()), &hash));
+        assert!(hasher.verify_blocking(
+            &SecretString::from("correct horse battery staple".to_owned()),
+            &hash
+        ));
+        assert!(!hasher.verify_blocking(
+            &SecretString::from("correct horse battery stapl".to_owned()),
+            &hash
+        ));
     }
 }

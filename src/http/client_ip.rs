@@ -71,38 +71,56 @@ mod tests {
     #[test]
     fn an_untrusted_peer_cannot_choose_its_address() {
         let h = headers(&["203.0.113.9"]);
-        assert_eq!(resolve(ip("198.51.100.4"), &h, &nets(&["10.0.0.0/8"])), ip("198.51.100.4"));
+        assert_eq!(
+            resolve(ip("198.51.100.4"), &h, &nets(&["10.0.0.0/8"])),
+            ip("198.51.100.4")
+        );
         assert_eq!(resolve(ip("198.51.100.4"), &h, &[]), ip("198.51.100.4"));
     }
 
     #[test]
     fn a_trusted_proxy_names_the_client() {
         let h = headers(&["203.0.113.9"]);
-        assert_eq!(resolve(ip("10.1.2.3"), &h, &nets(&["10.0.0.0/8"])), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("10.1.2.3"), &h, &nets(&["10.0.0.0/8"])),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
     fn addresses_the_client_prepended_are_ignored() {
         // The client sent "X-Forwarded-For: 1.1.1.1"; our proxy appended the real address.
         let h = headers(&["1.1.1.1, 203.0.113.9"]);
-        assert_eq!(resolve(ip("10.1.2.3"), &h, &nets(&["10.0.0.0/8"])), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("10.1.2.3"), &h, &nets(&["10.0.0.0/8"])),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
     fn chains_of_trusted_proxies_are_walked() {
         let h = headers(&["203.0.113.9, 10.0.0.7", "10.0.0.8"]);
-        assert_eq!(resolve(ip("10.1.2.3"), &h, &nets(&["10.0.0.0/8"])), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("10.1.2.3"), &h, &nets(&["10.0.0.0/8"])),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
     fn garbage_in_the_header_falls_back_to_the_peer() {
         let h = headers(&["not-an-ip"]);
-        assert_eq!(resolve(ip("10.1.2.3"), &h, &nets(&["10.0.0.0/8"])), ip("10.1.2.3"));
+        assert_eq!(
+            resolve(ip("10.1.2.3"), &h, &nets(&["10.0.0.0/8"])),
+            ip("10.1.2.3")
+        );
     }
 
     #[test]
     fn ipv4_mapped_peers_are_matched_as_ipv4() {
         let h = headers(&["203.0.113.9"]);
-        assert_eq!(resolve(ip("::ffff:10.1.2.3"), &h, &nets(&["10.0.0.0/8"])), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("::ffff:10.1.2.3"), &h, &nets(&["10.0.0.0/8"])),
+            ip("203.0.113.9")
+        );
     }
 }

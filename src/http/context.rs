@@ -80,7 +80,10 @@ pub async fn middleware(State(config): State<ContextConfig>, mut req: Request, n
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "(unmatched)".to_owned());
     let method = req.method().clone();
-    req.extensions_mut().insert(RequestContext { request_id, client_ip });
+    req.extensions_mut().insert(RequestContext {
+        request_id,
+        client_ip,
+    });
 
     // Path and query are not logged: query strings can carry tokens; the route template is enough.
     let span = tracing::info_span!(

@@ -29,18 +29,66 @@ pub struct ProblemKind {
 
 /// Every problem code the API answers with; each has a page at `/problems/{code}`.
 pub const PROBLEMS: &[ProblemKind] = &[
-    ProblemKind { code: "bad_request", title: "Bad request", explanation: "The request could not be understood. Check its syntax and content type." },
-    ProblemKind { code: "validation_failed", title: "Validation failed", explanation: "Some fields are missing or invalid; `errors` lists each field with a code." },
-    ProblemKind { code: "unauthorized", title: "Authentication required", explanation: "Send a valid access token in the Authorization header." },
-    ProblemKind { code: "forbidden", title: "Forbidden", explanation: "Your account is not allowed to do this." },
-    ProblemKind { code: "not_found", title: "Not found", explanation: "There is nothing here, or you are not allowed to see it." },
-    ProblemKind { code: "method_not_allowed", title: "Method not allowed", explanation: "This resource does not accept that HTTP method." },
-    ProblemKind { code: "conflict", title: "Conflict", explanation: "The request conflicts with the current state of the resource." },
-    ProblemKind { code: "payload_too_large", title: "Request too large", explanation: "The request body is larger than this endpoint accepts." },
-    ProblemKind { code: "unsupported_media_type", title: "Unsupported media type", explanation: "Send `application/json` (or `multipart/form-data` for uploads)." },
-    ProblemKind { code: "rate_limited", title: "Too many requests", explanation: "Wait for the number of seconds in `Retry-After`, then try again." },
-    ProblemKind { code: "internal_error", title: "Something went wrong on our side", explanation: "The error was logged with the request id; quote it if you contact support." },
-    ProblemKind { code: "unavailable", title: "Service unavailable", explanation: "The service is busy or a dependency is down; try again shortly." },
+    ProblemKind {
+        code: "bad_request",
+        title: "Bad request",
+        explanation: "The request could not be understood. Check its syntax and content type.",
+    },
+    ProblemKind {
+        code: "validation_failed",
+        title: "Validation failed",
+        explanation: "Some fields are missing or invalid; `errors` lists each field with a code.",
+    },
+    ProblemKind {
+        code: "unauthorized",
+        title: "Authentication required",
+        explanation: "Send a valid access token in the Authorization header.",
+    },
+    ProblemKind {
+        code: "forbidden",
+        title: "Forbidden",
+        explanation: "Your account is not allowed to do this.",
+    },
+    ProblemKind {
+        code: "not_found",
+        title: "Not found",
+        explanation: "There is nothing here, or you are not allowed to see it.",
+    },
+    ProblemKind {
+        code: "method_not_allowed",
+        title: "Method not allowed",
+        explanation: "This resource does not accept that HTTP method.",
+    },
+    ProblemKind {
+        code: "conflict",
+        title: "Conflict",
+        explanation: "The request conflicts with the current state of the resource.",
+    },
+    ProblemKind {
+        code: "payload_too_large",
+        title: "Request too large",
+        explanation: "The request body is larger than this endpoint accepts.",
+    },
+    ProblemKind {
+        code: "unsupported_media_type",
+        title: "Unsupported media type",
+        explanation: "Send `application/json` (or `multipart/form-data` for uploads).",
+    },
+    ProblemKind {
+        code: "rate_limited",
+        title: "Too many requests",
+        explanation: "Wait for the number of seconds in `Retry-After`, then try again.",
+    },
+    ProblemKind {
+        code: "internal_error",
+        title: "Something went wrong on our side",
+        explanation: "The error was logged with the request id; quote it if you contact support.",
+    },
+    ProblemKind {
+        code: "unavailable",
+        title: "Service unavailable",
+        explanation: "The service is busy or a dependency is down; try again shortly.",
+    },
 ];
 
 pub fn problem_kind(code: &str) -> Option<&'static ProblemKind> {
@@ -159,13 +207,18 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "forbidden").into_response(),
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found").into_response(),
             ApiError::Conflict { code } => Problem::new(StatusCode::CONFLICT, code).into_response(),
-            ApiError::TooLarge => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").into_response(),
+            ApiError::TooLarge => {
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").into_response()
+            }
             ApiError::RateLimited { retry_after_secs } => {
                 let mut r = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited").into_response();
-                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
                 r
             }
-            ApiError::Unavailable => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response(),
+            ApiError::Unavailable => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response()
+            }
             ApiError::Internal(err) => {
                 let mut r = Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response();
                 r.extensions_mut().insert(ErrorDetail(format!("{err:#}").into()));
@@ -212,12 +265,21 @@ impl IntoResponse for PageError {
 
 pub fn html_error(status: StatusCode) -> Response {
     let (title, message) = match status {
-        StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address. Check the link, or start again from the home page."),
+        StatusCode::NOT_FOUND => (
+            "Page not found",
+            "There is nothing at this address. Check the link, or start again from the home page.",
+        ),
         StatusCode::FORBIDDEN => ("Not allowed", "Your account cannot open this page."),
         StatusCode::PAYLOAD_TOO_LARGE => ("Too large", "What you sent is larger than this page accepts."),
         StatusCode::TOO_MANY_REQUESTS => ("Too many attempts", "Please wait a moment, then try again."),
-        s if s.is_server_error() => ("Something went wrong", "We could not complete your request. The problem was logged; if it persists, contact support and quote the reference below."),
-        _ => ("That did not work", "The request could not be handled. Go back and try again."),
+        s if s.is_server_error() => (
+            "Something went wrong",
+            "We could not complete your request. The problem was logged; if it persists, contact support and quote the reference below.",
+        ),
+        _ => (
+            "That did not work",
+            "The request could not be handled. Go back and try again.",
+        ),
     };
     let page = ErrorPage {
         status: status.as_u16(),
@@ -229,7 +291,12 @@ pub fn html_error(status: StatusCode) -> Response {
     match page.render() {
         Ok(body) => (status, Html(body)).into_response(),
         // Rendering a static template cannot fail in practice; keep a text fallback anyway.
-        Err(_) => (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], title).into_response(),
+        Err(_) => (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            title,
+        )
+            .into_response(),
     }
 }
 
@@ -264,7 +331,9 @@ pub async fn render_bare_errors(req: Request, next: Next) -> Response {
     for (name, value) in parts.headers.iter() {
         rendered.headers_mut().insert(name.clone(), value.clone());
     }
-    rendered.extensions_mut().extend(std::mem::take(&mut parts.extensions));
+    rendered
+        .extensions_mut()
+        .extend(std::mem::take(&mut parts.extensions));
     rendered
 }
 
@@ -290,9 +359,14 @@ mod tests {
 
     #[test]
     fn every_status_code_maps_to_a_documented_problem() {
-        for status in [400u16, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500, 502, 503, 504] {
+        for status in [
+            400u16, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500, 502, 503, 504,
+        ] {
             let code = code_for_status(StatusCode::from_u16(status).unwrap());
-            assert!(problem_kind(code).is_some(), "{status} maps to undocumented {code}");
+            assert!(
+                problem_kind(code).is_some(),
+                "{status} maps to undocumented {code}"
+            );
         }
     }
 }

@@ -28,15 +28,27 @@ pub async fn security_headers(State(config): State<HeaderConfig>, req: Request, 
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     // Older browsers ignore frame-ancestors.
     set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(h, HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
+    set(
+        h,
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
     // Pages that carry a token in their URL set `no-referrer` themselves; keep theirs.
     if !h.contains_key(header::REFERRER_POLICY) {
         set(h, header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     }
     // A page that uses the camera (photo upload) may grant itself `camera=(self)`.
     if !h.contains_key("permissions-policy") {
-        set(h, HeaderName::from_static("permissions-policy"), PERMISSIONS_POLICY);
+        set(
+            h,
+            HeaderName::from_static("permissions-policy"),
+            PERMISSIONS_POLICY,
+        );
     }
     // Everything is private unless a handler said otherwise (only static assets do), so an
     // authenticated page can never be kept by a shared cache or the back button.

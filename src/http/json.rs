@@ -38,7 +38,9 @@ where
                 };
                 Err(ApiError::Validation(vec![FieldError { field, code }]))
             }
-            Err(JsonRejection::JsonSyntaxError(_)) => Err(ApiError::BadRequest("the body is not valid JSON".into())),
+            Err(JsonRejection::JsonSyntaxError(_)) => {
+                Err(ApiError::BadRequest("the body is not valid JSON".into()))
+            }
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(ApiError::BadRequest("send the body as application/json".into()))
             }

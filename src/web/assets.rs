@@ -17,8 +17,16 @@ struct Asset {
 }
 
 const ASSETS: &[Asset] = &[
-    Asset { name: "app.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../static/app.css") },
-    Asset { name: "favicon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../../static/favicon.svg") },
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../static/app.css"),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        bytes: include_bytes!("../../static/favicon.svg"),
+    },
 ];
 
 /// `app.css` → `app.3f9a1c0b2d4e.css`.
@@ -54,7 +62,10 @@ pub fn favicon_url() -> &'static str {
 }
 
 pub async fn serve(Path(file): Path<String>) -> Result<Response, PageError> {
-    let index = hashed_names().iter().position(|n| *n == file).ok_or(PageError::NotFound)?;
+    let index = hashed_names()
+        .iter()
+        .position(|n| *n == file)
+        .ok_or(PageError::NotFound)?;
     let asset = &ASSETS[index];
     Ok((
         [

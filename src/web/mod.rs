@@ -16,13 +16,19 @@ pub struct Nav {
 
 impl Default for Nav {
     fn default() -> Self {
-        Self { css_url: assets::css_url(), current: "" }
+        Self {
+            css_url: assets::css_url(),
+            current: "",
+        }
     }
 }
 
 impl Nav {
     pub fn at(current: &'static str) -> Self {
-        Self { current, ..Self::default() }
+        Self {
+            current,
+            ..Self::default()
+        }
     }
 }
 

@@ -45,5 +45,10 @@ struct ProblemPage {
 /// What an API problem `type` points at: the code's meaning, for client developers.
 pub async fn problem(Path(code): Path<String>) -> Result<Html<String>, PageError> {
     let kind = problem_kind(&code).ok_or(PageError::NotFound)?;
-    render(&ProblemPage { nav: Nav::default(), code: kind.code, title: kind.title, explanation: kind.explanation })
+    render(&ProblemPage {
+        nav: Nav::default(),
+        code: kind.code,
+        title: kind.title,
+        explanation: kind.explanation,
+    })
 }

@@ -36,9 +36,21 @@ async fn password_hash_of(app: &crate::helpers::TestApp, email: &str) -> Option<
 async fn admin_create_user_reads_the_password_from_stdin_and_hashes_it() {
     let app = spawn_app().await;
     let data_dir = app.data_dir.path().display().to_string();
-    let envs = [("SUNBRIDGE_DATABASE_URL", app.database_url.as_str()), ("SUNBRIDGE_DATA_DIR", data_dir.as_str())];
+    let envs = [
+        ("SUNBRIDGE_DATABASE_URL", app.database_url.as_str()),
+        ("SUNBRIDGE_DATA_DIR", data_dir.as_str()),
+    ];
     let out = sunbridge(
-        &["admin", "create-user", "--email", "Root@Example.com", "--name", "Ada Admin", "--role", "admin"],
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "Root@Example.com",
+            "--name",
+            "Ada Admin",
+            "--role",
+            "admin",
+        ],
         &envs,
         "violet glacier kestrel lantern\n",
     );
@@ -46,7 +58,9 @@ async fn admin_create_user_reads_the_password_from_stdin_and_hashes_it() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Created admin account"), "{stdout}");
     assert!(!stdout.contains("violet glacier"), "the password is never echoed");
-    let hash = password_hash_of(&app, "root@example.com").await.expect("account stored");
+    let hash = password_hash_of(&app, "root@example.com")
+        .await
+        .expect("account stored");
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
 }
 
@@ -54,19 +68,47 @@ async fn admin_create_user_reads_the_password_from_stdin_and_hashes_it() {
 async fn admin_create_user_refuses_a_weak_password_with_a_reason() {
     let app = spawn_app().await;
     let data_dir = app.data_dir.path().display().to_string();
-    let envs = [("SUNBRIDGE_DATABASE_URL", app.database_url.as_str()), ("SUNBRIDGE_DATA_DIR", data_dir.as_str())];
+    let envs = [
+        ("SUNBRIDGE_DATABASE_URL", app.database_url.as_str()),
+        ("SUNBRIDGE_DATA_DIR", data_dir.as_str()),
+    ];
     let out = sunbridge(
-        &["admin", "create-user", "--email", "weak@example.com", "--name", "Wes Weak", "--role", "support"],
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "weak@example.com",
+            "--name",
+            "Wes Weak",
+            "--role",
+            "support",
+        ],
         &envs,
         "password1234\n",
     );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("password refused: this password is too easy to guess"), "{stderr}");
+    assert!(
+        stderr.contains("password refused: this password is too easy to guess"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("password1234"), "the password is never echoed");
     assert_eq!(password_hash_of(&app, "weak@example.com").await, None);
 
-    let out = sunbridge(&["admin", "create-user", "--email", "x@example.com", "--name", "X", "--role", "root"], &envs, "");
+    let out = sunbridge(
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "root",
+        ],
+        &envs,
+        "",
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
 }
@@ -88,18 +130,38 @@ fn production_refuses_every_unsafe_default_naming_each_problem() {
     );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for expected in ["no TLS", "secret_key is shorter", "embedded SQLite", "mail_transport", "debug_routes", "log_level", "public_url must use https"] {
+    for expected in [
+        "no TLS",
+        "secret_key is shorter",
+        "embedded SQLite",
+        "mail_transport",
+        "debug_routes",
+        "log_level",
+        "public_url must use https",
+    ] {
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
     }
     assert!(!stderr.contains("CANARY"), "the secret's value was printed");
-    assert!(!dir.path().join("sunbridge.db").exists(), "nothing was created before refusing");
+    assert!(
+        !dir.path().join("sunbridge.db").exists(),
+        "nothing was created before refusing"
+    );
 }
 
 #[test]
 fn every_command_has_help() {
-    for args in [vec!["--help"], vec!["serve", "--help"], vec!["migrate", "--help"], vec!["admin", "create-user", "--help"], vec!["seed-demo", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["admin", "create-user", "--help"],
+        vec!["seed-demo", "--help"],
+    ] {
         let out = sunbridge(&args, &[], "");
         assert!(out.status.success(), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage:"),
+            "{args:?}"
+        );
     }
 }

@@ -3,10 +3,19 @@
 use crate::helpers::{request_id, spawn_app, spawn_app_with};
 
 async fn logged_client_ip(app: &crate::helpers::TestApp, forwarded_for: &str) -> String {
-    let response = app.client.get(app.url("/healthz")).header("x-forwarded-for", forwarded_for).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .unwrap();
     let id = request_id(&response);
     let lines = app.log_lines_of(&id);
-    let line = lines.iter().find(|l| l["message"] == "request finished").expect("access log line");
+    let line = lines
+        .iter()
+        .find(|l| l["message"] == "request finished")
+        .expect("access log line");
     line["client_ip"].as_str().unwrap().to_owned()
 }
 
@@ -21,5 +30,8 @@ async fn a_trusted_proxy_is_believed() {
     let app = spawn_app_with(|s| s.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
     assert_eq!(logged_client_ip(&app, "203.0.113.9").await, "203.0.113.9");
     // What the client itself prepended is not believed, only what our proxy appended.
-    assert_eq!(logged_client_ip(&app, "198.51.100.1, 203.0.113.9").await, "203.0.113.9");
+    assert_eq!(
+        logged_client_ip(&app, "198.51.100.1, 203.0.113.9").await,
+        "203.0.113.9"
+    );
 }

@@ -13,7 +13,10 @@ fn account(email: &str, role: Role) -> NewAccount {
         email: EmailAddress::parse(email).unwrap(),
         name: PersonName::parse("Zoë Ångström-O'Neil").unwrap(),
         role,
-        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g".into()),
+        password_hash: Some(
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+                .into(),
+        ),
         email_verified: false,
     }
 }
@@ -23,7 +26,9 @@ async fn conformance_accounts_and_their_audit_rows_round_trip() {
     let app = spawn_app().await;
     eprintln!("backend: {}", backend_name());
     let before = Utc::now();
-    let id = create_account(&app.db, account("Ann@Example.com", Role::Support), &Actor::cli()).await.unwrap();
+    let id = create_account(&app.db, account("Ann@Example.com", Role::Support), &Actor::cli())
+        .await
+        .unwrap();
 
     // The unique email holds whatever the case, through the check or the index.
     let again = create_account(&app.db, account("ann@example.COM", Role::Customer), &Actor::cli()).await;

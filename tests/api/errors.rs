@@ -15,11 +15,16 @@ async fn an_api_failure_is_a_generic_problem_with_the_request_id() {
     assert_eq!(body["type"], "/problems/internal_error");
     assert_eq!(body["request_id"], id.as_str());
     let text = body.to_string();
-    assert!(!text.contains("SELECT") && !text.contains("internal_detail"), "detail leaked: {text}");
+    assert!(
+        !text.contains("SELECT") && !text.contains("internal_detail"),
+        "detail leaked: {text}"
+    );
     // The detail is not lost: it is in the log, under the same request id.
     let lines = app.log_lines_of(&id);
     assert!(
-        lines.iter().any(|l| l["detail"].as_str().is_some_and(|d| d.contains("internal_detail"))),
+        lines.iter().any(|l| l["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("internal_detail"))),
         "{lines:?}"
     );
 }
@@ -29,7 +34,12 @@ async fn a_page_failure_is_a_plain_page_with_a_reference() {
     let app = spawn_app().await;
     let response = app.get("/__test/fail").await;
     assert_eq!(response.status(), 500);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let id = request_id(&response);
     let body = response.text().await.unwrap();
     assert!(body.contains("Something went wrong"));
@@ -44,9 +54,16 @@ async fn a_panicking_handler_answers_500_instead_of_dropping_the_connection() {
     assert_eq!(response.status(), 500);
     let id = request_id(&response);
     let body = response.text().await.unwrap();
-    assert!(!body.contains("/srv/secret/path") && !body.contains("panic"), "{body}");
+    assert!(
+        !body.contains("/srv/secret/path") && !body.contains("panic"),
+        "{body}"
+    );
     let lines = app.log_lines_of(&id);
-    assert!(lines.iter().any(|l| l["detail"].as_str().is_some_and(|d| d.contains("deliberate panic"))));
+    assert!(lines.iter().any(|l| {
+        l["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("deliberate panic"))
+    }));
     // The server is still serving.
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
@@ -60,10 +77,18 @@ async fn unknown_api_routes_and_methods_are_problems() {
     assert_eq!(body["code"], "not_found");
     assert!(body["request_id"].is_string());
 
-    let response = app.client.delete(app.url("/api/v1/openapi.json")).send().await.unwrap();
+    let response = app
+        .client
+        .delete(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["content-type"], "application/problem+json");
-    assert!(response.headers().get("allow").is_some(), "405 keeps its Allow header");
+    assert!(
+        response.headers().get("allow").is_some(),
+        "405 keeps its Allow header"
+    );
 }
 
 #[tokio::test]
@@ -71,7 +96,12 @@ async fn unknown_pages_are_an_html_404() {
     let app = spawn_app().await;
     let response = app.get("/no/such/page").await;
     assert_eq!(response.status(), 404);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     assert!(response.text().await.unwrap().contains("Page not found"));
 }
 

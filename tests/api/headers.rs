@@ -16,7 +16,12 @@ const EXPECTED: &[(&str, &str)] = &[
 fn assert_security_headers(response: &reqwest::Response) {
     let h = response.headers();
     for (name, value) in EXPECTED {
-        assert_eq!(h.get(*name).map(|v| v.to_str().unwrap()), Some(*value), "header {name} on {}", response.url());
+        assert_eq!(
+            h.get(*name).map(|v| v.to_str().unwrap()),
+            Some(*value),
+            "header {name} on {}",
+            response.url()
+        );
     }
     let permissions = h["permissions-policy"].to_str().unwrap();
     for feature in ["camera=()", "microphone=()", "geolocation=()"] {
@@ -77,13 +82,22 @@ async fn hsts_is_sent_behind_a_trusted_tls_proxy() {
     })
     .await;
     let response = app.get("/").await;
-    assert_eq!(response.headers()["strict-transport-security"], "max-age=63072000; includeSubDomains");
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
 }
 
 #[tokio::test]
 async fn the_request_id_is_ours_not_the_clients() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/healthz")).header("x-request-id", "attacker-chosen").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "attacker-chosen")
+        .send()
+        .await
+        .unwrap();
     let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_ne!(id, "attacker-chosen");
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");

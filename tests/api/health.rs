@@ -36,7 +36,11 @@ async fn readyz_fails_while_the_database_is_gone_and_recovers_by_itself() {
             let response = app.get("/readyz").await;
             assert_eq!(response.status(), 503);
             let body: serde_json::Value = response.json().await.unwrap();
-            assert_eq!(body, serde_json::json!({"status": "unavailable"}), "no internal detail");
+            assert_eq!(
+                body,
+                serde_json::json!({"status": "unavailable"}),
+                "no internal detail"
+            );
             std::fs::rename(&moved, &file).unwrap();
             wait_for_status(&app, 200).await;
         }
@@ -45,7 +49,11 @@ async fn readyz_fails_while_the_database_is_gone_and_recovers_by_itself() {
             let probe_dir = tempfile::tempdir().unwrap();
             let real_url = crate::helpers::fresh_database_url(&probe_dir).await;
             let mut url = url::Url::parse(&real_url).unwrap();
-            let target = format!("{}:{}", url.host_str().unwrap(), url.port_or_known_default().unwrap());
+            let target = format!(
+                "{}:{}",
+                url.host_str().unwrap(),
+                url.port_or_known_default().unwrap()
+            );
             let proxy = TcpProxy::start(&target).await;
             url.set_port(Some(proxy.port())).unwrap();
             let proxied = url.to_string();

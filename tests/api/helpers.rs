@@ -36,7 +36,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// The log lines of one request, found by the id the server returned.
@@ -81,7 +85,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_with_settings(settings, data_dir, database_url).await
 }
 
-pub async fn spawn_with_settings(settings: Settings, data_dir: tempfile::TempDir, database_url: String) -> TestApp {
+pub async fn spawn_with_settings(
+    settings: Settings,
+    data_dir: tempfile::TempDir,
+    database_url: String,
+) -> TestApp {
     logs();
     let app = Application::build(settings).await.expect("application builds");
     let addr = app.local_addr();
@@ -103,7 +111,9 @@ pub async fn spawn_with_settings(settings: Settings, data_dir: tempfile::TempDir
 
 /// The network database server under test, if any.
 pub fn test_server_url() -> Option<String> {
-    std::env::var("SUNBRIDGE_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("SUNBRIDGE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// SQLite in `dir`, or a new, empty database on the configured server.
@@ -115,10 +125,19 @@ pub async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
     let mut admin_url = url::Url::parse(&server).expect("SUNBRIDGE_TEST_DATABASE_URL is a URL");
     let postgres = admin_url.scheme().starts_with("postgres");
     admin_url.set_path(if postgres { "/postgres" } else { "/" });
-    let admin = Database::connect(admin_url.as_str()).await.expect("test database server reachable");
+    let admin = Database::connect(admin_url.as_str())
+        .await
+        .expect("test database server reachable");
     // The name is ours (a UUID), never input: quoting is not a concern here.
-    let create = if postgres { format!("CREATE DATABASE \"{name}\"") } else { format!("CREATE DATABASE `{name}`") };
-    admin.execute_unprepared(&create).await.expect("test database created");
+    let create = if postgres {
+        format!("CREATE DATABASE \"{name}\"")
+    } else {
+        format!("CREATE DATABASE `{name}`")
+    };
+    admin
+        .execute_unprepared(&create)
+        .await
+        .expect("test database created");
     admin.close().await.ok();
     let mut url = url::Url::parse(&server).unwrap();
     url.set_path(&format!("/{name}"));

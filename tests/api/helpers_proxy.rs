@@ -35,7 +35,11 @@ impl TcpProxy {
                 conns.lock().await.push(task);
             }
         });
-        Self { port, enabled, connections }
+        Self {
+            port,
+            enabled,
+            connections,
+        }
     }
 
     pub fn port(&self) -> u16 {

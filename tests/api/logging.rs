@@ -5,17 +5,29 @@ use crate::helpers::{logs, request_id, spawn_app};
 #[tokio::test]
 async fn canary_secrets_in_a_request_never_reach_the_log() {
     let app = spawn_app().await;
-    let canaries = ["CANARY-BEARER-7f3a", "CANARY-COOKIE-91b2", "CANARY-QUERY-55c1", "CANARY-BODY-0d4e", "CANARY-HEADER-a8e0"];
+    let canaries = [
+        "CANARY-BEARER-7f3a",
+        "CANARY-COOKIE-91b2",
+        "CANARY-QUERY-55c1",
+        "CANARY-BODY-0d4e",
+        "CANARY-HEADER-a8e0",
+    ];
     let mut ids = Vec::new();
     for path in ["/api/v1/__test/echo", "/api/v1/does-not-exist", "/__test/fail"] {
         let response = app
             .client
-            .post(app.url(&format!("{path}?token={}&reset_code={}", canaries[2], canaries[2])))
+            .post(app.url(&format!(
+                "{path}?token={}&reset_code={}",
+                canaries[2], canaries[2]
+            )))
             .header("authorization", format!("Bearer {}", canaries[0]))
             .header("cookie", format!("__Host-session={}", canaries[1]))
             .header("x-api-key", canaries[4])
             .header("content-type", "application/json")
-            .body(format!(r#"{{"email":"a@example.com","password":"{}"}}"#, canaries[3]))
+            .body(format!(
+                r#"{{"email":"a@example.com","password":"{}"}}"#,
+                canaries[3]
+            ))
             .send()
             .await
             .unwrap();
@@ -38,8 +50,20 @@ async fn access_log_lines_have_the_required_fields() {
     let response = app.get("/faq").await;
     let id = request_id(&response);
     let lines = app.log_lines_of(&id);
-    let line = lines.iter().find(|l| l["message"] == "request finished").expect("access log line");
-    for field in ["time", "level", "request_id", "method", "route", "status", "latency_ms", "client_ip"] {
+    let line = lines
+        .iter()
+        .find(|l| l["message"] == "request finished")
+        .expect("access log line");
+    for field in [
+        "time",
+        "level",
+        "request_id",
+        "method",
+        "route",
+        "status",
+        "latency_ms",
+        "client_ip",
+    ] {
         assert!(!line[field].is_null(), "missing {field} in {line}");
     }
     assert_eq!(line["route"], "/faq");

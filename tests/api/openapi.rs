@@ -8,7 +8,11 @@ async fn the_openapi_document_describes_the_api() {
     let response = app.get("/api/v1/openapi.json").await;
     assert_eq!(response.status(), 200);
     let doc: serde_json::Value = response.json().await.unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     for path in ["/healthz", "/readyz", "/api/v1/openapi.json"] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }

@@ -10,7 +10,10 @@ fn assert_no_inline_code(html: &str) {
         let tag = &html[i..html[i..].find('>').map(|e| i + e).unwrap()];
         assert!(tag.contains(" src="), "inline script: {tag}");
     }
-    assert!(!html.contains(" onclick=") && !html.contains(" onload="), "inline handler");
+    assert!(
+        !html.contains(" onclick=") && !html.contains(" onload="),
+        "inline handler"
+    );
 }
 
 #[tokio::test]
@@ -18,7 +21,12 @@ async fn landing_and_faq_pages_render_and_link_to_each_other() {
     let app = spawn_app().await;
     let landing = app.get("/").await;
     assert_eq!(landing.status(), 200);
-    assert!(landing.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        landing.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = landing.text().await.unwrap();
     assert!(html.contains("<h1>Solar sized from your real electricity bills</h1>"));
     assert!(html.contains(r#"href="/faq""#));
@@ -40,7 +48,10 @@ async fn the_stylesheet_is_served_with_a_long_cache_life() {
     let css = app.get(href).await;
     assert_eq!(css.status(), 200);
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
-    assert_eq!(css.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(
+        css.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(css.headers()["x-content-type-options"], "nosniff");
     assert!(css.text().await.unwrap().contains(":root"));
     // A stale or made-up name is not served.

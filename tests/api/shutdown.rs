@@ -49,13 +49,25 @@ async fn sigterm_lets_in_flight_requests_finish() {
     });
     tokio::time::sleep(Duration::from_millis(400)).await;
     let pid = child.id().unwrap().to_string();
-    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
     assert!(killed.success());
 
-    let response = slow.await.unwrap().expect("the in-flight request was answered, not dropped");
+    let response = slow
+        .await
+        .unwrap()
+        .expect("the in-flight request was answered, not dropped");
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "slept 1500 ms");
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("exits").unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
     assert!(status.success(), "{status}");
-    assert!(client.get(format!("{url}/healthz")).send().await.is_err(), "no longer accepting");
+    assert!(
+        client.get(format!("{url}/healthz")).send().await.is_err(),
+        "no longer accepting"
+    );
 }

@@ -28,10 +28,16 @@ async fn the_server_speaks_https_with_hsts_when_given_a_certificate() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["strict-transport-security"], "max-age=63072000; includeSubDomains");
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
 
     // Plain HTTP to the TLS port gets nothing useful.
-    let plain = reqwest::Client::new().get(format!("http://{}/", app.addr)).send().await;
+    let plain = reqwest::Client::new()
+        .get(format!("http://{}/", app.addr))
+        .send()
+        .await;
     assert!(plain.is_err() || !plain.unwrap().status().is_success());
 }
 
@@ -42,6 +48,9 @@ async fn a_missing_key_file_stops_start_up_with_a_clear_message() {
     let mut settings = crate::helpers::test_settings(dir.path(), &database_url);
     settings.tls_cert_file = Some(dir.path().join("missing-cert.pem"));
     settings.tls_key_file = Some(dir.path().join("missing-key.pem"));
-    let err = sunbridge::Application::build(settings).await.err().expect("refuses to start");
+    let err = sunbridge::Application::build(settings)
+        .await
+        .err()
+        .expect("refuses to start");
     assert!(format!("{err:#}").contains("missing-cert.pem"), "{err:#}");
 }

@@ -102,7 +102,10 @@ impl MigrationTrait for Migration {
             .await?;
         for (name, cols) in [
             ("ix_audit_events_occurred_at", vec![AuditEvents::OccurredAt]),
-            ("ix_audit_events_target", vec![AuditEvents::TargetKind, AuditEvents::TargetId]),
+            (
+                "ix_audit_events_target",
+                vec![AuditEvents::TargetKind, AuditEvents::TargetId],
+            ),
             ("ix_audit_events_actor", vec![AuditEvents::ActorId]),
             ("ix_audit_events_action", vec![AuditEvents::Action]),
         ] {
@@ -120,6 +123,8 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(AuditEvents::Table).to_owned())
             .await?;
-        manager.drop_table(Table::drop().table(Users::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Users::Table).to_owned())
+            .await
     }
 }
