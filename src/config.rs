@@ -502,6 +502,24 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_key_in_the_file_is_refused_not_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sunbridge.toml");
+        std::fs::write(&file, "databse_url = \"mysql://db/x\"\n").unwrap();
+        let err = Settings::load(Some(&file)).unwrap_err();
+        assert!(format!("{err:#}").contains("databse_url"), "{err:#}");
+
+        std::fs::write(
+            &file,
+            "body_limit_bytes = 2048\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        assert_eq!(s.body_limit_bytes, 2048);
+        assert_eq!(s.trusted_proxies.len(), 1);
+    }
+
+    #[test]
     fn debug_output_hides_secrets() {
         let text = format!("{:?}", production());
         assert!(!text.contains("k3Jx9"), "{text}");

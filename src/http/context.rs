@@ -101,7 +101,8 @@ pub async fn middleware(State(config): State<ContextConfig>, mut req: Request, n
         .await;
 
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Microsecond resolution is plenty and keeps the lines short.
+    let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
     if let Some(ErrorDetail(detail)) = response.extensions().get::<ErrorDetail>() {
         tracing::error!(parent: &span, status, detail = %detail, "request failed");
     }
