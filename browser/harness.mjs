@@ -17,10 +17,12 @@ export async function startServer(extraEnv = {}) {
     env: { ...process.env, SUNBRIDGE_DATA_DIR: dataDir, SUNBRIDGE_ENV: 'development', ...extraEnv },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const stderr = [];
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start in 60 s')), 60_000);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${stderr.join('\n')}`)));
     createInterface({ input: child.stderr }).on('line', (line) => {
+      stderr.push(line);
       const match = line.match(/running at (\S+)/);
       if (match) {
         clearTimeout(timer);

@@ -77,6 +77,8 @@ pub struct Settings {
     pub mail_transport: MailTransport,
     pub mail_from: String,
     pub smtp_url: Option<SecretString>,
+    /// How long links in verification and reset emails work (S-AU-8: 30 minutes).
+    pub email_token_ttl_secs: u64,
     /// `tracing` filter directive for our own crate, e.g. `info` or `sunbridge=debug`.
     pub log_level: String,
     /// Mounts `/__test/*` routes that fail on purpose, for the black-box tests.
@@ -105,6 +107,7 @@ impl Default for Settings {
             mail_transport: MailTransport::File,
             mail_from: "Sunbridge <no-reply@sunbridge.localhost>".into(),
             smtp_url: None,
+            email_token_ttl_secs: 30 * 60,
             log_level: "info".into(),
             debug_routes: false,
         }
@@ -289,6 +292,9 @@ impl Settings {
         }
         if self.debug_routes {
             p.push("debug_routes must be off in production".into());
+        }
+        if self.email_token_ttl_secs > 30 * 60 {
+            p.push("email_token_ttl_secs may not exceed 1800 (30 minutes, S-AU-8) in production".into());
         }
         let level = self.log_level.to_ascii_lowercase();
         if level.contains("debug") || level.contains("trace") {

@@ -16,6 +16,7 @@ mod demo;
 pub mod health;
 pub mod http;
 pub mod ids;
+pub mod mail;
 pub mod openapi;
 pub mod startup;
 pub mod telemetry;

@@ -12,9 +12,17 @@ use utoipa::OpenApi;
         description = "JSON API of the Sunbridge solar marketplace. Errors are RFC 9457 \
             problem+json with a stable `code`; see `/problems/{code}` for each code."
     ),
-    paths(crate::health::healthz, crate::health::readyz, openapi_json),
+    paths(
+        crate::health::healthz,
+        crate::health::readyz,
+        openapi_json,
+        crate::auth::api::signup,
+        crate::auth::api::verify_email,
+        crate::auth::api::resend_verification,
+    ),
     components(schemas(crate::http::error::Problem, crate::http::error::FieldError, crate::health::Health)),
     tags((name = "health", description = "Probes for load balancers and orchestrators"),
+         (name = "identity", description = "Sign-up, verification, sign-in and sessions"),
          (name = "meta", description = "This description"))
 )]
 pub struct ApiDoc;

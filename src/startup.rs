@@ -32,6 +32,7 @@ pub struct AppState {
     pub sqlite_file: Option<Arc<PathBuf>>,
     pub hasher: PasswordHasher,
     pub secret_key: SecretString,
+    pub mailer: crate::mail::Mailer,
 }
 
 pub struct Application {
@@ -65,7 +66,9 @@ impl Application {
         }
         let sqlite_file = crate::db::sqlite_path(database_url.expose_secret()).map(Arc::new);
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let mailer = crate::mail::Mailer::start(db.clone(), &settings)?;
         let state = AppState {
+            mailer,
             db,
             secret_key: settings.secret_key_or_dev()?,
             hasher: PasswordHasher::new(cores)?,
@@ -150,6 +153,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", get(crate::health::readyz))
         .route("/api/v1/openapi.json", get(crate::openapi::openapi_json))
+        .merge(crate::auth::api::router())
+        .merge(crate::auth::pages::router())
         .merge(crate::web::router());
     if settings.debug_routes {
         app = app.merge(crate::debug_routes::router());

@@ -20,6 +20,16 @@ use crate::ids::UserId;
 
 pub use store::{AuditEvent, recent};
 
+/// How many `action` events touched `target` since `since` (for rate caps on notices).
+pub async fn count_since<C: ConnectionTrait>(
+    conn: &C,
+    action: Action,
+    target: &Target,
+    since: chrono::DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    store::count_since(conn, action, target, since).await
+}
+
 /// Where a change came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -94,6 +104,8 @@ impl Actor {
 pub enum Action {
     UserCreated,
     DemoDataSeeded,
+    SignupWithExistingEmail,
+    EmailVerified,
 }
 
 impl Action {
@@ -101,6 +113,8 @@ impl Action {
         match self {
             Action::UserCreated => "user.created",
             Action::DemoDataSeeded => "demo.seeded",
+            Action::SignupWithExistingEmail => "signup.existing_email",
+            Action::EmailVerified => "user.email_verified",
         }
     }
 }

@@ -1,5 +1,8 @@
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 
 use super::{Action, Actor, Target};
 
@@ -93,4 +96,19 @@ pub async fn recent<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<Audi
             details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
         })
         .collect())
+}
+
+pub(super) async fn count_since<C: ConnectionTrait>(
+    conn: &C,
+    action: Action,
+    target: &Target,
+    since: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    entity::Entity::find()
+        .filter(entity::Column::Action.eq(action.as_str()))
+        .filter(entity::Column::TargetKind.eq(target.kind))
+        .filter(entity::Column::TargetId.eq(target.id.as_str()))
+        .filter(entity::Column::OccurredAt.gte(since))
+        .count(conn)
+        .await
 }

@@ -1,7 +1,7 @@
 //! Account rules, independent of HTTP.
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, DbErr, SqlErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlErr, TransactionTrait};
 
 use crate::access::Role;
 use crate::audit::{self, Action, Actor, Details, Target};
@@ -35,13 +35,25 @@ pub async fn create_account(
     actor: &Actor,
 ) -> Result<UserId, AccountError> {
     let id = UserId::new();
-    let now = Utc::now();
     let tx = db.begin().await?;
-    if store::email_exists(&tx, &account.email).await? {
+    insert_account(&tx, id, account, actor).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Inserts an account and its audit row in the caller's transaction.
+pub async fn insert_account<C: ConnectionTrait>(
+    tx: &C,
+    id: UserId,
+    account: NewAccount,
+    actor: &Actor,
+) -> Result<(), AccountError> {
+    let now = Utc::now();
+    if store::email_exists(tx, &account.email).await? {
         return Err(AccountError::EmailTaken);
     }
     let inserted = store::insert_user(
-        &tx,
+        tx,
         UserRow {
             id,
             email: &account.email,
@@ -61,13 +73,12 @@ pub async fn create_account(
         other => other?,
     }
     audit::record(
-        &tx,
+        tx,
         actor,
         Action::UserCreated,
         Some(Target::user(id)),
         Details::new().with("role", account.role),
     )
     .await?;
-    tx.commit().await?;
-    Ok(id)
+    Ok(())
 }

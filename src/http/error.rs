@@ -184,6 +184,10 @@ pub enum ApiError {
     Conflict { code: &'static str },
     #[error("payload too large")]
     TooLarge,
+    #[error("weak password")]
+    WeakPassword(crate::auth::PasswordProblem),
+    #[error("invalid token")]
+    InvalidToken,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
@@ -207,6 +211,18 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "forbidden").into_response(),
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found").into_response(),
             ApiError::Conflict { code } => Problem::new(StatusCode::CONFLICT, code).into_response(),
+            ApiError::WeakPassword(problem) => {
+                let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password")
+                    .with_detail(problem.to_string());
+                p.errors = vec![FieldError {
+                    field: "password".into(),
+                    code: problem.code(),
+                }];
+                p.into_response()
+            }
+            ApiError::InvalidToken => Problem::new(StatusCode::BAD_REQUEST, "invalid_token")
+                .with_detail("the link is invalid, expired or already used")
+                .into_response(),
             ApiError::TooLarge => {
                 Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").into_response()
             }

@@ -23,9 +23,11 @@ where
             Err(JsonRejection::JsonDataError(err)) => {
                 // serde's message names the field ("unknown field `role`", "missing field `email`").
                 let text = err.body_text();
+                // Only a field name from the message, never a value the client sent.
                 let field = text
                     .split('`')
                     .nth(1)
+                    .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
                     .filter(|f| f.len() <= 64)
                     .unwrap_or("body")
                     .to_owned();

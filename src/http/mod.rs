@@ -6,6 +6,7 @@ pub mod context;
 pub mod error;
 pub mod headers;
 pub mod json;
+pub mod origin;
 
 pub use context::{RequestContext, RequestId};
 pub use error::{ApiError, FieldError, PageError};

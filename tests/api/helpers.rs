@@ -151,3 +151,83 @@ pub fn backend_name() -> &'static str {
         None => "sqlite",
     }
 }
+
+/// One message the server sent, decoded.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl SentMail {
+    /// The first link in the body that contains `path`.
+    pub fn link_to(&self, path: &str) -> String {
+        self.body
+            .split_whitespace()
+            .find(|w| w.starts_with("http") && w.contains(path))
+            .unwrap_or_else(|| panic!("no link to {path} in:\n{}", self.body))
+            .to_owned()
+    }
+
+    pub fn token(&self, path: &str) -> String {
+        let link = url::Url::parse(&self.link_to(path)).unwrap();
+        link.query_pairs()
+            .find(|(k, _)| k == "token")
+            .unwrap()
+            .1
+            .into_owned()
+    }
+}
+
+impl TestApp {
+    /// Every mail written by the file transport so far, oldest first.
+    pub fn sent_mail(&self) -> Vec<SentMail> {
+        let dir = self.data_dir.path().join("mail");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .map(|path| {
+                let raw = std::fs::read(path).unwrap();
+                let message = mail_parser::MessageParser::default()
+                    .parse(&raw)
+                    .expect("a parsable message");
+                SentMail {
+                    to: message
+                        .to()
+                        .and_then(|a| a.first())
+                        .and_then(|a| a.address())
+                        .unwrap_or("")
+                        .to_owned(),
+                    subject: message.subject().unwrap_or("").to_owned(),
+                    body: message.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    /// Waits until `count` mails went to `to`, and returns them.
+    pub async fn wait_for_mail(&self, to: &str, count: usize) -> Vec<SentMail> {
+        for _ in 0..100 {
+            let mails: Vec<_> = self.sent_mail().into_iter().filter(|m| m.to == to).collect();
+            if mails.len() >= count {
+                return mails;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("fewer than {count} mails to {to}: {:?}", self.sent_mail());
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+}

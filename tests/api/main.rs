@@ -13,4 +13,5 @@ mod logging;
 mod openapi;
 mod pages;
 mod shutdown;
+mod signup;
 mod tls;

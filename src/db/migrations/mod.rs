@@ -3,6 +3,7 @@
 
 mod columns;
 mod m20261122_000001_users_and_audit;
+mod m20261122_000002_mail_and_email_tokens;
 
 use sea_orm_migration::prelude::*;
 
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_users_and_audit::Migration)]
+        vec![
+            Box::new(m20261122_000001_users_and_audit::Migration),
+            Box::new(m20261122_000002_mail_and_email_tokens::Migration),
+        ]
     }
 }

@@ -1,0 +1,52 @@
+//! Outgoing mail through an outbox. A message is a row written in the transaction of the change
+//! that causes it, so it is sent only if that change commits; a background worker delivers
+//! it afterwards with retries, so a slow relay never holds up a request.
+//!
+//! Transports: `file` (development and tests: one `.eml` per message in `<data_dir>/mail/`)
+//! and `smtp` (lettre over TLS) for production.
+
+mod outbox;
+mod transport;
+
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use tokio::sync::Notify;
+
+use crate::auth::EmailAddress;
+use crate::config::Settings;
+
+pub use transport::Transport;
+
+/// A message ready to queue. Bodies are plain text rendered from templates.
+pub struct OutgoingMail {
+    pub to: EmailAddress,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Queues `mail` in the caller's transaction. Call `Mailer::wake` after the commit.
+pub async fn enqueue<C: ConnectionTrait>(conn: &C, mail: OutgoingMail) -> Result<(), DbErr> {
+    outbox::insert(conn, mail).await
+}
+
+/// Handle on the delivery worker.
+#[derive(Clone)]
+pub struct Mailer {
+    wake: Arc<Notify>,
+}
+
+impl Mailer {
+    /// Starts the delivery worker for this process.
+    pub fn start(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<Self> {
+        let transport = Transport::from_settings(settings)?;
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(outbox::deliver_forever(db, transport, wake.clone()));
+        Ok(Self { wake })
+    }
+
+    /// Tells the worker that committed mail is waiting.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}

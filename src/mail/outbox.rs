@@ -1,0 +1,153 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use tokio::sync::Notify;
+
+use super::{OutgoingMail, Transport};
+
+/// After this many failed attempts a message is given up (and logged) rather than retried.
+const MAX_ATTEMPTS: i32 = 8;
+/// A worker that claimed a message and died releases it after this long.
+const CLAIM: TimeDelta = TimeDelta::seconds(60);
+const BATCH: u64 = 20;
+
+pub(super) mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mail_outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub to_address: String,
+        pub subject: String,
+        pub body_text: String,
+        pub created_at: ChronoDateTimeUtc,
+        pub next_attempt_at: ChronoDateTimeUtc,
+        pub attempts: i32,
+        pub claimed_until: Option<ChronoDateTimeUtc>,
+        pub sent_at: Option<ChronoDateTimeUtc>,
+        pub failed_at: Option<ChronoDateTimeUtc>,
+        pub last_error: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::{ActiveModel, Column, Entity};
+
+pub(super) async fn insert<C: ConnectionTrait>(conn: &C, mail: OutgoingMail) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let row = ActiveModel {
+        to_address: Set(mail.to.as_str().to_owned()),
+        subject: Set(mail.subject),
+        body_text: Set(mail.body),
+        created_at: Set(now),
+        next_attempt_at: Set(now),
+        attempts: Set(0),
+        claimed_until: Set(None),
+        sent_at: Set(None),
+        failed_at: Set(None),
+        last_error: Set(None),
+        ..Default::default()
+    };
+    Entity::insert(row).exec_without_returning(conn).await?;
+    Ok(())
+}
+
+/// Delivers due messages, then sleeps until woken or for a few seconds (retries, and mail
+/// queued by other replicas).
+pub(super) async fn deliver_forever(db: DatabaseConnection, transport: Transport, wake: Arc<Notify>) {
+    loop {
+        match deliver_due(&db, &transport).await {
+            Ok(n) if n as u64 == BATCH => continue,
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %format!("{err:#}"), "mail outbox pass failed"),
+        }
+        tokio::select! {
+            () = wake.notified() => {},
+            () = tokio::time::sleep(Duration::from_secs(5)) => {},
+        }
+    }
+}
+
+async fn deliver_due(db: &DatabaseConnection, transport: &Transport) -> anyhow::Result<usize> {
+    let now = Utc::now();
+    let due = Entity::find()
+        .filter(Column::SentAt.is_null())
+        .filter(Column::FailedAt.is_null())
+        .filter(Column::NextAttemptAt.lte(now))
+        .filter(Column::ClaimedUntil.is_null().or(Column::ClaimedUntil.lt(now)))
+        .order_by_asc(Column::Id)
+        .limit(BATCH)
+        .all(db)
+        .await?;
+    let count = due.len();
+    for mail in due {
+        if !claim(db, &mail, now).await? {
+            continue; // another replica has it
+        }
+        let outcome = transport
+            .send(&mail.to_address, &mail.subject, &mail.body_text)
+            .await;
+        finish(db, mail, outcome).await?;
+    }
+    Ok(count)
+}
+
+/// Claims a message with a conditional update, so that of several replicas only one sends it.
+async fn claim(db: &DatabaseConnection, mail: &entity::Model, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::ClaimedUntil, Expr::value(now + CLAIM))
+        .filter(Column::Id.eq(mail.id))
+        .filter(Column::SentAt.is_null())
+        .filter(Column::ClaimedUntil.is_null().or(Column::ClaimedUntil.lt(now)))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+async fn finish(
+    db: &DatabaseConnection,
+    mail: entity::Model,
+    outcome: anyhow::Result<()>,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let id = mail.id;
+    let attempts = mail.attempts + 1;
+    let mut row: ActiveModel = mail.into();
+    row.attempts = Set(attempts);
+    row.claimed_until = Set(None);
+    match outcome {
+        Ok(()) => {
+            row.sent_at = Set(Some(now));
+            row.last_error = Set(None);
+            tracing::info!(mail_id = id, attempts, "mail sent");
+        }
+        Err(err) => {
+            // The error text comes from the transport; it names no recipient or credential.
+            let text: String = format!("{err:#}").chars().take(500).collect();
+            if attempts >= MAX_ATTEMPTS {
+                row.failed_at = Set(Some(now));
+                tracing::error!(mail_id = id, attempts, error = %text, "mail given up");
+            } else {
+                // 30 s, 1 min, 2 min, … up to about an hour between attempts.
+                let backoff = TimeDelta::seconds(30 * 2i64.pow((attempts - 1).clamp(0, 7) as u32));
+                row.next_attempt_at = Set(now + backoff);
+                tracing::warn!(mail_id = id, attempts, error = %text, "mail delivery failed; will retry");
+            }
+            row.last_error = Set(Some(text));
+        }
+    }
+    Entity::update(row).exec(db).await?;
+    Ok(())
+}
