@@ -77,6 +77,10 @@ pub struct Settings {
     pub mail_transport: MailTransport,
     pub mail_from: String,
     pub smtp_url: Option<SecretString>,
+    /// Lifetime of API access tokens (S-AU-5: at most 10 minutes).
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of an API sign-in, however often its refresh token is used (S-AU-5: 30 days).
+    pub refresh_token_ttl_secs: u64,
     /// How long links in verification and reset emails work (S-AU-8: 30 minutes).
     pub email_token_ttl_secs: u64,
     /// `tracing` filter directive for our own crate, e.g. `info` or `sunbridge=debug`.
@@ -108,6 +112,8 @@ impl Default for Settings {
             mail_from: "Sunbridge <no-reply@sunbridge.localhost>".into(),
             smtp_url: None,
             email_token_ttl_secs: 30 * 60,
+            access_token_ttl_secs: 10 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
             log_level: "info".into(),
             debug_routes: false,
         }
@@ -292,6 +298,12 @@ impl Settings {
         }
         if self.debug_routes {
             p.push("debug_routes must be off in production".into());
+        }
+        if self.access_token_ttl_secs > 10 * 60 {
+            p.push("access_token_ttl_secs may not exceed 600 (10 minutes, S-AU-5) in production".into());
+        }
+        if self.refresh_token_ttl_secs > 30 * 24 * 3600 {
+            p.push("refresh_token_ttl_secs may not exceed 30 days (S-AU-5) in production".into());
         }
         if self.email_token_ttl_secs > 30 * 60 {
             p.push("email_token_ttl_secs may not exceed 1800 (30 minutes, S-AU-8) in production".into());

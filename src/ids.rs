@@ -45,3 +45,8 @@ typed_id!(
     /// An account of any role.
     UserId
 );
+
+typed_id!(
+    /// A signed-in session (one device, one sign-in).
+    SessionId
+);

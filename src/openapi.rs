@@ -19,13 +19,36 @@ use utoipa::OpenApi;
         crate::auth::api::signup,
         crate::auth::api::verify_email,
         crate::auth::api::resend_verification,
+        crate::auth::api::login,
+        crate::auth::api::refresh,
+        crate::auth::api::logout,
+        crate::auth::me_api::me,
+        crate::auth::me_api::list_sessions,
+        crate::auth::me_api::end_session,
+        crate::auth::me_api::end_other_sessions,
     ),
+    modifiers(&BearerAuth),
     components(schemas(crate::http::error::Problem, crate::http::error::FieldError, crate::health::Health)),
     tags((name = "health", description = "Probes for load balancers and orchestrators"),
          (name = "identity", description = "Sign-up, verification, sign-in and sessions"),
+         (name = "account", description = "The signed-in user's own account"),
          (name = "meta", description = "This description"))
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme that authenticated operations refer to.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]

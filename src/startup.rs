@@ -33,6 +33,7 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub secret_key: SecretString,
     pub mailer: crate::mail::Mailer,
+    pub throttle_rules: Arc<crate::auth::throttle::Rules>,
 }
 
 pub struct Application {
@@ -68,6 +69,7 @@ impl Application {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let mailer = crate::mail::Mailer::start(db.clone(), &settings)?;
         let state = AppState {
+            throttle_rules: Arc::new(crate::auth::throttle::Rules::default()),
             mailer,
             db,
             secret_key: settings.secret_key_or_dev()?,
@@ -154,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(crate::health::readyz))
         .route("/api/v1/openapi.json", get(crate::openapi::openapi_json))
         .merge(crate::auth::api::router())
+        .merge(crate::auth::me_api::router())
         .merge(crate::auth::pages::router())
         .merge(crate::web::router());
     if settings.debug_routes {

@@ -106,6 +106,12 @@ pub enum Action {
     DemoDataSeeded,
     SignupWithExistingEmail,
     EmailVerified,
+    LoginSucceeded,
+    LoginFailed,
+    LoginThrottled,
+    Logout,
+    RefreshTokenReused,
+    SessionEnded,
 }
 
 impl Action {
@@ -115,6 +121,12 @@ impl Action {
             Action::DemoDataSeeded => "demo.seeded",
             Action::SignupWithExistingEmail => "signup.existing_email",
             Action::EmailVerified => "user.email_verified",
+            Action::LoginSucceeded => "auth.login_succeeded",
+            Action::LoginFailed => "auth.login_failed",
+            Action::LoginThrottled => "auth.login_throttled",
+            Action::Logout => "auth.logout",
+            Action::RefreshTokenReused => "auth.refresh_token_reused",
+            Action::SessionEnded => "auth.session_ended",
         }
     }
 }
@@ -161,6 +173,11 @@ impl From<bool> for DetailValue {
 impl From<UserId> for DetailValue {
     fn from(v: UserId) -> Self {
         DetailValue::Id(v.0)
+    }
+}
+impl From<uuid::Uuid> for DetailValue {
+    fn from(v: uuid::Uuid) -> Self {
+        DetailValue::Id(v)
     }
 }
 impl From<Role> for DetailValue {

@@ -6,15 +6,19 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use chrono::TimeDelta;
+use sea_orm::TransactionTrait;
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::Actor;
+use crate::audit::{self, Action, Actor, Details, Target};
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, RequestContext};
 use crate::startup::AppState;
 
+use super::extract::Authenticated;
+use super::login::{self, LoginContext, LoginError, LoginForm, RefreshError};
+use super::session::{self, EndReason, IssuedTokens, TokenLifetimes};
 use super::signup::{self, SignupContext, SignupError, SignupForm, VerifyError};
 
 pub fn router() -> Router<AppState> {
@@ -22,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/signup", post(signup))
         .route("/api/v1/auth/verify-email", post(verify_email))
         .route("/api/v1/auth/verify-email/resend", post(resend_verification))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/logout", post(logout))
 }
 
 pub(crate) fn signup_context(state: &AppState) -> SignupContext<'_> {
@@ -124,4 +131,161 @@ pub async fn resend_verification(
 ) -> Result<impl IntoResponse, ApiError> {
     signup::resend_verification(&signup_context(&state), &body.email).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({}))))
+}
+
+pub(crate) fn login_context(state: &AppState) -> LoginContext<'_> {
+    LoginContext {
+        db: &state.db,
+        hasher: &state.hasher,
+        mailer: &state.mailer,
+        secret_key: &state.secret_key,
+        rules: &state.throttle_rules,
+        lifetimes: TokenLifetimes {
+            access: TimeDelta::seconds(state.settings.access_token_ttl_secs as i64),
+            refresh: TimeDelta::seconds(state.settings.refresh_token_ttl_secs as i64),
+        },
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    email: String,
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+    /// Shown in the session list, e.g. "Maya's phone".
+    device_name: Option<String>,
+    /// The `device_token` of an earlier sign-in on this device: failed attempts elsewhere
+    /// then do not throttle it.
+    #[schema(value_type = Option<String>)]
+    device_token: Option<SecretString>,
+}
+
+/// Tokens for the API. The access token goes in `Authorization: Bearer`.
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    access_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// Seconds until the access token expires (at most 600).
+    expires_in: i64,
+    /// Single use: exchange it at `/auth/refresh` for new tokens.
+    refresh_token: String,
+    /// Keep it on the device and send it with later sign-ins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_token: Option<String>,
+}
+
+impl TokenResponse {
+    fn new(tokens: IssuedTokens, device_token: Option<String>) -> Self {
+        Self {
+            access_token: tokens.access_token,
+            token_type: "Bearer",
+            expires_in: tokens.expires_in,
+            refresh_token: tokens.refresh_token,
+            device_token,
+        }
+    }
+}
+
+fn map_login_error(err: LoginError) -> ApiError {
+    match err {
+        LoginError::InvalidCredentials => ApiError::Unauthorized {
+            code: "invalid_credentials",
+        },
+        LoginError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
+        LoginError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+/// Sign in. Wrong password, unknown email and disabled account all answer 401
+/// `invalid_credentials`; repeated failures answer 429 with `Retry-After`.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginBody,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "`invalid_credentials`", body = crate::http::error::Problem),
+        (status = 429, description = "`rate_limited`, with `Retry-After`", body = crate::http::error::Problem),
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<axum::Json<TokenResponse>, ApiError> {
+    use secrecy::ExposeSecret;
+    let form = LoginForm {
+        email: body.email,
+        password: body.password,
+        device_name: body.device_name,
+        device_token: body.device_token.map(|t| t.expose_secret().to_owned()),
+    };
+    let success = login::login(&login_context(&state), form, &ctx)
+        .await
+        .map_err(map_login_error)?;
+    Ok(axum::Json(TokenResponse::new(
+        success.tokens,
+        Some(success.device_token),
+    )))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    #[schema(value_type = String)]
+    refresh_token: SecretString,
+}
+
+/// Exchange a refresh token for new tokens. The old refresh token is spent; presenting a
+/// spent one signs out that session everywhere and emails the owner.
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "identity", request_body = RefreshBody,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "`invalid_token`", body = crate::http::error::Problem),
+    )
+)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<RefreshBody>,
+) -> Result<axum::Json<TokenResponse>, ApiError> {
+    use secrecy::ExposeSecret;
+    match login::refresh(&login_context(&state), body.refresh_token.expose_secret(), &ctx).await {
+        Ok(tokens) => Ok(axum::Json(TokenResponse::new(tokens, None))),
+        Err(RefreshError::Invalid) => Err(ApiError::Unauthorized {
+            code: "invalid_token",
+        }),
+        Err(RefreshError::Internal(e)) => Err(ApiError::Internal(e)),
+    }
+}
+
+/// Sign out: this session's tokens stop working at once.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "identity", security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"), (status = 401, body = crate::http::error::Problem))
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    ctx: RequestContext,
+) -> Result<StatusCode, ApiError> {
+    let now = chrono::Utc::now();
+    let tx = state.db.begin().await.map_err(anyhow::Error::from)?;
+    session::end(&tx, caller.session, EndReason::Logout, now)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let details = Details::new().with("session", caller.session.0);
+    audit::record(
+        &tx,
+        &actor,
+        Action::Logout,
+        Some(Target::user(caller.user)),
+        details,
+    )
+    .await
+    .map_err(anyhow::Error::from)?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,13 +1,19 @@
 //! Identity: accounts, passwords. Sessions, tokens, MFA and throttling grow here.
 
 pub mod api;
+mod device;
 pub mod email_token;
+pub mod extract;
+pub mod login;
+pub mod me_api;
 pub mod model;
 pub mod pages;
 pub mod password;
 pub mod service;
+pub mod session;
 pub mod signup;
 pub(crate) mod store;
+pub mod throttle;
 
 pub use model::{EmailAddress, PersonName};
 pub use password::{Password, PasswordHasher, PasswordProblem};

@@ -103,6 +103,9 @@ impl Password {
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Verified against when the account does not exist, so that an unknown email costs
+    /// the same hash as a known one (S-AU-2).
+    dummy_hash: Arc<str>,
 }
 
 impl PasswordHasher {
@@ -110,10 +113,59 @@ impl PasswordHasher {
     pub fn new(parallel_hashes: usize) -> anyhow::Result<Self> {
         let params = Params::new(19 * 1024, 2, 1, None)
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
-        Ok(Self {
+        let mut hasher = Self {
             params,
             permits: Arc::new(Semaphore::new(parallel_hashes.max(1))),
-        })
+            dummy_hash: Arc::from(""),
+        };
+        let dummy = SecretString::from(crate::crypto::random_token());
+        hasher.dummy_hash = Arc::from(hasher.hash_secret(&dummy)?);
+        Ok(hasher)
+    }
+
+    /// Waits for one of the bounded hashing slots. Hold it across the throttle check and the
+    /// verification, so that concurrent guesses cannot all pass the check at once.
+    pub async fn permit(&self) -> anyhow::Result<tokio::sync::OwnedSemaphorePermit> {
+        Ok(self.permits.clone().acquire_owned().await?)
+    }
+
+    /// Verifies on the blocking pool; the caller holds a `permit`.
+    pub async fn verify(&self, candidate: SecretString, stored: Option<String>) -> anyhow::Result<bool> {
+        let hasher = self.clone();
+        let stored_or_dummy = stored.unwrap_or_else(|| self.dummy_hash.to_string());
+        let matched =
+            tokio::task::spawn_blocking(move || hasher.verify_blocking(&candidate, &stored_or_dummy)).await?;
+        Ok(matched)
+    }
+
+    /// True when `stored` uses weaker parameters than ours (re-hash at the next sign-in, S-CR-1).
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return true;
+        };
+        if parsed.algorithm.as_str() != "argon2id" {
+            return true;
+        }
+        let Ok(params) = Params::try_from(&parsed) else {
+            return true;
+        };
+        params.m_cost() < self.params.m_cost()
+            || params.t_cost() < self.params.t_cost()
+            || params.p_cost() < self.params.p_cost()
+    }
+
+    fn hash_secret(&self, secret: &SecretString) -> anyhow::Result<String> {
+        let salt = SaltString::generate(&mut OsRng);
+        self.argon2()
+            .hash_password(secret.expose_secret().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))
+    }
+
+    /// Hashes a password again with the current parameters (after it verified at sign-in).
+    pub async fn rehash(&self, password: SecretString) -> anyhow::Result<String> {
+        let hasher = self.clone();
+        tokio::task::spawn_blocking(move || hasher.hash_secret(&password)).await?
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -122,11 +174,7 @@ impl PasswordHasher {
 
     /// PHC string with algorithm, parameters and a random 16-byte salt.
     pub fn hash_blocking(&self, password: &Password) -> anyhow::Result<String> {
-        let salt = SaltString::generate(&mut OsRng);
-        self.argon2()
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))
+        self.hash_secret(&password.0)
     }
 
     pub async fn hash(&self, password: Password) -> anyhow::Result<String> {
@@ -204,5 +252,9 @@ mod tests {
             &SecretString::from("correct horse battery stapl".to_owned()),
             &hash
         ));
+        assert!(!hasher.needs_rehash(&hash));
+        let weak = "$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$WBkm2Vtc9iGPhwmiq4fCfXxYA8BaoSAX1gHVP1sJKF0";
+        assert!(hasher.needs_rehash(weak));
+        assert!(hasher.needs_rehash("$2b$12$not-argon2"));
     }
 }

@@ -24,6 +24,15 @@ pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result
         std::fs::create_dir_all(dir)
             .with_context(|| format!("Failed to create the database directory {}", dir.display()))?;
     }
+    // SQLite has one writer. A transaction that reads and then writes on a second connection
+    // fails at once with SQLITE_BUSY_SNAPSHOT when another connection wrote in between (the
+    // busy timeout does not apply), so the embedded database uses one connection and every
+    // transaction runs in turn. MySQL and PostgreSQL get a real pool.
+    let max_connections = if url.starts_with("sqlite:") {
+        1
+    } else {
+        max_connections
+    };
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)

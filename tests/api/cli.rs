@@ -22,7 +22,20 @@ fn sunbridge(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-async fn password_hash_of(app: &crate::helpers::TestApp, email: &str) -> Option<String> {
+/// Runs `sunbridge` against the test app's database and data directory.
+fn sunbridge_on(app: &crate::helpers::TestApp, args: &[&str], stdin: &str) -> Output {
+    let data_dir = app.data_dir.path().display().to_string();
+    sunbridge(
+        args,
+        &[
+            ("SUNBRIDGE_DATABASE_URL", app.database_url.as_str()),
+            ("SUNBRIDGE_DATA_DIR", data_dir.as_str()),
+        ],
+        stdin,
+    )
+}
+
+pub async fn password_hash_of(app: &crate::helpers::TestApp, email: &str) -> Option<String> {
     let query = Query::select()
         .column(Alias::new("password_hash"))
         .from(Alias::new("users"))
@@ -35,12 +48,8 @@ async fn password_hash_of(app: &crate::helpers::TestApp, email: &str) -> Option<
 #[tokio::test]
 async fn admin_create_user_reads_the_password_from_stdin_and_hashes_it() {
     let app = spawn_app().await;
-    let data_dir = app.data_dir.path().display().to_string();
-    let envs = [
-        ("SUNBRIDGE_DATABASE_URL", app.database_url.as_str()),
-        ("SUNBRIDGE_DATA_DIR", data_dir.as_str()),
-    ];
-    let out = sunbridge(
+    let out = sunbridge_on(
+        &app,
         &[
             "admin",
             "create-user",
@@ -51,7 +60,6 @@ async fn admin_create_user_reads_the_password_from_stdin_and_hashes_it() {
             "--role",
             "admin",
         ],
-        &envs,
         "violet glacier kestrel lantern\n",
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -67,12 +75,8 @@ async fn admin_create_user_reads_the_password_from_stdin_and_hashes_it() {
 #[tokio::test]
 async fn admin_create_user_refuses_a_weak_password_with_a_reason() {
     let app = spawn_app().await;
-    let data_dir = app.data_dir.path().display().to_string();
-    let envs = [
-        ("SUNBRIDGE_DATABASE_URL", app.database_url.as_str()),
-        ("SUNBRIDGE_DATA_DIR", data_dir.as_str()),
-    ];
-    let out = sunbridge(
+    let out = sunbridge_on(
+        &app,
         &[
             "admin",
             "create-user",
@@ -83,7 +87,6 @@ async fn admin_create_user_refuses_a_weak_password_with_a_reason() {
             "--role",
             "support",
         ],
-        &envs,
         "password1234\n",
     );
     assert!(!out.status.success());
@@ -95,7 +98,8 @@ async fn admin_create_user_refuses_a_weak_password_with_a_reason() {
     assert!(!stderr.contains("password1234"), "the password is never echoed");
     assert_eq!(password_hash_of(&app, "weak@example.com").await, None);
 
-    let out = sunbridge(
+    let out = sunbridge_on(
+        &app,
         &[
             "admin",
             "create-user",
@@ -106,7 +110,6 @@ async fn admin_create_user_refuses_a_weak_password_with_a_reason() {
             "--role",
             "root",
         ],
-        &envs,
         "",
     );
     assert!(!out.status.success());

@@ -11,11 +11,7 @@ async fn logged_client_ip(app: &crate::helpers::TestApp, forwarded_for: &str) ->
         .await
         .unwrap();
     let id = request_id(&response);
-    let lines = app.log_lines_of(&id);
-    let line = lines
-        .iter()
-        .find(|l| l["message"] == "request finished")
-        .expect("access log line");
+    let line = app.access_log_line(&id);
     line["client_ip"].as_str().unwrap().to_owned()
 }
 

@@ -53,6 +53,14 @@ impl TestApp {
             .collect()
     }
 
+    /// The access-log line of one request.
+    pub fn access_log_line(&self, request_id: &str) -> serde_json::Value {
+        self.log_lines_of(request_id)
+            .into_iter()
+            .find(|l| l["message"] == "request finished")
+            .expect("an access log line for the request")
+    }
+
     pub fn sqlite_file(&self) -> Option<PathBuf> {
         sunbridge::db::sqlite_path(&self.database_url)
     }
@@ -229,5 +237,54 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+}
+
+pub const PASSWORD: &str = "violet glacier kestrel lantern";
+
+impl TestApp {
+    /// An account created the way an operator would, with `PASSWORD`.
+    pub async fn create_user(&self, email: &str, role: sunbridge::access::Role) -> sunbridge::ids::UserId {
+        use sunbridge::auth::{
+            EmailAddress, NewAccount, Password, PasswordHasher, PersonName, create_account,
+        };
+        let email = EmailAddress::parse(email).unwrap();
+        let name = PersonName::parse("Test Person").unwrap();
+        let password = Password::parse(SecretString::from(PASSWORD.to_owned()), &[]).unwrap();
+        let hash = PasswordHasher::new(1).unwrap().hash_blocking(&password).unwrap();
+        let account = NewAccount {
+            email,
+            name,
+            role,
+            password_hash: Some(hash),
+            email_verified: true,
+        };
+        create_account(&self.db, account, &sunbridge::audit::Actor::cli())
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            serde_json::json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs in and returns the token response.
+    pub async fn login_ok(&self, email: &str) -> serde_json::Value {
+        let response = self.login(email, PASSWORD).await;
+        assert_eq!(response.status(), 200, "sign-in of {email}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 }

@@ -49,11 +49,7 @@ async fn access_log_lines_have_the_required_fields() {
     let app = spawn_app().await;
     let response = app.get("/faq").await;
     let id = request_id(&response);
-    let lines = app.log_lines_of(&id);
-    let line = lines
-        .iter()
-        .find(|l| l["message"] == "request finished")
-        .expect("access log line");
+    let line = app.access_log_line(&id);
     for field in [
         "time",
         "level",

@@ -10,6 +10,7 @@ mod helpers;
 mod helpers_proxy;
 mod limits;
 mod logging;
+mod login;
 mod openapi;
 mod pages;
 mod shutdown;

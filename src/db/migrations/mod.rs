@@ -4,6 +4,7 @@
 mod columns;
 mod m20261122_000001_users_and_audit;
 mod m20261122_000002_mail_and_email_tokens;
+mod m20261122_000003_sessions_and_throttle;
 
 use sea_orm_migration::prelude::*;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_users_and_audit::Migration),
             Box::new(m20261122_000002_mail_and_email_tokens::Migration),
+            Box::new(m20261122_000003_sessions_and_throttle::Migration),
         ]
     }
 }

@@ -1,0 +1,264 @@
+//! Sign-in with email and password for the API (S-AU-2, S-AU-3, S-AU-5, S-CR-1).
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::access::Role;
+use crate::audit::{self, Action, Actor, Details, Target};
+use crate::http::RequestContext;
+use crate::ids::UserId;
+use crate::mail::{self, Mailer, OutgoingMail};
+
+use super::device;
+use super::model::EmailAddress;
+use super::password::{MAX_CHARS, PasswordHasher};
+use super::session::{self, IssuedTokens, NewSession, RefreshOutcome, TokenLifetimes};
+use super::store::user;
+use super::throttle::{self, Key, Rules};
+
+pub struct LoginContext<'a> {
+    pub db: &'a DatabaseConnection,
+    pub hasher: &'a PasswordHasher,
+    pub mailer: &'a Mailer,
+    pub secret_key: &'a SecretString,
+    pub rules: &'a Rules,
+    pub lifetimes: TokenLifetimes,
+}
+
+pub struct LoginForm {
+    pub email: String,
+    pub password: SecretString,
+    pub device_name: Option<String>,
+    pub device_token: Option<String>,
+}
+
+pub struct LoginSuccess {
+    pub user: UserId,
+    pub tokens: IssuedTokens,
+    pub device_token: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Wrong password, unknown account or disabled account: one answer for all (S-AU-2).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("too many failed sign-ins")]
+    RateLimited { retry_after_secs: u64 },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for LoginError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        LoginError::Internal(e.into())
+    }
+}
+
+pub async fn login(
+    cx: &LoginContext<'_>,
+    form: LoginForm,
+    ctx: &RequestContext,
+) -> Result<LoginSuccess, LoginError> {
+    let now = Utc::now();
+    let identifier: String = form.email.trim().to_lowercase().chars().take(254).collect();
+    let account = match EmailAddress::parse(&identifier) {
+        Ok(email) => {
+            user::Entity::find()
+                .filter(user::Column::Email.eq(email.as_str()))
+                .one(cx.db)
+                .await?
+        }
+        Err(_) => None,
+    };
+    let known_device = match (&account, &form.device_token) {
+        (Some(a), Some(token)) => device::verify(cx.secret_key, token, UserId(a.id)),
+        _ => None,
+    };
+    let account_key = match known_device {
+        Some(d) => Key::device(&identifier, d),
+        None => Key::account(&identifier),
+    };
+    let ip_key = Key::ip(ctx.client_ip);
+    let target = account.as_ref().map(|a| Target::user(UserId(a.id)));
+
+    // Hold a hashing slot from the throttle check to the recorded outcome (see throttle.rs).
+    let permit = cx.hasher.permit().await?;
+    if let Some(retry_after_secs) = throttle::blocked_for(cx.db, &[&ip_key, &account_key], now).await? {
+        audit::record(
+            cx.db,
+            &Actor::anonymous(ctx),
+            Action::LoginThrottled,
+            target,
+            Details::new(),
+        )
+        .await?;
+        tracing::warn!(retry_after_secs, "sign-in throttled");
+        return Err(LoginError::RateLimited { retry_after_secs });
+    }
+    // A password longer than any we accept cannot match: no hash is spent on it (S-AU-1).
+    let too_long = form.password.expose_secret().chars().count() > MAX_CHARS;
+    let usable = account.as_ref().filter(|a| a.disabled_at.is_none());
+    let matched = !too_long
+        && cx
+            .hasher
+            .verify(
+                form.password.clone(),
+                usable.and_then(|a| a.password_hash.clone()),
+            )
+            .await?
+        && usable.is_some_and(|a| a.password_hash.is_some());
+    let Some(account) = usable.filter(|_| matched) else {
+        throttle::record_failure(cx.db, &account_key, cx.rules, now).await?;
+        throttle::record_failure(cx.db, &ip_key, cx.rules, now).await?;
+        drop(permit);
+        audit::record(
+            cx.db,
+            &Actor::anonymous(ctx),
+            Action::LoginFailed,
+            target,
+            Details::new(),
+        )
+        .await?;
+        tracing::info!(known_account = account.is_some(), "sign-in failed");
+        return Err(LoginError::InvalidCredentials);
+    };
+    drop(permit);
+
+    let user_id = UserId(account.id);
+    let role: Role = account
+        .role
+        .parse()
+        .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
+    let rehashed = match &account.password_hash {
+        Some(stored) if cx.hasher.needs_rehash(stored) => Some(cx.hasher.rehash(form.password).await?),
+        _ => None,
+    };
+    let tx = cx.db.begin().await?;
+    throttle::clear(&tx, &account_key).await?;
+    if let Some(hash) = rehashed {
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(hash))
+            .filter(user::Column::Id.eq(account.id))
+            .exec(&tx)
+            .await?;
+    }
+    let tokens = session::start_api_session(
+        &tx,
+        NewSession {
+            user: user_id,
+            device_name: form.device_name.as_deref(),
+            ip: ctx.client_ip,
+        },
+        cx.lifetimes,
+        now,
+    )
+    .await?;
+    let actor = Actor::user(ctx, user_id, role);
+    let details = Details::new()
+        .with("session", tokens.session_id.0)
+        .with("known_device", known_device.is_some());
+    audit::record(
+        &tx,
+        &actor,
+        Action::LoginSucceeded,
+        Some(Target::user(user_id)),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::Span::current().record("user_id", tracing::field::display(user_id));
+    tracing::info!(known_device = known_device.is_some(), "signed in");
+
+    let device_id = known_device.unwrap_or_else(uuid::Uuid::new_v4);
+    let device_token = device::issue(cx.secret_key, device_id, user_id)
+        .ok_or_else(|| anyhow::anyhow!("device token signing failed"))?;
+    Ok(LoginSuccess {
+        user: user_id,
+        tokens,
+        device_token,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("invalid refresh token")]
+    Invalid,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for RefreshError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        RefreshError::Internal(e.into())
+    }
+}
+
+/// Rotates a refresh token. A reused one revokes its session, is audited, and the owner is
+/// emailed (S-AU-5).
+pub async fn refresh(
+    cx: &LoginContext<'_>,
+    token: &str,
+    ctx: &RequestContext,
+) -> Result<IssuedTokens, RefreshError> {
+    let now = Utc::now();
+    let tx = cx.db.begin().await?;
+    let outcome = session::refresh(&tx, token, cx.lifetimes, now).await?;
+    match outcome {
+        RefreshOutcome::Rotated(tokens, _user) => {
+            tx.commit().await?;
+            Ok(tokens)
+        }
+        RefreshOutcome::Invalid => Err(RefreshError::Invalid),
+        RefreshOutcome::Reused { user, session } => {
+            let owner = user::Entity::find_by_id(user.0).one(&tx).await?;
+            let details = Details::new().with("session", session.0);
+            audit::record(
+                &tx,
+                &Actor::anonymous(ctx),
+                Action::RefreshTokenReused,
+                Some(Target::user(user)),
+                details,
+            )
+            .await?;
+            if let Some(owner) = owner {
+                enqueue_reuse_notice(&tx, &owner).await?;
+            }
+            tx.commit().await?;
+            cx.mailer.wake();
+            tracing::warn!(session_id = %session, "refresh token reused; session revoked");
+            Err(RefreshError::Invalid)
+        }
+    }
+}
+
+async fn enqueue_reuse_notice<C: sea_orm::ConnectionTrait>(
+    tx: &C,
+    owner: &user::Model,
+) -> anyhow::Result<()> {
+    use askama::Template;
+    #[derive(Template)]
+    #[template(path = "mail/refresh_reuse.txt")]
+    struct Notice<'a> {
+        name: &'a str,
+        device: &'a str,
+    }
+    let body = Notice {
+        name: &owner.name,
+        device: "a signed-in app",
+    }
+    .render()?;
+    let to = EmailAddress::parse(&owner.email).map_err(|e| anyhow::anyhow!("stored email: {e}"))?;
+    mail::enqueue(
+        tx,
+        OutgoingMail {
+            to,
+            subject: "We signed out one of your devices".into(),
+            body,
+        },
+    )
+    .await?;
+    Ok(())
+}

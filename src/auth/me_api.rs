@@ -1,0 +1,190 @@
+//! The signed-in user's own account: profile and sessions (S-AU-6).
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use chrono::{DateTime, Utc};
+use sea_orm::{EntityTrait, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::access::Role;
+use crate::audit::{self, Action, Actor, Details, Target};
+use crate::http::{ApiError, RequestContext};
+use crate::ids::SessionId;
+use crate::startup::AppState;
+
+use super::extract::Authenticated;
+use super::session::{self, EndReason};
+use super::store::user;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/me", get(me))
+        .route(
+            "/api/v1/me/sessions",
+            get(list_sessions).delete(end_other_sessions),
+        )
+        .route("/api/v1/me/sessions/{id}", delete(end_session))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Profile {
+    id: String,
+    email: String,
+    name: String,
+    role: Role,
+    email_verified: bool,
+}
+
+/// The signed-in user's profile.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = Profile), (status = 401, body = crate::http::error::Problem)))]
+pub async fn me(
+    State(state): State<AppState>,
+    caller: Authenticated,
+) -> Result<axum::Json<Profile>, ApiError> {
+    let account = user::Entity::find_by_id(caller.user.0)
+        .one(&state.db)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or(ApiError::Unauthorized { code: "unauthorized" })?;
+    Ok(axum::Json(Profile {
+        id: caller.user.to_string(),
+        email: account.email,
+        name: account.name,
+        role: caller.role,
+        email_verified: account.email_verified_at.is_some(),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// At most 100 (the default).
+    limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    id: String,
+    device_name: Option<String>,
+    ip: Option<String>,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    /// The session making this request.
+    current: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    items: Vec<SessionView>,
+    next_cursor: Option<String>,
+}
+
+/// My live sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "account", params(Page), security(("bearer" = [])),
+    responses((status = 200, body = SessionList), (status = 401, body = crate::http::error::Problem)))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Query(page): Query<Page>,
+) -> Result<axum::Json<SessionList>, ApiError> {
+    let limit = page.limit.unwrap_or(100).clamp(1, 100);
+    let before = match page.cursor {
+        Some(c) => Some(
+            c.parse::<SessionId>()
+                .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
+        ),
+        None => None,
+    };
+    // One more than asked tells whether there is a next page.
+    let mut rows = session::list_live(&state.db, caller.user, before, limit + 1, Utc::now())
+        .await
+        .map_err(anyhow::Error::from)?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| SessionView {
+            current: r.id == caller.session,
+            id: r.id.to_string(),
+            device_name: r.device_name,
+            ip: r.ip,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+        })
+        .collect();
+    Ok(axum::Json(SessionList { items, next_cursor }))
+}
+
+/// End one of my sessions. Someone else's session id answers 404.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "account", security(("bearer" = [])),
+    responses((status = 204, description = "Ended"), (status = 404, body = crate::http::error::Problem)))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: SessionId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let tx = state.db.begin().await.map_err(anyhow::Error::from)?;
+    if !session::end_own(&tx, caller.user, id, Utc::now())
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        return Err(ApiError::NotFound);
+    }
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    audit::record(
+        &tx,
+        &actor,
+        Action::SessionEnded,
+        Some(Target::user(caller.user)),
+        Details::new().with("session", id.0),
+    )
+    .await
+    .map_err(anyhow::Error::from)?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// End all my other sessions (this one stays signed in).
+#[utoipa::path(delete, path = "/api/v1/me/sessions", tag = "account", security(("bearer" = [])),
+    responses((status = 204, description = "Ended")))]
+pub async fn end_other_sessions(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    ctx: RequestContext,
+) -> Result<StatusCode, ApiError> {
+    let tx = state.db.begin().await.map_err(anyhow::Error::from)?;
+    let ended = session::end_all_except(
+        &tx,
+        caller.user,
+        Some(caller.session),
+        EndReason::EndedByUser,
+        Utc::now(),
+    )
+    .await
+    .map_err(anyhow::Error::from)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let details = Details::new().with("sessions", ended as i64);
+    audit::record(
+        &tx,
+        &actor,
+        Action::SessionEnded,
+        Some(Target::user(caller.user)),
+        details,
+    )
+    .await
+    .map_err(anyhow::Error::from)?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}

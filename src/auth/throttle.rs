@@ -1,0 +1,172 @@
+//! Login throttling, not lockout (S-AU-3).
+//!
+//! - Per account identifier (whether or not the account exists): from the 5th failure within
+//!   a quiet period of 15 minutes, the identifier is blocked for 1 s, then 2 s, 4 s … up to
+//!   15 minutes after each further failure. A success clears it.
+//! - Per client IP: more than 20 failures within 10 minutes block the IP for 10 minutes.
+//! - A device that signed in to the account before presents its signed device token and is
+//!   counted under its own key, so an attacker elsewhere cannot lock the owner out.
+//!
+//! The state is in the database, so every replica sees the same counters. Callers check and
+//! record while holding a password-hashing permit, so at most as many attempts as there are
+//! permits can slip past a block that is being recorded.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, SqlErr};
+
+use crate::crypto::token_hash;
+
+pub(crate) mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "login_throttle")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        pub failures: i32,
+        pub last_failure_at: ChronoDateTimeUtc,
+        pub penalty_secs: i32,
+        pub blocked_until: Option<ChronoDateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::Entity;
+
+/// The numbers of S-AU-3; configurable so that production can only make them stricter.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    pub account_failures: i32,
+    pub account_quiet: TimeDelta,
+    pub account_max_penalty_secs: i32,
+    pub ip_failures: i32,
+    pub ip_window: TimeDelta,
+    pub ip_block: TimeDelta,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            account_failures: 5,
+            account_quiet: TimeDelta::minutes(15),
+            account_max_penalty_secs: 15 * 60,
+            ip_failures: 20,
+            ip_window: TimeDelta::minutes(10),
+            ip_block: TimeDelta::minutes(10),
+        }
+    }
+}
+
+/// What a counter is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Key {
+    Account(String),
+    Device(String),
+    Ip(String),
+}
+
+impl Key {
+    /// The identifier as typed, normalised like an email; hashed so no address is stored.
+    pub fn account(identifier: &str) -> Self {
+        Key::Account(format!("acct:{}", token_hash(&identifier.trim().to_lowercase())))
+    }
+
+    pub fn device(identifier: &str, device: uuid::Uuid) -> Self {
+        Key::Device(format!(
+            "dev:{device}:{}",
+            token_hash(&identifier.trim().to_lowercase())
+        ))
+    }
+
+    pub fn ip(ip: IpAddr) -> Self {
+        Key::Ip(format!("ip:{ip}"))
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Account(k) | Key::Device(k) | Key::Ip(k) => k,
+        }
+    }
+}
+
+/// Seconds until the first of `keys` unblocks, if any is blocked.
+pub async fn blocked_for<C: ConnectionTrait>(
+    conn: &C,
+    keys: &[&Key],
+    now: DateTime<Utc>,
+) -> Result<Option<u64>, DbErr> {
+    let mut longest: Option<u64> = None;
+    for key in keys {
+        if let Some(row) = Entity::find_by_id(key.as_str().to_owned()).one(conn).await?
+            && let Some(until) = row.blocked_until.filter(|u| *u > now)
+        {
+            // Round up: a client that waits Retry-After seconds must find the block lifted.
+            let secs = ((until - now).num_milliseconds() as u64).div_ceil(1000).max(1);
+            longest = Some(longest.map_or(secs, |l| l.max(secs)));
+        }
+    }
+    Ok(longest)
+}
+
+/// Counts a failure against `key` and blocks it when the rule says so.
+pub async fn record_failure<C: ConnectionTrait>(
+    conn: &C,
+    key: &Key,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let existing = Entity::find_by_id(key.as_str().to_owned()).one(conn).await?;
+    let (quiet, threshold) = match key {
+        Key::Ip(_) => (rules.ip_window, rules.ip_failures),
+        _ => (rules.account_quiet, rules.account_failures),
+    };
+    let (mut failures, mut penalty) = match &existing {
+        // A quiet period since the last failure starts the count again.
+        Some(row) if now - row.last_failure_at <= quiet => (row.failures, row.penalty_secs),
+        _ => (0, 0),
+    };
+    failures += 1;
+    let blocked_until = match key {
+        Key::Ip(_) if failures > threshold => Some(now + rules.ip_block),
+        Key::Ip(_) => None,
+        _ if failures >= threshold => {
+            penalty = if penalty == 0 {
+                1
+            } else {
+                (penalty * 2).min(rules.account_max_penalty_secs)
+            };
+            Some(now + TimeDelta::seconds(penalty.into()))
+        }
+        _ => None,
+    };
+    let row = entity::ActiveModel {
+        key: Set(key.as_str().to_owned()),
+        failures: Set(failures),
+        last_failure_at: Set(now),
+        penalty_secs: Set(penalty),
+        blocked_until: Set(blocked_until),
+    };
+    if existing.is_some() {
+        Entity::update(row).exec(conn).await?;
+    } else if let Err(err) = Entity::insert(row).exec_without_returning(conn).await {
+        // Another request inserted the row first; its failure was counted, ours is one more.
+        if !matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+            return Err(err);
+        }
+        return Box::pin(record_failure(conn, key, rules, now)).await;
+    }
+    Ok(())
+}
+
+/// Forgets the failures of `key` (after a successful sign-in).
+pub async fn clear<C: ConnectionTrait>(conn: &C, key: &Key) -> Result<(), DbErr> {
+    Entity::delete_by_id(key.as_str().to_owned()).exec(conn).await?;
+    Ok(())
+}
