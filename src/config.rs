@@ -81,6 +81,8 @@ pub struct Settings {
     pub access_token_ttl_secs: u64,
     /// Lifetime of an API sign-in, however often its refresh token is used (S-AU-5: 30 days).
     pub refresh_token_ttl_secs: u64,
+    /// S-AU-7: sensitive changes need a sign-in or re-authentication this recent (5 minutes).
+    pub reauth_window_secs: u64,
     /// How long links in verification and reset emails work (S-AU-8: 30 minutes).
     pub email_token_ttl_secs: u64,
     /// `tracing` filter directive for our own crate, e.g. `info` or `sunbridge=debug`.
@@ -113,6 +115,7 @@ impl Default for Settings {
             smtp_url: None,
             email_token_ttl_secs: 30 * 60,
             access_token_ttl_secs: 10 * 60,
+            reauth_window_secs: 5 * 60,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             log_level: "info".into(),
             debug_routes: false,
@@ -301,6 +304,9 @@ impl Settings {
         }
         if self.access_token_ttl_secs > 10 * 60 {
             p.push("access_token_ttl_secs may not exceed 600 (10 minutes, S-AU-5) in production".into());
+        }
+        if self.reauth_window_secs > 5 * 60 {
+            p.push("reauth_window_secs may not exceed 300 (5 minutes, S-AU-7) in production".into());
         }
         if self.refresh_token_ttl_secs > 30 * 24 * 3600 {
             p.push("refresh_token_ttl_secs may not exceed 30 days (S-AU-5) in production".into());

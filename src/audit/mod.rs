@@ -112,6 +112,11 @@ pub enum Action {
     Logout,
     RefreshTokenReused,
     SessionEnded,
+    Reauthenticated,
+    ReauthFailed,
+    PasswordChanged,
+    PasswordResetRequested,
+    PasswordReset,
 }
 
 impl Action {
@@ -127,6 +132,11 @@ impl Action {
             Action::Logout => "auth.logout",
             Action::RefreshTokenReused => "auth.refresh_token_reused",
             Action::SessionEnded => "auth.session_ended",
+            Action::Reauthenticated => "auth.reauthenticated",
+            Action::ReauthFailed => "auth.reauth_failed",
+            Action::PasswordChanged => "auth.password_changed",
+            Action::PasswordResetRequested => "auth.password_reset_requested",
+            Action::PasswordReset => "auth.password_reset",
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, RequestContext};
 use crate::startup::AppState;
 
+use super::credentials::{self, CredentialError};
 use super::extract::Authenticated;
 use super::login::{self, LoginContext, LoginError, LoginForm, RefreshError};
 use super::session::{self, EndReason, IssuedTokens, TokenLifetimes};
@@ -29,6 +30,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/reauth", post(reauth))
+        .route("/api/v1/auth/password/forgot", post(forgot_password))
+        .route("/api/v1/auth/password/reset", post(reset_password))
+        .route("/api/v1/me/password", post(change_password))
 }
 
 pub(crate) fn signup_context(state: &AppState) -> SignupContext<'_> {
@@ -140,6 +145,7 @@ pub(crate) fn login_context(state: &AppState) -> LoginContext<'_> {
         mailer: &state.mailer,
         secret_key: &state.secret_key,
         rules: &state.throttle_rules,
+        public_url: &state.settings.public_url,
         lifetimes: TokenLifetimes {
             access: TimeDelta::seconds(state.settings.access_token_ttl_secs as i64),
             refresh: TimeDelta::seconds(state.settings.refresh_token_ttl_secs as i64),
@@ -287,5 +293,156 @@ pub async fn logout(
     .await
     .map_err(anyhow::Error::from)?;
     tx.commit().await.map_err(anyhow::Error::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn map_credential_error(err: CredentialError) -> ApiError {
+    match err {
+        CredentialError::WrongPassword => ApiError::Unauthorized {
+            code: "invalid_credentials",
+        },
+        CredentialError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
+        CredentialError::WeakPassword(problem) => ApiError::WeakPassword(problem),
+        CredentialError::InvalidToken => ApiError::InvalidToken,
+        CredentialError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthBody {
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+    /// The current TOTP or a recovery code, for accounts with a second factor.
+    #[schema(value_type = Option<String>)]
+    code: Option<SecretString>,
+}
+
+/// Confirm the password again: opens a 5-minute window for sensitive changes (S-AU-7).
+#[utoipa::path(
+    post, path = "/api/v1/auth/reauth", tag = "identity", request_body = ReauthBody, security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Window open"),
+        (status = 401, description = "`invalid_credentials`", body = crate::http::error::Problem),
+        (status = 429, description = "`rate_limited`", body = crate::http::error::Problem),
+    )
+)]
+pub async fn reauth(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<ReauthBody>,
+) -> Result<StatusCode, ApiError> {
+    // No account has a second factor before MFA enrolment exists; `code` is then not needed.
+    let _second_factor = body.code;
+    credentials::reauthenticate(
+        &login_context(&state),
+        caller.user,
+        caller.session,
+        body.password,
+        &ctx,
+    )
+    .await
+    .map_err(map_credential_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 401 `reauth_required` unless the session authenticated within the window.
+pub(crate) fn require_recent_auth(state: &AppState, caller: &Authenticated) -> Result<(), ApiError> {
+    let window = TimeDelta::seconds(state.settings.reauth_window_secs as i64);
+    if credentials::within_reauth_window(caller.authenticated_at, window) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized {
+            code: "reauth_required",
+        })
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    #[schema(value_type = String, format = Password)]
+    current_password: SecretString,
+    #[schema(value_type = String, format = Password)]
+    new_password: SecretString,
+}
+
+/// Change my password (needs re-authentication). Every other session ends; an email confirms.
+#[utoipa::path(
+    post, path = "/api/v1/me/password", tag = "account", request_body = ChangePasswordBody, security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, description = "`reauth_required` or `invalid_credentials`", body = crate::http::error::Problem),
+        (status = 422, description = "`weak_password`", body = crate::http::error::Problem),
+    )
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<ChangePasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    require_recent_auth(&state, &caller)?;
+    credentials::change_password(
+        &login_context(&state),
+        caller.user,
+        caller.session,
+        body.current_password,
+        body.new_password,
+        &ctx,
+    )
+    .await
+    .map_err(map_credential_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ask for a password-reset link. Always 202 `{}`; at most 3 links per account per hour.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password/forgot", tag = "identity", request_body = EmailBody,
+    responses((status = 202, description = "Accepted"))
+)]
+pub async fn forgot_password(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<EmailBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let ttl = TimeDelta::seconds(state.settings.email_token_ttl_secs as i64);
+    credentials::request_reset(&login_context(&state), &body.email, ttl, &ctx).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({}))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetBody {
+    #[schema(value_type = String)]
+    token: SecretString,
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+/// Set a new password with the emailed token. Signs nobody in; every session ends.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password/reset", tag = "identity", request_body = ResetBody,
+    responses(
+        (status = 204, description = "Password set"),
+        (status = 400, description = "`invalid_token`", body = crate::http::error::Problem),
+        (status = 422, description = "`weak_password`", body = crate::http::error::Problem),
+    )
+)]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<ResetBody>,
+) -> Result<StatusCode, ApiError> {
+    use secrecy::ExposeSecret;
+    credentials::reset_password(
+        &login_context(&state),
+        body.token.expose_secret(),
+        body.password,
+        &ctx,
+    )
+    .await
+    .map_err(map_credential_error)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -86,6 +86,26 @@ pub async fn issued_since<C: ConnectionTrait>(
         .await
 }
 
+/// The account a token belongs to if it is valid, unexpired and unused, without spending it
+/// (a reset form checks the new password before the token is spent).
+pub async fn peek<C: ConnectionTrait>(
+    conn: &C,
+    token: &str,
+    purpose: Purpose,
+) -> Result<Option<UserId>, DbErr> {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let row = Entity::find()
+        .filter(Column::TokenHash.eq(token_hash(token)))
+        .filter(Column::Purpose.eq(purpose.as_str()))
+        .one(conn)
+        .await?;
+    Ok(row
+        .filter(|r| r.used_at.is_none() && r.expires_at > Utc::now())
+        .map(|r| UserId(r.user_id)))
+}
+
 /// Spends a token: the account it belongs to if it was valid, unexpired and unused.
 pub async fn consume<C: ConnectionTrait>(
     conn: &C,

@@ -25,6 +25,7 @@ pub struct LoginContext<'a> {
     pub secret_key: &'a SecretString,
     pub rules: &'a Rules,
     pub lifetimes: TokenLifetimes,
+    pub public_url: &'a url::Url,
 }
 
 pub struct LoginForm {

@@ -1,6 +1,7 @@
 //! Identity: accounts, passwords. Sessions, tokens, MFA and throttling grow here.
 
 pub mod api;
+pub mod credentials;
 mod device;
 pub mod email_token;
 pub mod extract;

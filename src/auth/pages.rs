@@ -15,10 +15,14 @@ use crate::http::{PageError, RequestContext, origin::SameOrigin};
 use crate::startup::AppState;
 use crate::web::Nav;
 
+use super::credentials::{self, CredentialError};
 use super::signup::{self, VerifyError};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/verify-email", get(verify_email_form).post(verify_email_submit))
+    Router::new()
+        .route("/verify-email", get(verify_email_form).post(verify_email_submit))
+        .route("/forgot-password", get(forgot_form).post(forgot_submit))
+        .route("/reset-password", get(reset_form).post(reset_submit))
 }
 
 #[derive(Deserialize)]
@@ -73,4 +77,107 @@ async fn verify_email_submit(
         token: String::new(),
         outcome: Some(outcome),
     })
+}
+
+#[derive(Template)]
+#[template(path = "auth/forgot_password.html")]
+struct ForgotPage {
+    nav: Nav,
+    sent: bool,
+}
+
+async fn forgot_form() -> Result<Response, PageError> {
+    render_no_referrer(&ForgotPage {
+        nav: Nav::default(),
+        sent: false,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn forgot_submit(
+    State(state): State<AppState>,
+    _same_origin: SameOrigin,
+    ctx: RequestContext,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, PageError> {
+    let ttl = chrono::TimeDelta::seconds(state.settings.email_token_ttl_secs as i64);
+    credentials::request_reset(&crate::auth::api::login_context(&state), &form.email, ttl, &ctx).await?;
+    // The same page whether or not the address has an account (S-AU-2).
+    render_no_referrer(&ForgotPage {
+        nav: Nav::default(),
+        sent: true,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "auth/reset_password.html")]
+struct ResetPage {
+    nav: Nav,
+    token: String,
+    problem: Option<String>,
+    invalid_link: bool,
+    done: bool,
+}
+
+impl ResetPage {
+    fn new(token: String) -> Self {
+        Self {
+            nav: Nav::default(),
+            token,
+            problem: None,
+            invalid_link: false,
+            done: false,
+        }
+    }
+}
+
+async fn reset_form(Query(q): Query<TokenQuery>) -> Result<Response, PageError> {
+    render_no_referrer(&ResetPage::new(q.token.chars().take(128).collect()))
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: secrecy::SecretString,
+}
+
+async fn reset_submit(
+    State(state): State<AppState>,
+    _same_origin: SameOrigin,
+    ctx: RequestContext,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, PageError> {
+    let mut page = ResetPage::new(form.token.chars().take(128).collect());
+    match credentials::reset_password(
+        &crate::auth::api::login_context(&state),
+        &form.token,
+        form.password,
+        &ctx,
+    )
+    .await
+    {
+        Ok(()) => page.done = true,
+        Err(CredentialError::WeakPassword(problem)) => page.problem = Some(capitalised(&problem.to_string())),
+        Err(CredentialError::InvalidToken | CredentialError::WrongPassword) => page.invalid_link = true,
+        Err(CredentialError::RateLimited { .. }) => {
+            page.problem = Some("Too many attempts; wait a minute.".into())
+        }
+        Err(CredentialError::Internal(e)) => return Err(PageError::Internal(e)),
+    }
+    render_no_referrer(&page)
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
+    }
 }

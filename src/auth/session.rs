@@ -282,6 +282,20 @@ pub async fn refresh<C: ConnectionTrait>(
     ))
 }
 
+/// Records a fresh authentication (sign-in or re-authentication) on the session.
+pub async fn mark_authenticated<C: ConnectionTrait>(
+    conn: &C,
+    session: SessionId,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::AuthenticatedAt, Expr::value(now))
+        .filter(Column::Id.eq(session.0))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Ends one session at once; its access and refresh tokens stop working.
 pub async fn end<C: ConnectionTrait>(
     conn: &C,

@@ -118,11 +118,11 @@ async fn notify_existing_owner<C: ConnectionTrait>(
     #[template(path = "mail/signup_existing.txt")]
     struct Notice<'a> {
         name: &'a str,
-        sign_in_link: String,
+        forgot_link: String,
     }
     let body = Notice {
         name: &owner.name,
-        sign_in_link: link(cx.public_url, "/login", None),
+        forgot_link: link(cx.public_url, "/forgot-password", None),
     }
     .render()?;
     let to = EmailAddress::parse(&owner.email).map_err(|e| anyhow::anyhow!("stored email invalid: {e}"))?;

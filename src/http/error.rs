@@ -40,6 +40,26 @@ pub const PROBLEMS: &[ProblemKind] = &[
         explanation: "Some fields are missing or invalid; `errors` lists each field with a code.",
     },
     ProblemKind {
+        code: "weak_password",
+        title: "Password too weak",
+        explanation: "Choose 12 to 128 characters that are hard to guess and do not contain your name, your email or the service's name; `detail` says what to change.",
+    },
+    ProblemKind {
+        code: "invalid_token",
+        title: "Invalid or expired token",
+        explanation: "The token is wrong, expired or already used. Ask for a new one (a new email, or sign in again).",
+    },
+    ProblemKind {
+        code: "invalid_credentials",
+        title: "Wrong email or password",
+        explanation: "The email and password do not match an active account. Repeated failures are throttled.",
+    },
+    ProblemKind {
+        code: "reauth_required",
+        title: "Confirm your password",
+        explanation: "This change needs a recent sign-in: call `/auth/reauth` with your password, then retry within 5 minutes.",
+    },
+    ProblemKind {
         code: "unauthorized",
         title: "Authentication required",
         explanation: "Send a valid access token in the Authorization header.",
@@ -372,6 +392,48 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_api_error_answers_with_a_documented_code() {
+        let errors = vec![
+            ApiError::BadRequest("x".into()),
+            ApiError::Validation(vec![]),
+            ApiError::Unauthorized { code: "unauthorized" },
+            ApiError::Unauthorized {
+                code: "invalid_credentials",
+            },
+            ApiError::Unauthorized {
+                code: "invalid_token",
+            },
+            ApiError::Unauthorized {
+                code: "reauth_required",
+            },
+            ApiError::Forbidden,
+            ApiError::NotFound,
+            ApiError::Conflict { code: "conflict" },
+            ApiError::TooLarge,
+            ApiError::WeakPassword(crate::auth::PasswordProblem::TooShort),
+            ApiError::InvalidToken,
+            ApiError::RateLimited { retry_after_secs: 1 },
+            ApiError::Unavailable,
+            ApiError::Internal(anyhow::anyhow!("x")),
+        ];
+        for error in errors {
+            let response = error.into_response();
+            let body = body_json(response);
+            let code = body["code"].as_str().unwrap().to_owned();
+            assert!(problem_kind(&code).is_some(), "{code} has no /problems page");
+        }
+    }
+
+    fn body_json(response: Response) -> serde_json::Value {
+        let bytes = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(axum::body::to_bytes(response.into_body(), 1 << 16))
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
 
     #[test]
     fn every_status_code_maps_to_a_documented_problem() {

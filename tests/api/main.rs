@@ -3,6 +3,7 @@
 mod cli;
 mod client_ip;
 mod conformance;
+mod credentials;
 mod errors;
 mod headers;
 mod health;
