@@ -157,6 +157,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(crate::openapi::openapi_json))
         .merge(crate::auth::api::router())
         .merge(crate::auth::me_api::router())
+        .merge(crate::auth::mfa_api::router())
         .merge(crate::auth::pages::router())
         .merge(crate::web::router());
     if settings.debug_routes {

@@ -117,6 +117,9 @@ pub enum Action {
     PasswordChanged,
     PasswordResetRequested,
     PasswordReset,
+    MfaEnabled,
+    MfaDisabled,
+    MfaFailed,
 }
 
 impl Action {
@@ -137,6 +140,9 @@ impl Action {
             Action::PasswordChanged => "auth.password_changed",
             Action::PasswordResetRequested => "auth.password_reset_requested",
             Action::PasswordReset => "auth.password_reset",
+            Action::MfaEnabled => "auth.mfa_enabled",
+            Action::MfaDisabled => "auth.mfa_disabled",
+            Action::MfaFailed => "auth.mfa_failed",
         }
     }
 }

@@ -17,8 +17,8 @@ use crate::http::{ApiError, FieldError, RequestContext};
 use crate::startup::AppState;
 
 use super::credentials::{self, CredentialError};
-use super::extract::Authenticated;
-use super::login::{self, LoginContext, LoginError, LoginForm, RefreshError};
+use super::extract::{Authenticated, Enrolling};
+use super::login::{self, LoginContext, LoginError, LoginForm, LoginOutcome, RefreshError};
 use super::session::{self, EndReason, IssuedTokens, TokenLifetimes};
 use super::signup::{self, SignupContext, SignupError, SignupForm, VerifyError};
 
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/verify-email", post(verify_email))
         .route("/api/v1/auth/verify-email/resend", post(resend_verification))
         .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/login/mfa", post(login_mfa))
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/reauth", post(reauth))
@@ -200,8 +201,28 @@ fn map_login_error(err: LoginError) -> ApiError {
             code: "invalid_credentials",
         },
         LoginError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
+        LoginError::InvalidCode => ApiError::Unauthorized { code: "invalid_code" },
+        LoginError::InvalidToken => ApiError::Unauthorized {
+            code: "invalid_token",
+        },
         LoginError::Internal(e) => ApiError::Internal(e),
     }
+}
+
+/// Answer of a sign-in: tokens, or a request for the second factor.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginResponse {
+    Tokens(TokenResponse),
+    MfaRequired(MfaRequired),
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MfaRequired {
+    /// Always true.
+    mfa_required: bool,
+    /// Send it with the code to `/auth/login/mfa` within 5 minutes.
+    mfa_token: String,
 }
 
 /// Sign in. Wrong password, unknown email and disabled account all answer 401
@@ -209,7 +230,7 @@ fn map_login_error(err: LoginError) -> ApiError {
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "identity", request_body = LoginBody,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, description = "Tokens, or `{mfa_required: true, mfa_token}`", body = LoginResponse),
         (status = 401, description = "`invalid_credentials`", body = crate::http::error::Problem),
         (status = 429, description = "`rate_limited`, with `Retry-After`", body = crate::http::error::Problem),
     )
@@ -218,7 +239,7 @@ pub async fn login(
     State(state): State<AppState>,
     ctx: RequestContext,
     ApiJson(body): ApiJson<LoginBody>,
-) -> Result<axum::Json<TokenResponse>, ApiError> {
+) -> Result<axum::Json<LoginResponse>, ApiError> {
     use secrecy::ExposeSecret;
     let form = LoginForm {
         email: body.email,
@@ -226,9 +247,54 @@ pub async fn login(
         device_name: body.device_name,
         device_token: body.device_token.map(|t| t.expose_secret().to_owned()),
     };
-    let success = login::login(&login_context(&state), form, &ctx)
+    let outcome = login::login(&login_context(&state), form, &ctx)
         .await
         .map_err(map_login_error)?;
+    Ok(axum::Json(match outcome {
+        LoginOutcome::SignedIn(success) => {
+            LoginResponse::Tokens(TokenResponse::new(success.tokens, Some(success.device_token)))
+        }
+        LoginOutcome::MfaRequired { mfa_token } => LoginResponse::MfaRequired(MfaRequired {
+            mfa_required: true,
+            mfa_token,
+        }),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginMfaBody {
+    #[schema(value_type = String)]
+    mfa_token: SecretString,
+    /// The current 6-digit code of the authenticator app, or a recovery code.
+    #[schema(value_type = String)]
+    code: SecretString,
+}
+
+/// Finish a sign-in with the second factor. 5 wrong codes throttle the factor; a TOTP code
+/// and a recovery code each work once.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login/mfa", tag = "identity", request_body = LoginMfaBody,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "`invalid_code` or `invalid_token`", body = crate::http::error::Problem),
+        (status = 429, description = "`rate_limited`", body = crate::http::error::Problem),
+    )
+)]
+pub async fn login_mfa(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<LoginMfaBody>,
+) -> Result<axum::Json<TokenResponse>, ApiError> {
+    use secrecy::ExposeSecret;
+    let success = login::login_with_second_factor(
+        &login_context(&state),
+        body.mfa_token.expose_secret(),
+        body.code.expose_secret(),
+        &ctx,
+    )
+    .await
+    .map_err(map_login_error)?;
     Ok(axum::Json(TokenResponse::new(
         success.tokens,
         Some(success.device_token),
@@ -273,7 +339,7 @@ pub async fn refresh(
 )]
 pub async fn logout(
     State(state): State<AppState>,
-    caller: Authenticated,
+    Enrolling(caller): Enrolling,
     ctx: RequestContext,
 ) -> Result<StatusCode, ApiError> {
     let now = chrono::Utc::now();
@@ -304,6 +370,8 @@ fn map_credential_error(err: CredentialError) -> ApiError {
         CredentialError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
         CredentialError::WeakPassword(problem) => ApiError::WeakPassword(problem),
         CredentialError::InvalidToken => ApiError::InvalidToken,
+        CredentialError::MfaRequired => ApiError::Unauthorized { code: "mfa_required" },
+        CredentialError::InvalidCode => ApiError::Unauthorized { code: "invalid_code" },
         CredentialError::Internal(e) => ApiError::Internal(e),
     }
 }
@@ -329,17 +397,17 @@ pub struct ReauthBody {
 )]
 pub async fn reauth(
     State(state): State<AppState>,
-    caller: Authenticated,
+    Enrolling(caller): Enrolling,
     ctx: RequestContext,
     ApiJson(body): ApiJson<ReauthBody>,
 ) -> Result<StatusCode, ApiError> {
-    // No account has a second factor before MFA enrolment exists; `code` is then not needed.
-    let _second_factor = body.code;
     credentials::reauthenticate(
         &login_context(&state),
-        caller.user,
-        caller.session,
-        body.password,
+        &caller,
+        credentials::Proof {
+            password: body.password,
+            code: body.code,
+        },
         &ctx,
     )
     .await

@@ -5,7 +5,7 @@ use askama::Template;
 use chrono::{TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::http::RequestContext;
@@ -13,7 +13,9 @@ use crate::ids::{SessionId, UserId};
 use crate::mail::{self, OutgoingMail};
 
 use super::email_token::{self, Purpose};
+use super::extract::Authenticated;
 use super::login::LoginContext;
+use super::mfa::{self, MfaError};
 use super::model::EmailAddress;
 use super::password::{Password, PasswordProblem};
 use super::session::{self, EndReason};
@@ -31,6 +33,10 @@ pub enum CredentialError {
     WeakPassword(PasswordProblem),
     #[error("invalid token")]
     InvalidToken,
+    #[error("the second factor is required")]
+    MfaRequired,
+    #[error("wrong second-factor code")]
+    InvalidCode,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -82,27 +88,44 @@ async fn check_password(
     Err(CredentialError::WrongPassword)
 }
 
-/// Opens the re-authentication window of `session`.
+/// What a re-authentication presents: the password, and the second factor when enrolled.
+pub struct Proof {
+    pub password: SecretString,
+    pub code: Option<SecretString>,
+}
+
+/// Opens the re-authentication window of the caller's session.
 pub async fn reauthenticate(
     cx: &LoginContext<'_>,
-    user: UserId,
-    session: SessionId,
-    password: SecretString,
+    caller: &Authenticated,
+    proof: Proof,
     ctx: &RequestContext,
 ) -> Result<(), CredentialError> {
-    let account = load(cx.db, user).await?;
-    check_password(cx, &account, password, ctx).await?;
+    let account = load(cx.db, caller.user).await?;
+    check_password(cx, &account, proof.password, ctx).await?;
+    if caller.mfa_enabled {
+        let code = proof.code.ok_or(CredentialError::MfaRequired)?;
+        match mfa::verify_second_factor(cx, caller.user, code.expose_secret()).await {
+            Ok(()) => {}
+            Err(MfaError::RateLimited { retry_after_secs }) => {
+                return Err(CredentialError::RateLimited { retry_after_secs });
+            }
+            Err(MfaError::Internal(e)) => return Err(CredentialError::Internal(e)),
+            Err(_) => return Err(CredentialError::InvalidCode),
+        }
+    }
     let tx = cx.db.begin().await?;
-    session::mark_authenticated(&tx, session, Utc::now()).await?;
+    session::mark_authenticated(&tx, caller.session, Utc::now()).await?;
     let actor = Actor {
-        user_id: Some(user),
+        user_id: Some(caller.user),
+        role: Some(caller.role),
         ..Actor::anonymous(ctx)
     };
     audit::record(
         &tx,
         &actor,
         Action::Reauthenticated,
-        Some(Target::user(user)),
+        Some(Target::user(caller.user)),
         Details::new(),
     )
     .await?;

@@ -22,43 +22,65 @@ pub struct Authenticated {
     pub role: Role,
     pub session: SessionId,
     pub authenticated_at: chrono::DateTime<Utc>,
+    pub mfa_enabled: bool,
 }
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let unauthorized = ApiError::Unauthorized { code: "unauthorized" };
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or(ApiError::Unauthorized { code: "unauthorized" })?;
-        let now = Utc::now();
-        let live = session::find_by_access_token(&state.db, token, now)
-            .await
-            .map_err(anyhow::Error::from)?
-            .ok_or(ApiError::Unauthorized { code: "unauthorized" })?;
-        let account = user::Entity::find_by_id(live.user.0)
-            .one(&state.db)
-            .await
-            .map_err(anyhow::Error::from)?
-            .filter(|a| a.disabled_at.is_none())
-            .ok_or(unauthorized)?;
-        let role: Role = account
-            .role
-            .parse()
-            .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
-        let span = tracing::Span::current();
-        span.record("user_id", tracing::field::display(live.user));
-        span.record("role", role.as_str());
-        Ok(Self {
-            user: live.user,
-            role,
-            session: live.id,
-            authenticated_at: live.authenticated_at,
-        })
+        let caller = authenticate(parts, state).await?;
+        // S-AU-4: a staff account without a second factor can do nothing but enrol one.
+        if caller.role.is_staff() && !caller.mfa_enabled {
+            return Err(ApiError::MfaEnrolmentRequired);
+        }
+        Ok(caller)
     }
+}
+
+/// A signed-in caller who may still be enrolling a second factor: only the enrolment,
+/// re-authentication and sign-out routes take this instead of `Authenticated`.
+pub struct Enrolling(pub Authenticated);
+
+impl FromRequestParts<AppState> for Enrolling {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).await.map(Enrolling)
+    }
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
+    let unauthorized = || ApiError::Unauthorized { code: "unauthorized" };
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .ok_or_else(unauthorized)?;
+    let live = session::find_by_access_token(&state.db, token, Utc::now())
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(unauthorized)?;
+    let account = user::Entity::find_by_id(live.user.0)
+        .one(&state.db)
+        .await
+        .map_err(anyhow::Error::from)?
+        .filter(|a| a.disabled_at.is_none())
+        .ok_or_else(unauthorized)?;
+    let role: Role = account
+        .role
+        .parse()
+        .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
+    let span = tracing::Span::current();
+    span.record("user_id", tracing::field::display(live.user));
+    span.record("role", role.as_str());
+    Ok(Authenticated {
+        user: live.user,
+        role,
+        session: live.id,
+        authenticated_at: live.authenticated_at,
+        mfa_enabled: account.mfa_enabled_at.is_some(),
+    })
 }

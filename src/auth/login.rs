@@ -12,6 +12,7 @@ use crate::ids::UserId;
 use crate::mail::{self, Mailer, OutgoingMail};
 
 use super::device;
+use super::mfa::{self, MfaError, PendingLogin};
 use super::model::EmailAddress;
 use super::password::{MAX_CHARS, PasswordHasher};
 use super::session::{self, IssuedTokens, NewSession, RefreshOutcome, TokenLifetimes};
@@ -41,6 +42,15 @@ pub struct LoginSuccess {
     pub device_token: String,
 }
 
+pub enum LoginOutcome {
+    SignedIn(LoginSuccess),
+    /// The password was right; the account has a second factor. `mfa_token` names this
+    /// pending sign-in for five minutes.
+    MfaRequired {
+        mfa_token: String,
+    },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// Wrong password, unknown account or disabled account: one answer for all (S-AU-2).
@@ -48,6 +58,10 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("too many failed sign-ins")]
     RateLimited { retry_after_secs: u64 },
+    #[error("wrong second-factor code")]
+    InvalidCode,
+    #[error("the pending sign-in is unknown, expired or finished")]
+    InvalidToken,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -62,7 +76,7 @@ pub async fn login(
     cx: &LoginContext<'_>,
     form: LoginForm,
     ctx: &RequestContext,
-) -> Result<LoginSuccess, LoginError> {
+) -> Result<LoginOutcome, LoginError> {
     let now = Utc::now();
     let identifier: String = form.email.trim().to_lowercase().chars().take(254).collect();
     let account = match EmailAddress::parse(&identifier) {
@@ -128,29 +142,100 @@ pub async fn login(
     };
     drop(permit);
 
-    let user_id = UserId(account.id);
+    if let Some(stored) = &account.password_hash
+        && cx.hasher.needs_rehash(stored)
+    {
+        let hash = cx.hasher.rehash(form.password).await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(hash))
+            .filter(user::Column::Id.eq(account.id))
+            .exec(cx.db)
+            .await?;
+    }
+    let pending = PendingLogin {
+        user: UserId(account.id),
+        device_name: form.device_name,
+        known_device,
+    };
+    if account.mfa_enabled_at.is_some() {
+        let mfa_token = mfa::create_challenge(cx.db, &pending).await?;
+        tracing::info!("password accepted; waiting for the second factor");
+        return Ok(LoginOutcome::MfaRequired { mfa_token });
+    }
+    Ok(LoginOutcome::SignedIn(
+        finish(cx, account, pending, account_key, false, ctx).await?,
+    ))
+}
+
+/// Completes a sign-in that is waiting for its second factor.
+pub async fn login_with_second_factor(
+    cx: &LoginContext<'_>,
+    mfa_token: &str,
+    code: &str,
+    ctx: &RequestContext,
+) -> Result<LoginSuccess, LoginError> {
+    let (challenge, pending) = mfa::find_challenge(cx.db, mfa_token)
+        .await?
+        .ok_or(LoginError::InvalidToken)?;
+    let account = user::Entity::find_by_id(pending.user.0)
+        .one(cx.db)
+        .await?
+        .filter(|a| a.disabled_at.is_none())
+        .ok_or(LoginError::InvalidToken)?;
+    match mfa::verify_second_factor(cx, pending.user, code).await {
+        Ok(()) => {}
+        Err(MfaError::RateLimited { retry_after_secs }) => {
+            return Err(LoginError::RateLimited { retry_after_secs });
+        }
+        Err(MfaError::Internal(e)) => return Err(LoginError::Internal(e)),
+        Err(_) => {
+            let actor = Actor {
+                user_id: Some(pending.user),
+                ..Actor::anonymous(ctx)
+            };
+            audit::record(
+                cx.db,
+                &actor,
+                Action::MfaFailed,
+                Some(Target::user(pending.user)),
+                Details::new(),
+            )
+            .await?;
+            return Err(LoginError::InvalidCode);
+        }
+    }
+    if !mfa::spend_challenge(cx.db, challenge).await? {
+        return Err(LoginError::InvalidToken);
+    }
+    let account_key = match pending.known_device {
+        Some(d) => Key::device(&account.email, d),
+        None => Key::account(&account.email),
+    };
+    finish(cx, &account, pending, account_key, true, ctx).await
+}
+
+/// Starts the session of a fully authenticated sign-in.
+async fn finish(
+    cx: &LoginContext<'_>,
+    account: &user::Model,
+    pending: PendingLogin,
+    account_key: Key,
+    with_mfa: bool,
+    ctx: &RequestContext,
+) -> Result<LoginSuccess, LoginError> {
+    let now = Utc::now();
+    let user_id = pending.user;
     let role: Role = account
         .role
         .parse()
         .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
-    let rehashed = match &account.password_hash {
-        Some(stored) if cx.hasher.needs_rehash(stored) => Some(cx.hasher.rehash(form.password).await?),
-        _ => None,
-    };
     let tx = cx.db.begin().await?;
     throttle::clear(&tx, &account_key).await?;
-    if let Some(hash) = rehashed {
-        user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, Expr::value(hash))
-            .filter(user::Column::Id.eq(account.id))
-            .exec(&tx)
-            .await?;
-    }
     let tokens = session::start_api_session(
         &tx,
         NewSession {
             user: user_id,
-            device_name: form.device_name.as_deref(),
+            device_name: pending.device_name.as_deref(),
             ip: ctx.client_ip,
         },
         cx.lifetimes,
@@ -160,7 +245,8 @@ pub async fn login(
     let actor = Actor::user(ctx, user_id, role);
     let details = Details::new()
         .with("session", tokens.session_id.0)
-        .with("known_device", known_device.is_some());
+        .with("known_device", pending.known_device.is_some())
+        .with("mfa", with_mfa);
     audit::record(
         &tx,
         &actor,
@@ -171,9 +257,13 @@ pub async fn login(
     .await?;
     tx.commit().await?;
     tracing::Span::current().record("user_id", tracing::field::display(user_id));
-    tracing::info!(known_device = known_device.is_some(), "signed in");
+    tracing::info!(
+        known_device = pending.known_device.is_some(),
+        mfa = with_mfa,
+        "signed in"
+    );
 
-    let device_id = known_device.unwrap_or_else(uuid::Uuid::new_v4);
+    let device_id = pending.known_device.unwrap_or_else(uuid::Uuid::new_v4);
     let device_token = device::issue(cx.secret_key, device_id, user_id)
         .ok_or_else(|| anyhow::anyhow!("device token signing failed"))?;
     Ok(LoginSuccess {

@@ -7,6 +7,8 @@ pub mod email_token;
 pub mod extract;
 pub mod login;
 pub mod me_api;
+pub mod mfa;
+pub mod mfa_api;
 pub mod model;
 pub mod pages;
 pub mod password;

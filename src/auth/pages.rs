@@ -165,7 +165,12 @@ async fn reset_submit(
     {
         Ok(()) => page.done = true,
         Err(CredentialError::WeakPassword(problem)) => page.problem = Some(capitalised(&problem.to_string())),
-        Err(CredentialError::InvalidToken | CredentialError::WrongPassword) => page.invalid_link = true,
+        Err(
+            CredentialError::InvalidToken
+            | CredentialError::WrongPassword
+            | CredentialError::MfaRequired
+            | CredentialError::InvalidCode,
+        ) => page.invalid_link = true,
         Err(CredentialError::RateLimited { .. }) => {
             page.problem = Some("Too many attempts; wait a minute.".into())
         }

@@ -24,6 +24,8 @@ pub(crate) mod user {
         pub disabled_at: Option<ChronoDateTimeUtc>,
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
+        /// Set while a confirmed second factor exists.
+        pub mfa_enabled_at: Option<ChronoDateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -53,6 +55,7 @@ pub(super) async fn insert_user<C: ConnectionTrait>(conn: &C, row: UserRow<'_>) 
         disabled_at: Set(None),
         created_at: Set(row.now),
         updated_at: Set(row.now),
+        mfa_enabled_at: Set(None),
     };
     user::Entity::insert(model).exec_without_returning(conn).await?;
     Ok(())

@@ -85,6 +85,11 @@ impl Key {
         ))
     }
 
+    /// Wrong second-factor codes of one account (S-AU-4: 5, then the same doubling delay).
+    pub fn mfa(user: crate::ids::UserId) -> Self {
+        Key::Device(format!("mfa:{user}"))
+    }
+
     pub fn ip(ip: IpAddr) -> Self {
         Key::Ip(format!("ip:{ip}"))
     }

@@ -50,6 +50,31 @@ pub const PROBLEMS: &[ProblemKind] = &[
         explanation: "The token is wrong, expired or already used. Ask for a new one (a new email, or sign in again).",
     },
     ProblemKind {
+        code: "invalid_code",
+        title: "Wrong code",
+        explanation: "The authenticator or recovery code is wrong or was already used. Repeated failures are throttled.",
+    },
+    ProblemKind {
+        code: "mfa_required",
+        title: "Second factor required",
+        explanation: "This account has two-step sign-in: send the current code from the authenticator app (or a recovery code).",
+    },
+    ProblemKind {
+        code: "mfa_enrolment_required",
+        title: "Set up two-step sign-in first",
+        explanation: "Staff accounts must enrol a second factor before they can do anything else: use `/me/mfa/totp`.",
+    },
+    ProblemKind {
+        code: "mfa_already_enabled",
+        title: "Two-step sign-in is already on",
+        explanation: "Remove the current second factor before enrolling a new one.",
+    },
+    ProblemKind {
+        code: "mfa_not_enrolled",
+        title: "No two-step sign-in to confirm or remove",
+        explanation: "Start enrolment with `POST /me/mfa/totp` first.",
+    },
+    ProblemKind {
         code: "invalid_credentials",
         title: "Wrong email or password",
         explanation: "The email and password do not match an active account. Repeated failures are throttled.",
@@ -208,6 +233,8 @@ pub enum ApiError {
     WeakPassword(crate::auth::PasswordProblem),
     #[error("invalid token")]
     InvalidToken,
+    #[error("second factor enrolment required")]
+    MfaEnrolmentRequired,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
@@ -239,6 +266,9 @@ impl IntoResponse for ApiError {
                     code: problem.code(),
                 }];
                 p.into_response()
+            }
+            ApiError::MfaEnrolmentRequired => {
+                Problem::new(StatusCode::FORBIDDEN, "mfa_enrolment_required").into_response()
             }
             ApiError::InvalidToken => Problem::new(StatusCode::BAD_REQUEST, "invalid_token")
                 .with_detail("the link is invalid, expired or already used")
@@ -414,6 +444,15 @@ mod tests {
             ApiError::TooLarge,
             ApiError::WeakPassword(crate::auth::PasswordProblem::TooShort),
             ApiError::InvalidToken,
+            ApiError::MfaEnrolmentRequired,
+            ApiError::Unauthorized { code: "invalid_code" },
+            ApiError::Unauthorized { code: "mfa_required" },
+            ApiError::Conflict {
+                code: "mfa_already_enabled",
+            },
+            ApiError::Conflict {
+                code: "mfa_not_enrolled",
+            },
             ApiError::RateLimited { retry_after_secs: 1 },
             ApiError::Unavailable,
             ApiError::Internal(anyhow::anyhow!("x")),

@@ -12,6 +12,7 @@ mod helpers_proxy;
 mod limits;
 mod logging;
 mod login;
+mod mfa;
 mod openapi;
 mod pages;
 mod shutdown;

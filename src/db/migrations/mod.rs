@@ -5,6 +5,7 @@ mod columns;
 mod m20261122_000001_users_and_audit;
 mod m20261122_000002_mail_and_email_tokens;
 mod m20261122_000003_sessions_and_throttle;
+mod m20261122_000004_mfa;
 
 use sea_orm_migration::prelude::*;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_users_and_audit::Migration),
             Box::new(m20261122_000002_mail_and_email_tokens::Migration),
             Box::new(m20261122_000003_sessions_and_throttle::Migration),
+            Box::new(m20261122_000004_mfa::Migration),
         ]
     }
 }

@@ -1,0 +1,130 @@
+//! Second-factor enrolment and removal for the signed-in user (S-AU-4, S-AU-7).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::http::json::ApiJson;
+use crate::http::{ApiError, RequestContext};
+use crate::startup::AppState;
+
+use super::api::{login_context, require_recent_auth};
+use super::extract::{Authenticated, Enrolling};
+use super::mfa::{self, MfaError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/me/mfa/totp", post(start).delete(remove))
+        .route("/api/v1/me/mfa/totp/confirm", post(confirm))
+}
+
+fn map_error(err: MfaError) -> ApiError {
+    match err {
+        MfaError::AlreadyEnabled => ApiError::Conflict {
+            code: "mfa_already_enabled",
+        },
+        MfaError::NotStarted => ApiError::Conflict {
+            code: "mfa_not_enrolled",
+        },
+        MfaError::InvalidCode => ApiError::Unauthorized { code: "invalid_code" },
+        MfaError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
+        MfaError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32 secret, for typing into an app that cannot scan the QR code.
+    secret: String,
+    otpauth_uri: String,
+    /// The `otpauth_uri` as an SVG QR code (rendered here; no external service sees it).
+    qr_svg: String,
+}
+
+/// Start TOTP enrolment (needs re-authentication). Confirm it with a code from the app.
+#[utoipa::path(post, path = "/api/v1/me/mfa/totp", tag = "account", security(("bearer" = [])),
+    responses(
+        (status = 200, body = TotpEnrolment),
+        (status = 401, description = "`reauth_required`", body = crate::http::error::Problem),
+        (status = 409, description = "`mfa_already_enabled`", body = crate::http::error::Problem),
+    ))]
+pub async fn start(
+    State(state): State<AppState>,
+    Enrolling(caller): Enrolling,
+) -> Result<axum::Json<TotpEnrolment>, ApiError> {
+    require_recent_auth(&state, &caller)?;
+    let enrolment = mfa::start_enrolment(&state.db, caller.user)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(TotpEnrolment {
+        secret: enrolment.secret_base32,
+        otpauth_uri: enrolment.otpauth_uri,
+        qr_svg: enrolment.qr_svg,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    #[schema(value_type = String)]
+    code: SecretString,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes, shown this once: keep them somewhere safe.
+    recovery_codes: Vec<String>,
+}
+
+/// Confirm TOTP enrolment with the current code; answers the recovery codes, once.
+#[utoipa::path(post, path = "/api/v1/me/mfa/totp/confirm", tag = "account", request_body = CodeBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = RecoveryCodes),
+        (status = 401, description = "`invalid_code`", body = crate::http::error::Problem),
+        (status = 409, description = "`mfa_not_enrolled`", body = crate::http::error::Problem),
+    ))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    Enrolling(caller): Enrolling,
+    ctx: RequestContext,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> Result<axum::Json<RecoveryCodes>, ApiError> {
+    let codes = mfa::confirm_enrolment(
+        &login_context(&state),
+        caller.user,
+        body.code.expose_secret(),
+        &ctx,
+    )
+    .await
+    .map_err(map_error)?;
+    Ok(axum::Json(RecoveryCodes {
+        recovery_codes: codes,
+    }))
+}
+
+/// Remove the second factor (needs re-authentication; staff cannot go without one).
+#[utoipa::path(delete, path = "/api/v1/me/mfa/totp", tag = "account", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "`reauth_required`", body = crate::http::error::Problem),
+        (status = 403, description = "Staff accounts must keep a second factor", body = crate::http::error::Problem),
+    ))]
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    ctx: RequestContext,
+) -> Result<StatusCode, ApiError> {
+    require_recent_auth(&state, &caller)?;
+    if caller.role.is_staff() {
+        return Err(ApiError::Forbidden);
+    }
+    mfa::remove(&login_context(&state), caller.user, &ctx)
+        .await
+        .map_err(map_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
