@@ -42,6 +42,9 @@ enum Command {
     SeedDemo,
     /// Check the configuration and list every problem, without starting.
     CheckConfig,
+    /// Measure one password hash (argon2id at the configured cost) on this machine, and the
+    /// sign-in capacity it allows: cores ÷ hash time.
+    HashCost,
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -99,6 +102,26 @@ pub async fn run() -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("{} problem(s):\n  - {}", problems.len(), problems.join("\n  - "))
             }
+        }
+        Command::HashCost => {
+            let hasher = PasswordHasher::new(1)?;
+            let password = Password::parse(SecretString::from(crate::crypto::random_token()), &[])
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut times = Vec::new();
+            for _ in 0..7 {
+                let started = std::time::Instant::now();
+                hasher.hash_blocking(&password)?;
+                times.push(started.elapsed().as_secs_f64());
+            }
+            times.sort_by(f64::total_cmp);
+            let median = times[times.len() / 2];
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+            println!(
+                "argon2id m=19456 KiB t=2 p=1: {:.1} ms per hash (median of 7); {cores} cores: at most {:.0} sign-ins/s",
+                median * 1000.0,
+                cores as f64 / median
+            );
+            Ok(())
         }
         Command::Admin(AdminCommand::CreateUser { email, name, role }) => {
             create_user(settings, &email, &name, role).await

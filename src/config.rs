@@ -81,6 +81,12 @@ pub struct Settings {
     pub access_token_ttl_secs: u64,
     /// Lifetime of an API sign-in, however often its refresh token is used (S-AU-5: 30 days).
     pub refresh_token_ttl_secs: u64,
+    /// Browser sessions end after this long without a request: customers (S-AU-5: 30 min)…
+    pub session_idle_secs: u64,
+    /// …and staff (15 min).
+    pub staff_session_idle_secs: u64,
+    /// Browser sessions end this long after sign-in, however active (S-AU-5: 12 h).
+    pub session_absolute_secs: u64,
     /// S-AU-7: sensitive changes need a sign-in or re-authentication this recent (5 minutes).
     pub reauth_window_secs: u64,
     /// How long links in verification and reset emails work (S-AU-8: 30 minutes).
@@ -116,6 +122,9 @@ impl Default for Settings {
             email_token_ttl_secs: 30 * 60,
             access_token_ttl_secs: 10 * 60,
             reauth_window_secs: 5 * 60,
+            session_idle_secs: 30 * 60,
+            staff_session_idle_secs: 15 * 60,
+            session_absolute_secs: 12 * 3600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             log_level: "info".into(),
             debug_routes: false,
@@ -304,6 +313,12 @@ impl Settings {
         }
         if self.access_token_ttl_secs > 10 * 60 {
             p.push("access_token_ttl_secs may not exceed 600 (10 minutes, S-AU-5) in production".into());
+        }
+        if self.session_idle_secs > 30 * 60
+            || self.staff_session_idle_secs > 15 * 60
+            || self.session_absolute_secs > 12 * 3600
+        {
+            p.push("browser session timeouts may not exceed 30 min idle (15 min for staff) and 12 h absolute (S-AU-5) in production".into());
         }
         if self.reauth_window_secs > 5 * 60 {
             p.push("reauth_window_secs may not exceed 300 (5 minutes, S-AU-7) in production".into());

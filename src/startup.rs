@@ -159,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::me_api::router())
         .merge(crate::auth::mfa_api::router())
         .merge(crate::auth::pages::router())
+        .merge(crate::auth::account_pages::router())
         .merge(crate::web::router());
     if settings.debug_routes {
         app = app.merge(crate::debug_routes::router());

@@ -18,7 +18,9 @@ use crate::startup::AppState;
 
 use super::credentials::{self, CredentialError};
 use super::extract::{Authenticated, Enrolling};
-use super::login::{self, LoginContext, LoginError, LoginForm, LoginOutcome, RefreshError};
+use super::login::{
+    self, Client, LoginContext, LoginError, LoginForm, LoginOutcome, RefreshError, SessionGrant,
+};
 use super::session::{self, EndReason, IssuedTokens, TokenLifetimes};
 use super::signup::{self, SignupContext, SignupError, SignupForm, VerifyError};
 
@@ -147,6 +149,11 @@ pub(crate) fn login_context(state: &AppState) -> LoginContext<'_> {
         secret_key: &state.secret_key,
         rules: &state.throttle_rules,
         public_url: &state.settings.public_url,
+        browser: super::session::BrowserLifetimes {
+            idle_customer: TimeDelta::seconds(state.settings.session_idle_secs as i64),
+            idle_staff: TimeDelta::seconds(state.settings.staff_session_idle_secs as i64),
+            absolute: TimeDelta::seconds(state.settings.session_absolute_secs as i64),
+        },
         lifetimes: TokenLifetimes {
             access: TimeDelta::seconds(state.settings.access_token_ttl_secs as i64),
             refresh: TimeDelta::seconds(state.settings.refresh_token_ttl_secs as i64),
@@ -209,6 +216,15 @@ fn map_login_error(err: LoginError) -> ApiError {
     }
 }
 
+fn api_tokens(grant: SessionGrant) -> Result<IssuedTokens, ApiError> {
+    match grant {
+        SessionGrant::Api(tokens) => Ok(tokens),
+        SessionGrant::Browser { .. } => {
+            Err(ApiError::Internal(anyhow::anyhow!("browser session on the API")))
+        }
+    }
+}
+
 /// Answer of a sign-in: tokens, or a request for the second factor.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
@@ -247,13 +263,14 @@ pub async fn login(
         device_name: body.device_name,
         device_token: body.device_token.map(|t| t.expose_secret().to_owned()),
     };
-    let outcome = login::login(&login_context(&state), form, &ctx)
+    let outcome = login::login(&login_context(&state), form, Client::Api, &ctx)
         .await
         .map_err(map_login_error)?;
     Ok(axum::Json(match outcome {
-        LoginOutcome::SignedIn(success) => {
-            LoginResponse::Tokens(TokenResponse::new(success.tokens, Some(success.device_token)))
-        }
+        LoginOutcome::SignedIn(success) => LoginResponse::Tokens(TokenResponse::new(
+            api_tokens(success.session)?,
+            Some(success.device_token),
+        )),
         LoginOutcome::MfaRequired { mfa_token } => LoginResponse::MfaRequired(MfaRequired {
             mfa_required: true,
             mfa_token,
@@ -291,12 +308,13 @@ pub async fn login_mfa(
         &login_context(&state),
         body.mfa_token.expose_secret(),
         body.code.expose_secret(),
+        Client::Api,
         &ctx,
     )
     .await
     .map_err(map_login_error)?;
     Ok(axum::Json(TokenResponse::new(
-        success.tokens,
+        api_tokens(success.session)?,
         Some(success.device_token),
     )))
 }

@@ -15,7 +15,7 @@ use super::device;
 use super::mfa::{self, MfaError, PendingLogin};
 use super::model::EmailAddress;
 use super::password::{MAX_CHARS, PasswordHasher};
-use super::session::{self, IssuedTokens, NewSession, RefreshOutcome, TokenLifetimes};
+use super::session::{self, BrowserLifetimes, IssuedTokens, NewSession, RefreshOutcome, TokenLifetimes};
 use super::store::user;
 use super::throttle::{self, Key, Rules};
 
@@ -26,6 +26,7 @@ pub struct LoginContext<'a> {
     pub secret_key: &'a SecretString,
     pub rules: &'a Rules,
     pub lifetimes: TokenLifetimes,
+    pub browser: BrowserLifetimes,
     pub public_url: &'a url::Url,
 }
 
@@ -38,8 +39,24 @@ pub struct LoginForm {
 
 pub struct LoginSuccess {
     pub user: UserId,
-    pub tokens: IssuedTokens,
+    pub session: SessionGrant,
     pub device_token: String,
+}
+
+/// Who is signing in: an API client gets tokens, a browser a session cookie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    Api,
+    Browser,
+}
+
+/// The credentials of the new session.
+pub enum SessionGrant {
+    Api(IssuedTokens),
+    Browser {
+        session: crate::ids::SessionId,
+        cookie_token: String,
+    },
 }
 
 pub enum LoginOutcome {
@@ -75,6 +92,7 @@ impl From<sea_orm::DbErr> for LoginError {
 pub async fn login(
     cx: &LoginContext<'_>,
     form: LoginForm,
+    client: Client,
     ctx: &RequestContext,
 ) -> Result<LoginOutcome, LoginError> {
     let now = Utc::now();
@@ -163,7 +181,7 @@ pub async fn login(
         return Ok(LoginOutcome::MfaRequired { mfa_token });
     }
     Ok(LoginOutcome::SignedIn(
-        finish(cx, account, pending, account_key, false, ctx).await?,
+        finish(cx, account, pending, account_key, false, client, ctx).await?,
     ))
 }
 
@@ -172,6 +190,7 @@ pub async fn login_with_second_factor(
     cx: &LoginContext<'_>,
     mfa_token: &str,
     code: &str,
+    client: Client,
     ctx: &RequestContext,
 ) -> Result<LoginSuccess, LoginError> {
     let (challenge, pending) = mfa::find_challenge(cx.db, mfa_token)
@@ -211,7 +230,7 @@ pub async fn login_with_second_factor(
         Some(d) => Key::device(&account.email, d),
         None => Key::account(&account.email),
     };
-    finish(cx, &account, pending, account_key, true, ctx).await
+    finish(cx, &account, pending, account_key, true, client, ctx).await
 }
 
 /// Starts the session of a fully authenticated sign-in.
@@ -221,6 +240,7 @@ async fn finish(
     pending: PendingLogin,
     account_key: Key,
     with_mfa: bool,
+    client: Client,
     ctx: &RequestContext,
 ) -> Result<LoginSuccess, LoginError> {
     let now = Utc::now();
@@ -231,20 +251,28 @@ async fn finish(
         .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
     let tx = cx.db.begin().await?;
     throttle::clear(&tx, &account_key).await?;
-    let tokens = session::start_api_session(
-        &tx,
-        NewSession {
-            user: user_id,
-            device_name: pending.device_name.as_deref(),
-            ip: ctx.client_ip,
-        },
-        cx.lifetimes,
-        now,
-    )
-    .await?;
+    let new = NewSession {
+        user: user_id,
+        device_name: pending.device_name.as_deref(),
+        ip: ctx.client_ip,
+    };
+    let grant = match client {
+        Client::Api => SessionGrant::Api(session::start_api_session(&tx, new, cx.lifetimes, now).await?),
+        Client::Browser => {
+            let (session, cookie_token) = session::start_browser_session(&tx, new, cx.browser, now).await?;
+            SessionGrant::Browser {
+                session,
+                cookie_token,
+            }
+        }
+    };
+    let session_id = match &grant {
+        SessionGrant::Api(tokens) => tokens.session_id,
+        SessionGrant::Browser { session, .. } => *session,
+    };
     let actor = Actor::user(ctx, user_id, role);
     let details = Details::new()
-        .with("session", tokens.session_id.0)
+        .with("session", session_id.0)
         .with("known_device", pending.known_device.is_some())
         .with("mfa", with_mfa);
     audit::record(
@@ -268,7 +296,7 @@ async fn finish(
         .ok_or_else(|| anyhow::anyhow!("device token signing failed"))?;
     Ok(LoginSuccess {
         user: user_id,
-        tokens,
+        session: grant,
         device_token,
     })
 }

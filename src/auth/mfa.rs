@@ -142,13 +142,6 @@ pub async fn start_enrolment(db: &impl ConnectionTrait, user: UserId) -> Result<
     let mut bytes = [0u8; 20];
     OsRng.fill_bytes(&mut bytes);
     let secret_base32 = Secret::from(bytes.to_vec()).to_base32();
-    let totp = totp_for(&secret_base32, &account.email)?;
-    let otpauth_uri = totp.to_url().map_err(|e| anyhow::anyhow!("otpauth URL: {e:?}"))?;
-    let qr_svg = qrcode::QrCode::new(otpauth_uri.as_bytes())
-        .map_err(|e| anyhow::anyhow!("QR code: {e}"))?
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(200, 200)
-        .build();
     totp_entity::Entity::delete_by_id(user.0).exec(db).await?;
     let row = totp_entity::ActiveModel {
         user_id: Set(user.0),
@@ -160,6 +153,36 @@ pub async fn start_enrolment(db: &impl ConnectionTrait, user: UserId) -> Result<
     totp_entity::Entity::insert(row)
         .exec_without_returning(db)
         .await?;
+    enrolment_for(secret_base32, &account.email)
+}
+
+/// The enrolment still waiting for confirmation, to show again after a wrong code.
+pub async fn pending_enrolment(
+    db: &impl ConnectionTrait,
+    user: UserId,
+) -> Result<Option<Enrolment>, MfaError> {
+    let Some(pending) = totp_entity::Entity::find_by_id(user.0)
+        .one(db)
+        .await?
+        .filter(|t| t.confirmed_at.is_none())
+    else {
+        return Ok(None);
+    };
+    let account = user::Entity::find_by_id(user.0)
+        .one(db)
+        .await?
+        .ok_or(MfaError::NotStarted)?;
+    enrolment_for(pending.secret_base32, &account.email).map(Some)
+}
+
+fn enrolment_for(secret_base32: String, account: &str) -> Result<Enrolment, MfaError> {
+    let totp = totp_for(&secret_base32, account)?;
+    let otpauth_uri = totp.to_url().map_err(|e| anyhow::anyhow!("otpauth URL: {e:?}"))?;
+    let qr_svg = qrcode::QrCode::new(otpauth_uri.as_bytes())
+        .map_err(|e| anyhow::anyhow!("QR code: {e}"))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .build();
     Ok(Enrolment {
         secret_base32,
         otpauth_uri,

@@ -1,6 +1,8 @@
 //! Identity: accounts, passwords. Sessions, tokens, MFA and throttling grow here.
 
+pub mod account_pages;
 pub mod api;
+pub mod browser;
 pub mod credentials;
 mod device;
 pub mod email_token;

@@ -162,6 +162,92 @@ async fn add_refresh_token<C: ConnectionTrait>(
     Ok(token)
 }
 
+/// Lifetimes of browser sessions (S-AU-5); production may only shorten them.
+#[derive(Clone, Copy, Debug)]
+pub struct BrowserLifetimes {
+    /// Idle timeout for customers (30 minutes).
+    pub idle_customer: TimeDelta,
+    /// Idle timeout for staff (15 minutes).
+    pub idle_staff: TimeDelta,
+    /// Absolute timeout (12 hours).
+    pub absolute: TimeDelta,
+}
+
+/// Starts a browser session; the token goes into the session cookie only.
+pub async fn start_browser_session<C: ConnectionTrait>(
+    conn: &C,
+    new: NewSession<'_>,
+    lifetimes: BrowserLifetimes,
+    now: DateTime<Utc>,
+) -> Result<(SessionId, String), DbErr> {
+    let id = SessionId::new();
+    let token = random_token();
+    let row = entity::ActiveModel {
+        id: Set(id.0),
+        user_id: Set(new.user.0),
+        kind: Set("browser".into()),
+        token_hash: Set(token_hash(&token)),
+        token_expires_at: Set(now + lifetimes.absolute),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + lifetimes.absolute),
+        authenticated_at: Set(now),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+        device_name: Set(new.device_name.map(|d| d.chars().take(100).collect())),
+        ip: Set(Some(new.ip.to_string())),
+    };
+    Entity::insert(row).exec_without_returning(conn).await?;
+    Ok((id, token))
+}
+
+/// The browser session a cookie token belongs to, if it is not revoked and within its
+/// absolute lifetime, with the time it was last used. The caller applies the idle timeout
+/// of the user's role and then calls `touch`.
+pub async fn find_by_cookie_token<C: ConnectionTrait>(
+    conn: &C,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(LiveSession, DateTime<Utc>)>, DbErr> {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let row = Entity::find()
+        .filter(Column::TokenHash.eq(token_hash(token)))
+        .filter(Column::Kind.eq("browser"))
+        .one(conn)
+        .await?;
+    Ok(row
+        .filter(|r| r.revoked_at.is_none() && r.expires_at > now)
+        .map(|r| {
+            let live = LiveSession {
+                id: SessionId(r.id),
+                user: UserId(r.user_id),
+                authenticated_at: r.authenticated_at,
+            };
+            (live, r.last_seen_at)
+        }))
+}
+
+/// Records use of a session, at most once per `resolution`: coarse enough to spare writes,
+/// fine enough for idle timeouts to hold.
+pub async fn touch<C: ConnectionTrait>(
+    conn: &C,
+    session: SessionId,
+    last_seen_at: DateTime<Utc>,
+    resolution: TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if now - last_seen_at > LAST_SEEN_RESOLUTION.min(resolution) {
+        Entity::update_many()
+            .col_expr(Column::LastSeenAt, Expr::value(now))
+            .filter(Column::Id.eq(session.0))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A live session found from its access token.
 #[derive(Clone, Debug)]
 pub struct LiveSession {

@@ -307,6 +307,8 @@ struct ErrorPage<'a> {
 /// The error type of HTML handlers.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
+    #[error("bad request")]
+    BadRequest,
     #[error("not found")]
     NotFound,
     #[error("forbidden")]
@@ -318,6 +320,7 @@ pub enum PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
+            PageError::BadRequest => html_error(StatusCode::BAD_REQUEST),
             PageError::NotFound => html_error(StatusCode::NOT_FOUND),
             PageError::Forbidden => html_error(StatusCode::FORBIDDEN),
             PageError::Internal(err) => {

@@ -12,6 +12,8 @@ use crate::startup::AppState;
 pub struct Nav {
     pub css_url: &'static str,
     pub current: &'static str,
+    /// The signed-in user's CSRF token, for the sign-out form; `None` when signed out.
+    pub signed_in_csrf: Option<String>,
 }
 
 impl Default for Nav {
@@ -19,6 +21,7 @@ impl Default for Nav {
         Self {
             css_url: assets::css_url(),
             current: "",
+            signed_in_csrf: None,
         }
     }
 }
@@ -27,6 +30,15 @@ impl Nav {
     pub fn at(current: &'static str) -> Self {
         Self {
             current,
+            ..Self::default()
+        }
+    }
+
+    /// Navigation for a page seen by `caller` (or by a visitor when `None`).
+    pub fn for_caller(current: &'static str, caller: Option<&crate::auth::browser::PageCaller>) -> Self {
+        Self {
+            current,
+            signed_in_csrf: caller.map(|c| c.csrf.clone()),
             ..Self::default()
         }
     }

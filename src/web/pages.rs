@@ -2,6 +2,7 @@ use askama::Template;
 use axum::extract::Path;
 use axum::response::Html;
 
+use crate::auth::browser::MaybePageCaller;
 use crate::http::PageError;
 use crate::http::error::problem_kind;
 
@@ -19,8 +20,10 @@ struct Landing {
     nav: Nav,
 }
 
-pub async fn landing() -> Result<Html<String>, PageError> {
-    render(&Landing { nav: Nav::at("home") })
+pub async fn landing(MaybePageCaller(caller): MaybePageCaller) -> Result<Html<String>, PageError> {
+    render(&Landing {
+        nav: Nav::for_caller("home", caller.as_ref()),
+    })
 }
 
 #[derive(Template)]
@@ -29,8 +32,10 @@ struct Faq {
     nav: Nav,
 }
 
-pub async fn faq() -> Result<Html<String>, PageError> {
-    render(&Faq { nav: Nav::at("faq") })
+pub async fn faq(MaybePageCaller(caller): MaybePageCaller) -> Result<Html<String>, PageError> {
+    render(&Faq {
+        nav: Nav::for_caller("faq", caller.as_ref()),
+    })
 }
 
 #[derive(Template)]

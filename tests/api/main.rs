@@ -1,5 +1,6 @@
 //! Black-box tests: one binary, one module per concern.
 
+mod browser_sessions;
 mod cli;
 mod client_ip;
 mod conformance;

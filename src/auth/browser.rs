@@ -1,0 +1,231 @@
+//! Browser sessions (S-AU-5, S-AC-8): a `__Host-` cookie that is `Secure`, `HttpOnly`,
+//! `SameSite=Lax` and `Path=/`, carrying a 256-bit token of which the database keeps the
+//! SHA-256; idle timeouts by role and an absolute timeout; and a CSRF token bound to the
+//! session for every form a signed-in user posts (checked with the same-origin headers).
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{TimeDelta, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use sea_orm::EntityTrait;
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use sha2::Sha256;
+
+use crate::access::Role;
+use crate::http::PageError;
+use crate::http::origin::SameOrigin;
+use crate::ids::{SessionId, UserId};
+use crate::startup::AppState;
+
+use super::session;
+use super::store::user;
+
+pub const SESSION_COOKIE: &str = "__Host-sunbridge-session";
+pub const DEVICE_COOKIE: &str = "__Host-sunbridge-device";
+
+/// `Set-Cookie` for a new session (no Max-Age: it ends with the browser or the server-side
+/// timeouts, whichever comes first).
+pub fn session_cookie(token: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Lax"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+pub fn clear_session_cookie() -> HeaderValue {
+    HeaderValue::from_static("__Host-sunbridge-session=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// The known-device token (see `device.rs`), kept for a year.
+pub fn device_cookie(token: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{DEVICE_COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=31536000"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// The value of cookie `name`, if the request carries it.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The CSRF token of a session: an HMAC of its id under the server key, so it needs no
+/// storage and is worthless for any other session.
+pub fn csrf_token(state: &AppState, session: SessionId) -> String {
+    match Hmac::<Sha256>::new_from_slice(state.secret_key.expose_secret().as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(b"sunbridge-csrf-v1|");
+            mac.update(session.0.as_bytes());
+            hex::encode(mac.finalize().into_bytes())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+fn csrf_matches(state: &AppState, session: SessionId, presented: &str) -> bool {
+    let Ok(presented) = hex::decode(presented) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(state.secret_key.expose_secret().as_bytes()) else {
+        return false;
+    };
+    mac.update(b"sunbridge-csrf-v1|");
+    mac.update(session.0.as_bytes());
+    // verify_slice compares in constant time.
+    mac.verify_slice(&presented).is_ok()
+}
+
+/// The signed-in user of a page.
+#[derive(Clone, Debug)]
+pub struct PageCaller {
+    pub user: UserId,
+    pub role: Role,
+    pub session: SessionId,
+    pub name: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub mfa_enabled: bool,
+    pub authenticated_at: chrono::DateTime<Utc>,
+    pub csrf: String,
+}
+
+impl PageCaller {
+    /// Staff without a second factor may only set one up (S-AU-4).
+    pub fn must_enrol(&self) -> bool {
+        self.role.is_staff() && !self.mfa_enabled
+    }
+}
+
+/// Not signed in (or the session ended): send the browser to the sign-in page.
+pub struct SignInRequired;
+
+impl IntoResponse for SignInRequired {
+    fn into_response(self) -> Response {
+        let mut response = Redirect::to("/login").into_response();
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, clear_session_cookie());
+        response
+    }
+}
+
+async fn page_caller(parts: &Parts, state: &AppState) -> Result<Option<PageCaller>, PageError> {
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let Some((live, last_seen)) = session::find_by_cookie_token(&state.db, token, now)
+        .await
+        .map_err(anyhow::Error::from)?
+    else {
+        return Ok(None);
+    };
+    let Some(account) = user::Entity::find_by_id(live.user.0)
+        .one(&state.db)
+        .await
+        .map_err(anyhow::Error::from)?
+        .filter(|a| a.disabled_at.is_none())
+    else {
+        return Ok(None);
+    };
+    let role: Role = account
+        .role
+        .parse()
+        .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
+    // ASVS 7.3.1: idle timeout, 15 minutes for staff and 30 for customers by default.
+    let idle_secs = if role.is_staff() {
+        state.settings.staff_session_idle_secs
+    } else {
+        state.settings.session_idle_secs
+    };
+    let idle = TimeDelta::seconds(idle_secs as i64);
+    if now - last_seen > idle {
+        return Ok(None);
+    }
+    session::touch(&state.db, live.id, last_seen, idle / 10, now)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let span = tracing::Span::current();
+    span.record("user_id", tracing::field::display(live.user));
+    span.record("role", role.as_str());
+    Ok(Some(PageCaller {
+        user: live.user,
+        role,
+        session: live.id,
+        name: account.name,
+        email: account.email,
+        email_verified: account.email_verified_at.is_some(),
+        mfa_enabled: account.mfa_enabled_at.is_some(),
+        authenticated_at: live.authenticated_at,
+        csrf: csrf_token(state, live.id),
+    }))
+}
+
+impl FromRequestParts<AppState> for PageCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match page_caller(parts, state).await {
+            Ok(Some(caller)) => Ok(caller),
+            Ok(None) => Err(SignInRequired.into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// The signed-in user, if any (public pages adapt their navigation).
+pub struct MaybePageCaller(pub Option<PageCaller>);
+
+impl FromRequestParts<AppState> for MaybePageCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        page_caller(parts, state)
+            .await
+            .map(MaybePageCaller)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// A form with a CSRF field.
+pub trait CsrfProtected {
+    fn csrf(&self) -> &str;
+}
+
+/// A form posted by a signed-in user: same-origin, with the session's CSRF token (S-AC-8).
+/// A cross-site post, or one without the right token, is refused with 403 before the handler.
+pub struct SignedInForm<T>(pub PageCaller, pub T);
+
+impl<T> FromRequest<AppState> for SignedInForm<T>
+where
+    T: DeserializeOwned + CsrfProtected + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        SameOrigin::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let caller = PageCaller::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let axum::Form(form) = axum::Form::<T>::from_request(req, state)
+            .await
+            .map_err(|_| PageError::BadRequest.into_response())?;
+        if !csrf_matches(state, caller.session, form.csrf()) {
+            tracing::warn!("form refused: CSRF token missing or wrong");
+            return Err(PageError::Forbidden.into_response());
+        }
+        Ok(SignedInForm(caller, form))
+    }
+}

@@ -1,0 +1,299 @@
+//! Browser sessions (S-AU-5, S-AC-8): `__Host-` cookie, idle and absolute timeouts by role,
+//! CSRF tokens on signed-in forms, and the sign-in pages.
+
+use std::time::Duration;
+
+use sunbridge::access::Role;
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+
+/// Signs in through the page; returns the session cookie (`name=value`).
+async fn page_sign_in(app: &TestApp, email: &str) -> String {
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{:?}", response.text().await);
+    assert_eq!(response.headers()["location"], "/account");
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-sunbridge-session="))
+        .expect("session cookie");
+    for attribute in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
+        assert!(session.contains(attribute), "{attribute} missing from {session}");
+    }
+    assert!(!session.contains("Domain="), "__Host- cookies have no Domain");
+    assert!(
+        cookies.iter().any(|c| c.starts_with("__Host-sunbridge-device=")),
+        "known-device cookie"
+    );
+    session.split(';').next().unwrap().to_owned()
+}
+
+async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn csrf_from(html: &str) -> String {
+    let start = html.find(r#"name="csrf" value=""#).expect("a CSRF field") + r#"name="csrf" value=""#.len();
+    html[start..start + 64].to_owned()
+}
+
+#[tokio::test]
+async fn signing_in_on_the_page_sets_a_host_cookie_that_opens_the_account() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    assert_eq!(
+        app.get("/account").await.headers()["location"],
+        "/login",
+        "signed out: to the sign-in page"
+    );
+
+    let cookie = page_sign_in(&app, "ann@example.com").await;
+    let account = get_with_cookie(&app, "/account", &cookie).await;
+    assert_eq!(account.status(), 200);
+    assert_eq!(account.headers()["cache-control"], "no-store");
+    let html = account.text().await.unwrap();
+    assert!(html.contains("ann@example.com"));
+    assert!(
+        html.contains("This device"),
+        "the session list marks the current session"
+    );
+    // The cookie is not an API credential.
+    assert_eq!(get_with_cookie(&app, "/api/v1/me", &cookie).await.status(), 401);
+}
+
+#[tokio::test]
+async fn wrong_passwords_on_the_page_are_throttled_like_the_api() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    for _ in 0..5 {
+        let response = app
+            .client
+            .post(app.url("/login"))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("email", "ann@example.com"), ("password", "not my password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Wrong email or password.")
+        );
+    }
+    let blocked = app
+        .client
+        .post(app.url("/login"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("email", "ann@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), 429);
+}
+
+#[tokio::test]
+async fn signed_in_forms_need_the_csrf_token_and_the_same_origin() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    let cookie = page_sign_in(&app, "ann@example.com").await;
+    let csrf = csrf_from(
+        &get_with_cookie(&app, "/account", &cookie)
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    let logout = |site: &'static str, token: String| {
+        app.client
+            .post(app.url("/logout"))
+            .header("cookie", cookie.clone())
+            .header("sec-fetch-site", site)
+            .form(&[("csrf", token)])
+            .send()
+    };
+    assert_eq!(
+        logout("same-origin", String::new()).await.unwrap().status(),
+        403,
+        "no token"
+    );
+    assert_eq!(
+        logout("same-origin", "0".repeat(64)).await.unwrap().status(),
+        403,
+        "wrong token"
+    );
+    assert_eq!(
+        logout("cross-site", csrf.clone()).await.unwrap().status(),
+        403,
+        "cross-site"
+    );
+    assert_eq!(
+        get_with_cookie(&app, "/account", &cookie).await.status(),
+        200,
+        "still signed in"
+    );
+
+    let done = logout("same-origin", csrf).await.unwrap();
+    assert_eq!(done.status(), 303);
+    assert!(
+        done.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        get_with_cookie(&app, "/account", &cookie).await.status(),
+        303,
+        "the session ended on the server"
+    );
+}
+
+#[tokio::test]
+async fn a_csrf_token_of_another_session_is_refused() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    app.create_user("eve@example.com", Role::Customer).await;
+    let ann = page_sign_in(&app, "ann@example.com").await;
+    let eve = page_sign_in(&app, "eve@example.com").await;
+    let eve_csrf = csrf_from(
+        &get_with_cookie(&app, "/account", &eve)
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    let forged = app
+        .client
+        .post(app.url("/logout"))
+        .header("cookie", ann.clone())
+        .form(&[("csrf", eve_csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+}
+
+#[tokio::test]
+async fn staff_sessions_idle_out_sooner_than_customer_sessions() {
+    let app = spawn_app_with(|s| {
+        s.staff_session_idle_secs = 1;
+        s.session_idle_secs = 60;
+    })
+    .await;
+    app.create_user("sam@example.com", Role::Support).await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    let staff = page_sign_in(&app, "sam@example.com").await;
+    let customer = page_sign_in(&app, "ann@example.com").await;
+    assert_eq!(get_with_cookie(&app, "/account", &staff).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(
+        get_with_cookie(&app, "/account", &staff).await.status(),
+        303,
+        "staff idled out"
+    );
+    assert_eq!(
+        get_with_cookie(&app, "/account", &customer).await.status(),
+        200,
+        "customer still in"
+    );
+}
+
+#[tokio::test]
+async fn browser_sessions_end_at_the_absolute_timeout_however_active() {
+    let app = spawn_app_with(|s| s.session_absolute_secs = 2).await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    let cookie = page_sign_in(&app, "ann@example.com").await;
+    for _ in 0..3 {
+        assert_eq!(get_with_cookie(&app, "/account", &cookie).await.status(), 200);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(get_with_cookie(&app, "/account", &cookie).await.status(), 303);
+}
+
+#[tokio::test]
+async fn a_staff_member_without_a_second_factor_sees_only_the_enrolment() {
+    let app = spawn_app().await;
+    app.create_user("sam@example.com", Role::Support).await;
+    let cookie = page_sign_in(&app, "sam@example.com").await;
+    let html = get_with_cookie(&app, "/account", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Staff accounts need two-step sign-in"));
+    assert!(!html.contains("Change password"), "nothing but enrolment");
+    let csrf = csrf_from(&html);
+    let change = app
+        .client
+        .post(app.url("/account/password"))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", PASSWORD),
+            ("new_password", "amber quartz heron meadow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(change.status(), 403);
+}
+
+#[tokio::test]
+async fn the_sign_up_page_creates_an_account_and_mails_the_link() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/signup"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("email", "new@example.com"),
+            ("name", "New Person"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("Check your email"));
+    app.wait_for_mail("new@example.com", 1).await;
+
+    let weak = app
+        .client
+        .post(app.url("/signup"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("email", "weak@example.com"),
+            ("name", "Weak"),
+            ("password", "password1234"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), 422);
+    let html = weak.text().await.unwrap();
+    assert!(html.contains("too easy to guess"), "the page says what to change");
+    assert!(
+        html.contains(r#"value="weak@example.com""#),
+        "what was typed is kept"
+    );
+}
