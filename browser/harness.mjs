@@ -2,7 +2,7 @@
 // headless Chromium (Debian's; playwright-core downloads no browser) that records every
 // Content-Security-Policy violation a page causes.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,6 +32,7 @@ export async function startServer(extraEnv = {}) {
   });
   return {
     url,
+    dataDir,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -70,4 +71,35 @@ export async function startBrowser() {
       return [...violations, ...inPage];
     },
   };
+}
+
+// Mail written by the server's file transport: { to, body } of every message so far. Bodies
+// may be quoted-printable (long lines): soft line breaks and escaped '=' are undone.
+export function sentMail(dataDir) {
+  const dir = join(dataDir, 'mail');
+  let files = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
+  } catch {
+    return [];
+  }
+  return files.map((file) => {
+    const raw = readFileSync(join(dir, file), 'utf8');
+    const [head, ...rest] = raw.split(/\r?\n\r?\n/);
+    let body = rest.join('\n\n');
+    if (/Content-Transfer-Encoding:\s*quoted-printable/i.test(head)) {
+      body = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+    }
+    const to = (head.match(/^To:\s*(.*)$/im) ?? [])[1] ?? '';
+    return { to, body };
+  });
+}
+
+export async function waitForMail(dataDir, to, count = 1) {
+  for (let i = 0; i < 100; i += 1) {
+    const mails = sentMail(dataDir).filter((m) => m.to.includes(to));
+    if (mails.length >= count) return mails;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no mail to ${to}`);
 }
