@@ -31,6 +31,7 @@ use utoipa::OpenApi;
         crate::auth::api::forgot_password,
         crate::auth::api::reset_password,
         crate::auth::me_api::me,
+        crate::auth::me_api::update_me,
         crate::auth::me_api::list_sessions,
         crate::auth::me_api::end_session,
         crate::auth::me_api::end_other_sessions,

@@ -120,6 +120,8 @@ pub enum Action {
     MfaEnabled,
     MfaDisabled,
     MfaFailed,
+    ProfileUpdated,
+    EmailChanged,
 }
 
 impl Action {
@@ -143,6 +145,8 @@ impl Action {
             Action::MfaEnabled => "auth.mfa_enabled",
             Action::MfaDisabled => "auth.mfa_disabled",
             Action::MfaFailed => "auth.mfa_failed",
+            Action::ProfileUpdated => "user.profile_updated",
+            Action::EmailChanged => "user.email_changed",
         }
     }
 }

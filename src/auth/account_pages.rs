@@ -329,9 +329,7 @@ async fn logout(
     ctx: RequestContext,
     SignedInForm(caller, _): SignedInForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let tx = sea_orm::TransactionTrait::begin(&state.db)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let tx = crate::db::begin(&state.db).await.map_err(anyhow::Error::from)?;
     session::end(&tx, caller.session, EndReason::Logout, Utc::now())
         .await
         .map_err(anyhow::Error::from)?;
@@ -413,6 +411,9 @@ fn as_authenticated(caller: &PageCaller) -> Authenticated {
         session: caller.session,
         authenticated_at: caller.authenticated_at,
         mfa_enabled: caller.mfa_enabled,
+        email: caller.email.clone(),
+        name: caller.name.clone(),
+        email_verified: caller.email_verified,
     }
 }
 
@@ -478,7 +479,16 @@ async fn change_password(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(()) => Ok(Redirect::to("/account?notice=password").into_response()),
+        Ok(()) => {
+            let token = session::rotate_cookie_token(&state.db, caller.session)
+                .await
+                .map_err(anyhow::Error::from)?;
+            let mut response = Redirect::to("/account?notice=password").into_response();
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, session_cookie(&token));
+            Ok(response)
+        }
         Err(CredentialError::Internal(e)) => Err(PageError::Internal(e)),
         Err(err) => {
             account_page(
@@ -513,9 +523,7 @@ async fn end_session(
     SignedInForm(caller, fields): SignedInForm<EndSessionFields>,
 ) -> Result<Response, PageError> {
     let id: SessionId = fields.session.parse().map_err(|_| PageError::NotFound)?;
-    let tx = sea_orm::TransactionTrait::begin(&state.db)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let tx = crate::db::begin(&state.db).await.map_err(anyhow::Error::from)?;
     // Only the caller's own sessions match; another user's id is "not found" (S-AC-3).
     if !session::end_own(&tx, caller.user, id, Utc::now())
         .await
@@ -594,6 +602,9 @@ async fn mfa_start(
     }
     match mfa::start_enrolment(&state.db, caller.user).await {
         Ok(enrolment) => {
+            let token = session::rotate_cookie_token(&state.db, caller.session)
+                .await
+                .map_err(anyhow::Error::from)?;
             let page = MfaSetupPage {
                 nav: Nav::for_caller("account", Some(&caller)),
                 csrf: caller.csrf.clone(),
@@ -601,7 +612,11 @@ async fn mfa_start(
                 qr_svg: inline_svg(&enrolment.qr_svg),
                 error: None,
             };
-            render(StatusCode::OK, &page)
+            let mut response = render(StatusCode::OK, &page)?;
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, session_cookie(&token));
+            Ok(response)
         }
         Err(MfaError::AlreadyEnabled) => Ok(Redirect::to("/account").into_response()),
         Err(e) => Err(PageError::Internal(anyhow::anyhow!("{e}"))),

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use chrono::TimeDelta;
-use sea_orm::TransactionTrait;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -361,7 +360,7 @@ pub async fn logout(
     ctx: RequestContext,
 ) -> Result<StatusCode, ApiError> {
     let now = chrono::Utc::now();
-    let tx = state.db.begin().await.map_err(anyhow::Error::from)?;
+    let tx = crate::db::begin(&state.db).await.map_err(anyhow::Error::from)?;
     session::end(&tx, caller.session, EndReason::Logout, now)
         .await
         .map_err(anyhow::Error::from)?;

@@ -4,7 +4,7 @@
 use askama::Template;
 use chrono::{TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::{self, Action, Actor, Details, Target};
@@ -114,7 +114,7 @@ pub async fn reauthenticate(
             Err(_) => return Err(CredentialError::InvalidCode),
         }
     }
-    let tx = cx.db.begin().await?;
+    let tx = crate::db::begin(cx.db).await?;
     session::mark_authenticated(&tx, caller.session, Utc::now()).await?;
     let actor = Actor {
         user_id: Some(caller.user),
@@ -148,7 +148,7 @@ pub async fn change_password(
         Password::parse(new, &[&account.email, &account.name]).map_err(CredentialError::WeakPassword)?;
     check_password(cx, &account, current, ctx).await?;
     let hash = cx.hasher.hash(password).await?;
-    let tx = cx.db.begin().await?;
+    let tx = crate::db::begin(cx.db).await?;
     set_password(&tx, &account, hash, Some(session)).await?;
     let actor = Actor {
         user_id: Some(user),
@@ -230,7 +230,7 @@ pub async fn request_reset(
     let Ok(email) = EmailAddress::parse(email) else {
         return Ok(());
     };
-    let tx = cx.db.begin().await?;
+    let tx = crate::db::begin(cx.db).await?;
     let account = user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
         .one(&tx)
@@ -299,7 +299,7 @@ pub async fn reset_password(
     let password =
         Password::parse(new, &[&account.email, &account.name]).map_err(CredentialError::WeakPassword)?;
     let hash = cx.hasher.hash(password).await?;
-    let tx = cx.db.begin().await?;
+    let tx = crate::db::begin(cx.db).await?;
     if email_token::consume(&tx, token, Purpose::ResetPassword).await? != Some(user) {
         return Err(CredentialError::InvalidToken);
     }

@@ -23,6 +23,9 @@ pub struct Authenticated {
     pub session: SessionId,
     pub authenticated_at: chrono::DateTime<Utc>,
     pub mfa_enabled: bool,
+    pub email: String,
+    pub name: String,
+    pub email_verified: bool,
 }
 
 impl FromRequestParts<AppState> for Authenticated {
@@ -82,5 +85,8 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, 
         session: live.id,
         authenticated_at: live.authenticated_at,
         mfa_enabled: account.mfa_enabled_at.is_some(),
+        email_verified: account.email_verified_at.is_some(),
+        email: account.email,
+        name: account.name,
     })
 }

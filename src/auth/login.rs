@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::access::Role;
@@ -249,7 +249,7 @@ async fn finish(
         .role
         .parse()
         .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
-    let tx = cx.db.begin().await?;
+    let tx = crate::db::begin(cx.db).await?;
     throttle::clear(&tx, &account_key).await?;
     let new = NewSession {
         user: user_id,
@@ -323,7 +323,7 @@ pub async fn refresh(
     ctx: &RequestContext,
 ) -> Result<IssuedTokens, RefreshError> {
     let now = Utc::now();
-    let tx = cx.db.begin().await?;
+    let tx = crate::db::begin(cx.db).await?;
     let outcome = session::refresh(&tx, token, cx.lifetimes, now).await?;
     match outcome {
         RefreshOutcome::Rotated(tokens, _user) => {

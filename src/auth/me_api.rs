@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use chrono::{DateTime, Utc};
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,13 +15,16 @@ use crate::http::{ApiError, RequestContext};
 use crate::ids::SessionId;
 use crate::startup::AppState;
 
+use super::api::{require_recent_auth, signup_context};
 use super::extract::Authenticated;
+use super::profile::{self, ProfileChange, ProfileError};
 use super::session::{self, EndReason};
 use super::store::user;
+use crate::http::json::ApiJson;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/me", get(me))
+        .route("/api/v1/me", get(me).patch(update_me))
         .route(
             "/api/v1/me/sessions",
             get(list_sessions).delete(end_other_sessions),
@@ -41,22 +44,71 @@ pub struct Profile {
 /// The signed-in user's profile.
 #[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("bearer" = [])),
     responses((status = 200, body = Profile), (status = 401, body = crate::http::error::Problem)))]
-pub async fn me(
-    State(state): State<AppState>,
-    caller: Authenticated,
-) -> Result<axum::Json<Profile>, ApiError> {
-    let account = user::Entity::find_by_id(caller.user.0)
-        .one(&state.db)
-        .await
-        .map_err(anyhow::Error::from)?
-        .ok_or(ApiError::Unauthorized { code: "unauthorized" })?;
+pub async fn me(caller: Authenticated) -> Result<axum::Json<Profile>, ApiError> {
+    // The extractor loaded the account for this request already.
     Ok(axum::Json(Profile {
         id: caller.user.to_string(),
-        email: account.email,
-        name: account.name,
+        email: caller.email,
+        name: caller.name,
         role: caller.role,
-        email_verified: account.email_verified_at.is_some(),
+        email_verified: caller.email_verified,
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    name: Option<String>,
+    /// A new address must be confirmed again; needs re-authentication (S-AU-7).
+    email: Option<String>,
+}
+
+/// Change my name or email address. Changing the email needs re-authentication, sends a
+/// confirmation link to the new address and a notice to the old one.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "account", request_body = ProfilePatch, security(("bearer" = [])),
+    responses(
+        (status = 200, body = Profile),
+        (status = 401, description = "`reauth_required` for an email change", body = crate::http::error::Problem),
+        (status = 409, description = "`email_taken`", body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    ctx: RequestContext,
+    ApiJson(patch): ApiJson<ProfilePatch>,
+) -> Result<axum::Json<Profile>, ApiError> {
+    if patch.email.is_some() {
+        require_recent_auth(&state, &caller)?;
+    }
+    let change = ProfileChange {
+        name: patch.name,
+        email: patch.email,
+    };
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    match profile::update(&signup_context(&state), caller.user, change, &actor).await {
+        Ok(()) => {
+            // Read back what was stored (names are trimmed, emails lower-cased).
+            let account = user::Entity::find_by_id(caller.user.0)
+                .one(&state.db)
+                .await
+                .map_err(anyhow::Error::from)?
+                .ok_or(ApiError::NotFound)?;
+            Ok(axum::Json(Profile {
+                id: caller.user.to_string(),
+                email: account.email,
+                name: account.name,
+                role: caller.role,
+                email_verified: account.email_verified_at.is_some(),
+            }))
+        }
+        Err(ProfileError::Invalid(field, _)) => Err(ApiError::Validation(vec![crate::http::FieldError {
+            field: field.into(),
+            code: "invalid",
+        }])),
+        Err(ProfileError::EmailTaken) => Err(ApiError::Conflict { code: "email_taken" }),
+        Err(ProfileError::Internal(e)) => Err(ApiError::Internal(e)),
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -135,7 +187,7 @@ pub async fn end_session(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: SessionId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let tx = state.db.begin().await.map_err(anyhow::Error::from)?;
+    let tx = crate::db::begin(&state.db).await.map_err(anyhow::Error::from)?;
     if !session::end_own(&tx, caller.user, id, Utc::now())
         .await
         .map_err(anyhow::Error::from)?
@@ -164,7 +216,7 @@ pub async fn end_other_sessions(
     caller: Authenticated,
     ctx: RequestContext,
 ) -> Result<StatusCode, ApiError> {
-    let tx = state.db.begin().await.map_err(anyhow::Error::from)?;
+    let tx = crate::db::begin(&state.db).await.map_err(anyhow::Error::from)?;
     let ended = session::end_all_except(
         &tx,
         caller.user,

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use totp_rs::{Builder, Secret, Totp};
 
 use crate::audit::{self, Action, Actor, Details, Target};
@@ -217,7 +217,7 @@ pub async fn confirm_enrolment(
         return Err(MfaError::InvalidCode);
     };
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-    let tx = cx.db.begin().await?;
+    let tx = crate::db::begin(cx.db).await?;
     totp_entity::Entity::update_many()
         .col_expr(totp_entity::Column::ConfirmedAt, Expr::value(now))
         .col_expr(totp_entity::Column::LastUsedStep, Expr::value(step as i64))
@@ -269,7 +269,7 @@ pub async fn remove(cx: &LoginContext<'_>, user: UserId, ctx: &RequestContext) -
     if account.mfa_enabled_at.is_none() {
         return Err(MfaError::NotStarted);
     }
-    let tx = cx.db.begin().await?;
+    let tx = crate::db::begin(cx.db).await?;
     totp_entity::Entity::delete_by_id(user.0).exec(&tx).await?;
     recovery_entity::Entity::delete_many()
         .filter(recovery_entity::Column::UserId.eq(user.0))

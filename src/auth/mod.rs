@@ -14,6 +14,7 @@ pub mod mfa_api;
 pub mod model;
 pub mod pages;
 pub mod password;
+pub mod profile;
 pub mod service;
 pub mod session;
 pub mod signup;

@@ -103,6 +103,7 @@ impl Password {
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    pool: Arc<HashPool>,
     /// Verified against when the account does not exist, so that an unknown email costs
     /// the same hash as a known one (S-AU-2).
     dummy_hash: Arc<str>,
@@ -113,9 +114,11 @@ impl PasswordHasher {
     pub fn new(parallel_hashes: usize) -> anyhow::Result<Self> {
         let params = Params::new(19 * 1024, 2, 1, None)
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
+        let threads = parallel_hashes.max(1);
         let mut hasher = Self {
             params,
-            permits: Arc::new(Semaphore::new(parallel_hashes.max(1))),
+            permits: Arc::new(Semaphore::new(threads)),
+            pool: Arc::new(HashPool::new(threads)?),
             dummy_hash: Arc::from(""),
         };
         let dummy = SecretString::from(crate::crypto::random_token());
@@ -133,9 +136,11 @@ impl PasswordHasher {
     pub async fn verify(&self, candidate: SecretString, stored: Option<String>) -> anyhow::Result<bool> {
         let hasher = self.clone();
         let stored_or_dummy = stored.unwrap_or_else(|| self.dummy_hash.to_string());
-        let matched =
-            tokio::task::spawn_blocking(move || hasher.verify_blocking(&candidate, &stored_or_dummy)).await?;
-        Ok(matched)
+        hasher
+            .pool
+            .clone()
+            .run(move || hasher.verify_blocking(&candidate, &stored_or_dummy))
+            .await
     }
 
     /// True when `stored` uses weaker parameters than ours (re-hash at the next sign-in, S-CR-1).
@@ -165,7 +170,11 @@ impl PasswordHasher {
     /// Hashes a password again with the current parameters (after it verified at sign-in).
     pub async fn rehash(&self, password: SecretString) -> anyhow::Result<String> {
         let hasher = self.clone();
-        tokio::task::spawn_blocking(move || hasher.hash_secret(&password)).await?
+        hasher
+            .pool
+            .clone()
+            .run(move || hasher.hash_secret(&password))
+            .await?
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -180,7 +189,11 @@ impl PasswordHasher {
     pub async fn hash(&self, password: Password) -> anyhow::Result<String> {
         let _permit = self.permits.clone().acquire_owned().await?;
         let hasher = self.clone();
-        tokio::task::spawn_blocking(move || hasher.hash_blocking(&password)).await?
+        hasher
+            .pool
+            .clone()
+            .run(move || hasher.hash_blocking(&password))
+            .await?
     }
 
     /// True when `candidate` matches the stored PHC string.
@@ -192,6 +205,64 @@ impl PasswordHasher {
                 .is_ok(),
             Err(_) => false,
         }
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of threads for argon2. Tokio's blocking pool would run hashes on whichever of
+/// its (up to 512) threads is free, and each of them keeps its own 19 MiB allocator arena
+/// afterwards; a few dedicated threads keep the memory of a login flood at a few hashes.
+struct HashPool {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+impl HashPool {
+    fn new(threads: usize) -> anyhow::Result<Self> {
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        for i in 0..threads {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match receiver.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            // Every sender is gone: the hasher was dropped.
+                            Err(_) => return,
+                        }
+                    }
+                })?;
+        }
+        Ok(Self {
+            jobs: std::sync::Mutex::new(sender),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        self: Arc<Self>,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| anyhow::anyhow!("hash pool lock poisoned"))?
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("hash pool stopped"))?;
+        result
+            .await
+            .map_err(|_| anyhow::anyhow!("password hashing job failed"))
     }
 }
 

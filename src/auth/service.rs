@@ -1,7 +1,7 @@
 //! Account rules, independent of HTTP.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlErr};
 
 use crate::access::Role;
 use crate::audit::{self, Action, Actor, Details, Target};
@@ -35,7 +35,7 @@ pub async fn create_account(
     actor: &Actor,
 ) -> Result<UserId, AccountError> {
     let id = UserId::new();
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(db).await?;
     insert_account(&tx, id, account, actor).await?;
     tx.commit().await?;
     Ok(id)

@@ -229,6 +229,19 @@ pub async fn find_by_cookie_token<C: ConnectionTrait>(
         }))
 }
 
+/// Gives a browser session a new cookie token (after re-authentication, S-AU-5), so a token
+/// seen before the re-authentication is worthless after it.
+pub async fn rotate_cookie_token<C: ConnectionTrait>(conn: &C, session: SessionId) -> Result<String, DbErr> {
+    let token = random_token();
+    Entity::update_many()
+        .col_expr(Column::TokenHash, Expr::value(token_hash(&token)))
+        .filter(Column::Id.eq(session.0))
+        .filter(Column::Kind.eq("browser"))
+        .exec(conn)
+        .await?;
+    Ok(token)
+}
+
 /// Records use of a session, at most once per `resolution`: coarse enough to spare writes,
 /// fine enough for idle timeouts to hold.
 pub async fn touch<C: ConnectionTrait>(

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use chrono::{TimeDelta, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use secrecy::SecretString;
 
 use crate::access::Role;
@@ -63,7 +63,7 @@ pub async fn sign_up(cx: &SignupContext<'_>, form: SignupForm, actor: &Actor) ->
         .map_err(SignupError::WeakPassword)?;
     let hash = cx.hasher.hash(password).await?;
 
-    let tx = cx.db.begin().await.map_err(anyhow::Error::from)?;
+    let tx = crate::db::begin(cx.db).await.map_err(anyhow::Error::from)?;
     let existing = user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
         .one(&tx)
@@ -138,7 +138,7 @@ async fn notify_existing_owner<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn send_verification<C: ConnectionTrait>(
+pub(crate) async fn send_verification<C: ConnectionTrait>(
     cx: &SignupContext<'_>,
     tx: &C,
     id: UserId,
@@ -177,7 +177,7 @@ pub async fn resend_verification(cx: &SignupContext<'_>, email: &str) -> anyhow:
     let Ok(email) = EmailAddress::parse(email) else {
         return Ok(());
     };
-    let tx = cx.db.begin().await?;
+    let tx = crate::db::begin(cx.db).await?;
     let account = user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
         .one(&tx)
@@ -211,7 +211,7 @@ pub async fn verify_email(
     token: &str,
     actor: &Actor,
 ) -> Result<UserId, VerifyError> {
-    let tx = db.begin().await.map_err(anyhow::Error::from)?;
+    let tx = crate::db::begin(db).await.map_err(anyhow::Error::from)?;
     let id = email_token::consume(&tx, token, Purpose::VerifyEmail)
         .await
         .map_err(anyhow::Error::from)?

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -52,6 +55,18 @@ pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result
     Database::connect(options)
         .await
         .with_context(|| format!("Failed to connect to the {backend} database"))
+}
+
+/// Begins a transaction for a change. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a deferred transaction that reads and then writes fails with
+/// SQLITE_BUSY_SNAPSHOT when another connection wrote in between, and the busy timeout does
+/// not help it, while an immediate one simply waits its turn. Other databases ignore the mode.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {

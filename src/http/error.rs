@@ -75,6 +75,11 @@ pub const PROBLEMS: &[ProblemKind] = &[
         explanation: "Start enrolment with `POST /me/mfa/totp` first.",
     },
     ProblemKind {
+        code: "email_taken",
+        title: "Email address in use",
+        explanation: "Another account uses that email address.",
+    },
+    ProblemKind {
         code: "invalid_credentials",
         title: "Wrong email or password",
         explanation: "The email and password do not match an active account. Repeated failures are throttled.",
@@ -456,6 +461,7 @@ mod tests {
             ApiError::Conflict {
                 code: "mfa_not_enrolled",
             },
+            ApiError::Conflict { code: "email_taken" },
             ApiError::RateLimited { retry_after_secs: 1 },
             ApiError::Unavailable,
             ApiError::Internal(anyhow::anyhow!("x")),

@@ -297,3 +297,46 @@ async fn the_sign_up_page_creates_an_account_and_mails_the_link() {
         "what was typed is kept"
     );
 }
+
+#[tokio::test]
+async fn re_authenticating_on_the_page_replaces_the_session_cookie() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    let old = page_sign_in(&app, "ann@example.com").await;
+    let csrf = csrf_from(
+        &get_with_cookie(&app, "/account", &old)
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    let response = app
+        .client
+        .post(app.url("/account/password"))
+        .header("cookie", old.clone())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", PASSWORD),
+            ("new_password", "amber quartz heron meadow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let new = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new, old);
+    assert_eq!(
+        get_with_cookie(&app, "/account", &old).await.status(),
+        303,
+        "the old token is void"
+    );
+    let page = get_with_cookie(&app, "/account?notice=password", &new).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Your password was changed"));
+}

@@ -229,3 +229,67 @@ async fn the_reset_page_sets_a_password_by_post_without_leaking_the_token() {
     let forgot = app.get("/forgot-password").await.text().await.unwrap();
     assert!(forgot.contains(r#"autocomplete="email""#));
 }
+
+#[tokio::test]
+async fn changing_the_email_needs_reauthentication_and_a_new_confirmation() {
+    let app = spawn_app_with(|s| s.reauth_window_secs = 1).await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    app.create_user("taken@example.com", Role::Customer).await;
+    let access = app.login_ok("ann@example.com").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let patch = |body: serde_json::Value| {
+        app.client
+            .patch(app.url("/api/v1/me"))
+            .bearer_auth(&access)
+            .json(&body)
+            .send()
+    };
+
+    let renamed = patch(json!({"name": "Ann Lee"})).await.unwrap();
+    assert_eq!(renamed.status(), 200);
+    assert_eq!(
+        renamed.json::<serde_json::Value>().await.unwrap()["name"],
+        "Ann Lee"
+    );
+    let role = patch(json!({"role": "admin"})).await.unwrap();
+    assert_eq!(role.status(), 422, "no mass assignment of the role");
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stale = patch(json!({"email": "ann.lee@example.com"})).await.unwrap();
+    assert_eq!(
+        stale.json::<serde_json::Value>().await.unwrap()["code"],
+        "reauth_required"
+    );
+    post_with_token(
+        &app,
+        "/api/v1/auth/reauth",
+        &access,
+        json!({"password": PASSWORD}),
+    )
+    .await;
+    let taken = patch(json!({"email": "taken@example.com"})).await.unwrap();
+    assert_eq!(taken.status(), 409);
+    let changed = patch(json!({"email": "Ann.Lee@example.com"})).await.unwrap();
+    assert_eq!(changed.status(), 200);
+    let profile: serde_json::Value = changed.json().await.unwrap();
+    assert_eq!(profile["email"], "ann.lee@example.com");
+    assert_eq!(
+        profile["email_verified"], false,
+        "the new address must be confirmed"
+    );
+
+    let confirm = app.wait_for_mail("ann.lee@example.com", 1).await.remove(0);
+    assert_eq!(confirm.subject, "Confirm your email address");
+    let notice = app.wait_for_mail("ann@example.com", 1).await.remove(0);
+    assert_eq!(notice.subject, "Your email address was changed");
+    let verified = app
+        .post_json(
+            "/api/v1/auth/verify-email",
+            json!({"token": confirm.token("/verify-email")}),
+        )
+        .await;
+    assert_eq!(verified.status(), 204);
+    assert_eq!(app.login("ann.lee@example.com", PASSWORD).await.status(), 200);
+}

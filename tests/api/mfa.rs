@@ -273,3 +273,24 @@ async fn reauthentication_asks_for_the_second_factor_and_removal_needs_it() {
         "no second factor any more: {plain}"
     );
 }
+
+#[tokio::test]
+async fn codes_and_secrets_of_the_second_factor_never_reach_the_log() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    let (secret, codes) = enrol(&app, "ann@example.com").await;
+    let token = mfa_token(&app, "ann@example.com").await;
+    let current = code_at(&secret, 1);
+    second_factor(&app, &token, &current).await;
+    let log = crate::helpers::logs().contents();
+    assert!(
+        log.contains("waiting for the second factor"),
+        "the sign-in was logged"
+    );
+    assert!(!log.contains(&secret));
+    assert!(!log.contains(&token));
+    assert!(!log.contains(&format!("\"{current}\"")));
+    for code in &codes {
+        assert!(!log.contains(code.as_str()));
+    }
+}

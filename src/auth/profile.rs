@@ -1,0 +1,134 @@
+//! Profile changes by the signed-in user. A new email address must be confirmed again, and
+//! the old address is told of the change (the usual first step of an account takeover).
+
+use askama::Template;
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, SqlErr};
+
+use crate::audit::{self, Action, Actor, Details, Target};
+use crate::ids::UserId;
+use crate::mail::{self, OutgoingMail};
+
+use super::model::{EmailAddress, PersonName};
+use super::signup::{SignupContext, send_verification};
+use super::store::user;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("invalid field")]
+    Invalid(&'static str, String),
+    #[error("that email address belongs to another account")]
+    EmailTaken,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for ProfileError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ProfileError::Internal(e.into())
+    }
+}
+
+pub struct ProfileChange {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Applies the change. The caller has checked re-authentication when `email` is set.
+pub async fn update(
+    cx: &SignupContext<'_>,
+    user: UserId,
+    change: ProfileChange,
+    actor: &Actor,
+) -> Result<(), ProfileError> {
+    let name = match change.name {
+        Some(n) => Some(PersonName::parse(&n).map_err(|e| ProfileError::Invalid("name", e.to_string()))?),
+        None => None,
+    };
+    let email = match change.email {
+        Some(e) => Some(EmailAddress::parse(&e).map_err(|e| ProfileError::Invalid("email", e.to_string()))?),
+        None => None,
+    };
+    let tx = crate::db::begin(cx.db).await?;
+    let account = user::Entity::find_by_id(user.0)
+        .one(&tx)
+        .await?
+        .ok_or(ProfileError::Invalid("user", String::new()))?;
+    let now = Utc::now();
+    if let Some(name) = &name {
+        user::Entity::update_many()
+            .col_expr(user::Column::Name, Expr::value(name.as_str()))
+            .col_expr(user::Column::UpdatedAt, Expr::value(now))
+            .filter(user::Column::Id.eq(user.0))
+            .exec(&tx)
+            .await?;
+        audit::record(
+            &tx,
+            actor,
+            Action::ProfileUpdated,
+            Some(Target::user(user)),
+            Details::new(),
+        )
+        .await?;
+    }
+    if let Some(email) = email.filter(|e| e.as_str() != account.email) {
+        let changed = user::Entity::update_many()
+            .col_expr(user::Column::Email, Expr::value(email.as_str()))
+            .col_expr(
+                user::Column::EmailVerifiedAt,
+                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .col_expr(user::Column::UpdatedAt, Expr::value(now))
+            .filter(user::Column::Id.eq(user.0))
+            .exec(&tx)
+            .await;
+        match changed {
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                return Err(ProfileError::EmailTaken);
+            }
+            other => {
+                other?;
+            }
+        }
+        let display_name = name
+            .clone()
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or(account.name.clone());
+        let person = PersonName::parse(&display_name).map_err(|e| anyhow::anyhow!("stored name: {e}"))?;
+        send_verification(cx, &tx, user, &email, &person).await?;
+        #[derive(Template)]
+        #[template(path = "mail/email_changed.txt")]
+        struct Changed<'a> {
+            name: &'a str,
+            new_address: &'a str,
+        }
+        let body = Changed {
+            name: &display_name,
+            new_address: email.as_str(),
+        }
+        .render()
+        .map_err(anyhow::Error::from)?;
+        let old = EmailAddress::parse(&account.email).map_err(|e| anyhow::anyhow!("stored email: {e}"))?;
+        mail::enqueue(
+            &tx,
+            OutgoingMail {
+                to: old,
+                subject: "Your email address was changed".into(),
+                body,
+            },
+        )
+        .await?;
+        audit::record(
+            &tx,
+            actor,
+            Action::EmailChanged,
+            Some(Target::user(user)),
+            Details::new(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    cx.mailer.wake();
+    Ok(())
+}
