@@ -87,6 +87,9 @@ pub struct Settings {
     pub staff_session_idle_secs: u64,
     /// Browser sessions end this long after sign-in, however active (S-AU-5: 12 h).
     pub session_absolute_secs: u64,
+    /// How long an API token lookup may be served from memory (0 = never). Changes on this
+    /// replica clear the cache at once; this bounds how late other replicas see them.
+    pub auth_cache_ttl_ms: u64,
     /// S-AU-7: sensitive changes need a sign-in or re-authentication this recent (5 minutes).
     pub reauth_window_secs: u64,
     /// How long links in verification and reset emails work (S-AU-8: 30 minutes).
@@ -125,6 +128,7 @@ impl Default for Settings {
             session_idle_secs: 30 * 60,
             staff_session_idle_secs: 15 * 60,
             session_absolute_secs: 12 * 3600,
+            auth_cache_ttl_ms: 1000,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             log_level: "info".into(),
             debug_routes: false,
@@ -319,6 +323,12 @@ impl Settings {
             || self.session_absolute_secs > 12 * 3600
         {
             p.push("browser session timeouts may not exceed 30 min idle (15 min for staff) and 12 h absolute (S-AU-5) in production".into());
+        }
+        if self.auth_cache_ttl_ms > 1000 {
+            p.push(
+                "auth_cache_ttl_ms may not exceed 1000 (rights changes act within 1 s, S-AC-7) in production"
+                    .into(),
+            );
         }
         if self.reauth_window_secs > 5 * 60 {
             p.push("reauth_window_secs may not exceed 300 (5 minutes, S-AU-7) in production".into());

@@ -34,6 +34,7 @@ pub struct AppState {
     pub secret_key: SecretString,
     pub mailer: crate::mail::Mailer,
     pub throttle_rules: Arc<crate::auth::throttle::Rules>,
+    pub auth_cache: crate::auth::cache::AuthCache,
 }
 
 pub struct Application {
@@ -70,6 +71,7 @@ impl Application {
         let mailer = crate::mail::Mailer::start(db.clone(), &settings)?;
         let state = AppState {
             throttle_rules: Arc::new(crate::auth::throttle::Rules::default()),
+            auth_cache: crate::auth::cache::AuthCache::new(Duration::from_millis(settings.auth_cache_ttl_ms)),
             mailer,
             db,
             secret_key: settings.secret_key_or_dev()?,

@@ -344,6 +344,7 @@ async fn logout(
     .await
     .map_err(anyhow::Error::from)?;
     tx.commit().await.map_err(anyhow::Error::from)?;
+    state.auth_cache.clear();
     let mut response = Redirect::to("/").into_response();
     response
         .headers_mut()
@@ -542,6 +543,7 @@ async fn end_session(
     .await
     .map_err(anyhow::Error::from)?;
     tx.commit().await.map_err(anyhow::Error::from)?;
+    state.auth_cache.clear();
     Ok(Redirect::to("/account?notice=session").into_response())
 }
 

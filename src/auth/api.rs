@@ -147,6 +147,7 @@ pub(crate) fn login_context(state: &AppState) -> LoginContext<'_> {
         mailer: &state.mailer,
         secret_key: &state.secret_key,
         rules: &state.throttle_rules,
+        auth_cache: &state.auth_cache,
         public_url: &state.settings.public_url,
         browser: super::session::BrowserLifetimes {
             idle_customer: TimeDelta::seconds(state.settings.session_idle_secs as i64),
@@ -376,6 +377,7 @@ pub async fn logout(
     .await
     .map_err(anyhow::Error::from)?;
     tx.commit().await.map_err(anyhow::Error::from)?;
+    state.auth_cache.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -130,6 +130,7 @@ pub async fn reauthenticate(
     )
     .await?;
     tx.commit().await?;
+    cx.auth_cache.clear();
     Ok(())
 }
 
@@ -164,6 +165,7 @@ pub async fn change_password(
     .await?;
     enqueue_changed_notice(&tx, &account, cx.public_url, "changed").await?;
     tx.commit().await?;
+    cx.auth_cache.clear();
     cx.mailer.wake();
     Ok(())
 }
@@ -320,6 +322,7 @@ pub async fn reset_password(
     .await?;
     enqueue_changed_notice(&tx, &account, cx.public_url, "reset").await?;
     tx.commit().await?;
+    cx.auth_cache.clear();
     cx.mailer.wake();
     Ok(())
 }

@@ -13,8 +13,10 @@ use crate::http::ApiError;
 use crate::ids::{SessionId, UserId};
 use crate::startup::AppState;
 
+use super::cache::CachedAuth;
 use super::session;
 use super::store::user;
+use crate::crypto::token_hash;
 
 #[derive(Clone, Debug)]
 pub struct Authenticated {
@@ -62,31 +64,46 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, 
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .ok_or_else(unauthorized)?;
-    let live = session::find_by_access_token(&state.db, token, Utc::now())
-        .await
-        .map_err(anyhow::Error::from)?
-        .ok_or_else(unauthorized)?;
-    let account = user::Entity::find_by_id(live.user.0)
-        .one(&state.db)
-        .await
-        .map_err(anyhow::Error::from)?
-        .filter(|a| a.disabled_at.is_none())
-        .ok_or_else(unauthorized)?;
-    let role: Role = account
-        .role
-        .parse()
-        .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
+    let now = Utc::now();
+    let key = token_hash(token);
+    let caller = match state.auth_cache.get(&key, now) {
+        Some(caller) => caller,
+        None => {
+            let live = session::find_by_access_token(&state.db, token, now)
+                .await
+                .map_err(anyhow::Error::from)?
+                .ok_or_else(unauthorized)?;
+            let account = user::Entity::find_by_id(live.user.0)
+                .one(&state.db)
+                .await
+                .map_err(anyhow::Error::from)?
+                .filter(|a| a.disabled_at.is_none())
+                .ok_or_else(unauthorized)?;
+            let role: Role = account
+                .role
+                .parse()
+                .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
+            let caller = Authenticated {
+                user: live.user,
+                role,
+                session: live.id,
+                authenticated_at: live.authenticated_at,
+                mfa_enabled: account.mfa_enabled_at.is_some(),
+                email_verified: account.email_verified_at.is_some(),
+                email: account.email,
+                name: account.name,
+            };
+            let entry = CachedAuth {
+                caller: caller.clone(),
+                token_expires_at: live.token_expires_at,
+                expires_at: live.expires_at,
+            };
+            state.auth_cache.put(key, entry);
+            caller
+        }
+    };
     let span = tracing::Span::current();
-    span.record("user_id", tracing::field::display(live.user));
-    span.record("role", role.as_str());
-    Ok(Authenticated {
-        user: live.user,
-        role,
-        session: live.id,
-        authenticated_at: live.authenticated_at,
-        mfa_enabled: account.mfa_enabled_at.is_some(),
-        email_verified: account.email_verified_at.is_some(),
-        email: account.email,
-        name: account.name,
-    })
+    span.record("user_id", tracing::field::display(caller.user));
+    span.record("role", caller.role.as_str());
+    Ok(caller)
 }

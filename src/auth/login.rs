@@ -28,6 +28,8 @@ pub struct LoginContext<'a> {
     pub lifetimes: TokenLifetimes,
     pub browser: BrowserLifetimes,
     pub public_url: &'a url::Url,
+    /// Cleared after every committed change to sessions or accounts.
+    pub auth_cache: &'a super::cache::AuthCache,
 }
 
 pub struct LoginForm {
@@ -328,6 +330,7 @@ pub async fn refresh(
     match outcome {
         RefreshOutcome::Rotated(tokens, _user) => {
             tx.commit().await?;
+            cx.auth_cache.clear();
             Ok(tokens)
         }
         RefreshOutcome::Invalid => Err(RefreshError::Invalid),
@@ -346,6 +349,7 @@ pub async fn refresh(
                 enqueue_reuse_notice(&tx, &owner).await?;
             }
             tx.commit().await?;
+            cx.auth_cache.clear();
             cx.mailer.wake();
             tracing::warn!(session_id = %session, "refresh token reused; session revoked");
             Err(RefreshError::Invalid)

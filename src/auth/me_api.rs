@@ -88,6 +88,7 @@ pub async fn update_me(
     let actor = Actor::user(&ctx, caller.user, caller.role);
     match profile::update(&signup_context(&state), caller.user, change, &actor).await {
         Ok(()) => {
+            state.auth_cache.clear();
             // Read back what was stored (names are trimmed, emails lower-cased).
             let account = user::Entity::find_by_id(caller.user.0)
                 .one(&state.db)
@@ -205,6 +206,7 @@ pub async fn end_session(
     .await
     .map_err(anyhow::Error::from)?;
     tx.commit().await.map_err(anyhow::Error::from)?;
+    state.auth_cache.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -238,5 +240,6 @@ pub async fn end_other_sessions(
     .await
     .map_err(anyhow::Error::from)?;
     tx.commit().await.map_err(anyhow::Error::from)?;
+    state.auth_cache.clear();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -256,6 +256,7 @@ pub async fn confirm_enrolment(
     .await?;
     enqueue_notice(&tx, &account, cx.public_url, "turned on").await?;
     tx.commit().await?;
+    cx.auth_cache.clear();
     cx.mailer.wake();
     Ok(codes)
 }
@@ -290,6 +291,7 @@ pub async fn remove(cx: &LoginContext<'_>, user: UserId, ctx: &RequestContext) -
     .await?;
     enqueue_notice(&tx, &account, cx.public_url, "turned off").await?;
     tx.commit().await?;
+    cx.auth_cache.clear();
     cx.mailer.wake();
     Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod account_pages;
 pub mod api;
 pub mod browser;
+pub mod cache;
 pub mod credentials;
 mod device;
 pub mod email_token;

@@ -224,6 +224,8 @@ pub async fn find_by_cookie_token<C: ConnectionTrait>(
                 id: SessionId(r.id),
                 user: UserId(r.user_id),
                 authenticated_at: r.authenticated_at,
+                token_expires_at: r.token_expires_at,
+                expires_at: r.expires_at,
             };
             (live, r.last_seen_at)
         }))
@@ -267,6 +269,8 @@ pub struct LiveSession {
     pub id: SessionId,
     pub user: UserId,
     pub authenticated_at: DateTime<Utc>,
+    pub token_expires_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Seen-at updates are coalesced: one write a minute per session is plenty for "last seen".
@@ -303,6 +307,8 @@ pub async fn find_by_access_token<C: ConnectionTrait>(
         id: SessionId(row.id),
         user: UserId(row.user_id),
         authenticated_at: row.authenticated_at,
+        token_expires_at: row.token_expires_at,
+        expires_at: row.expires_at,
     }))
 }
 
