@@ -150,8 +150,6 @@ pub(crate) fn login_context(state: &AppState) -> LoginContext<'_> {
         auth_cache: &state.auth_cache,
         public_url: &state.settings.public_url,
         browser: super::session::BrowserLifetimes {
-            idle_customer: TimeDelta::seconds(state.settings.session_idle_secs as i64),
-            idle_staff: TimeDelta::seconds(state.settings.staff_session_idle_secs as i64),
             absolute: TimeDelta::seconds(state.settings.session_absolute_secs as i64),
         },
         lifetimes: TokenLifetimes {

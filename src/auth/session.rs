@@ -116,24 +116,17 @@ pub async fn start_api_session<C: ConnectionTrait>(
     lifetimes: TokenLifetimes,
     now: DateTime<Utc>,
 ) -> Result<IssuedTokens, DbErr> {
-    let id = SessionId::new();
     let access_token = random_token();
-    let row = entity::ActiveModel {
-        id: Set(id.0),
-        user_id: Set(new.user.0),
-        kind: Set("api".into()),
-        token_hash: Set(token_hash(&access_token)),
-        token_expires_at: Set(now + lifetimes.access),
-        created_at: Set(now),
-        last_seen_at: Set(now),
-        expires_at: Set(now + lifetimes.refresh),
-        authenticated_at: Set(now),
-        revoked_at: Set(None),
-        revoked_reason: Set(None),
-        device_name: Set(new.device_name.map(|d| d.chars().take(100).collect())),
-        ip: Set(Some(new.ip.to_string())),
-    };
-    Entity::insert(row).exec_without_returning(conn).await?;
+    let id = insert_session(
+        conn,
+        &new,
+        "api",
+        &access_token,
+        now + lifetimes.access,
+        now + lifetimes.refresh,
+        now,
+    )
+    .await?;
     let refresh_token = add_refresh_token(conn, id, now).await?;
     Ok(IssuedTokens {
         session_id: id,
@@ -141,6 +134,36 @@ pub async fn start_api_session<C: ConnectionTrait>(
         expires_in: lifetimes.access.num_seconds(),
         refresh_token,
     })
+}
+
+/// One row per sign-in, holding the hash of its current token.
+async fn insert_session<C: ConnectionTrait>(
+    conn: &C,
+    new: &NewSession<'_>,
+    kind: &'static str,
+    token: &str,
+    token_expires_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<SessionId, DbErr> {
+    let id = SessionId::new();
+    let row = entity::ActiveModel {
+        id: Set(id.0),
+        user_id: Set(new.user.0),
+        kind: Set(kind.into()),
+        token_hash: Set(token_hash(token)),
+        token_expires_at: Set(token_expires_at),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(expires_at),
+        authenticated_at: Set(now),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+        device_name: Set(new.device_name.map(|d| d.chars().take(100).collect())),
+        ip: Set(Some(new.ip.to_string())),
+    };
+    Entity::insert(row).exec_without_returning(conn).await?;
+    Ok(id)
 }
 
 async fn add_refresh_token<C: ConnectionTrait>(
@@ -165,11 +188,8 @@ async fn add_refresh_token<C: ConnectionTrait>(
 /// Lifetimes of browser sessions (S-AU-5); production may only shorten them.
 #[derive(Clone, Copy, Debug)]
 pub struct BrowserLifetimes {
-    /// Idle timeout for customers (30 minutes).
-    pub idle_customer: TimeDelta,
-    /// Idle timeout for staff (15 minutes).
-    pub idle_staff: TimeDelta,
-    /// Absolute timeout (12 hours).
+    /// Absolute timeout (12 hours). Idle timeouts depend on the role and are applied when
+    /// the session is used (`auth::browser`).
     pub absolute: TimeDelta,
 }
 
@@ -180,24 +200,9 @@ pub async fn start_browser_session<C: ConnectionTrait>(
     lifetimes: BrowserLifetimes,
     now: DateTime<Utc>,
 ) -> Result<(SessionId, String), DbErr> {
-    let id = SessionId::new();
     let token = random_token();
-    let row = entity::ActiveModel {
-        id: Set(id.0),
-        user_id: Set(new.user.0),
-        kind: Set("browser".into()),
-        token_hash: Set(token_hash(&token)),
-        token_expires_at: Set(now + lifetimes.absolute),
-        created_at: Set(now),
-        last_seen_at: Set(now),
-        expires_at: Set(now + lifetimes.absolute),
-        authenticated_at: Set(now),
-        revoked_at: Set(None),
-        revoked_reason: Set(None),
-        device_name: Set(new.device_name.map(|d| d.chars().take(100).collect())),
-        ip: Set(Some(new.ip.to_string())),
-    };
-    Entity::insert(row).exec_without_returning(conn).await?;
+    let end = now + lifetimes.absolute;
+    let id = insert_session(conn, &new, "browser", &token, end, end, now).await?;
     Ok((id, token))
 }
 
