@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/sessions/end", post(end_session))
         .route("/account/mfa", post(mfa_start))
         .route("/account/mfa/confirm", post(mfa_confirm))
+        .route("/account/verification", post(resend_verification))
 }
 
 fn render(status: StatusCode, page: &impl Template) -> Result<Response, PageError> {
@@ -400,6 +401,7 @@ async fn account(
             Some("Your password was changed and your other devices were signed out.".to_owned())
         }
         Some("session") => Some("That device was signed out.".to_owned()),
+        Some("verification") => Some("We sent a new confirmation link. It works for 30 minutes.".to_owned()),
         _ => None,
     };
     account_page(&state, caller, StatusCode::OK, notice, None).await
@@ -686,4 +688,13 @@ async fn mfa_confirm(
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }
+}
+
+/// Sends a new confirmation link (at most 3 an hour, like every emailed link).
+async fn resend_verification(
+    State(state): State<AppState>,
+    SignedInForm(caller, _): SignedInForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    signup::resend_verification(&signup_context(&state), &caller.email).await?;
+    Ok(Redirect::to("/account?notice=verification").into_response())
 }

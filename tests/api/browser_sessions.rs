@@ -340,3 +340,45 @@ async fn re_authenticating_on_the_page_replaces_the_session_cookie() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Your password was changed"));
 }
+
+#[tokio::test]
+async fn an_unconfirmed_address_can_ask_for_a_new_link_from_the_account_page() {
+    let app = spawn_app().await;
+    app.post_json(
+        "/api/v1/auth/signup",
+        serde_json::json!({"email": "new@example.com", "name": "New Person", "password": PASSWORD}),
+    )
+    .await;
+    app.wait_for_mail("new@example.com", 1).await;
+    let cookie = page_sign_in(&app, "new@example.com").await;
+    let html = get_with_cookie(&app, "/account", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("not confirmed yet"));
+    let csrf = csrf_from(&html);
+    let resend = app
+        .client
+        .post(app.url("/account/verification"))
+        .header("cookie", cookie.clone())
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resend.status(), 303);
+    let mails = app.wait_for_mail("new@example.com", 2).await;
+    let token = mails[1].token("/verify-email");
+    assert_eq!(
+        app.post_json("/api/v1/auth/verify-email", serde_json::json!({"token": token}))
+            .await
+            .status(),
+        204
+    );
+    let html = get_with_cookie(&app, "/account", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("not confirmed yet"));
+}
