@@ -90,6 +90,8 @@ pub struct Settings {
     /// How long an API token lookup may be served from memory (0 = never). Changes on this
     /// replica clear the cache at once; this bounds how late other replicas see them.
     pub auth_cache_ttl_ms: u64,
+    /// How often spent sessions, tokens and delivered mail are deleted (0 = never).
+    pub housekeeping_interval_secs: u64,
     /// S-AU-7: sensitive changes need a sign-in or re-authentication this recent (5 minutes).
     pub reauth_window_secs: u64,
     /// How long links in verification and reset emails work (S-AU-8: 30 minutes).
@@ -129,6 +131,7 @@ impl Default for Settings {
             staff_session_idle_secs: 15 * 60,
             session_absolute_secs: 12 * 3600,
             auth_cache_ttl_ms: 1000,
+            housekeeping_interval_secs: 3600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             log_level: "info".into(),
             debug_routes: false,

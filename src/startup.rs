@@ -69,6 +69,12 @@ impl Application {
         let sqlite_file = crate::db::sqlite_path(database_url.expose_secret()).map(Arc::new);
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let mailer = crate::mail::Mailer::start(db.clone(), &settings)?;
+        if settings.housekeeping_interval_secs > 0 {
+            crate::auth::housekeeping::spawn(
+                db.clone(),
+                Duration::from_secs(settings.housekeeping_interval_secs),
+            );
+        }
         let state = AppState {
             throttle_rules: Arc::new(crate::auth::throttle::Rules::default()),
             auth_cache: crate::auth::cache::AuthCache::new(Duration::from_millis(settings.auth_cache_ttl_ms)),

@@ -8,6 +8,7 @@ pub mod credentials;
 mod device;
 pub mod email_token;
 pub mod extract;
+pub mod housekeeping;
 pub mod login;
 pub mod me_api;
 pub mod mfa;

@@ -6,6 +6,8 @@
 //! and `smtp` (lettre over TLS) for production.
 
 mod outbox;
+
+pub(crate) use outbox::entity as outbox_entity;
 mod transport;
 
 use std::sync::Arc;

@@ -17,7 +17,7 @@ const MAX_ATTEMPTS: i32 = 8;
 const CLAIM: TimeDelta = TimeDelta::seconds(60);
 const BATCH: u64 = 20;
 
-pub(super) mod entity {
+pub(crate) mod entity {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -195,16 +195,16 @@ async fn a_csrf_token_of_another_session_is_refused() {
 #[tokio::test]
 async fn staff_sessions_idle_out_sooner_than_customer_sessions() {
     let app = spawn_app_with(|s| {
-        s.staff_session_idle_secs = 1;
+        s.staff_session_idle_secs = 2;
         s.session_idle_secs = 60;
     })
     .await;
     app.create_user("sam@example.com", Role::Support).await;
     app.create_user("ann@example.com", Role::Customer).await;
-    let staff = page_sign_in(&app, "sam@example.com").await;
     let customer = page_sign_in(&app, "ann@example.com").await;
+    let staff = page_sign_in(&app, "sam@example.com").await;
     assert_eq!(get_with_cookie(&app, "/account", &staff).await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_eq!(
         get_with_cookie(&app, "/account", &staff).await.status(),
         303,
@@ -219,14 +219,14 @@ async fn staff_sessions_idle_out_sooner_than_customer_sessions() {
 
 #[tokio::test]
 async fn browser_sessions_end_at_the_absolute_timeout_however_active() {
-    let app = spawn_app_with(|s| s.session_absolute_secs = 2).await;
+    let app = spawn_app_with(|s| s.session_absolute_secs = 3).await;
     app.create_user("ann@example.com", Role::Customer).await;
     let cookie = page_sign_in(&app, "ann@example.com").await;
     for _ in 0..3 {
         assert_eq!(get_with_cookie(&app, "/account", &cookie).await.status(), 200);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(get_with_cookie(&app, "/account", &cookie).await.status(), 303);
 }
 

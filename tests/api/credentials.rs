@@ -26,7 +26,8 @@ async fn post_with_token(
 
 #[tokio::test]
 async fn a_password_change_needs_a_fresh_authentication_and_ends_other_sessions() {
-    let app = spawn_app_with(|s| s.reauth_window_secs = 1).await;
+    // A 2-second window: short enough to wait out, long enough for a loaded CI machine.
+    let app = spawn_app_with(|s| s.reauth_window_secs = 2).await;
     app.create_user("ann@example.com", Role::Customer).await;
     let other = app.login_ok("ann@example.com").await["access_token"]
         .as_str()
@@ -36,7 +37,7 @@ async fn a_password_change_needs_a_fresh_authentication_and_ends_other_sessions(
         .as_str()
         .unwrap()
         .to_owned();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
 
     let body = json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD});
     let stale = post_with_token(&app, "/api/v1/me/password", &this, body.clone()).await;
@@ -69,6 +70,9 @@ async fn a_password_change_needs_a_fresh_authentication_and_ends_other_sessions(
     )
     .await;
     assert_eq!(weak.status(), 422);
+    // Each sensitive change gets its own fresh re-authentication.
+    let again = post_with_token(&app, "/api/v1/auth/reauth", &this, json!({"password": PASSWORD})).await;
+    assert_eq!(again.status(), 204);
     assert_eq!(
         post_with_token(&app, "/api/v1/me/password", &this, body)
             .await
@@ -232,7 +236,7 @@ async fn the_reset_page_sets_a_password_by_post_without_leaking_the_token() {
 
 #[tokio::test]
 async fn changing_the_email_needs_reauthentication_and_a_new_confirmation() {
-    let app = spawn_app_with(|s| s.reauth_window_secs = 1).await;
+    let app = spawn_app_with(|s| s.reauth_window_secs = 2).await;
     app.create_user("ann@example.com", Role::Customer).await;
     app.create_user("taken@example.com", Role::Customer).await;
     let access = app.login_ok("ann@example.com").await["access_token"]
@@ -256,7 +260,7 @@ async fn changing_the_email_needs_reauthentication_and_a_new_confirmation() {
     let role = patch(json!({"role": "admin"})).await.unwrap();
     assert_eq!(role.status(), 422, "no mass assignment of the role");
 
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let stale = patch(json!({"email": "ann.lee@example.com"})).await.unwrap();
     assert_eq!(
         stale.json::<serde_json::Value>().await.unwrap()["code"],
@@ -271,6 +275,14 @@ async fn changing_the_email_needs_reauthentication_and_a_new_confirmation() {
     .await;
     let taken = patch(json!({"email": "taken@example.com"})).await.unwrap();
     assert_eq!(taken.status(), 409);
+    let again = post_with_token(
+        &app,
+        "/api/v1/auth/reauth",
+        &access,
+        json!({"password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(again.status(), 204);
     let changed = patch(json!({"email": "Ann.Lee@example.com"})).await.unwrap();
     assert_eq!(changed.status(), 200);
     let profile: serde_json::Value = changed.json().await.unwrap();

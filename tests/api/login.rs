@@ -287,12 +287,12 @@ async fn logout_ends_the_session_at_once() {
 
 #[tokio::test]
 async fn access_tokens_expire() {
-    let app = spawn_app_with(|s| s.access_token_ttl_secs = 1).await;
+    let app = spawn_app_with(|s| s.access_token_ttl_secs = 2).await;
     app.create_user("ann@example.com", Role::Customer).await;
     let tokens = app.login_ok("ann@example.com").await;
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(app.get_with_token("/api/v1/me", access).await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    tokio::time::sleep(Duration::from_millis(2600)).await;
     assert_eq!(app.get_with_token("/api/v1/me", access).await.status(), 401);
     // The refresh token still works and gives a fresh access token.
     let renewed = app

@@ -10,6 +10,7 @@ mod headers;
 mod health;
 mod helpers;
 mod helpers_proxy;
+mod housekeeping;
 mod limits;
 mod logging;
 mod login;
