@@ -19,7 +19,7 @@ use crate::http::origin::SameOrigin;
 use crate::http::{PageError, RequestContext};
 use crate::ids::SessionId;
 use crate::startup::AppState;
-use crate::web::Nav;
+use crate::web::{Nav, sentence};
 
 use super::api::{login_context, signup_context};
 use super::browser::{
@@ -52,14 +52,6 @@ fn render(status: StatusCode, page: &impl Template) -> Result<Response, PageErro
         .render()
         .map_err(|e| PageError::Internal(anyhow::anyhow!("template failed: {e}")))?;
     Ok((status, Html(body)).into_response())
-}
-
-fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
-        None => String::new(),
-    }
 }
 
 // ---- sign-up -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::audit::Actor;
 use crate::http::{PageError, RequestContext, origin::SameOrigin};
 use crate::startup::AppState;
-use crate::web::Nav;
+use crate::web::{Nav, sentence};
 
 use super::credentials::{self, CredentialError};
 use super::signup::{self, VerifyError};
@@ -164,7 +164,7 @@ async fn reset_submit(
     .await
     {
         Ok(()) => page.done = true,
-        Err(CredentialError::WeakPassword(problem)) => page.problem = Some(capitalised(&problem.to_string())),
+        Err(CredentialError::WeakPassword(problem)) => page.problem = Some(sentence(&problem.to_string())),
         Err(
             CredentialError::InvalidToken
             | CredentialError::WrongPassword
@@ -177,12 +177,4 @@ async fn reset_submit(
         Err(CredentialError::Internal(e)) => return Err(PageError::Internal(e)),
     }
     render_no_referrer(&page)
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
-        None => String::new(),
-    }
 }

@@ -44,6 +44,15 @@ impl Nav {
     }
 }
 
+/// A message from the services ("use at least 12 characters") as a sentence for a page.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::landing))
