@@ -77,6 +77,8 @@ pub struct Settings {
     pub mail_transport: MailTransport,
     pub mail_from: String,
     pub smtp_url: Option<SecretString>,
+    /// First delay before a failed message is tried again; it doubles up to 128 times this.
+    pub mail_retry_base_secs: u64,
     /// Lifetime of API access tokens (S-AU-5: at most 10 minutes).
     pub access_token_ttl_secs: u64,
     /// Lifetime of an API sign-in, however often its refresh token is used (S-AU-5: 30 days).
@@ -124,6 +126,7 @@ impl Default for Settings {
             mail_transport: MailTransport::File,
             mail_from: "Sunbridge <no-reply@sunbridge.localhost>".into(),
             smtp_url: None,
+            mail_retry_base_secs: 30,
             email_token_ttl_secs: 30 * 60,
             access_token_ttl_secs: 10 * 60,
             reauth_window_secs: 5 * 60,
@@ -314,6 +317,13 @@ impl Settings {
         }
         if self.mail_transport == MailTransport::Smtp && self.smtp_url.is_none() {
             p.push("mail_transport is smtp but smtp_url is missing".into());
+        }
+        if let Some(url) = &self.smtp_url {
+            // smtps:// is TLS from the start; smtp:// must insist on STARTTLS.
+            let url = url.expose_secret();
+            if !(url.starts_with("smtps://") || url.contains("tls=required")) {
+                p.push("smtp_url must use TLS: smtps://… or smtp://…?tls=required".into());
+            }
         }
         if self.debug_routes {
             p.push("debug_routes must be off in production".into());
@@ -529,6 +539,48 @@ mod tests {
                     ..production()
                 },
                 "https://",
+            ),
+            (
+                Settings {
+                    email_token_ttl_secs: 7200,
+                    ..production()
+                },
+                "email_token_ttl_secs",
+            ),
+            (
+                Settings {
+                    access_token_ttl_secs: 3600,
+                    ..production()
+                },
+                "access_token_ttl_secs",
+            ),
+            (
+                Settings {
+                    reauth_window_secs: 3600,
+                    ..production()
+                },
+                "reauth_window_secs",
+            ),
+            (
+                Settings {
+                    staff_session_idle_secs: 3600,
+                    ..production()
+                },
+                "browser session timeouts",
+            ),
+            (
+                Settings {
+                    auth_cache_ttl_ms: 60_000,
+                    ..production()
+                },
+                "auth_cache_ttl_ms",
+            ),
+            (
+                Settings {
+                    smtp_url: Some("smtp://relay.internal".to_string().into()),
+                    ..production()
+                },
+                "smtp_url must use TLS",
             ),
         ];
         for (settings, expected) in cases {

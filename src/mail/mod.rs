@@ -43,7 +43,8 @@ impl Mailer {
     pub fn start(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<Self> {
         let transport = Transport::from_settings(settings)?;
         let wake = Arc::new(Notify::new());
-        tokio::spawn(outbox::deliver_forever(db, transport, wake.clone()));
+        let retry_base = std::time::Duration::from_secs(settings.mail_retry_base_secs.max(1));
+        tokio::spawn(outbox::deliver_forever(db, transport, wake.clone(), retry_base));
         Ok(Self { wake })
     }
 

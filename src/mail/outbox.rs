@@ -66,21 +66,31 @@ pub(super) async fn insert<C: ConnectionTrait>(conn: &C, mail: OutgoingMail) -> 
 
 /// Delivers due messages, then sleeps until woken or for a few seconds (retries, and mail
 /// queued by other replicas).
-pub(super) async fn deliver_forever(db: DatabaseConnection, transport: Transport, wake: Arc<Notify>) {
+pub(super) async fn deliver_forever(
+    db: DatabaseConnection,
+    transport: Transport,
+    wake: Arc<Notify>,
+    retry_base: Duration,
+) {
+    let poll = retry_base.clamp(Duration::from_secs(1), Duration::from_secs(5));
     loop {
-        match deliver_due(&db, &transport).await {
+        match deliver_due(&db, &transport, retry_base).await {
             Ok(n) if n as u64 == BATCH => continue,
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %format!("{err:#}"), "mail outbox pass failed"),
         }
         tokio::select! {
             () = wake.notified() => {},
-            () = tokio::time::sleep(Duration::from_secs(5)) => {},
+            () = tokio::time::sleep(poll) => {},
         }
     }
 }
 
-async fn deliver_due(db: &DatabaseConnection, transport: &Transport) -> anyhow::Result<usize> {
+async fn deliver_due(
+    db: &DatabaseConnection,
+    transport: &Transport,
+    retry_base: Duration,
+) -> anyhow::Result<usize> {
     let now = Utc::now();
     let due = Entity::find()
         .filter(Column::SentAt.is_null())
@@ -99,7 +109,7 @@ async fn deliver_due(db: &DatabaseConnection, transport: &Transport) -> anyhow::
         let outcome = transport
             .send(&mail.to_address, &mail.subject, &mail.body_text)
             .await;
-        finish(db, mail, outcome).await?;
+        finish(db, mail, outcome, retry_base).await?;
     }
     Ok(count)
 }
@@ -120,6 +130,7 @@ async fn finish(
     db: &DatabaseConnection,
     mail: entity::Model,
     outcome: anyhow::Result<()>,
+    retry_base: Duration,
 ) -> Result<(), DbErr> {
     let now = Utc::now();
     let id = mail.id;
@@ -140,8 +151,9 @@ async fn finish(
                 row.failed_at = Set(Some(now));
                 tracing::error!(mail_id = id, attempts, error = %text, "mail given up");
             } else {
-                // 30 s, 1 min, 2 min, … up to about an hour between attempts.
-                let backoff = TimeDelta::seconds(30 * 2i64.pow((attempts - 1).clamp(0, 7) as u32));
+                // 30 s, 1 min, 2 min, … up to about an hour between attempts (by default).
+                let base = TimeDelta::from_std(retry_base).unwrap_or(TimeDelta::seconds(30));
+                let backoff = base * 2i32.pow((attempts - 1).clamp(0, 7) as u32);
                 row.next_attempt_at = Set(now + backoff);
                 tracing::warn!(mail_id = id, attempts, error = %text, "mail delivery failed; will retry");
             }

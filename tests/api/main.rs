@@ -14,6 +14,7 @@ mod housekeeping;
 mod limits;
 mod logging;
 mod login;
+mod mail;
 mod mfa;
 mod openapi;
 mod pages;
