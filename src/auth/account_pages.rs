@@ -14,7 +14,7 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::audit::{self, Action, Actor, Details, Target};
+use crate::audit::Actor;
 use crate::http::origin::SameOrigin;
 use crate::http::{PageError, RequestContext};
 use crate::ids::SessionId;
@@ -30,7 +30,8 @@ use super::credentials::{self, CredentialError, Proof};
 use super::extract::Authenticated;
 use super::login::{self, Client, LoginError, LoginForm, LoginOutcome, LoginSuccess, SessionGrant};
 use super::mfa::{self, MfaError};
-use super::session::{self, EndReason, SessionSummary};
+use super::session::{self, SessionSummary};
+use super::sign_out;
 use super::signup::{self, SignupError, SignupForm};
 
 pub fn router() -> Router<AppState> {
@@ -322,22 +323,8 @@ async fn logout(
     ctx: RequestContext,
     SignedInForm(caller, _): SignedInForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let tx = crate::db::begin(&state.db).await.map_err(anyhow::Error::from)?;
-    session::end(&tx, caller.session, EndReason::Logout, Utc::now())
-        .await
-        .map_err(anyhow::Error::from)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    audit::record(
-        &tx,
-        &actor,
-        Action::Logout,
-        Some(Target::user(caller.user)),
-        Details::new().with("session", caller.session.0),
-    )
-    .await
-    .map_err(anyhow::Error::from)?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
-    state.auth_cache.clear();
+    sign_out::sign_out(&state.db, &state.auth_cache, &actor, caller.user, caller.session).await?;
     let mut response = Redirect::to("/").into_response();
     response
         .headers_mut()
@@ -518,26 +505,10 @@ async fn end_session(
     SignedInForm(caller, fields): SignedInForm<EndSessionFields>,
 ) -> Result<Response, PageError> {
     let id: SessionId = fields.session.parse().map_err(|_| PageError::NotFound)?;
-    let tx = crate::db::begin(&state.db).await.map_err(anyhow::Error::from)?;
-    // Only the caller's own sessions match; another user's id is "not found" (S-AC-3).
-    if !session::end_own(&tx, caller.user, id, Utc::now())
-        .await
-        .map_err(anyhow::Error::from)?
-    {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    if !sign_out::end_one(&state.db, &state.auth_cache, &actor, caller.user, id).await? {
         return Err(PageError::NotFound);
     }
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    audit::record(
-        &tx,
-        &actor,
-        Action::SessionEnded,
-        Some(Target::user(caller.user)),
-        Details::new().with("session", id.0),
-    )
-    .await
-    .map_err(anyhow::Error::from)?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
-    state.auth_cache.clear();
     Ok(Redirect::to("/account?notice=session").into_response())
 }
 

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::{self, Action, Actor, Details, Target};
+use crate::audit::Actor;
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, RequestContext};
 use crate::startup::AppState;
@@ -20,7 +20,8 @@ use super::extract::{Authenticated, Enrolling};
 use super::login::{
     self, Client, LoginContext, LoginError, LoginForm, LoginOutcome, RefreshError, SessionGrant,
 };
-use super::session::{self, EndReason, IssuedTokens, TokenLifetimes};
+use super::session::{IssuedTokens, TokenLifetimes};
+use super::sign_out;
 use super::signup::{self, SignupContext, SignupError, SignupForm, VerifyError};
 
 pub fn router() -> Router<AppState> {
@@ -358,24 +359,8 @@ pub async fn logout(
     Enrolling(caller): Enrolling,
     ctx: RequestContext,
 ) -> Result<StatusCode, ApiError> {
-    let now = chrono::Utc::now();
-    let tx = crate::db::begin(&state.db).await.map_err(anyhow::Error::from)?;
-    session::end(&tx, caller.session, EndReason::Logout, now)
-        .await
-        .map_err(anyhow::Error::from)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let details = Details::new().with("session", caller.session.0);
-    audit::record(
-        &tx,
-        &actor,
-        Action::Logout,
-        Some(Target::user(caller.user)),
-        details,
-    )
-    .await
-    .map_err(anyhow::Error::from)?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
-    state.auth_cache.clear();
+    sign_out::sign_out(&state.db, &state.auth_cache, &actor, caller.user, caller.session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -208,16 +208,7 @@ async fn enqueue_changed_notice<C: ConnectionTrait>(
         forgot_link: link(public_url, "/forgot-password", None),
     }
     .render()?;
-    let to = EmailAddress::parse(&account.email).map_err(|e| anyhow::anyhow!("stored email: {e}"))?;
-    mail::enqueue(
-        tx,
-        OutgoingMail {
-            to,
-            subject: "Your password was changed".into(),
-            body,
-        },
-    )
-    .await?;
+    mail::enqueue_to_stored(tx, &account.email, "Your password was changed", body).await?;
     Ok(())
 }
 

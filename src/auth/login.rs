@@ -9,7 +9,7 @@ use crate::access::Role;
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::http::RequestContext;
 use crate::ids::UserId;
-use crate::mail::{self, Mailer, OutgoingMail};
+use crate::mail::{self, Mailer};
 
 use super::device;
 use super::mfa::{self, MfaError, PendingLogin};
@@ -373,15 +373,6 @@ async fn enqueue_reuse_notice<C: sea_orm::ConnectionTrait>(
         device: "a signed-in app",
     }
     .render()?;
-    let to = EmailAddress::parse(&owner.email).map_err(|e| anyhow::anyhow!("stored email: {e}"))?;
-    mail::enqueue(
-        tx,
-        OutgoingMail {
-            to,
-            subject: "We signed out one of your devices".into(),
-            body,
-        },
-    )
-    .await?;
+    mail::enqueue_to_stored(tx, &owner.email, "We signed out one of your devices", body).await?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::access::Role;
-use crate::audit::{self, Action, Actor, Details, Target};
+use crate::audit::Actor;
 use crate::http::{ApiError, RequestContext};
 use crate::ids::SessionId;
 use crate::startup::AppState;
@@ -18,7 +18,8 @@ use crate::startup::AppState;
 use super::api::{require_recent_auth, signup_context};
 use super::extract::Authenticated;
 use super::profile::{self, ProfileChange, ProfileError};
-use super::session::{self, EndReason};
+use super::session;
+use super::sign_out;
 use super::store::user;
 use crate::http::json::ApiJson;
 
@@ -188,25 +189,10 @@ pub async fn end_session(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: SessionId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let tx = crate::db::begin(&state.db).await.map_err(anyhow::Error::from)?;
-    if !session::end_own(&tx, caller.user, id, Utc::now())
-        .await
-        .map_err(anyhow::Error::from)?
-    {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    if !sign_out::end_one(&state.db, &state.auth_cache, &actor, caller.user, id).await? {
         return Err(ApiError::NotFound);
     }
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    audit::record(
-        &tx,
-        &actor,
-        Action::SessionEnded,
-        Some(Target::user(caller.user)),
-        Details::new().with("session", id.0),
-    )
-    .await
-    .map_err(anyhow::Error::from)?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
-    state.auth_cache.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -218,28 +204,7 @@ pub async fn end_other_sessions(
     caller: Authenticated,
     ctx: RequestContext,
 ) -> Result<StatusCode, ApiError> {
-    let tx = crate::db::begin(&state.db).await.map_err(anyhow::Error::from)?;
-    let ended = session::end_all_except(
-        &tx,
-        caller.user,
-        Some(caller.session),
-        EndReason::EndedByUser,
-        Utc::now(),
-    )
-    .await
-    .map_err(anyhow::Error::from)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let details = Details::new().with("sessions", ended as i64);
-    audit::record(
-        &tx,
-        &actor,
-        Action::SessionEnded,
-        Some(Target::user(caller.user)),
-        details,
-    )
-    .await
-    .map_err(anyhow::Error::from)?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
-    state.auth_cache.clear();
+    sign_out::end_others(&state.db, &state.auth_cache, &actor, caller.user, caller.session).await?;
     Ok(StatusCode::NO_CONTENT)
 }

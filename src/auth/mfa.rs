@@ -15,10 +15,9 @@ use crate::audit::{self, Action, Actor, Details, Target};
 use crate::crypto::{random_token, token_hash};
 use crate::http::RequestContext;
 use crate::ids::UserId;
-use crate::mail::{self, OutgoingMail};
+use crate::mail;
 
 use super::login::LoginContext;
-use super::model::EmailAddress;
 use super::signup::link;
 use super::store::user;
 use super::throttle::{self, Key};
@@ -424,16 +423,7 @@ async fn enqueue_notice<C: ConnectionTrait>(
         forgot_link: link(public_url, "/forgot-password", None),
     }
     .render()?;
-    let to = EmailAddress::parse(&account.email).map_err(|e| anyhow::anyhow!("stored email: {e}"))?;
-    mail::enqueue(
-        tx,
-        OutgoingMail {
-            to,
-            subject: format!("Two-step sign-in {what}"),
-            body,
-        },
-    )
-    .await?;
+    mail::enqueue_to_stored(tx, &account.email, format!("Two-step sign-in {what}"), body).await?;
     Ok(())
 }
 

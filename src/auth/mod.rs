@@ -19,6 +19,7 @@ pub mod password;
 pub mod profile;
 pub mod service;
 pub mod session;
+pub mod sign_out;
 pub mod signup;
 pub(crate) mod store;
 pub mod throttle;

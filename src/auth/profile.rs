@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, SqlErr};
 
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::ids::UserId;
-use crate::mail::{self, OutgoingMail};
+use crate::mail;
 
 use super::model::{EmailAddress, PersonName};
 use super::signup::{SignupContext, send_verification};
@@ -109,16 +109,7 @@ pub async fn update(
         }
         .render()
         .map_err(anyhow::Error::from)?;
-        let old = EmailAddress::parse(&account.email).map_err(|e| anyhow::anyhow!("stored email: {e}"))?;
-        mail::enqueue(
-            &tx,
-            OutgoingMail {
-                to: old,
-                subject: "Your email address was changed".into(),
-                body,
-            },
-        )
-        .await?;
+        mail::enqueue_to_stored(&tx, &account.email, "Your email address was changed", body).await?;
         audit::record(
             &tx,
             actor,

@@ -125,14 +125,11 @@ async fn notify_existing_owner<C: ConnectionTrait>(
         forgot_link: link(cx.public_url, "/forgot-password", None),
     }
     .render()?;
-    let to = EmailAddress::parse(&owner.email).map_err(|e| anyhow::anyhow!("stored email invalid: {e}"))?;
-    mail::enqueue(
+    mail::enqueue_to_stored(
         tx,
-        OutgoingMail {
-            to,
-            subject: "Someone tried to sign up with your address".into(),
-            body,
-        },
+        &owner.email,
+        "Someone tried to sign up with your address",
+        body,
     )
     .await?;
     Ok(())

@@ -32,6 +32,26 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, mail: OutgoingMail) -> Result
     outbox::insert(conn, mail).await
 }
 
+/// Queues a notice to an address read back from the database (it was validated when stored).
+pub async fn enqueue_to_stored<C: ConnectionTrait>(
+    conn: &C,
+    address: &str,
+    subject: impl Into<String>,
+    body: String,
+) -> anyhow::Result<()> {
+    let to = EmailAddress::parse(address).map_err(|e| anyhow::anyhow!("stored email address: {e}"))?;
+    outbox::insert(
+        conn,
+        OutgoingMail {
+            to,
+            subject: subject.into(),
+            body,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Handle on the delivery worker.
 #[derive(Clone)]
 pub struct Mailer {
