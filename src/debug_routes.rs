@@ -3,22 +3,20 @@
 
 use std::time::Duration;
 
-use axum::Router;
+use crate::access::{PUBLIC, Routes};
 use axum::body::Bytes;
 use axum::extract::Query;
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::http::{ApiError, PageError};
-use crate::startup::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/__test/panic", get(panic_now))
-        .route("/__test/fail", get(fail_page))
-        .route("/api/v1/__test/fail", get(fail_api))
-        .route("/__test/slow", get(slow))
-        .route("/api/v1/__test/echo", post(echo))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/__test/panic", PUBLIC, panic_now)
+        .get("/__test/fail", PUBLIC, fail_page)
+        .get("/api/v1/__test/fail", PUBLIC, fail_api)
+        .get("/__test/slow", PUBLIC, slow)
+        .post("/api/v1/__test/echo", PUBLIC, echo)
 }
 
 #[allow(clippy::panic)] // the point of this route

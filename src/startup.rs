@@ -11,7 +11,6 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use tower::ServiceBuilder;
@@ -19,6 +18,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::access::{PUBLIC, Routes};
 use crate::auth::PasswordHasher;
 use crate::config::Settings;
 use crate::http::{context, error, headers};
@@ -156,13 +156,13 @@ impl Application {
     }
 }
 
-/// The whole router: domain routers merged, then the cross-cutting middleware.
-pub fn router(state: AppState) -> Router {
-    let settings = state.settings.clone();
-    let mut app = Router::new()
-        .route("/healthz", get(crate::health::healthz))
-        .route("/readyz", get(crate::health::readyz))
-        .route("/api/v1/openapi.json", get(crate::openapi::openapi_json))
+/// Every route of the application with the access it declares (S-AC-1). The tests walk this
+/// table; `sunbridge routes` prints it.
+pub fn routes(settings: &Settings) -> Routes {
+    let mut routes = Routes::new()
+        .get("/healthz", PUBLIC, crate::health::healthz)
+        .get("/readyz", PUBLIC, crate::health::readyz)
+        .get("/api/v1/openapi.json", PUBLIC, crate::openapi::openapi_json)
         .merge(crate::auth::api::router())
         .merge(crate::auth::me_api::router())
         .merge(crate::auth::mfa_api::router())
@@ -170,8 +170,15 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::account_pages::router())
         .merge(crate::web::router());
     if settings.debug_routes {
-        app = app.merge(crate::debug_routes::router());
+        routes = routes.merge(crate::debug_routes::router());
     }
+    routes
+}
+
+/// The whole router: domain routers merged, then the cross-cutting middleware.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let (app, _) = routes(&settings).finish();
     let app = app.with_state(state);
 
     // Outermost first: the request context wraps everything, so even a panic or a timeout

@@ -1,4 +1,14 @@
-//! Roles. The permission table and object-level checks grow here (S-AC-1 … S-AC-7).
+//! Access control (S-AC-1 … S-AC-7): roles, the policy table, the route declarations that
+//! deny by default, the extractors that put the permission in a handler's signature, masking
+//! and the reasoned, expiring grants through which staff see a customer's personal data.
+
+pub mod extract;
+pub mod policy;
+pub mod routes;
+
+pub use extract::{Caller, PageUser};
+pub use policy::{Permission, perm};
+pub use routes::{Access, PUBLIC, Routes};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

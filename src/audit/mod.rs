@@ -122,6 +122,18 @@ pub enum Action {
     MfaFailed,
     ProfileUpdated,
     EmailChanged,
+    AccessDenied,
+    ObjectAccessDenied,
+    GrantOpened,
+    GrantEnded,
+    CustomerPiiViewed,
+    StaffInvited,
+    StaffInviteAccepted,
+    StaffRoleChanged,
+    StaffDisabled,
+    StaffEnabled,
+    SessionsRevoked,
+    VerificationResent,
 }
 
 impl Action {
@@ -147,6 +159,18 @@ impl Action {
             Action::MfaFailed => "auth.mfa_failed",
             Action::ProfileUpdated => "user.profile_updated",
             Action::EmailChanged => "user.email_changed",
+            Action::AccessDenied => "access.denied",
+            Action::ObjectAccessDenied => "access.object_denied",
+            Action::GrantOpened => "access.grant_opened",
+            Action::GrantEnded => "access.grant_ended",
+            Action::CustomerPiiViewed => "customer.pii_viewed",
+            Action::StaffInvited => "staff.invited",
+            Action::StaffInviteAccepted => "staff.invite_accepted",
+            Action::StaffRoleChanged => "staff.role_changed",
+            Action::StaffDisabled => "staff.disabled",
+            Action::StaffEnabled => "staff.enabled",
+            Action::SessionsRevoked => "user.sessions_revoked",
+            Action::VerificationResent => "user.verification_resent",
         }
     }
 }

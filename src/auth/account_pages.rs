@@ -5,15 +5,14 @@
 
 use askama::Template;
 use axum::Form;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::access::{PUBLIC, PageUser, Permission::OwnAccount, Routes, perm};
 use crate::audit::Actor;
 use crate::http::origin::SameOrigin;
 use crate::http::{PageError, RequestContext};
@@ -34,18 +33,20 @@ use super::session::{self, SessionSummary};
 use super::sign_out;
 use super::signup::{self, SignupError, SignupForm};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/signup", get(signup_form).post(signup_submit))
-        .route("/login", get(login_form).post(login_submit))
-        .route("/login/second-factor", post(second_factor_submit))
-        .route("/logout", post(logout))
-        .route("/account", get(account))
-        .route("/account/password", post(change_password))
-        .route("/account/sessions/end", post(end_session))
-        .route("/account/mfa", post(mfa_start))
-        .route("/account/mfa/confirm", post(mfa_confirm))
-        .route("/account/verification", post(resend_verification))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/signup", PUBLIC, signup_form)
+        .post("/signup", PUBLIC, signup_submit)
+        .get("/login", PUBLIC, login_form)
+        .post("/login", PUBLIC, login_submit)
+        .post("/login/second-factor", PUBLIC, second_factor_submit)
+        .post("/logout", OwnAccount, logout)
+        .get("/account", OwnAccount, account)
+        .post("/account/password", OwnAccount, change_password)
+        .post("/account/sessions/end", OwnAccount, end_session)
+        .post("/account/mfa", OwnAccount, mfa_start)
+        .post("/account/mfa/confirm", OwnAccount, mfa_confirm)
+        .post("/account/verification", OwnAccount, resend_verification)
 }
 
 fn render(status: StatusCode, page: &impl Template) -> Result<Response, PageError> {
@@ -321,7 +322,7 @@ impl CsrfProtected for CsrfOnly {
 async fn logout(
     State(state): State<AppState>,
     ctx: RequestContext,
-    SignedInForm(caller, _): SignedInForm<CsrfOnly>,
+    SignedInForm(caller, _): SignedInForm<perm::OwnAccount, CsrfOnly>,
 ) -> Result<Response, PageError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
     sign_out::sign_out(&state.db, &state.auth_cache, &actor, caller.user, caller.session).await?;
@@ -338,7 +339,7 @@ async fn logout(
 #[template(path = "account/account.html")]
 struct AccountPage {
     nav: Nav,
-    caller: PageCaller,
+    caller: PageUser<perm::OwnAccount>,
     sessions: Vec<SessionSummary>,
     notice: Option<String>,
     error: Option<String>,
@@ -351,7 +352,7 @@ struct AccountQuery {
 
 async fn account_page(
     state: &AppState,
-    caller: PageCaller,
+    caller: PageUser<perm::OwnAccount>,
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
@@ -371,7 +372,7 @@ async fn account_page(
 
 async fn account(
     State(state): State<AppState>,
-    caller: PageCaller,
+    caller: PageUser<perm::OwnAccount>,
     Query(q): Query<AccountQuery>,
 ) -> Result<Response, PageError> {
     // Only fixed messages: the query string cannot put text of its own on the page.
@@ -435,7 +436,7 @@ impl CsrfProtected for ChangePasswordFields {
 async fn change_password(
     State(state): State<AppState>,
     ctx: RequestContext,
-    SignedInForm(caller, fields): SignedInForm<ChangePasswordFields>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, ChangePasswordFields>,
 ) -> Result<Response, PageError> {
     if caller.must_enrol() {
         return Err(PageError::Forbidden);
@@ -502,7 +503,7 @@ impl CsrfProtected for EndSessionFields {
 async fn end_session(
     State(state): State<AppState>,
     ctx: RequestContext,
-    SignedInForm(caller, fields): SignedInForm<EndSessionFields>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, EndSessionFields>,
 ) -> Result<Response, PageError> {
     let id: SessionId = fields.session.parse().map_err(|_| PageError::NotFound)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
@@ -547,7 +548,7 @@ fn inline_svg(svg: &str) -> String {
 async fn mfa_start(
     State(state): State<AppState>,
     ctx: RequestContext,
-    SignedInForm(caller, fields): SignedInForm<PasswordFields>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, PasswordFields>,
 ) -> Result<Response, PageError> {
     let cx = login_context(&state);
     let proof = Proof {
@@ -614,7 +615,7 @@ impl CsrfProtected for CodeFields {
 async fn mfa_confirm(
     State(state): State<AppState>,
     ctx: RequestContext,
-    SignedInForm(caller, fields): SignedInForm<CodeFields>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, CodeFields>,
 ) -> Result<Response, PageError> {
     let cx = login_context(&state);
     match mfa::confirm_enrolment(&cx, caller.user, fields.code.expose_secret(), &ctx).await {
@@ -656,7 +657,7 @@ async fn mfa_confirm(
 /// Sends a new confirmation link (at most 3 an hour, like every emailed link).
 async fn resend_verification(
     State(state): State<AppState>,
-    SignedInForm(caller, _): SignedInForm<CsrfOnly>,
+    SignedInForm(caller, _): SignedInForm<perm::OwnAccount, CsrfOnly>,
 ) -> Result<Response, PageError> {
     signup::resend_verification(&signup_context(&state), &caller.email).await?;
     Ok(Redirect::to("/account?notice=verification").into_response())

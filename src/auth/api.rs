@@ -1,10 +1,8 @@
 //! Identity routes of the JSON API.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::post;
 use chrono::TimeDelta;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -23,20 +21,21 @@ use super::login::{
 use super::session::{IssuedTokens, TokenLifetimes};
 use super::sign_out;
 use super::signup::{self, SignupContext, SignupError, SignupForm, VerifyError};
+use crate::access::{Caller, PUBLIC, Permission::OwnAccount, Routes, perm};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/signup", post(signup))
-        .route("/api/v1/auth/verify-email", post(verify_email))
-        .route("/api/v1/auth/verify-email/resend", post(resend_verification))
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/login/mfa", post(login_mfa))
-        .route("/api/v1/auth/refresh", post(refresh))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/reauth", post(reauth))
-        .route("/api/v1/auth/password/forgot", post(forgot_password))
-        .route("/api/v1/auth/password/reset", post(reset_password))
-        .route("/api/v1/me/password", post(change_password))
+pub fn router() -> Routes {
+    Routes::new()
+        .post("/api/v1/auth/signup", PUBLIC, signup)
+        .post("/api/v1/auth/verify-email", PUBLIC, verify_email)
+        .post("/api/v1/auth/verify-email/resend", PUBLIC, resend_verification)
+        .post("/api/v1/auth/login", PUBLIC, login)
+        .post("/api/v1/auth/login/mfa", PUBLIC, login_mfa)
+        .post("/api/v1/auth/refresh", PUBLIC, refresh)
+        .post("/api/v1/auth/logout", OwnAccount, logout)
+        .post("/api/v1/auth/reauth", OwnAccount, reauth)
+        .post("/api/v1/auth/password/forgot", PUBLIC, forgot_password)
+        .post("/api/v1/auth/password/reset", PUBLIC, reset_password)
+        .post("/api/v1/me/password", OwnAccount, change_password)
 }
 
 pub(crate) fn signup_context(state: &AppState) -> SignupContext<'_> {
@@ -449,7 +448,7 @@ pub struct ChangePasswordBody {
 )]
 pub async fn change_password(
     State(state): State<AppState>,
-    caller: Authenticated,
+    caller: Caller<perm::OwnAccount>,
     ctx: RequestContext,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> Result<StatusCode, ApiError> {

@@ -14,7 +14,8 @@ use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
-use crate::access::Role;
+use crate::access::policy::Need;
+use crate::access::{PageUser, Role};
 use crate::http::PageError;
 use crate::http::origin::SameOrigin;
 use crate::ids::{SessionId, UserId};
@@ -119,7 +120,7 @@ impl IntoResponse for SignInRequired {
     }
 }
 
-async fn page_caller(parts: &Parts, state: &AppState) -> Result<Option<PageCaller>, PageError> {
+pub(crate) async fn page_caller(parts: &Parts, state: &AppState) -> Result<Option<PageCaller>, PageError> {
     let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -171,18 +172,6 @@ async fn page_caller(parts: &Parts, state: &AppState) -> Result<Option<PageCalle
     }))
 }
 
-impl FromRequestParts<AppState> for PageCaller {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match page_caller(parts, state).await {
-            Ok(Some(caller)) => Ok(caller),
-            Ok(None) => Err(SignInRequired.into_response()),
-            Err(e) => Err(e.into_response()),
-        }
-    }
-}
-
 /// The signed-in user, if any (public pages adapt their navigation).
 pub struct MaybePageCaller(pub Option<PageCaller>);
 
@@ -202,12 +191,14 @@ pub trait CsrfProtected {
     fn csrf(&self) -> &str;
 }
 
-/// A form posted by a signed-in user: same-origin, with the session's CSRF token (S-AC-8).
-/// A cross-site post, or one without the right token, is refused with 403 before the handler.
-pub struct SignedInForm<T>(pub PageCaller, pub T);
+/// A form posted by a signed-in user whose role holds `P`: same-origin, with the session's
+/// CSRF token (S-AC-8). A cross-site post, or one without the right token, is refused with
+/// 403 before the handler.
+pub struct SignedInForm<P: Need, T>(pub PageUser<P>, pub T);
 
-impl<T> FromRequest<AppState> for SignedInForm<T>
+impl<P, T> FromRequest<AppState> for SignedInForm<P, T>
 where
+    P: Need,
     T: DeserializeOwned + CsrfProtected + Send,
 {
     type Rejection = Response;
@@ -217,7 +208,7 @@ where
         SameOrigin::from_request_parts(&mut parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let caller = PageCaller::from_request_parts(&mut parts, state).await?;
+        let caller = PageUser::<P>::from_request_parts(&mut parts, state).await?;
         let req = Request::from_parts(parts, body);
         let axum::Form(form) = axum::Form::<T>::from_request(req, state)
             .await

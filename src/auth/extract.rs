@@ -1,6 +1,8 @@
 //! `Authenticated`: the signed-in caller of an API route, from `Authorization: Bearer`. The
 //! API never reads cookies, so it needs no CSRF defence (S-AC-8). The account is loaded on
-//! every request, so a disabled account or a changed role takes effect at once (S-AC-7).
+//! every request (or from the one-second cache that every account change clears), so a
+//! disabled account or a changed role takes effect at once (S-AC-7). Handlers do not take
+//! `Authenticated` directly: they take `access::Caller<P>`, which names their permission.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -30,19 +32,6 @@ pub struct Authenticated {
     pub email_verified: bool,
 }
 
-impl FromRequestParts<AppState> for Authenticated {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let caller = authenticate(parts, state).await?;
-        // S-AU-4: a staff account without a second factor can do nothing but enrol one.
-        if caller.role.is_staff() && !caller.mfa_enabled {
-            return Err(ApiError::MfaEnrolmentRequired);
-        }
-        Ok(caller)
-    }
-}
-
 /// A signed-in caller who may still be enrolling a second factor: only the enrolment,
 /// re-authentication and sign-out routes take this instead of `Authenticated`.
 pub struct Enrolling(pub Authenticated);
@@ -51,11 +40,14 @@ impl FromRequestParts<AppState> for Enrolling {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !crate::access::extract::declared(parts, crate::access::Permission::OwnAccount) {
+            return Err(ApiError::Forbidden);
+        }
         authenticate(parts, state).await.map(Enrolling)
     }
 }
 
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
+pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
     let unauthorized = || ApiError::Unauthorized { code: "unauthorized" };
     let token = parts
         .headers

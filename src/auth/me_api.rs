@@ -1,9 +1,7 @@
 //! The signed-in user's own account: profile and sessions (S-AU-6).
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
@@ -16,21 +14,20 @@ use crate::ids::SessionId;
 use crate::startup::AppState;
 
 use super::api::{require_recent_auth, signup_context};
-use super::extract::Authenticated;
 use super::profile::{self, ProfileChange, ProfileError};
 use super::session;
 use super::sign_out;
 use super::store::user;
+use crate::access::{Caller, Permission::OwnAccount, Routes, perm};
 use crate::http::json::ApiJson;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me", get(me).patch(update_me))
-        .route(
-            "/api/v1/me/sessions",
-            get(list_sessions).delete(end_other_sessions),
-        )
-        .route("/api/v1/me/sessions/{id}", delete(end_session))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/v1/me", OwnAccount, me)
+        .patch("/api/v1/me", OwnAccount, update_me)
+        .get("/api/v1/me/sessions", OwnAccount, list_sessions)
+        .delete("/api/v1/me/sessions", OwnAccount, end_other_sessions)
+        .delete("/api/v1/me/sessions/{id}", OwnAccount, end_session)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -45,12 +42,12 @@ pub struct Profile {
 /// The signed-in user's profile.
 #[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("bearer" = [])),
     responses((status = 200, body = Profile), (status = 401, body = crate::http::error::Problem)))]
-pub async fn me(caller: Authenticated) -> Result<axum::Json<Profile>, ApiError> {
+pub async fn me(caller: Caller<perm::OwnAccount>) -> Result<axum::Json<Profile>, ApiError> {
     // The extractor loaded the account for this request already.
     Ok(axum::Json(Profile {
         id: caller.user.to_string(),
-        email: caller.email,
-        name: caller.name,
+        email: caller.email.clone(),
+        name: caller.name.clone(),
         role: caller.role,
         email_verified: caller.email_verified,
     }))
@@ -75,7 +72,7 @@ pub struct ProfilePatch {
     ))]
 pub async fn update_me(
     State(state): State<AppState>,
-    caller: Authenticated,
+    caller: Caller<perm::OwnAccount>,
     ctx: RequestContext,
     ApiJson(patch): ApiJson<ProfilePatch>,
 ) -> Result<axum::Json<Profile>, ApiError> {
@@ -144,7 +141,7 @@ pub struct SessionList {
     responses((status = 200, body = SessionList), (status = 401, body = crate::http::error::Problem)))]
 pub async fn list_sessions(
     State(state): State<AppState>,
-    caller: Authenticated,
+    caller: Caller<perm::OwnAccount>,
     Query(page): Query<Page>,
 ) -> Result<axum::Json<SessionList>, ApiError> {
     let limit = page.limit.unwrap_or(100).clamp(1, 100);
@@ -184,7 +181,7 @@ pub async fn list_sessions(
     responses((status = 204, description = "Ended"), (status = 404, body = crate::http::error::Problem)))]
 pub async fn end_session(
     State(state): State<AppState>,
-    caller: Authenticated,
+    caller: Caller<perm::OwnAccount>,
     ctx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -201,7 +198,7 @@ pub async fn end_session(
     responses((status = 204, description = "Ended")))]
 pub async fn end_other_sessions(
     State(state): State<AppState>,
-    caller: Authenticated,
+    caller: Caller<perm::OwnAccount>,
     ctx: RequestContext,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);

@@ -1,9 +1,7 @@
 //! Second-factor enrolment and removal for the signed-in user (S-AU-4, S-AU-7).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,13 +11,15 @@ use crate::http::{ApiError, RequestContext};
 use crate::startup::AppState;
 
 use super::api::{login_context, require_recent_auth};
-use super::extract::{Authenticated, Enrolling};
+use super::extract::Enrolling;
 use super::mfa::{self, MfaError};
+use crate::access::{Caller, Permission::OwnAccount, Routes, perm};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me/mfa/totp", post(start).delete(remove))
-        .route("/api/v1/me/mfa/totp/confirm", post(confirm))
+pub fn router() -> Routes {
+    Routes::new()
+        .post("/api/v1/me/mfa/totp", OwnAccount, start)
+        .delete("/api/v1/me/mfa/totp", OwnAccount, remove)
+        .post("/api/v1/me/mfa/totp/confirm", OwnAccount, confirm)
 }
 
 fn map_error(err: MfaError) -> ApiError {
@@ -116,7 +116,7 @@ pub async fn confirm(
     ))]
 pub async fn remove(
     State(state): State<AppState>,
-    caller: Authenticated,
+    caller: Caller<perm::OwnAccount>,
     ctx: RequestContext,
 ) -> Result<StatusCode, ApiError> {
     require_recent_auth(&state, &caller)?;

@@ -3,13 +3,12 @@
 
 use askama::Template;
 use axum::Form;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
 
+use crate::access::{PUBLIC, Routes};
 use crate::audit::Actor;
 use crate::http::{PageError, RequestContext, origin::SameOrigin};
 use crate::startup::AppState;
@@ -18,11 +17,14 @@ use crate::web::{Nav, sentence};
 use super::credentials::{self, CredentialError};
 use super::signup::{self, VerifyError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/verify-email", get(verify_email_form).post(verify_email_submit))
-        .route("/forgot-password", get(forgot_form).post(forgot_submit))
-        .route("/reset-password", get(reset_form).post(reset_submit))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/verify-email", PUBLIC, verify_email_form)
+        .post("/verify-email", PUBLIC, verify_email_submit)
+        .get("/forgot-password", PUBLIC, forgot_form)
+        .post("/forgot-password", PUBLIC, forgot_submit)
+        .get("/reset-password", PUBLIC, reset_form)
+        .post("/reset-password", PUBLIC, reset_submit)
 }
 
 #[derive(Deserialize)]

@@ -3,10 +3,7 @@
 pub mod assets;
 mod pages;
 
-use axum::Router;
-use axum::routing::get;
-
-use crate::startup::AppState;
+use crate::access::{PUBLIC, Routes};
 
 /// What the layout needs on every page.
 pub struct Nav {
@@ -53,10 +50,10 @@ pub fn sentence(text: &str) -> String {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(pages::landing))
-        .route("/faq", get(pages::faq))
-        .route("/problems/{code}", get(pages::problem))
-        .route("/static/{file}", get(assets::serve))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/", PUBLIC, pages::landing)
+        .get("/faq", PUBLIC, pages::faq)
+        .get("/problems/{code}", PUBLIC, pages::problem)
+        .get("/static/{file}", PUBLIC, assets::serve)
 }

@@ -1,0 +1,144 @@
+//! The permission in the handler's signature (style habit 4): `Caller<perm::ViewCustomers>`
+//! for the API, `PageUser<perm::ViewCustomers>` for pages. Each one authenticates, checks the
+//! role against the policy table, and checks that the route declared this very permission.
+//! A refusal is a 403 and an audited authorization failure.
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+use super::policy::{Need, Permission, allows};
+use super::routes::{Access, DeclaredAccess};
+use crate::audit::{self, Action, Actor, Details};
+use crate::auth::browser::{PageCaller, SignInRequired};
+use crate::auth::extract::Authenticated;
+use crate::http::{ApiError, PageError, RequestContext};
+use crate::startup::AppState;
+
+/// An API caller whose role holds `P`.
+pub struct Caller<P: Need> {
+    caller: Authenticated,
+    _permission: PhantomData<P>,
+}
+
+impl<P: Need> Deref for Caller<P> {
+    type Target = Authenticated;
+    fn deref(&self) -> &Authenticated {
+        &self.caller
+    }
+}
+
+impl<P: Need> Caller<P> {
+    pub fn into_inner(self) -> Authenticated {
+        self.caller
+    }
+}
+
+/// A page user whose role holds `P`.
+pub struct PageUser<P: Need> {
+    caller: PageCaller,
+    _permission: PhantomData<P>,
+}
+
+impl<P: Need> Deref for PageUser<P> {
+    type Target = PageCaller;
+    fn deref(&self) -> &PageCaller {
+        &self.caller
+    }
+}
+
+impl<P: Need> PageUser<P> {
+    pub fn into_inner(self) -> PageCaller {
+        self.caller
+    }
+}
+
+/// Did the route declare `permission`? A mismatch is a programming error: refuse and say so.
+pub(crate) fn declared(parts: &Parts, permission: Permission) -> bool {
+    match parts.extensions.get::<DeclaredAccess>() {
+        Some(DeclaredAccess(Access::Needs(p))) if *p == permission => true,
+        other => {
+            tracing::error!(
+                wanted = permission.name(),
+                declared = ?other.map(|d| d.0),
+                "handler permission differs from the route declaration; refused"
+            );
+            false
+        }
+    }
+}
+
+/// Writes the refusal to the audit trail (best effort: a failing write must not turn a 403
+/// into something else).
+async fn record_denial(
+    parts: &Parts,
+    state: &AppState,
+    who: (crate::ids::UserId, super::Role),
+    p: Permission,
+) {
+    tracing::warn!(
+        permission = p.name(),
+        "authorization failure: role lacks permission"
+    );
+    let Some(ctx) = parts.extensions.get::<RequestContext>() else {
+        return;
+    };
+    let actor = Actor::user(ctx, who.0, who.1);
+    let details = Details::new().with("permission", p.name());
+    if let Err(e) = audit::record(&state.db, &actor, Action::AccessDenied, None, details).await {
+        tracing::error!(error = %e, "could not record an authorization failure");
+    }
+}
+
+impl<P: Need> FromRequestParts<AppState> for Caller<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !declared(parts, P::PERMISSION) {
+            return Err(ApiError::Forbidden);
+        }
+        let caller = crate::auth::extract::authenticate(parts, state).await?;
+        // S-AU-4: a staff account without a second factor can do nothing but enrol one.
+        if caller.role.is_staff() && !caller.mfa_enabled {
+            return Err(ApiError::MfaEnrolmentRequired);
+        }
+        if !allows(caller.role, P::PERMISSION) {
+            record_denial(parts, state, (caller.user, caller.role), P::PERMISSION).await;
+            return Err(ApiError::Forbidden);
+        }
+        Ok(Caller {
+            caller,
+            _permission: PhantomData,
+        })
+    }
+}
+
+impl<P: Need> FromRequestParts<AppState> for PageUser<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !declared(parts, P::PERMISSION) {
+            return Err(PageError::Forbidden.into_response());
+        }
+        let caller = match crate::auth::browser::page_caller(parts, state).await {
+            Ok(Some(caller)) => caller,
+            Ok(None) => return Err(SignInRequired.into_response()),
+            Err(e) => return Err(e.into_response()),
+        };
+        // Staff without a second factor reach their account page (to enrol) and nothing else.
+        if caller.must_enrol() && P::PERMISSION != Permission::OwnAccount {
+            return Err(PageError::Forbidden.into_response());
+        }
+        if !allows(caller.role, P::PERMISSION) {
+            record_denial(parts, state, (caller.user, caller.role), P::PERMISSION).await;
+            return Err(PageError::Forbidden.into_response());
+        }
+        Ok(PageUser {
+            caller,
+            _permission: PhantomData,
+        })
+    }
+}

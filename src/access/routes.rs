@@ -1,0 +1,288 @@
+//! Deny by default (S-AC-1). Every route is added through `Routes`, which records the access it
+//! declares: public, or a named permission. The `guard` middleware looks up the matched route
+//! in that table before any handler runs: a route that declared nothing is refused with 403.
+//! The handler's extractor (`Caller<P>`, `PageUser<P>`) then checks the caller against the
+//! policy table and that `P` is what the route declared, so the two cannot drift apart.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::handler::Handler;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, on};
+
+use super::policy::Permission;
+use crate::startup::AppState;
+
+/// What a route needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in, sign-up, public pages, health).
+    Public,
+    /// A signed-in caller whose role holds the permission.
+    Needs(Permission),
+}
+
+/// Shorthand for route declarations: `.get("/healthz", PUBLIC, healthz)`.
+pub const PUBLIC: Access = Access::Public;
+
+impl From<Permission> for Access {
+    fn from(p: Permission) -> Self {
+        Access::Needs(p)
+    }
+}
+
+/// One declared route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// A router under construction that cannot take a route without its access declaration.
+pub struct Routes {
+    router: Router<AppState>,
+    table: Vec<Route>,
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+macro_rules! method {
+    ($name:ident, $method:ident) => {
+        pub fn $name<H, T>(self, path: &'static str, access: impl Into<Access>, handler: H) -> Self
+        where
+            H: Handler<T, AppState>,
+            T: 'static,
+        {
+            self.add(
+                Method::$method,
+                MethodFilter::$method,
+                path,
+                access.into(),
+                handler,
+            )
+        }
+    };
+}
+
+impl Routes {
+    pub fn new() -> Self {
+        Self {
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+
+    method!(get, GET);
+    method!(post, POST);
+    method!(put, PUT);
+    method!(patch, PATCH);
+    method!(delete, DELETE);
+
+    fn add<H, T>(
+        mut self,
+        method: Method,
+        filter: MethodFilter,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        // axum merges method routers registered on the same path.
+        self.router = self.router.route(path, on(filter, handler));
+        self.table.push(Route { method, path, access });
+        self
+    }
+
+    pub fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.table.extend(other.table);
+        self
+    }
+
+    /// The router, guarded by its table, and the table itself.
+    pub fn finish(self) -> (Router<AppState>, Arc<RouteTable>) {
+        let table = Arc::new(RouteTable::new(self.table));
+        let router = self
+            .router
+            .layer(axum::middleware::from_fn_with_state(table.clone(), guard));
+        (router, table)
+    }
+}
+
+/// Every declared route, by path template.
+#[derive(Debug)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+    by_path: BTreeMap<&'static str, Vec<(Method, Access)>>,
+}
+
+impl RouteTable {
+    fn new(routes: Vec<Route>) -> Self {
+        let mut by_path: BTreeMap<&'static str, Vec<(Method, Access)>> = BTreeMap::new();
+        for r in &routes {
+            by_path
+                .entry(r.path)
+                .or_default()
+                .push((r.method.clone(), r.access));
+        }
+        Self { routes, by_path }
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    fn lookup(&self, path: &str, method: &Method) -> Lookup {
+        let Some(methods) = self.by_path.get(path) else {
+            return Lookup::Undeclared;
+        };
+        // HEAD is served by the GET handler, under the GET declaration.
+        let wanted = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        match methods.iter().find(|(m, _)| m == wanted) {
+            Some((_, access)) => Lookup::Declared(*access),
+            None => Lookup::WrongMethod(
+                methods
+                    .iter()
+                    .map(|(m, _)| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        }
+    }
+}
+
+enum Lookup {
+    Declared(Access),
+    WrongMethod(String),
+    Undeclared,
+}
+
+/// The access the matched route declared, for the extractors to compare with their own.
+#[derive(Clone, Copy, Debug)]
+pub struct DeclaredAccess(pub Access);
+
+/// Runs after routing (it is a route layer, so the matched template is known) and before the
+/// handler.
+pub async fn guard(State(table): State<Arc<RouteTable>>, mut req: Request, next: Next) -> Response {
+    let Some(path) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+    else {
+        // No route matched: the fallback answers 404.
+        return next.run(req).await;
+    };
+    match table.lookup(&path, req.method()) {
+        Lookup::Declared(access) => {
+            req.extensions_mut().insert(DeclaredAccess(access));
+            next.run(req).await
+        }
+        Lookup::WrongMethod(allow) => {
+            let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
+            if let Ok(value) = HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            response
+        }
+        Lookup::Undeclared => {
+            tracing::error!(route = %path, "route declares no access rule; refused (S-AC-1)");
+            StatusCode::FORBIDDEN.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    async fn ok() -> &'static str {
+        "ok"
+    }
+
+    fn table() -> Arc<RouteTable> {
+        Arc::new(RouteTable::new(vec![Route {
+            method: Method::GET,
+            path: "/declared",
+            access: Access::Public,
+        }]))
+    }
+
+    async fn status_of(router: Router, method: Method, path: &str) -> StatusCode {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        router.oneshot(req).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn a_route_added_without_a_declaration_is_refused() {
+        // Bypassing `Routes` is the mistake S-AC-1 guards against: the handler must not run.
+        let router: Router = Router::new()
+            .route("/declared", get(ok))
+            .route("/sneaked-in", get(ok).post(ok))
+            .layer(axum::middleware::from_fn_with_state(table(), guard));
+        assert_eq!(
+            status_of(router.clone(), Method::GET, "/declared").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status_of(router.clone(), Method::HEAD, "/declared").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status_of(router.clone(), Method::GET, "/sneaked-in").await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            status_of(router.clone(), Method::POST, "/sneaked-in").await,
+            StatusCode::FORBIDDEN
+        );
+        // An undeclared method on a declared path does not reach a handler either.
+        assert_eq!(
+            status_of(router.clone(), Method::POST, "/declared").await,
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        assert_eq!(
+            status_of(router, Method::GET, "/nowhere").await,
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn routes_record_every_declaration() {
+        let routes = Routes::new()
+            .get("/a", PUBLIC, ok)
+            .post("/a", Permission::OwnAccount, ok);
+        let (_, table) = routes.finish();
+        assert_eq!(table.routes().len(), 2);
+        assert!(matches!(
+            table.lookup("/a", &Method::POST),
+            Lookup::Declared(Access::Needs(Permission::OwnAccount))
+        ));
+        assert!(
+            matches!(table.lookup("/a", &Method::DELETE), Lookup::WrongMethod(ref m) if m == "GET, POST")
+        );
+    }
+}
