@@ -96,6 +96,10 @@ pub struct Settings {
     pub housekeeping_interval_secs: u64,
     /// S-AU-7: sensitive changes need a sign-in or re-authentication this recent (5 minutes).
     pub reauth_window_secs: u64,
+    /// How long a staff member's access to one customer's personal data lasts (S-AC-5: 60 min).
+    pub access_grant_ttl_secs: u64,
+    /// How long the link in a staff invitation works (they set a password, then enrol MFA).
+    pub staff_invite_ttl_secs: u64,
     /// How long links in verification and reset emails work (S-AU-8: 30 minutes).
     pub email_token_ttl_secs: u64,
     /// `tracing` filter directive for our own crate, e.g. `info` or `sunbridge=debug`.
@@ -130,6 +134,8 @@ impl Default for Settings {
             email_token_ttl_secs: 30 * 60,
             access_token_ttl_secs: 10 * 60,
             reauth_window_secs: 5 * 60,
+            access_grant_ttl_secs: 60 * 60,
+            staff_invite_ttl_secs: 72 * 3600,
             session_idle_secs: 30 * 60,
             staff_session_idle_secs: 15 * 60,
             session_absolute_secs: 12 * 3600,
@@ -342,6 +348,12 @@ impl Settings {
                 "auth_cache_ttl_ms may not exceed 1000 (rights changes act within 1 s, S-AC-7) in production"
                     .into(),
             );
+        }
+        if !(60..=8 * 3600).contains(&self.access_grant_ttl_secs) {
+            p.push("access_grant_ttl_secs must be between 60 and 28800 (8 hours, S-AC-5) in production".into());
+        }
+        if self.staff_invite_ttl_secs > 7 * 24 * 3600 {
+            p.push("staff_invite_ttl_secs may not exceed 7 days in production".into());
         }
         if self.reauth_window_secs > 5 * 60 {
             p.push("reauth_window_secs may not exceed 300 (5 minutes, S-AU-7) in production".into());
@@ -560,6 +572,13 @@ mod tests {
                     ..production()
                 },
                 "reauth_window_secs",
+            ),
+            (
+                Settings {
+                    access_grant_ttl_secs: 7 * 24 * 3600,
+                    ..production()
+                },
+                "access_grant_ttl_secs",
             ),
             (
                 Settings {

@@ -50,3 +50,8 @@ typed_id!(
     /// A signed-in session (one device, one sign-in).
     SessionId
 );
+
+typed_id!(
+    /// A staff member's time-limited access to one customer's personal data.
+    GrantId
+);

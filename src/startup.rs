@@ -168,6 +168,14 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::auth::mfa_api::router())
         .merge(crate::auth::pages::router())
         .merge(crate::auth::account_pages::router())
+        .merge(crate::access::api::router())
+        .merge(crate::support::api::router())
+        .merge(crate::staff::api::router())
+        .merge(crate::audit::api::router())
+        .merge(crate::sales::api::router())
+        .merge(crate::sales::pages::router())
+        .merge(crate::staff::pages::router())
+        .merge(crate::support::pages::router())
         .merge(crate::web::router());
     if settings.debug_routes {
         routes = routes.merge(crate::debug_routes::router());

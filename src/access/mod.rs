@@ -2,7 +2,11 @@
 //! deny by default, the extractors that put the permission in a handler's signature, masking
 //! and the reasoned, expiring grants through which staff see a customer's personal data.
 
+pub mod api;
 pub mod extract;
+pub mod grants;
+pub mod mask;
+pub mod object;
 pub mod policy;
 pub mod routes;
 

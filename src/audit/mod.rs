@@ -5,6 +5,7 @@
 //! user (static strings, numbers, booleans, ids), so personal data and secrets cannot reach
 //! the trail by accident.
 
+pub mod api;
 mod store;
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ use crate::access::Role;
 use crate::http::{RequestContext, RequestId};
 use crate::ids::UserId;
 
-pub use store::{AuditEvent, recent};
+pub use store::{AuditEvent, page, recent};
 
 /// How many `action` events touched `target` since `since` (for rate caps on notices).
 pub async fn count_since<C: ConnectionTrait>(

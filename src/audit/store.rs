@@ -33,7 +33,7 @@ pub(super) mod entity {
 }
 
 /// One row of the trail as read back.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub id: i64,
     pub occurred_at: DateTime<Utc>,
@@ -75,7 +75,24 @@ pub(super) async fn insert<C: ConnectionTrait>(
 
 /// The newest events first, at most `limit`.
 pub async fn recent<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<AuditEvent>, DbErr> {
-    let rows = entity::Entity::find()
+    page(conn, None, None, limit).await
+}
+
+/// Events older than `before` (an event id), of one `action` if given, newest first.
+pub async fn page<C: ConnectionTrait>(
+    conn: &C,
+    before: Option<i64>,
+    action: Option<&str>,
+    limit: u64,
+) -> Result<Vec<AuditEvent>, DbErr> {
+    let mut query = entity::Entity::find();
+    if let Some(before) = before {
+        query = query.filter(entity::Column::Id.lt(before));
+    }
+    if let Some(action) = action {
+        query = query.filter(entity::Column::Action.eq(action));
+    }
+    let rows = query
         .order_by_desc(entity::Column::Id)
         .limit(limit)
         .all(conn)

@@ -397,6 +397,7 @@ fn as_authenticated(caller: &PageCaller) -> Authenticated {
         email: caller.email.clone(),
         name: caller.name.clone(),
         email_verified: caller.email_verified,
+        phone: caller.phone.clone(),
     }
 }
 

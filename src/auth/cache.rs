@@ -75,6 +75,7 @@ mod tests {
                 email: "a@example.com".into(),
                 name: "A".into(),
                 email_verified: true,
+                phone: None,
             },
             token_expires_at,
             expires_at: token_expires_at,

@@ -318,6 +318,56 @@ pub async fn reset_password(
     Ok(())
 }
 
+/// A new staff member sets their first password with the link from their invitation. The
+/// link proves the address, so it is marked confirmed. No session starts: they sign in, and
+/// being staff, they must enrol a second factor before anything else (S-AU-4).
+pub async fn accept_invite(
+    cx: &LoginContext<'_>,
+    token: &str,
+    new: SecretString,
+    ctx: &RequestContext,
+) -> Result<(), CredentialError> {
+    let user = email_token::peek(cx.db, token, Purpose::StaffInvite)
+        .await?
+        .ok_or(CredentialError::InvalidToken)?;
+    let account = load(cx.db, user)
+        .await
+        .map_err(|_| CredentialError::InvalidToken)?;
+    if account.disabled_at.is_some() {
+        return Err(CredentialError::InvalidToken);
+    }
+    let password =
+        Password::parse(new, &[&account.email, &account.name]).map_err(CredentialError::WeakPassword)?;
+    let hash = cx.hasher.hash(password).await?;
+    let tx = crate::db::begin(cx.db).await?;
+    if email_token::consume(&tx, token, Purpose::StaffInvite).await? != Some(user) {
+        return Err(CredentialError::InvalidToken);
+    }
+    set_password(&tx, &account, hash, None).await?;
+    let now = Utc::now();
+    user::Entity::update_many()
+        .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(account.id))
+        .filter(user::Column::EmailVerifiedAt.is_null())
+        .exec(&tx)
+        .await?;
+    let actor = Actor {
+        user_id: Some(user),
+        ..Actor::anonymous(ctx)
+    };
+    audit::record(
+        &tx,
+        &actor,
+        Action::StaffInviteAccepted,
+        Some(Target::user(user)),
+        Details::new(),
+    )
+    .await?;
+    tx.commit().await?;
+    cx.auth_cache.clear();
+    Ok(())
+}
+
 /// Is `authenticated_at` recent enough for a sensitive change?
 pub fn within_reauth_window(authenticated_at: chrono::DateTime<Utc>, window: TimeDelta) -> bool {
     Utc::now() - authenticated_at <= window

@@ -14,6 +14,8 @@ use crate::ids::UserId;
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    /// A new staff member sets their first password (then enrols a second factor).
+    StaffInvite,
 }
 
 impl Purpose {
@@ -21,6 +23,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
+            Purpose::StaffInvite => "staff_invite",
         }
     }
 }

@@ -30,6 +30,7 @@ pub struct Authenticated {
     pub email: String,
     pub name: String,
     pub email_verified: bool,
+    pub phone: Option<String>,
 }
 
 /// A signed-in caller who may still be enrolling a second factor: only the enrolment,
@@ -82,6 +83,7 @@ pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Auth
                 authenticated_at: live.authenticated_at,
                 mfa_enabled: account.mfa_enabled_at.is_some(),
                 email_verified: account.email_verified_at.is_some(),
+                phone: account.phone,
                 email: account.email,
                 name: account.name,
             };

@@ -285,6 +285,12 @@ async fn finish(
         details,
     )
     .await?;
+    // The access review (S-AC-2) flags staff accounts nobody has used for 90 days.
+    user::Entity::update_many()
+        .col_expr(user::Column::LastLoginAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id.0))
+        .exec(&tx)
+        .await?;
     tx.commit().await?;
     tracing::Span::current().record("user_id", tracing::field::display(user_id));
     tracing::info!(

@@ -35,6 +35,7 @@ pub struct Profile {
     id: String,
     email: String,
     name: String,
+    phone: Option<String>,
     role: Role,
     email_verified: bool,
 }
@@ -48,6 +49,7 @@ pub async fn me(caller: Caller<perm::OwnAccount>) -> Result<axum::Json<Profile>,
         id: caller.user.to_string(),
         email: caller.email.clone(),
         name: caller.name.clone(),
+        phone: caller.phone.clone(),
         role: caller.role,
         email_verified: caller.email_verified,
     }))
@@ -59,6 +61,8 @@ pub struct ProfilePatch {
     name: Option<String>,
     /// A new address must be confirmed again; needs re-authentication (S-AU-7).
     email: Option<String>,
+    /// A telephone number with 7 to 15 digits; an empty string removes it.
+    phone: Option<String>,
 }
 
 /// Change my name or email address. Changing the email needs re-authentication, sends a
@@ -82,6 +86,7 @@ pub async fn update_me(
     let change = ProfileChange {
         name: patch.name,
         email: patch.email,
+        phone: patch.phone,
     };
     let actor = Actor::user(&ctx, caller.user, caller.role);
     match profile::update(&signup_context(&state), caller.user, change, &actor).await {
@@ -97,6 +102,7 @@ pub async fn update_me(
                 id: caller.user.to_string(),
                 email: account.email,
                 name: account.name,
+                phone: account.phone,
                 role: caller.role,
                 email_verified: account.email_verified_at.is_some(),
             }))

@@ -100,8 +100,66 @@ impl fmt::Debug for PersonName {
     }
 }
 
+/// A telephone number as the person writes it (`+1 555 123 4589`, `(555) 123-4589`): digits
+/// with the usual separators, 7 to 15 digits (E.164 allows 15). It is not dialled by the
+/// server, so it is checked for shape, not for a carrier.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneProblem {
+    #[error("a phone number has 7 to 15 digits")]
+    Digits,
+    #[error("a phone number holds digits, spaces, +, -, ( and ) only")]
+    Characters,
+}
+
+impl PhoneNumber {
+    pub fn parse(raw: &str) -> Result<Self, PhoneProblem> {
+        let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if collapsed.chars().count() > 32 {
+            return Err(PhoneProblem::Digits);
+        }
+        let mut chars = collapsed.chars().peekable();
+        if chars.peek() == Some(&'+') {
+            chars.next();
+        }
+        if !chars.all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.')) {
+            return Err(PhoneProblem::Characters);
+        }
+        let digits = collapsed.chars().filter(char::is_ascii_digit).count();
+        if !(7..=15).contains(&digits) {
+            return Err(PhoneProblem::Digits);
+        }
+        Ok(Self(collapsed))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PhoneNumber(***)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn phone_numbers_keep_their_shape_and_need_seven_to_fifteen_digits() {
+        assert_eq!(
+            PhoneNumber::parse("  +1  555 123 4589 ").unwrap().as_str(),
+            "+1 555 123 4589"
+        );
+        assert!(PhoneNumber::parse("(555) 123-4589").is_ok());
+        assert_eq!(PhoneNumber::parse("12345"), Err(PhoneProblem::Digits));
+        assert_eq!(PhoneNumber::parse("+1 555 CALL NOW"), Err(PhoneProblem::Characters));
+        assert_eq!(PhoneNumber::parse("1+555 1234567"), Err(PhoneProblem::Characters));
+        assert!(!format!("{:?}", PhoneNumber::parse("5551234589").unwrap()).contains('5'));
+    }
+
     use super::*;
 
     #[test]

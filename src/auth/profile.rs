@@ -10,7 +10,7 @@ use crate::audit::{self, Action, Actor, Details, Target};
 use crate::ids::UserId;
 use crate::mail;
 
-use super::model::{EmailAddress, PersonName};
+use super::model::{EmailAddress, PersonName, PhoneNumber};
 use super::signup::{SignupContext, send_verification};
 use super::store::user;
 
@@ -33,6 +33,8 @@ impl From<sea_orm::DbErr> for ProfileError {
 pub struct ProfileChange {
     pub name: Option<String>,
     pub email: Option<String>,
+    /// `Some("")` removes the number.
+    pub phone: Option<String>,
 }
 
 /// Applies the change. The caller has checked re-authentication when `email` is set.
@@ -48,6 +50,13 @@ pub async fn update(
     };
     let email = match change.email {
         Some(e) => Some(EmailAddress::parse(&e).map_err(|e| ProfileError::Invalid("email", e.to_string()))?),
+        None => None,
+    };
+    let phone = match change.phone.as_deref().map(str::trim) {
+        Some("") => Some(None),
+        Some(p) => Some(Some(
+            PhoneNumber::parse(p).map_err(|e| ProfileError::Invalid("phone", e.to_string()))?,
+        )),
         None => None,
     };
     let tx = crate::db::begin(cx.db).await?;
@@ -71,6 +80,27 @@ pub async fn update(
             Details::new(),
         )
         .await?;
+    }
+    if let Some(phone) = &phone {
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::Phone,
+                Expr::value(phone.as_ref().map(|p| p.as_str().to_owned())),
+            )
+            .col_expr(user::Column::UpdatedAt, Expr::value(now))
+            .filter(user::Column::Id.eq(user.0))
+            .exec(&tx)
+            .await?;
+        if name.is_none() {
+            audit::record(
+                &tx,
+                actor,
+                Action::ProfileUpdated,
+                Some(Target::user(user)),
+                Details::new(),
+            )
+            .await?;
+        }
     }
     if let Some(email) = email.filter(|e| e.as_str() != account.email) {
         let changed = user::Entity::update_many()

@@ -90,6 +90,8 @@ pub enum EndReason {
     EndedByUser,
     RefreshReuse,
     PasswordChanged,
+    /// Support or an admin ended them (a stolen device, a disabled account).
+    EndedByStaff,
 }
 
 impl EndReason {
@@ -99,6 +101,7 @@ impl EndReason {
             EndReason::EndedByUser => "ended_by_user",
             EndReason::RefreshReuse => "refresh_reuse",
             EndReason::PasswordChanged => "password_changed",
+            EndReason::EndedByStaff => "ended_by_staff",
         }
     }
 }

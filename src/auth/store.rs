@@ -26,6 +26,8 @@ pub(crate) mod user {
         pub updated_at: ChronoDateTimeUtc,
         /// Set while a confirmed second factor exists.
         pub mfa_enabled_at: Option<ChronoDateTimeUtc>,
+        pub phone: Option<String>,
+        pub last_login_at: Option<ChronoDateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -56,6 +58,8 @@ pub(super) async fn insert_user<C: ConnectionTrait>(conn: &C, row: UserRow<'_>) 
         created_at: Set(row.now),
         updated_at: Set(row.now),
         mfa_enabled_at: Set(None),
+        phone: Set(None),
+        last_login_at: Set(None),
     };
     user::Entity::insert(model).exec_without_returning(conn).await?;
     Ok(())

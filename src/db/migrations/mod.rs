@@ -6,6 +6,7 @@ mod m20261122_000001_users_and_audit;
 mod m20261122_000002_mail_and_email_tokens;
 mod m20261122_000003_sessions_and_throttle;
 mod m20261122_000004_mfa;
+mod m20261122_000005_access;
 
 use sea_orm_migration::prelude::*;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_mail_and_email_tokens::Migration),
             Box::new(m20261122_000003_sessions_and_throttle::Migration),
             Box::new(m20261122_000004_mfa::Migration),
+            Box::new(m20261122_000005_access::Migration),
         ]
     }
 }

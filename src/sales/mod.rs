@@ -1,0 +1,5 @@
+//! Sales: the pipeline of leads by stage and week.
+
+pub mod api;
+pub mod pages;
+pub mod service;

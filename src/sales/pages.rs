@@ -1,0 +1,2 @@
+use crate::access::Routes;
+pub fn router() -> Routes { Routes::new() }

@@ -1,0 +1,220 @@
+//! Support routes of the JSON API: customer search (masked), a customer's account, grants
+//! with a reason, ending a user's sessions, a new confirmation link.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::access::grants::{self, Grant};
+use crate::access::{Caller, Permission, Routes, perm};
+use crate::audit::Actor;
+use crate::http::json::ApiJson;
+use crate::http::{ApiError, FieldError, RequestContext};
+use crate::ids::{GrantId, UserId};
+use crate::startup::AppState;
+
+use super::service::{self, CustomerSummary, CustomerView, SupportError};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/v1/staff/customers", Permission::ViewCustomers, search)
+        .get("/api/v1/staff/customers/{id}", Permission::ViewCustomers, customer)
+        .post("/api/v1/staff/customers/{id}/access", Permission::ReadCustomerPii, open_access)
+        .post(
+            "/api/v1/staff/customers/{id}/verification",
+            Permission::AssistCustomers,
+            resend_verification,
+        )
+        .get("/api/v1/staff/grants", Permission::ReadCustomerPii, my_grants)
+        .delete("/api/v1/staff/grants/{id}", Permission::ReadCustomerPii, end_grant)
+        .post(
+            "/api/v1/admin/users/{id}/sessions/revoke",
+            Permission::AssistCustomers,
+            revoke_sessions,
+        )
+}
+
+pub(crate) fn map_error(e: SupportError) -> ApiError {
+    match e {
+        SupportError::NotFound => ApiError::NotFound,
+        SupportError::QueryTooShort => ApiError::Validation(vec![FieldError {
+            field: "query".into(),
+            code: "too_short",
+        }]),
+        SupportError::AlreadyVerified => ApiError::Conflict {
+            code: "already_verified",
+        },
+        SupportError::RateLimited => ApiError::RateLimited {
+            retry_after_secs: 3600,
+        },
+        SupportError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Part of the customer's email address or name (3 characters at least).
+    query: String,
+    /// At most 100 (default 20).
+    limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerList {
+    items: Vec<CustomerSummary>,
+    next_cursor: Option<String>,
+}
+
+/// Find customers by part of their email or name. Results are masked (S-AC-5).
+#[utoipa::path(get, path = "/api/v1/staff/customers", tag = "staff", params(SearchQuery), security(("bearer" = [])),
+    responses((status = 200, body = CustomerList), (status = 403, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn search(
+    State(state): State<AppState>,
+    _caller: Caller<perm::ViewCustomers>,
+    Query(q): Query<SearchQuery>,
+) -> Result<axum::Json<CustomerList>, ApiError> {
+    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let after = match q.cursor {
+        Some(c) => Some(c.parse().map_err(|_| ApiError::BadRequest("invalid cursor".into()))?),
+        None => None,
+    };
+    let (items, next_cursor) = service::search(&state.db, &q.query, after, limit)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(CustomerList { items, next_cursor }))
+}
+
+/// A customer's account: masked, or in full while the caller holds a live grant (each view
+/// under a grant is counted and audited).
+#[utoipa::path(get, path = "/api/v1/staff/customers/{id}", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, body = CustomerView), (status = 404, body = crate::http::error::Problem)))]
+pub async fn customer(
+    State(state): State<AppState>,
+    caller: Caller<perm::ViewCustomers>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<axum::Json<CustomerView>, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let view = service::view(&state.db, &actor, (caller.user, caller.role), user_id(&id)?)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequest {
+    /// Why: the ticket reference and what the customer asked for. The customer sees it.
+    reason: String,
+}
+
+/// Open a customer's personal data for a stated reason. The grant is for this customer and
+/// this caller only, and expires (`access_grant_ttl_secs`, 60 minutes by default).
+#[utoipa::path(post, path = "/api/v1/staff/customers/{id}/access", tag = "staff", request_body = AccessRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = Grant), (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn open_access(
+    State(state): State<AppState>,
+    caller: Caller<perm::ReadCustomerPii>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AccessRequest>,
+) -> Result<(StatusCode, axum::Json<Grant>), ApiError> {
+    let customer = user_id(&id)?;
+    let reason = grants::Reason::parse(&body.reason).map_err(|_| {
+        ApiError::Validation(vec![FieldError {
+            field: "reason".into(),
+            code: "invalid",
+        }])
+    })?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let ttl = TimeDelta::seconds(state.settings.access_grant_ttl_secs as i64);
+    let grant = service::open_grant(&state.db, &actor, (caller.user, caller.role), customer, reason, ttl)
+        .await
+        .map_err(map_error)?;
+    Ok((StatusCode::CREATED, axum::Json(grant)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GrantList {
+    items: Vec<Grant>,
+}
+
+/// My live grants.
+#[utoipa::path(get, path = "/api/v1/staff/grants", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, body = GrantList)))]
+pub async fn my_grants(
+    State(state): State<AppState>,
+    caller: Caller<perm::ReadCustomerPii>,
+) -> Result<axum::Json<GrantList>, ApiError> {
+    let items = grants::live_for_staff(&state.db, caller.user, chrono::Utc::now())
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(axum::Json(GrantList { items }))
+}
+
+/// End a grant before it expires. Only its holder (or an admin) can; others get 404.
+#[utoipa::path(delete, path = "/api/v1/staff/grants/{id}", tag = "staff", security(("bearer" = [])),
+    responses((status = 204, description = "Ended"), (status = 404, body = crate::http::error::Problem)))]
+pub async fn end_grant(
+    State(state): State<AppState>,
+    caller: Caller<perm::ReadCustomerPii>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: GrantId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let may_end_any = crate::access::policy::allows(caller.role, Permission::ManageStaff);
+    grants::end(&state.db, &actor, caller.user, may_end_any, id)
+        .await
+        .map_err(|e| match e {
+            grants::GrantError::NotFound => ApiError::NotFound,
+            grants::GrantError::Internal(e) => ApiError::Internal(e),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Send the customer a new confirmation link (at most 3 an hour, as for the customer).
+#[utoipa::path(post, path = "/api/v1/staff/customers/{id}/verification", tag = "staff", security(("bearer" = [])),
+    responses((status = 202, description = "Sent"), (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`already_verified`", body = crate::http::error::Problem)))]
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    caller: Caller<perm::AssistCustomers>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    service::resend_verification(&crate::auth::api::signup_context(&state), &actor, user_id(&id)?)
+        .await
+        .map_err(map_error)?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// End every session of a user (a lost phone, a suspected takeover). Support reaches
+/// customers and installers; admins reach everyone.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/sessions/revoke", tag = "staff", security(("bearer" = [])),
+    responses((status = 204, description = "Ended"), (status = 404, body = crate::http::error::Problem)))]
+pub async fn revoke_sessions(
+    State(state): State<AppState>,
+    caller: Caller<perm::AssistCustomers>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    service::end_sessions(&state.db, &state.auth_cache, &actor, caller.role, user_id(&id)?)
+        .await
+        .map_err(map_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}

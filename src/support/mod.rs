@@ -1,0 +1,5 @@
+//! Customer support: find a customer, open their data with a reason, help with their account.
+
+pub mod api;
+pub mod pages;
+pub mod service;
