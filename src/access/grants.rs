@@ -239,14 +239,15 @@ pub async fn record_view(db: &DatabaseConnection, actor: &Actor, grant: &Grant) 
     tx.commit().await
 }
 
-/// Ends a grant early. Its holder may end it; so may anyone who manages staff.
+/// Ends a grant early and returns whose data it opened. Its holder may end it; so may anyone
+/// who manages staff.
 pub async fn end(
     db: &DatabaseConnection,
     actor: &Actor,
     by: UserId,
     may_end_any: bool,
     id: GrantId,
-) -> Result<(), GrantError> {
+) -> Result<UserId, GrantError> {
     let tx = crate::db::begin(db).await?;
     let Some(grant) = Entity::find_by_id(id.0).one(&tx).await? else {
         return Err(GrantError::NotFound);
@@ -259,7 +260,7 @@ pub async fn end(
     let now = Utc::now();
     if grant.ended_at.is_some() || grant.expires_at <= now {
         // Already over: nothing to change, and ending it again is not an error.
-        return Ok(());
+        return Ok(UserId(grant.customer_id));
     }
     Entity::update_many()
         .col_expr(Column::EndedAt, Expr::value(now))
@@ -278,7 +279,7 @@ pub async fn end(
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(UserId(grant.customer_id))
 }
 
 pub fn grant_target(id: GrantId) -> Target {

@@ -99,6 +99,13 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         .is_some_and(|(_, granted)| granted.contains(&permission))
 }
 
+/// Does `role` hold any permission of the back office (the staff pages under `/staff`)?
+pub fn has_back_office(role: Role) -> bool {
+    [ViewCustomers, ReadPipeline, ManageStaff, ReviewAccess, ReadAudit]
+        .into_iter()
+        .any(|p| allows(role, p))
+}
+
 /// The roles that hold `permission` (for the route table and reports).
 pub fn roles_with(permission: Permission) -> Vec<Role> {
     Role::ALL

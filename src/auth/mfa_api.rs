@@ -112,7 +112,7 @@ pub async fn confirm(
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "`reauth_required`", body = crate::http::error::Problem),
-        (status = 403, description = "Staff accounts must keep a second factor", body = crate::http::error::Problem),
+        (status = 409, description = "`staff_mfa_required`: staff accounts keep their second factor", body = crate::http::error::Problem),
     ))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -121,7 +121,9 @@ pub async fn remove(
 ) -> Result<StatusCode, ApiError> {
     require_recent_auth(&state, &caller)?;
     if caller.role.is_staff() {
-        return Err(ApiError::Forbidden);
+        return Err(ApiError::Conflict {
+            code: "staff_mfa_required",
+        });
     }
     mfa::remove(&login_context(&state), caller.user, &ctx)
         .await

@@ -100,6 +100,21 @@ pub const PROBLEMS: &[ProblemKind] = &[
         explanation: "Your account is not allowed to do this.",
     },
     ProblemKind {
+        code: "already_verified",
+        title: "Already confirmed",
+        explanation: "This account's email address is already confirmed; no new link is needed.",
+    },
+    ProblemKind {
+        code: "own_account",
+        title: "Not on your own account",
+        explanation: "Administrators cannot change their own role or disable themselves; ask another administrator.",
+    },
+    ProblemKind {
+        code: "staff_mfa_required",
+        title: "Staff keep their second factor",
+        explanation: "Staff accounts must always have a second factor; set up a new one instead of removing it.",
+    },
+    ProblemKind {
         code: "not_found",
         title: "Not found",
         explanation: "There is nothing here, or you are not allowed to see it.",
@@ -462,6 +477,13 @@ mod tests {
                 code: "mfa_not_enrolled",
             },
             ApiError::Conflict { code: "email_taken" },
+            ApiError::Conflict {
+                code: "already_verified",
+            },
+            ApiError::Conflict { code: "own_account" },
+            ApiError::Conflict {
+                code: "staff_mfa_required",
+            },
             ApiError::RateLimited { retry_after_secs: 1 },
             ApiError::Unavailable,
             ApiError::Internal(anyhow::anyhow!("x")),

@@ -1,2 +1,306 @@
-use crate::access::Routes;
-pub fn router() -> Routes { Routes::new() }
+//! The back office for browsers: the staff home, customer search (masked), a customer's page
+//! with the "open with reason" flow, ending their sessions and resending their link.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{TimeDelta, Utc};
+use serde::Deserialize;
+
+use super::service::{self, CustomerSummary, CustomerView, SupportError};
+use crate::access::grants::{self, Grant};
+use crate::access::policy::allows;
+use crate::access::{PageUser, Permission, Routes, perm};
+use crate::audit::Actor;
+use crate::auth::browser::{CsrfProtected, SignedInForm};
+use crate::http::{PageError, RequestContext};
+use crate::ids::{GrantId, UserId};
+use crate::startup::AppState;
+use crate::web::{Nav, render, sentence};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/staff", Permission::OwnAccount, home)
+        .get("/staff/customers", Permission::ViewCustomers, customers)
+        .get("/staff/customers/{id}", Permission::ViewCustomers, customer)
+        .post("/staff/customers/{id}/access", Permission::ReadCustomerPii, open_access)
+        .post("/staff/grants/{id}/end", Permission::ReadCustomerPii, end_grant)
+        .post("/staff/customers/{id}/sessions", Permission::AssistCustomers, end_sessions)
+        .post("/staff/customers/{id}/verification", Permission::AssistCustomers, resend_verification)
+}
+
+#[derive(Template)]
+#[template(path = "staff/home.html")]
+struct HomePage {
+    nav: Nav,
+    name: String,
+    role: &'static str,
+    customers: bool,
+    pipeline: bool,
+    staff: bool,
+    review: bool,
+    audit: bool,
+}
+
+/// The back-office home: links to what the caller's role holds. Customers and staff without
+/// a back-office permission are sent to their account page.
+async fn home(caller: PageUser<perm::OwnAccount>) -> Result<Response, PageError> {
+    if !crate::access::policy::has_back_office(caller.role) || caller.must_enrol() {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let role = caller.role;
+    let page = HomePage {
+        nav: Nav::for_caller("staff", Some(&caller)),
+        name: caller.name.clone(),
+        role: role.as_str(),
+        customers: allows(role, Permission::ViewCustomers),
+        pipeline: allows(role, Permission::ReadPipeline),
+        staff: allows(role, Permission::ManageStaff),
+        review: allows(role, Permission::ReviewAccess),
+        audit: allows(role, Permission::ReadAudit),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "staff/customers.html")]
+struct CustomersPage {
+    nav: Nav,
+    query: String,
+    searched: bool,
+    results: Vec<CustomerSummary>,
+    next_cursor: Option<String>,
+    error: Option<String>,
+    open_grants: Vec<Grant>,
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    #[serde(default)]
+    query: String,
+    cursor: Option<String>,
+}
+
+async fn customers(
+    State(state): State<AppState>,
+    caller: PageUser<perm::ViewCustomers>,
+    Query(params): Query<SearchParams>,
+) -> Result<Response, PageError> {
+    let query: String = params.query.chars().take(100).collect();
+    let mut page = CustomersPage {
+        nav: Nav::for_caller("staff", Some(&caller)),
+        searched: false,
+        results: Vec::new(),
+        next_cursor: None,
+        error: None,
+        open_grants: Vec::new(),
+        query: query.clone(),
+    };
+    if allows(caller.role, Permission::ReadCustomerPii) {
+        page.open_grants = grants::live_for_staff(&state.db, caller.user, Utc::now())
+            .await
+            .map_err(anyhow::Error::from)?;
+    }
+    if !query.trim().is_empty() {
+        let after = params.cursor.and_then(|c| c.parse::<UserId>().ok());
+        match service::search(&state.db, &query, after, 50).await {
+            Ok((results, next)) => {
+                page.searched = true;
+                page.results = results;
+                page.next_cursor = next;
+            }
+            Err(SupportError::QueryTooShort) => page.error = Some("Type at least 3 characters.".into()),
+            Err(e) => return Err(PageError::Internal(e.into())),
+        }
+    }
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "staff/customer.html")]
+struct CustomerPage {
+    nav: Nav,
+    csrf: String,
+    view: CustomerView,
+    can_open: bool,
+    can_assist: bool,
+    grant_minutes: u64,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+fn page_error(e: SupportError) -> PageError {
+    match e {
+        SupportError::NotFound => PageError::NotFound,
+        other => PageError::Internal(anyhow::anyhow!("{other}")),
+    }
+}
+
+async fn customer_page(
+    state: &AppState,
+    caller: &crate::auth::browser::PageCaller,
+    ctx: &RequestContext,
+    id: UserId,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let actor = Actor::user(ctx, caller.user, caller.role);
+    let view = service::view(&state.db, &actor, (caller.user, caller.role), id)
+        .await
+        .map_err(page_error)?;
+    let page = CustomerPage {
+        nav: Nav::for_caller("staff", Some(caller)),
+        csrf: caller.csrf.clone(),
+        view,
+        can_open: allows(caller.role, Permission::ReadCustomerPii),
+        can_assist: allows(caller.role, Permission::AssistCustomers),
+        grant_minutes: state.settings.access_grant_ttl_secs / 60,
+        notice,
+        error,
+    };
+    render(status, &page)
+}
+
+fn parse_id(raw: &str) -> Result<UserId, PageError> {
+    raw.parse().map_err(|_| PageError::NotFound)
+}
+
+async fn customer(
+    State(state): State<AppState>,
+    caller: PageUser<perm::ViewCustomers>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    // Fixed messages only: the query string cannot put text of its own on the page.
+    let notice = match q.notice.as_deref() {
+        Some("sessions") => Some("The customer was signed out on every device."),
+        Some("verification") => Some("A new confirmation link is on its way to the customer."),
+        Some("closed") => Some("Access closed. Personal data is masked again."),
+        _ => None,
+    };
+    customer_page(&state, &caller, &ctx, parse_id(&id)?, StatusCode::OK, notice, None).await
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl CsrfProtected for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+#[derive(Deserialize)]
+struct AccessFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+impl CsrfProtected for AccessFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn open_access(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, fields): SignedInForm<perm::ReadCustomerPii, AccessFields>,
+) -> Result<Response, PageError> {
+    let customer = parse_id(&id)?;
+    let reason = match grants::Reason::parse(&fields.reason) {
+        Ok(reason) => reason,
+        Err(problem) => {
+            let message = Some(sentence(&problem.to_string()));
+            return customer_page(
+                &state,
+                &caller,
+                &ctx,
+                customer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                message,
+            )
+            .await;
+        }
+    };
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let ttl = TimeDelta::seconds(state.settings.access_grant_ttl_secs as i64);
+    service::open_grant(&state.db, &actor, (caller.user, caller.role), customer, reason, ttl)
+        .await
+        .map_err(page_error)?;
+    Ok(Redirect::to(&format!("/staff/customers/{customer}")).into_response())
+}
+
+async fn end_grant(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, _): SignedInForm<perm::ReadCustomerPii, CsrfOnly>,
+) -> Result<Response, PageError> {
+    let id: GrantId = id.parse().map_err(|_| PageError::NotFound)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let may_end_any = allows(caller.role, Permission::ManageStaff);
+    let customer = grants::end(&state.db, &actor, caller.user, may_end_any, id)
+        .await
+        .map_err(|e| match e {
+            grants::GrantError::NotFound => PageError::NotFound,
+            grants::GrantError::Internal(e) => PageError::Internal(e),
+        })?;
+    Ok(Redirect::to(&format!("/staff/customers/{customer}?notice=closed")).into_response())
+}
+
+async fn end_sessions(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, _): SignedInForm<perm::AssistCustomers, CsrfOnly>,
+) -> Result<Response, PageError> {
+    let target = parse_id(&id)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    service::end_sessions(&state.db, &state.auth_cache, &actor, caller.role, target)
+        .await
+        .map_err(page_error)?;
+    Ok(Redirect::to(&format!("/staff/customers/{target}?notice=sessions")).into_response())
+}
+
+async fn resend_verification(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, _): SignedInForm<perm::AssistCustomers, CsrfOnly>,
+) -> Result<Response, PageError> {
+    let target = parse_id(&id)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let cx = crate::auth::api::signup_context(&state);
+    let message = match service::resend_verification(&cx, &actor, target).await {
+        Ok(()) => return Ok(Redirect::to(&format!("/staff/customers/{target}?notice=verification")).into_response()),
+        Err(SupportError::AlreadyVerified) => "The address is already confirmed.",
+        Err(SupportError::RateLimited) => "Three links were sent this hour already. Try again later.",
+        Err(e) => return Err(page_error(e)),
+    };
+    customer_page(
+        &state,
+        &caller,
+        &ctx,
+        target,
+        StatusCode::CONFLICT,
+        None,
+        Some(message.into()),
+    )
+    .await
+}

@@ -1,6 +1,7 @@
 //! The public web shell: layout, landing and FAQ pages, static assets, problem-code pages.
 
 pub mod assets;
+pub mod chart;
 mod pages;
 
 use crate::access::{PUBLIC, Routes};
@@ -11,6 +12,8 @@ pub struct Nav {
     pub current: &'static str,
     /// The signed-in user's CSRF token, for the sign-out form; `None` when signed out.
     pub signed_in_csrf: Option<String>,
+    /// Show the link to the back office (staff whose role holds a back-office permission).
+    pub back_office: bool,
 }
 
 impl Default for Nav {
@@ -19,6 +22,7 @@ impl Default for Nav {
             css_url: assets::css_url(),
             current: "",
             signed_in_csrf: None,
+            back_office: false,
         }
     }
 }
@@ -36,9 +40,19 @@ impl Nav {
         Self {
             current,
             signed_in_csrf: caller.map(|c| c.csrf.clone()),
+            back_office: caller.is_some_and(|c| crate::access::policy::has_back_office(c.role) && !c.must_enrol()),
             ..Self::default()
         }
     }
+}
+
+/// Renders a page with its status.
+pub fn render(status: axum::http::StatusCode, page: &impl askama::Template) -> Result<axum::response::Response, crate::http::PageError> {
+    use axum::response::IntoResponse;
+    let body = page
+        .render()
+        .map_err(|e| crate::http::PageError::Internal(anyhow::anyhow!("template failed: {e}")))?;
+    Ok((status, axum::response::Html(body)).into_response())
 }
 
 /// A message from the services ("use at least 12 characters") as a sentence for a page.
