@@ -341,6 +341,8 @@ struct AccountPage {
     nav: Nav,
     caller: PageUser<perm::OwnAccount>,
     sessions: Vec<SessionSummary>,
+    /// Staff accesses to the customer's personal data (S-AC-6); `None` for staff accounts.
+    data_access: Option<Vec<crate::access::grants::DataAccess>>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -360,10 +362,20 @@ async fn account_page(
     let sessions = session::list_live(&state.db, caller.user, None, 100, Utc::now())
         .await
         .map_err(anyhow::Error::from)?;
+    let data_access = if crate::access::policy::allows(caller.role, crate::access::Permission::OwnDataAccess) {
+        Some(
+            crate::access::grants::for_customer(&state.db, caller.user)
+                .await
+                .map_err(anyhow::Error::from)?,
+        )
+    } else {
+        None
+    };
     let page = AccountPage {
         nav: Nav::for_caller("account", Some(&caller)),
         caller,
         sessions,
+        data_access,
         notice,
         error,
     };
@@ -388,17 +400,7 @@ async fn account(
 }
 
 fn as_authenticated(caller: &PageCaller) -> Authenticated {
-    Authenticated {
-        user: caller.user,
-        role: caller.role,
-        session: caller.session,
-        authenticated_at: caller.authenticated_at,
-        mfa_enabled: caller.mfa_enabled,
-        email: caller.email.clone(),
-        name: caller.name.clone(),
-        email_verified: caller.email_verified,
-        phone: caller.phone.clone(),
-    }
+    caller.as_authenticated()
 }
 
 fn credential_message(err: &CredentialError) -> String {

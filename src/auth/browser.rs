@@ -102,6 +102,21 @@ pub struct PageCaller {
 }
 
 impl PageCaller {
+    /// The same caller as the API sees it (the services take `Authenticated`).
+    pub fn as_authenticated(&self) -> super::extract::Authenticated {
+        super::extract::Authenticated {
+            user: self.user,
+            role: self.role,
+            session: self.session,
+            authenticated_at: self.authenticated_at,
+            mfa_enabled: self.mfa_enabled,
+            email: self.email.clone(),
+            name: self.name.clone(),
+            email_verified: self.email_verified,
+            phone: self.phone.clone(),
+        }
+    }
+
     /// Staff without a second factor may only set one up (S-AU-4).
     pub fn must_enrol(&self) -> bool {
         self.role.is_staff() && !self.mfa_enabled

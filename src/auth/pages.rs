@@ -25,6 +25,8 @@ pub fn router() -> Routes {
         .post("/forgot-password", PUBLIC, forgot_submit)
         .get("/reset-password", PUBLIC, reset_form)
         .post("/reset-password", PUBLIC, reset_submit)
+        .get("/welcome", PUBLIC, welcome_form)
+        .post("/welcome", PUBLIC, welcome_submit)
 }
 
 #[derive(Deserialize)]
@@ -177,6 +179,59 @@ async fn reset_submit(
             page.problem = Some("Too many attempts; wait a minute.".into())
         }
         Err(CredentialError::Internal(e)) => return Err(PageError::Internal(e)),
+    }
+    render_no_referrer(&page)
+}
+
+#[derive(Template)]
+#[template(path = "auth/welcome.html")]
+struct WelcomePage {
+    nav: Nav,
+    token: String,
+    problem: Option<String>,
+    invalid_link: bool,
+    done: bool,
+}
+
+impl WelcomePage {
+    fn new(token: String) -> Self {
+        Self {
+            nav: Nav::default(),
+            token,
+            problem: None,
+            invalid_link: false,
+            done: false,
+        }
+    }
+}
+
+/// A staff invitation: the new member chooses a password (then enrols MFA at sign-in).
+async fn welcome_form(Query(q): Query<TokenQuery>) -> Result<Response, PageError> {
+    render_no_referrer(&WelcomePage::new(q.token.chars().take(128).collect()))
+}
+
+async fn welcome_submit(
+    State(state): State<AppState>,
+    _same_origin: SameOrigin,
+    ctx: RequestContext,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, PageError> {
+    let mut page = WelcomePage::new(form.token.chars().take(128).collect());
+    match credentials::accept_invite(
+        &crate::auth::api::login_context(&state),
+        &form.token,
+        form.password,
+        &ctx,
+    )
+    .await
+    {
+        Ok(()) => page.done = true,
+        Err(CredentialError::WeakPassword(problem)) => page.problem = Some(sentence(&problem.to_string())),
+        Err(CredentialError::RateLimited { .. }) => {
+            page.problem = Some("Too many attempts; wait a minute.".into())
+        }
+        Err(CredentialError::Internal(e)) => return Err(PageError::Internal(e)),
+        Err(_) => page.invalid_link = true,
     }
     render_no_referrer(&page)
 }

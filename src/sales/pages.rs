@@ -1,2 +1,69 @@
-use crate::access::Routes;
-pub fn router() -> Routes { Routes::new() }
+//! The sales pipeline page: counts by stage, a weekly chart, the newest leads.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::service::{self, Pipeline};
+use crate::access::{PageUser, Permission, Routes, perm};
+use crate::http::PageError;
+use crate::startup::AppState;
+use crate::web::chart::{BarChart, Series};
+use crate::web::{Nav, render};
+
+pub fn router() -> Routes {
+    Routes::new().get("/staff/pipeline", Permission::ReadPipeline, pipeline)
+}
+
+#[derive(Template)]
+#[template(path = "staff/pipeline.html")]
+struct PipelinePage {
+    nav: Nav,
+    pipeline: Pipeline,
+    chart: BarChart,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    cursor: Option<String>,
+}
+
+async fn pipeline(
+    State(state): State<AppState>,
+    caller: PageUser<perm::ReadPipeline>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let before = q.cursor.and_then(|c| c.parse().ok());
+    let pipeline = service::pipeline(&state.db, before, 50)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let labels: Vec<String> = pipeline
+        .weeks
+        .iter()
+        .map(|w| w.week_start.format("%b %d").to_string())
+        .collect();
+    let chart = BarChart::new(
+        "New and confirmed customers per week",
+        &labels,
+        &[
+            Series {
+                name: "new customers",
+                class: "series-a",
+                values: pipeline.weeks.iter().map(|w| w.new_customers).collect(),
+            },
+            Series {
+                name: "confirmed",
+                class: "series-b",
+                values: pipeline.weeks.iter().map(|w| w.confirmed).collect(),
+            },
+        ],
+    );
+    let page = PipelinePage {
+        nav: Nav::for_caller("staff", Some(&caller)),
+        pipeline,
+        chart,
+    };
+    render(StatusCode::OK, &page)
+}

@@ -1,2 +1,327 @@
-use crate::access::Routes;
-pub fn router() -> Routes { Routes::new() }
+//! Admin pages: staff accounts (invite, role, disable; behind a fresh re-authentication), the
+//! access review, and the audit trail.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::TimeDelta;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::review::{self, AccessReview};
+use super::service::{self, Invitation, StaffChange, StaffError, StaffMember};
+use crate::access::{PageUser, Permission, Role, Routes, perm};
+use crate::audit::{Actor, AuditEvent};
+use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm, session_cookie};
+use crate::auth::credentials::{self, CredentialError, Proof};
+use crate::auth::{EmailAddress, PersonName, session};
+use crate::http::{PageError, RequestContext};
+use crate::ids::UserId;
+use crate::startup::AppState;
+use crate::web::{Nav, render, sentence};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/admin/staff", Permission::ManageStaff, staff)
+        .post("/admin/staff", Permission::ManageStaff, invite)
+        .post("/admin/staff/{id}", Permission::ManageStaff, change)
+        .post("/admin/reauth", Permission::ManageStaff, reauth)
+        .get("/admin/access-review", Permission::ReviewAccess, access_review)
+        .get("/admin/audit", Permission::ReadAudit, audit)
+}
+
+const STAFF_ROLES: [&str; 5] = ["installer", "support", "sales", "engineer", "admin"];
+
+#[derive(Template)]
+#[template(path = "admin/staff.html")]
+struct StaffPage {
+    nav: Nav,
+    csrf: String,
+    self_id: String,
+    recent_auth: bool,
+    members: Vec<StaffMember>,
+    staff_roles: [&'static str; 5],
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+fn recent_auth(state: &AppState, caller: &PageCaller) -> bool {
+    let window = TimeDelta::seconds(state.settings.reauth_window_secs as i64);
+    credentials::within_reauth_window(caller.authenticated_at, window)
+}
+
+async fn staff_page(
+    state: &AppState,
+    caller: &PageCaller,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let members = service::list(&state.db).await.map_err(|e| PageError::Internal(e.into()))?;
+    let page = StaffPage {
+        nav: Nav::for_caller("staff", Some(caller)),
+        csrf: caller.csrf.clone(),
+        self_id: caller.user.to_string(),
+        recent_auth: recent_auth(state, caller),
+        members,
+        staff_roles: STAFF_ROLES,
+        notice,
+        error,
+    };
+    render(status, &page)
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn staff(
+    State(state): State<AppState>,
+    caller: PageUser<perm::ManageStaff>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let notice = match q.notice.as_deref() {
+        Some("invited") => Some("Invitation sent. The link works for 72 hours."),
+        Some("changed") => Some("Saved. It applies from the person's next request."),
+        Some("confirmed") => Some("Confirmed. You can change staff accounts for the next 5 minutes."),
+        _ => None,
+    };
+    staff_page(&state, &caller, StatusCode::OK, notice, None).await
+}
+
+#[derive(Deserialize)]
+struct ReauthFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: SecretString,
+    code: Option<SecretString>,
+}
+
+impl CsrfProtected for ReauthFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn reauth(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedInForm(caller, fields): SignedInForm<perm::ManageStaff, ReauthFields>,
+) -> Result<Response, PageError> {
+    let cx = crate::auth::api::login_context(&state);
+    let proof = Proof {
+        password: fields.password,
+        code: fields.code,
+    };
+    match credentials::reauthenticate(&cx, &caller.as_authenticated(), proof, &ctx).await {
+        Ok(()) => {
+            // A new cookie after the privilege step, as after sign-in.
+            let token = session::rotate_cookie_token(&state.db, caller.session)
+                .await
+                .map_err(anyhow::Error::from)?;
+            let mut response = Redirect::to("/admin/staff?notice=confirmed").into_response();
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, session_cookie(&token));
+            Ok(response)
+        }
+        Err(CredentialError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(CredentialError::RateLimited { retry_after_secs }) => {
+            let message = format!("Too many attempts. Wait {retry_after_secs} seconds, then try again.");
+            staff_page(&state, &caller, StatusCode::TOO_MANY_REQUESTS, None, Some(message)).await
+        }
+        Err(_) => {
+            let message = "The password or the code is not right.".to_owned();
+            staff_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await
+        }
+    }
+}
+
+fn staff_error_message(e: &StaffError) -> String {
+    match e {
+        StaffError::EmailTaken => "An account with this email address already exists.".into(),
+        StaffError::NotAStaffRole => "Choose one of the staff roles.".into(),
+        StaffError::OwnAccount => "You cannot change your own role or disable yourself.".into(),
+        StaffError::NotFound => "That account does not exist.".into(),
+        StaffError::Internal(_) => "That did not work. Try again.".into(),
+    }
+}
+
+#[derive(Deserialize)]
+struct InviteFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+impl CsrfProtected for InviteFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedInForm(caller, fields): SignedInForm<perm::ManageStaff, InviteFields>,
+) -> Result<Response, PageError> {
+    if !recent_auth(&state, &caller) {
+        let message = "Confirm it is you first.".to_owned();
+        return staff_page(&state, &caller, StatusCode::UNAUTHORIZED, None, Some(message)).await;
+    }
+    let parsed = (|| {
+        let email = EmailAddress::parse(&fields.email).map_err(|e| sentence(&e.to_string()))?;
+        let name = PersonName::parse(&fields.name).map_err(|e| sentence(&e.to_string()))?;
+        let role: Role = fields
+            .role
+            .parse()
+            .map_err(|_| "Choose one of the staff roles.".to_owned())?;
+        Ok::<_, String>(Invitation { email, name, role })
+    })();
+    let invitation = match parsed {
+        Ok(i) => i,
+        Err(message) => {
+            return staff_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await;
+        }
+    };
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    match service::invite(&super::api::invite_context(&state), &actor, invitation).await {
+        Ok(_) => Ok(Redirect::to("/admin/staff?notice=invited").into_response()),
+        Err(StaffError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(e) => {
+            let message = staff_error_message(&e);
+            staff_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ChangeFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    action: String,
+}
+
+impl CsrfProtected for ChangeFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn change(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, fields): SignedInForm<perm::ManageStaff, ChangeFields>,
+) -> Result<Response, PageError> {
+    if !recent_auth(&state, &caller) {
+        let message = "Confirm it is you first.".to_owned();
+        return staff_page(&state, &caller, StatusCode::UNAUTHORIZED, None, Some(message)).await;
+    }
+    let target: UserId = id.parse().map_err(|_| PageError::NotFound)?;
+    let change = match fields.action.as_str() {
+        "role" => StaffChange {
+            role: Some(fields.role.parse().map_err(|_| PageError::BadRequest)?),
+            disabled: None,
+        },
+        "disable" => StaffChange {
+            role: None,
+            disabled: Some(true),
+        },
+        "enable" => StaffChange {
+            role: None,
+            disabled: Some(false),
+        },
+        _ => return Err(PageError::BadRequest),
+    };
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    match service::change(&state.db, &state.auth_cache, &actor, caller.user, target, change).await {
+        Ok(_) => Ok(Redirect::to("/admin/staff?notice=changed").into_response()),
+        Err(StaffError::NotFound) => Err(PageError::NotFound),
+        Err(StaffError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(e) => {
+            let message = staff_error_message(&e);
+            staff_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/access_review.html")]
+struct ReviewPage {
+    nav: Nav,
+    review: AccessReview,
+}
+
+async fn access_review(
+    State(state): State<AppState>,
+    caller: PageUser<perm::ReviewAccess>,
+) -> Result<Response, PageError> {
+    let review = review::review(&state.db)
+        .await
+        .map_err(|e| PageError::Internal(e.into()))?;
+    let page = ReviewPage {
+        nav: Nav::for_caller("staff", Some(&caller)),
+        review,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    nav: Nav,
+    action: String,
+    events: Vec<AuditEvent>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    action: String,
+    cursor: Option<String>,
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    caller: PageUser<perm::ReadAudit>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
+    let action: String = q.action.trim().chars().take(64).collect();
+    let before = q.cursor.and_then(|c| c.parse::<i64>().ok());
+    let filter = (!action.is_empty()).then_some(action.as_str());
+    let mut events = crate::audit::page(&state.db, before, filter, 101)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let next_cursor = if events.len() > 100 {
+        events.truncate(100);
+        events.last().map(|e| e.id.to_string())
+    } else {
+        None
+    };
+    // Engineers see no personal data: the client address is for admins only.
+    if caller.role != Role::Admin {
+        for e in &mut events {
+            e.client_ip = None;
+        }
+    }
+    let page = AuditPage {
+        nav: Nav::for_caller("staff", Some(&caller)),
+        action,
+        events,
+        next_cursor,
+    };
+    render(StatusCode::OK, &page)
+}
