@@ -1,5 +1,6 @@
 //! Black-box tests: one binary, one module per concern.
 
+mod access;
 mod browser_sessions;
 mod cli;
 mod client_ip;
@@ -10,6 +11,7 @@ mod headers;
 mod health;
 mod helpers;
 mod helpers_proxy;
+mod helpers_roles;
 mod housekeeping;
 mod limits;
 mod logging;

@@ -3,17 +3,10 @@
 
 use serde_json::{Value, json};
 use sunbridge::access::Role;
-use totp_rs::{Builder, Secret};
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers_roles::{code_at, early_in_a_step};
 
-fn code_at(secret: &str, offset_steps: i64) -> String {
-    let totp = Builder::new()
-        .with_secret(Secret::try_from_base32(secret).unwrap())
-        .build_noncompliant();
-    let now = chrono::Utc::now().timestamp() + offset_steps * 30;
-    totp.generate(now as u64).to_string()
-}
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
     app.client
@@ -25,14 +18,6 @@ async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::R
         .unwrap()
 }
 
-/// Codes are relative to the current 30-second step: start a test early in a step, so that
-/// no step boundary falls between computing a code and the server checking it.
-async fn early_in_a_step() {
-    let millis = chrono::Utc::now().timestamp_millis().rem_euclid(30_000);
-    if millis > 20_000 {
-        tokio::time::sleep(std::time::Duration::from_millis((30_000 - millis + 100) as u64)).await;
-    }
-}
 
 /// Signs in, enrols TOTP, and returns (secret, recovery codes).
 async fn enrol(app: &TestApp, email: &str) -> (String, Vec<String>) {
