@@ -39,6 +39,12 @@ pub async fn end_one(
 ) -> anyhow::Result<bool> {
     let tx = crate::db::begin(db).await?;
     if !session::end_own(&tx, user, session, Utc::now()).await? {
+        drop(tx);
+        let target = Target {
+            kind: "session",
+            id: session.to_string(),
+        };
+        crate::access::object::refused(db, actor, target, crate::access::Permission::OwnAccount).await;
         return Ok(false);
     }
     let details = Details::new().with("session", session.0);

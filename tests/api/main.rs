@@ -8,6 +8,7 @@ mod conformance;
 mod credentials;
 mod errors;
 mod headers;
+mod grants;
 mod health;
 mod helpers;
 mod helpers_proxy;
