@@ -350,7 +350,9 @@ impl Settings {
             );
         }
         if !(60..=8 * 3600).contains(&self.access_grant_ttl_secs) {
-            p.push("access_grant_ttl_secs must be between 60 and 28800 (8 hours, S-AC-5) in production".into());
+            p.push(
+                "access_grant_ttl_secs must be between 60 and 28800 (8 hours, S-AC-5) in production".into(),
+            );
         }
         if self.staff_invite_ttl_secs > 7 * 24 * 3600 {
             p.push("staff_invite_ttl_secs may not exceed 7 days in production".into());

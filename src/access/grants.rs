@@ -169,7 +169,13 @@ pub async fn open(
     let tx = crate::db::begin(db).await?;
     if !customer_exists(&tx, customer).await? {
         drop(tx);
-        super::object::refused(db, actor, Target::user(customer), super::Permission::ReadCustomerPii).await;
+        super::object::refused(
+            db,
+            actor,
+            Target::user(customer),
+            super::Permission::ReadCustomerPii,
+        )
+        .await;
         return Err(GrantError::NotFound);
     }
     let now = Utc::now();
@@ -193,8 +199,18 @@ pub async fn open(
     let details = Details::new()
         .with("grant", id)
         .with("minutes", ttl.num_minutes());
-    audit::record(&tx, actor, Action::GrantOpened, Some(Target::user(customer)), details).await?;
-    let grant = Entity::find_by_id(id).one(&tx).await?.ok_or(GrantError::NotFound)?;
+    audit::record(
+        &tx,
+        actor,
+        Action::GrantOpened,
+        Some(Target::user(customer)),
+        details,
+    )
+    .await?;
+    let grant = Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .ok_or(GrantError::NotFound)?;
     tx.commit().await?;
     tracing::info!(grant = %id, customer = %customer, "personal data opened with a reason");
     Ok(grant.into())
@@ -308,7 +324,10 @@ pub async fn for_customer<C: ConnectionTrait>(conn: &C, customer: UserId) -> Res
     Ok(grants
         .into_iter()
         .map(|g| DataAccess {
-            staff_name: names.get(&g.staff_id).cloned().unwrap_or_else(|| "Former staff member".into()),
+            staff_name: names
+                .get(&g.staff_id)
+                .cloned()
+                .unwrap_or_else(|| "Former staff member".into()),
             role: g.staff_role.parse().unwrap_or(Role::Support),
             reason: g.reason,
             at: g.created_at,
@@ -364,7 +383,9 @@ mod tests {
         assert_eq!(Reason::parse("  "), Err(ReasonProblem::TooShort));
         assert_eq!(Reason::parse("because"), Err(ReasonProblem::TooShort));
         assert_eq!(
-            Reason::parse(" T-1042:  caller asks to move the survey ").unwrap().as_str(),
+            Reason::parse(" T-1042:  caller asks to move the survey ")
+                .unwrap()
+                .as_str(),
             "T-1042: caller asks to move the survey"
         );
         assert_eq!(Reason::parse(&"x".repeat(501)), Err(ReasonProblem::TooLong));

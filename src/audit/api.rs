@@ -42,7 +42,10 @@ pub async fn list(
 ) -> Result<axum::Json<AuditList>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, 100);
     let before = match q.cursor {
-        Some(c) => Some(c.parse::<i64>().map_err(|_| ApiError::BadRequest("invalid cursor".into()))?),
+        Some(c) => Some(
+            c.parse::<i64>()
+                .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
+        ),
         None => None,
     };
     let mut items = super::page(&state.db, before, q.action.as_deref(), limit + 1)

@@ -362,7 +362,8 @@ async fn account_page(
     let sessions = session::list_live(&state.db, caller.user, None, 100, Utc::now())
         .await
         .map_err(anyhow::Error::from)?;
-    let data_access = if crate::access::policy::allows(caller.role, crate::access::Permission::OwnDataAccess) {
+    let data_access = if crate::access::policy::allows(caller.role, crate::access::Permission::OwnDataAccess)
+    {
         Some(
             crate::access::grants::for_customer(&state.db, caller.user)
                 .await

@@ -155,7 +155,10 @@ mod tests {
         );
         assert!(PhoneNumber::parse("(555) 123-4589").is_ok());
         assert_eq!(PhoneNumber::parse("12345"), Err(PhoneProblem::Digits));
-        assert_eq!(PhoneNumber::parse("+1 555 CALL NOW"), Err(PhoneProblem::Characters));
+        assert_eq!(
+            PhoneNumber::parse("+1 555 CALL NOW"),
+            Err(PhoneProblem::Characters)
+        );
         assert_eq!(PhoneNumber::parse("1+555 1234567"), Err(PhoneProblem::Characters));
         assert!(!format!("{:?}", PhoneNumber::parse("5551234589").unwrap()).contains('5'));
     }

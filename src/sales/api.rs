@@ -33,7 +33,10 @@ pub async fn pipeline(
 ) -> Result<axum::Json<Pipeline>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, 100);
     let before = match q.cursor {
-        Some(c) => Some(c.parse().map_err(|_| ApiError::BadRequest("invalid cursor".into()))?),
+        Some(c) => Some(
+            c.parse()
+                .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
+        ),
         None => None,
     };
     let pipeline = service::pipeline(&state.db, before, limit)

@@ -4,7 +4,9 @@
 //! domains land, each as one more stage and one more weekly series.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeDelta, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -68,11 +70,7 @@ fn monday_of(day: NaiveDate) -> NaiveDate {
 }
 
 /// The weekly buckets ending with the current week, oldest first.
-pub fn weeks(
-    now: DateTime<Utc>,
-    created: &[DateTime<Utc>],
-    confirmed: &[DateTime<Utc>],
-) -> Vec<Week> {
+pub fn weeks(now: DateTime<Utc>, created: &[DateTime<Utc>], confirmed: &[DateTime<Utc>]) -> Vec<Week> {
     let this_monday = monday_of(now.date_naive());
     let starts: Vec<NaiveDate> = (0..WEEKS)
         .rev()
@@ -184,7 +182,10 @@ mod tests {
         ];
         let w = weeks(now, &created, &[]);
         assert_eq!(w.len(), WEEKS);
-        assert_eq!(w[WEEKS - 1].week_start, NaiveDate::from_ymd_opt(2026, 11, 16).unwrap());
+        assert_eq!(
+            w[WEEKS - 1].week_start,
+            NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()
+        );
         assert_eq!(w[WEEKS - 1].new_customers, 1);
         assert_eq!(w[WEEKS - 2].new_customers, 1);
         assert_eq!(w.iter().map(|x| x.new_customers).sum::<u64>(), 2);

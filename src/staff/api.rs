@@ -23,7 +23,11 @@ pub fn router() -> Routes {
         .get("/api/v1/admin/staff", Permission::ManageStaff, list)
         .post("/api/v1/admin/staff", Permission::ManageStaff, invite)
         .patch("/api/v1/admin/staff/{id}", Permission::ManageStaff, change)
-        .get("/api/v1/admin/access-review", Permission::ReviewAccess, access_review)
+        .get(
+            "/api/v1/admin/access-review",
+            Permission::ReviewAccess,
+            access_review,
+        )
 }
 
 fn invalid(field: &str) -> ApiError {

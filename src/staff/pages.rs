@@ -58,7 +58,9 @@ async fn staff_page(
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let members = service::list(&state.db).await.map_err(|e| PageError::Internal(e.into()))?;
+    let members = service::list(&state.db)
+        .await
+        .map_err(|e| PageError::Internal(e.into()))?;
     let page = StaffPage {
         nav: Nav::for_caller("staff", Some(caller)),
         csrf: caller.csrf.clone(),
@@ -131,11 +133,25 @@ async fn reauth(
         Err(CredentialError::Internal(e)) => Err(PageError::Internal(e)),
         Err(CredentialError::RateLimited { retry_after_secs }) => {
             let message = format!("Too many attempts. Wait {retry_after_secs} seconds, then try again.");
-            staff_page(&state, &caller, StatusCode::TOO_MANY_REQUESTS, None, Some(message)).await
+            staff_page(
+                &state,
+                &caller,
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                Some(message),
+            )
+            .await
         }
         Err(_) => {
             let message = "The password or the code is not right.".to_owned();
-            staff_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await
+            staff_page(
+                &state,
+                &caller,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(message),
+            )
+            .await
         }
     }
 }
@@ -189,7 +205,14 @@ async fn invite(
     let invitation = match parsed {
         Ok(i) => i,
         Err(message) => {
-            return staff_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await;
+            return staff_page(
+                &state,
+                &caller,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(message),
+            )
+            .await;
         }
     };
     let actor = Actor::user(&ctx, caller.user, caller.role);
@@ -198,7 +221,14 @@ async fn invite(
         Err(StaffError::Internal(e)) => Err(PageError::Internal(e)),
         Err(e) => {
             let message = staff_error_message(&e);
-            staff_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await
+            staff_page(
+                &state,
+                &caller,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(message),
+            )
+            .await
         }
     }
 }
@@ -252,7 +282,14 @@ async fn change(
         Err(StaffError::Internal(e)) => Err(PageError::Internal(e)),
         Err(e) => {
             let message = staff_error_message(&e);
-            staff_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await
+            staff_page(
+                &state,
+                &caller,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(message),
+            )
+            .await
         }
     }
 }

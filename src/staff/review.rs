@@ -73,7 +73,10 @@ pub async fn review(db: &DatabaseConnection) -> Result<AccessReview, StaffError>
         generated_at: now,
         stale_after_days: STALE_AFTER_DAYS,
         staff_without_mfa: items.iter().filter(|e| e.flags.contains(&"no_mfa")).count(),
-        unused_accounts: items.iter().filter(|e| e.flags.contains(&"unused_90_days")).count(),
+        unused_accounts: items
+            .iter()
+            .filter(|e| e.flags.contains(&"unused_90_days"))
+            .count(),
         items,
     })
 }

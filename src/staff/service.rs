@@ -109,7 +109,11 @@ struct InviteMail<'a> {
 }
 
 /// Creates a staff account without a password and emails its owner a link to set one.
-pub async fn invite(cx: &InviteContext<'_>, actor: &Actor, new: Invitation) -> Result<StaffMember, StaffError> {
+pub async fn invite(
+    cx: &InviteContext<'_>,
+    actor: &Actor,
+    new: Invitation,
+) -> Result<StaffMember, StaffError> {
     if !new.role.is_staff() {
         return Err(StaffError::NotAStaffRole);
     }
@@ -122,10 +126,12 @@ pub async fn invite(cx: &InviteContext<'_>, actor: &Actor, new: Invitation) -> R
         password_hash: None,
         email_verified: false,
     };
-    insert_account(&tx, id, account, actor).await.map_err(|e| match e {
-        AccountError::EmailTaken => StaffError::EmailTaken,
-        AccountError::Database(e) => StaffError::Internal(e.into()),
-    })?;
+    insert_account(&tx, id, account, actor)
+        .await
+        .map_err(|e| match e {
+            AccountError::EmailTaken => StaffError::EmailTaken,
+            AccountError::Database(e) => StaffError::Internal(e.into()),
+        })?;
     let token = email_token::issue(&tx, id, Purpose::StaffInvite, cx.ttl).await?;
     let url = link(cx.public_url, "/welcome", Some(("token", &token)));
     let body = InviteMail {
@@ -147,7 +153,10 @@ pub async fn invite(cx: &InviteContext<'_>, actor: &Actor, new: Invitation) -> R
     .await?;
     let details = Details::new().with("role", new.role);
     audit::record(&tx, actor, Action::StaffInvited, Some(Target::user(id)), details).await?;
-    let stored = user::Entity::find_by_id(id.0).one(&tx).await?.ok_or(StaffError::NotFound)?;
+    let stored = user::Entity::find_by_id(id.0)
+        .one(&tx)
+        .await?
+        .ok_or(StaffError::NotFound)?;
     tx.commit().await?;
     cx.mailer.wake();
     Ok(StaffMember::try_from(stored)?)
@@ -181,7 +190,10 @@ pub async fn change(
     if target == admin {
         return Err(StaffError::OwnAccount);
     }
-    let current: Role = account.role.parse().map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
+    let current: Role = account
+        .role
+        .parse()
+        .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
     let now = Utc::now();
     if let Some(role) = change.role.filter(|r| *r != current) {
         if !role.is_staff() {
@@ -194,7 +206,14 @@ pub async fn change(
             .exec(&tx)
             .await?;
         let details = Details::new().with("from", current).with("to", role);
-        audit::record(&tx, actor, Action::StaffRoleChanged, Some(Target::user(target)), details).await?;
+        audit::record(
+            &tx,
+            actor,
+            Action::StaffRoleChanged,
+            Some(Target::user(target)),
+            details,
+        )
+        .await?;
     }
     match change.disabled {
         Some(true) if account.disabled_at.is_none() => {
@@ -206,20 +225,40 @@ pub async fn change(
                 .await?;
             let ended = session::end_all_except(&tx, target, None, EndReason::EndedByStaff, now).await?;
             let details = Details::new().with("sessions", ended as i64);
-            audit::record(&tx, actor, Action::StaffDisabled, Some(Target::user(target)), details).await?;
+            audit::record(
+                &tx,
+                actor,
+                Action::StaffDisabled,
+                Some(Target::user(target)),
+                details,
+            )
+            .await?;
         }
         Some(false) if account.disabled_at.is_some() => {
             user::Entity::update_many()
-                .col_expr(user::Column::DisabledAt, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(
+                    user::Column::DisabledAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
                 .col_expr(user::Column::UpdatedAt, Expr::value(now))
                 .filter(user::Column::Id.eq(target.0))
                 .exec(&tx)
                 .await?;
-            audit::record(&tx, actor, Action::StaffEnabled, Some(Target::user(target)), Details::new()).await?;
+            audit::record(
+                &tx,
+                actor,
+                Action::StaffEnabled,
+                Some(Target::user(target)),
+                Details::new(),
+            )
+            .await?;
         }
         _ => {}
     }
-    let stored = user::Entity::find_by_id(target.0).one(&tx).await?.ok_or(StaffError::NotFound)?;
+    let stored = user::Entity::find_by_id(target.0)
+        .one(&tx)
+        .await?
+        .ok_or(StaffError::NotFound)?;
     tx.commit().await?;
     // S-AC-7: the user's next request on this replica reloads the account.
     cache.clear();

@@ -20,15 +20,27 @@ use super::service::{self, CustomerSummary, CustomerView, SupportError};
 pub fn router() -> Routes {
     Routes::new()
         .get("/api/v1/staff/customers", Permission::ViewCustomers, search)
-        .get("/api/v1/staff/customers/{id}", Permission::ViewCustomers, customer)
-        .post("/api/v1/staff/customers/{id}/access", Permission::ReadCustomerPii, open_access)
+        .get(
+            "/api/v1/staff/customers/{id}",
+            Permission::ViewCustomers,
+            customer,
+        )
+        .post(
+            "/api/v1/staff/customers/{id}/access",
+            Permission::ReadCustomerPii,
+            open_access,
+        )
         .post(
             "/api/v1/staff/customers/{id}/verification",
             Permission::AssistCustomers,
             resend_verification,
         )
         .get("/api/v1/staff/grants", Permission::ReadCustomerPii, my_grants)
-        .delete("/api/v1/staff/grants/{id}", Permission::ReadCustomerPii, end_grant)
+        .delete(
+            "/api/v1/staff/grants/{id}",
+            Permission::ReadCustomerPii,
+            end_grant,
+        )
         .post(
             "/api/v1/admin/users/{id}/sessions/revoke",
             Permission::AssistCustomers,
@@ -85,7 +97,10 @@ pub async fn search(
 ) -> Result<axum::Json<CustomerList>, ApiError> {
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let after = match q.cursor {
-        Some(c) => Some(c.parse().map_err(|_| ApiError::BadRequest("invalid cursor".into()))?),
+        Some(c) => Some(
+            c.parse()
+                .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
+        ),
         None => None,
     };
     let (items, next_cursor) = service::search(&state.db, &q.query, after, limit)
@@ -140,9 +155,16 @@ pub async fn open_access(
     })?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
     let ttl = TimeDelta::seconds(state.settings.access_grant_ttl_secs as i64);
-    let grant = service::open_grant(&state.db, &actor, (caller.user, caller.role), customer, reason, ttl)
-        .await
-        .map_err(map_error)?;
+    let grant = service::open_grant(
+        &state.db,
+        &actor,
+        (caller.user, caller.role),
+        customer,
+        reason,
+        ttl,
+    )
+    .await
+    .map_err(map_error)?;
     Ok((StatusCode::CREATED, axum::Json(grant)))
 }
 

@@ -24,10 +24,22 @@ pub fn router() -> Routes {
         .get("/staff", Permission::OwnAccount, home)
         .get("/staff/customers", Permission::ViewCustomers, customers)
         .get("/staff/customers/{id}", Permission::ViewCustomers, customer)
-        .post("/staff/customers/{id}/access", Permission::ReadCustomerPii, open_access)
+        .post(
+            "/staff/customers/{id}/access",
+            Permission::ReadCustomerPii,
+            open_access,
+        )
         .post("/staff/grants/{id}/end", Permission::ReadCustomerPii, end_grant)
-        .post("/staff/customers/{id}/sessions", Permission::AssistCustomers, end_sessions)
-        .post("/staff/customers/{id}/verification", Permission::AssistCustomers, resend_verification)
+        .post(
+            "/staff/customers/{id}/sessions",
+            Permission::AssistCustomers,
+            end_sessions,
+        )
+        .post(
+            "/staff/customers/{id}/verification",
+            Permission::AssistCustomers,
+            resend_verification,
+        )
 }
 
 #[derive(Template)]
@@ -186,7 +198,16 @@ async fn customer(
         Some("closed") => Some("Access closed. Personal data is masked again."),
         _ => None,
     };
-    customer_page(&state, &caller, &ctx, parse_id(&id)?, StatusCode::OK, notice, None).await
+    customer_page(
+        &state,
+        &caller,
+        &ctx,
+        parse_id(&id)?,
+        StatusCode::OK,
+        notice,
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -240,9 +261,16 @@ async fn open_access(
     };
     let actor = Actor::user(&ctx, caller.user, caller.role);
     let ttl = TimeDelta::seconds(state.settings.access_grant_ttl_secs as i64);
-    service::open_grant(&state.db, &actor, (caller.user, caller.role), customer, reason, ttl)
-        .await
-        .map_err(page_error)?;
+    service::open_grant(
+        &state.db,
+        &actor,
+        (caller.user, caller.role),
+        customer,
+        reason,
+        ttl,
+    )
+    .await
+    .map_err(page_error)?;
     Ok(Redirect::to(&format!("/staff/customers/{customer}")).into_response())
 }
 
@@ -288,7 +316,11 @@ async fn resend_verification(
     let actor = Actor::user(&ctx, caller.user, caller.role);
     let cx = crate::auth::api::signup_context(&state);
     let message = match service::resend_verification(&cx, &actor, target).await {
-        Ok(()) => return Ok(Redirect::to(&format!("/staff/customers/{target}?notice=verification")).into_response()),
+        Ok(()) => {
+            return Ok(
+                Redirect::to(&format!("/staff/customers/{target}?notice=verification")).into_response(),
+            );
+        }
         Err(SupportError::AlreadyVerified) => "The address is already confirmed.",
         Err(SupportError::RateLimited) => "Three links were sent this hour already. Try again later.",
         Err(e) => return Err(page_error(e)),

@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -77,11 +79,16 @@ pub async fn search(
     let escaped = needle.replace('!', "!!").replace('%', "!%").replace('_', "!_");
     let pattern = format!("%{escaped}%");
     let like = |col: user::Column| {
-        Expr::expr(Func::lower(Expr::col(col))).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('!'))
+        Expr::expr(Func::lower(Expr::col(col)))
+            .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('!'))
     };
     let mut q = user::Entity::find()
         .filter(user::Column::Role.eq(Role::Customer.as_str()))
-        .filter(Condition::any().add(like(user::Column::Email)).add(like(user::Column::Name)));
+        .filter(
+            Condition::any()
+                .add(like(user::Column::Email))
+                .add(like(user::Column::Name)),
+        );
     if let Some(after) = after {
         q = q.filter(user::Column::Id.gt(after.0));
     }
@@ -133,8 +140,16 @@ pub async fn view(
     }
     Ok(CustomerView {
         id: account.id.to_string(),
-        name: if masked { mask::name(&account.name) } else { account.name.clone() },
-        email: if masked { mask::email(&account.email) } else { account.email.clone() },
+        name: if masked {
+            mask::name(&account.name)
+        } else {
+            account.name.clone()
+        },
+        email: if masked {
+            mask::email(&account.email)
+        } else {
+            account.email.clone()
+        },
         phone: account
             .phone
             .as_deref()
@@ -206,7 +221,14 @@ pub async fn end_sessions(
     let tx = crate::db::begin(db).await?;
     let ended = session::end_all_except(&tx, target, None, EndReason::EndedByStaff, Utc::now()).await?;
     let details = Details::new().with("sessions", ended as i64);
-    audit::record(&tx, actor, Action::SessionsRevoked, Some(Target::user(target)), details).await?;
+    audit::record(
+        &tx,
+        actor,
+        Action::SessionsRevoked,
+        Some(Target::user(target)),
+        details,
+    )
+    .await?;
     tx.commit().await?;
     // This replica forgets the ended sessions at once; others within the cache lifetime.
     cache.clear();
@@ -224,15 +246,27 @@ pub async fn resend_verification(
         return Err(SupportError::AlreadyVerified);
     }
     let tx = crate::db::begin(cx.db).await?;
-    let sent =
-        email_token::issued_since(&tx, customer, Purpose::VerifyEmail, Utc::now() - TimeDelta::hours(1)).await?;
+    let sent = email_token::issued_since(
+        &tx,
+        customer,
+        Purpose::VerifyEmail,
+        Utc::now() - TimeDelta::hours(1),
+    )
+    .await?;
     if sent >= MAX_MAILS_PER_HOUR {
         return Err(SupportError::RateLimited);
     }
     let email = EmailAddress::parse(&account.email).map_err(|e| anyhow::anyhow!("stored email: {e}"))?;
     let name = PersonName::parse(&account.name).map_err(|e| anyhow::anyhow!("stored name: {e}"))?;
     send_verification(cx, &tx, customer, &email, &name).await?;
-    audit::record(&tx, actor, Action::VerificationResent, Some(Target::user(customer)), Details::new()).await?;
+    audit::record(
+        &tx,
+        actor,
+        Action::VerificationResent,
+        Some(Target::user(customer)),
+        Details::new(),
+    )
+    .await?;
     tx.commit().await?;
     cx.mailer.wake();
     Ok(())

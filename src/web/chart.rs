@@ -68,7 +68,11 @@ fn nice_max(max: u64) -> u64 {
 
 impl BarChart {
     pub fn new(title: impl Into<String>, labels: &[String], series: &[Series]) -> Self {
-        let max = series.iter().flat_map(|s| s.values.iter().copied()).max().unwrap_or(0);
+        let max = series
+            .iter()
+            .flat_map(|s| s.values.iter().copied())
+            .max()
+            .unwrap_or(0);
         let top = nice_max(max) as f64;
         let groups = labels.len().max(1) as f64;
         let group_width = (WIDTH - LEFT - 8.0) / groups;
@@ -134,15 +138,28 @@ mod tests {
             "t",
             &labels,
             &[
-                Series { name: "a", class: "series-a", values: vec![0, 3, 7, 20] },
-                Series { name: "b", class: "series-b", values: vec![1, 1, 1, 1] },
+                Series {
+                    name: "a",
+                    class: "series-a",
+                    values: vec![0, 3, 7, 20],
+                },
+                Series {
+                    name: "b",
+                    class: "series-b",
+                    values: vec![1, 1, 1, 1],
+                },
             ],
         );
         assert_eq!(chart.bars.len(), 8);
         assert_eq!(chart.ticks.last().unwrap().label, 20);
         let tallest = chart.bars.iter().map(|b| b.height).fold(0.0, f64::max);
         assert!((tallest - (BOTTOM - TOP)).abs() < 1e-9);
-        assert!(chart.bars.iter().all(|b| b.y >= TOP - 1e-9 && b.x + b.width <= WIDTH));
+        assert!(
+            chart
+                .bars
+                .iter()
+                .all(|b| b.y >= TOP - 1e-9 && b.x + b.width <= WIDTH)
+        );
         assert_eq!(nice_max(0), 4);
         assert_eq!(nice_max(9), 20);
         assert_eq!(nice_max(41), 80);

@@ -40,14 +40,18 @@ impl Nav {
         Self {
             current,
             signed_in_csrf: caller.map(|c| c.csrf.clone()),
-            back_office: caller.is_some_and(|c| crate::access::policy::has_back_office(c.role) && !c.must_enrol()),
+            back_office: caller
+                .is_some_and(|c| crate::access::policy::has_back_office(c.role) && !c.must_enrol()),
             ..Self::default()
         }
     }
 }
 
 /// Renders a page with its status.
-pub fn render(status: axum::http::StatusCode, page: &impl askama::Template) -> Result<axum::response::Response, crate::http::PageError> {
+pub fn render(
+    status: axum::http::StatusCode,
+    page: &impl askama::Template,
+) -> Result<axum::response::Response, crate::http::PageError> {
     use axum::response::IntoResponse;
     let body = page
         .render()

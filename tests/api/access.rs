@@ -79,7 +79,10 @@ struct Caller {
 #[tokio::test]
 async fn every_role_meets_every_route_exactly_as_the_policy_table_says() {
     let app = spawn_app().await;
-    let subject = app.create_user("subject@example.com", Role::Customer).await.to_string();
+    let subject = app
+        .create_user("subject@example.com", Role::Customer)
+        .await
+        .to_string();
     let mut callers = Vec::new();
     for role in Role::ALL {
         let mut member = app.member(&format!("{role}@example.com"), role).await;
@@ -87,7 +90,11 @@ async fn every_role_meets_every_route_exactly_as_the_policy_table_says() {
         callers.push(Caller { member, page });
     }
     let mut routes = route_table();
-    assert!(routes.len() > 50, "the whole router is walked ({} routes)", routes.len());
+    assert!(
+        routes.len() > 50,
+        "the whole router is walked ({} routes)",
+        routes.len()
+    );
     // Pages first (the API's "end my other sessions" would end the page sessions); within
     // each, the routes that end the caller's own session last.
     routes.sort_by_key(|r| (is_api(r), ends_own_session(r), r.path, r.method.to_string()));
@@ -132,9 +139,15 @@ async fn every_role_meets_every_route_exactly_as_the_policy_table_says() {
                         let refused = status == 401
                             || (status == 403 && (detail == "forbidden" || !is_api(route)))
                             || detail == "/login";
-                        assert!(!refused, "{role} may {permission} but {what} answered {status} {detail}");
+                        assert!(
+                            !refused,
+                            "{role} may {permission} but {what} answered {status} {detail}"
+                        );
                     } else {
-                        assert_eq!(status, 403, "{role} lacks {permission} but {what} answered {status}");
+                        assert_eq!(
+                            status, 403,
+                            "{role} lacks {permission} but {what} answered {status}"
+                        );
                         if is_api(route) {
                             assert_eq!(detail, "forbidden", "{what} for {role}");
                         }
@@ -157,14 +170,22 @@ async fn every_role_meets_every_route_exactly_as_the_policy_table_says() {
         if let Some(c) = &cursor {
             path.push_str(&format!("&cursor={c}"));
         }
-        let page: Value = app.api("GET", &path, &auditor.token, None).await.json().await.unwrap();
+        let page: Value = app
+            .api("GET", &path, &auditor.token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
         recorded += page["items"].as_array().map(Vec::len).unwrap_or(0);
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => break,
         }
     }
-    assert_eq!(recorded, denied, "one access.denied row per refusal ({checked} checks)");
+    assert_eq!(
+        recorded, denied,
+        "one access.denied row per refusal ({checked} checks)"
+    );
 }
 
 #[tokio::test]

@@ -26,7 +26,12 @@ async fn customer(app: &TestApp) -> Member {
 
 async fn view(app: &TestApp, staff: &Member, customer: &Member) -> Value {
     let response = app
-        .api("GET", &format!("/api/v1/staff/customers/{}", customer.id), &staff.token, None)
+        .api(
+            "GET",
+            &format!("/api/v1/staff/customers/{}", customer.id),
+            &staff.token,
+            None,
+        )
         .await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
@@ -44,7 +49,12 @@ async fn open(app: &TestApp, staff: &Member, customer: &Member, reason: &str) ->
 
 async fn audit_actions(app: &TestApp, admin: &Member, action: &str) -> Vec<Value> {
     let page: Value = app
-        .api("GET", &format!("/api/v1/admin/audit?action={action}"), &admin.token, None)
+        .api(
+            "GET",
+            &format!("/api/v1/admin/audit?action={action}"),
+            &admin.token,
+            None,
+        )
         .await
         .json()
         .await
@@ -103,7 +113,12 @@ async fn staff_see_masked_data_until_they_open_it_with_a_reason_and_the_customer
 
     // Ended early: masked again, and the customer sees it closed.
     let end = app
-        .api("DELETE", &format!("/api/v1/staff/grants/{}", grant["id"].as_str().unwrap()), &support.token, None)
+        .api(
+            "DELETE",
+            &format!("/api/v1/staff/grants/{}", grant["id"].as_str().unwrap()),
+            &support.token,
+            None,
+        )
         .await;
     assert_eq!(end.status(), 204);
     assert_eq!(view(&app, &support, &jane).await["masked"], true);
@@ -121,7 +136,10 @@ async fn staff_see_masked_data_until_they_open_it_with_a_reason_and_the_customer
         assert_eq!(events.len(), 1, "{action}: {events:?}");
         assert_eq!(events[0]["target_id"], jane.id.to_string());
         assert_eq!(events[0]["actor_id"], support.id.to_string());
-        assert!(!events[0].to_string().contains("T-1042"), "free text kept out of the trail");
+        assert!(
+            !events[0].to_string().contains("T-1042"),
+            "free text kept out of the trail"
+        );
     }
 }
 
@@ -130,7 +148,12 @@ async fn an_expired_grant_masks_the_data_again() {
     let app = spawn_app_with(|s| s.access_grant_ttl_secs = 1).await;
     let jane = customer(&app).await;
     let support = app.member("sam@example.com", Role::Support).await;
-    assert_eq!(open(&app, &support, &jane, "T-7: address check for the survey").await.status(), 201);
+    assert_eq!(
+        open(&app, &support, &jane, "T-7: address check for the survey")
+            .await
+            .status(),
+        201
+    );
     assert_eq!(view(&app, &support, &jane).await["masked"], false);
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     let after = view(&app, &support, &jane).await;
@@ -156,8 +179,13 @@ async fn staff_and_installers_are_not_customers_whose_data_can_be_opened() {
         .await;
         assert_eq!((status, code.as_str()), (404, "not_found"));
         let (status, _) = problem_code(
-            app.api("GET", &format!("/api/v1/staff/customers/{target}"), &support.token, None)
-                .await,
+            app.api(
+                "GET",
+                &format!("/api/v1/staff/customers/{target}"),
+                &support.token,
+                None,
+            )
+            .await,
         )
         .await;
         assert_eq!(status, 404);
@@ -183,8 +211,13 @@ async fn someone_elses_objects_answer_not_found_and_the_attempt_is_audited() {
         .unwrap();
     let bob_session = bobs["items"][0]["id"].as_str().unwrap();
     let (status, _) = problem_code(
-        app.api("DELETE", &format!("/api/v1/me/sessions/{bob_session}"), &ann.token, None)
-            .await,
+        app.api(
+            "DELETE",
+            &format!("/api/v1/me/sessions/{bob_session}"),
+            &ann.token,
+            None,
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 404);
@@ -215,14 +248,21 @@ async fn someone_elses_objects_answer_not_found_and_the_attempt_is_audited() {
     let path = format!("/api/v1/admin/users/{}/sessions/revoke", admin.id);
     let (status, _) = problem_code(app.api("POST", &path, &support.token, None).await).await;
     assert_eq!(status, 404);
-    assert_eq!(app.api("GET", "/api/v1/me", &admin.token, None).await.status(), 200);
+    assert_eq!(
+        app.api("GET", "/api/v1/me", &admin.token, None).await.status(),
+        200
+    );
     let path = format!("/api/v1/admin/users/{}/sessions/revoke", bob.id);
     assert_eq!(app.api("POST", &path, &support.token, None).await.status(), 204);
     assert_eq!(app.api("GET", "/api/v1/me", &bob.token, None).await.status(), 401);
 
     let refusals = audit_actions(&app, &admin, "access.object_denied").await;
     assert_eq!(refusals.len(), 3, "{refusals:?}");
-    assert!(refusals.iter().any(|e| e["target_kind"] == "session" && e["actor_id"] == ann.id.to_string()));
+    assert!(
+        refusals
+            .iter()
+            .any(|e| e["target_kind"] == "session" && e["actor_id"] == ann.id.to_string())
+    );
     assert!(refusals.iter().any(|e| e["target_kind"] == "grant"));
     assert!(refusals.iter().any(|e| e["target_id"] == admin.id.to_string()));
 }
@@ -235,7 +275,12 @@ async fn customer_search_is_masked_and_takes_wildcards_literally() {
     let support = app.member("sam@example.com", Role::Support).await;
 
     let found: Value = app
-        .api("GET", "/api/v1/staff/customers?query=JANE.DOE", &support.token, None)
+        .api(
+            "GET",
+            "/api/v1/staff/customers?query=JANE.DOE",
+            &support.token,
+            None,
+        )
         .await
         .json()
         .await
@@ -248,7 +293,12 @@ async fn customer_search_is_masked_and_takes_wildcards_literally() {
     // `%25` is `%`: "%%%", "___" and "j%e" match nothing, though every address has letters.
     for wildcard in ["%25%25%25", "___", "j%25e"] {
         let found: Value = app
-            .api("GET", &format!("/api/v1/staff/customers?query={wildcard}"), &support.token, None)
+            .api(
+                "GET",
+                &format!("/api/v1/staff/customers?query={wildcard}"),
+                &support.token,
+                None,
+            )
             .await
             .json()
             .await
@@ -261,4 +311,73 @@ async fn customer_search_is_masked_and_takes_wildcards_literally() {
     )
     .await;
     assert_eq!(status, 422, "two characters are too few to search");
+}
+
+#[tokio::test]
+async fn a_support_agent_opens_a_customer_on_the_pages_and_the_customer_sees_it_on_theirs() {
+    let app = spawn_app().await;
+    let mut jane = customer(&app).await;
+    let mut support = app.member("sam@example.com", Role::Support).await;
+    let agent = app.page_session(&mut support).await;
+
+    let search = app
+        .page_get("/staff/customers?query=jane", &agent.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        search.contains("J*** D***") && !search.contains("Jane Doe"),
+        "masked list"
+    );
+    let page = app
+        .page_get(&format!("/staff/customers/{}", jane.id), &agent.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("+1 *** *** **89") && page.contains("Open with reason"));
+
+    let path = format!("/staff/customers/{}/access", jane.id);
+    let refused = app.page_post(&path, &agent, &[("reason", "x")]).await;
+    assert_eq!(refused.status(), 422);
+    let opened = app
+        .page_post(
+            &path,
+            &agent,
+            &[("reason", "T-88: customer called about her phone number")],
+        )
+        .await;
+    assert_eq!(opened.status(), 303);
+    let page = app
+        .page_get(&format!("/staff/customers/{}", jane.id), &agent.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Jane Doe") && page.contains("+1 555 123 4589"),
+        "unmasked"
+    );
+
+    // A cross-site post cannot open anyone's data.
+    let forged = app
+        .client
+        .post(app.url(&path))
+        .header("cookie", &agent.cookie)
+        .header("sec-fetch-site", "cross-site")
+        .form(&[
+            ("csrf", agent.csrf.as_str()),
+            ("reason", "T-1: forged by another site"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+
+    let own = app.page_session(&mut jane).await;
+    let account = app.page_get("/account", &own.cookie).await.text().await.unwrap();
+    assert!(account.contains("Who looked at your data"));
+    assert!(account.contains("T-88: customer called about her phone number"));
+    assert!(account.contains("support"));
 }

@@ -59,6 +59,10 @@ impl TestApp {
     /// Creates an account of `role` and signs it in through the API; staff enrol TOTP first.
     pub async fn member(&self, email: &str, role: Role) -> Member {
         let id = self.create_user(email, role).await;
+        if role.is_staff() {
+            // Before signing in: enrolment must follow the sign-in within the reauth window.
+            early_in_a_step().await;
+        }
         let token = self.login_ok(email).await["access_token"]
             .as_str()
             .unwrap()
@@ -72,7 +76,6 @@ impl TestApp {
             recovery_codes: Vec::new(),
         };
         if role.is_staff() {
-            early_in_a_step().await;
             let enrolment: Value = self
                 .api("POST", "/api/v1/me/mfa/totp", &member.token, Some(json!({})))
                 .await
@@ -167,7 +170,12 @@ impl TestApp {
     }
 
     /// A same-origin form post with the session's CSRF token.
-    pub async fn page_post(&self, path: &str, session: &PageSession, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn page_post(
+        &self,
+        path: &str,
+        session: &PageSession,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut form: Vec<(&str, &str)> = vec![("csrf", session.csrf.as_str())];
         form.extend_from_slice(fields);
         self.client

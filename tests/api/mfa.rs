@@ -7,7 +7,6 @@ use sunbridge::access::Role;
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 use crate::helpers_roles::{code_at, early_in_a_step};
 
-
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
     app.client
         .post(app.url(path))
@@ -17,7 +16,6 @@ async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::R
         .await
         .unwrap()
 }
-
 
 /// Signs in, enrols TOTP, and returns (secret, recovery codes).
 async fn enrol(app: &TestApp, email: &str) -> (String, Vec<String>) {

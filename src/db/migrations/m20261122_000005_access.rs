@@ -72,7 +72,12 @@ impl MigrationTrait for Migration {
                     .col(utc_timestamp(backend, AccessGrants::ExpiresAt).not_null())
                     .col(utc_timestamp(backend, AccessGrants::EndedAt).null())
                     .col(ColumnDef::new(AccessGrants::EndedBy).uuid().null())
-                    .col(ColumnDef::new(AccessGrants::Views).integer().not_null().default(0))
+                    .col(
+                        ColumnDef::new(AccessGrants::Views)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
                     .col(utc_timestamp(backend, AccessGrants::LastViewedAt).null())
                     .foreign_key(
                         ForeignKey::create()
