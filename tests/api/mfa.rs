@@ -218,7 +218,11 @@ async fn staff_can_do_nothing_but_enrol_until_they_have_a_second_factor() {
         .send()
         .await
         .unwrap();
-    assert_eq!(removal.status(), 403, "staff keep their second factor");
+    assert_eq!(removal.status(), 409, "staff keep their second factor");
+    assert_eq!(
+        removal.json::<Value>().await.unwrap()["code"],
+        "staff_mfa_required"
+    );
 }
 
 #[tokio::test]
