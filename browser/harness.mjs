@@ -41,6 +41,20 @@ export async function startServer(extraEnv = {}) {
   };
 }
 
+// Creates an account the way an operator does on a fresh install: `sunbridge admin
+// create-user`, with the password on stdin, against the server's own data directory.
+export async function createUser(server, { email, name, role, password }) {
+  const child = spawn(BIN, ['admin', 'create-user', '--email', email, '--name', name, '--role', role], {
+    env: { ...process.env, SUNBRIDGE_DATA_DIR: server.dataDir, SUNBRIDGE_ENV: 'development' },
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  const stderr = [];
+  child.stderr.on('data', (chunk) => stderr.push(chunk.toString()));
+  child.stdin.end(password + '\n');
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`create-user failed (${code}): ${stderr.join('')}`);
+}
+
 export async function startBrowser() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -45,6 +45,10 @@ enum Command {
     /// Measure one password hash (argon2id at the configured cost) on this machine, and the
     /// sign-in capacity it allows: cores ÷ hash time.
     HashCost,
+    /// Print every route with the permission it declares and the roles that hold it (S-AC-1).
+    Routes,
+    /// Print the policy table: each role and its permissions (S-AC-2).
+    Policy,
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -92,6 +96,39 @@ pub async fn run() -> anyhow::Result<()> {
         Command::SeedDemo => {
             let app_state = build_state_for_cli(settings).await?;
             crate::demo::seed(&app_state).await
+        }
+        Command::Routes => {
+            let (_, table) = crate::startup::routes(&settings).finish();
+            let mut routes = table.routes().to_vec();
+            routes.sort_by_key(|r| (r.path, r.method.to_string()));
+            for r in routes {
+                let (permission, roles) = match r.access {
+                    crate::access::Access::Public => ("public".to_owned(), "anyone".to_owned()),
+                    crate::access::Access::Needs(p) => (
+                        p.name().to_owned(),
+                        crate::access::policy::roles_with(p)
+                            .iter()
+                            .map(|r| r.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                };
+                println!(
+                    "{:<7} {:<48} {:<28} {}",
+                    r.method.as_str(),
+                    r.path,
+                    permission,
+                    roles
+                );
+            }
+            Ok(())
+        }
+        Command::Policy => {
+            for (role, permissions) in crate::access::policy::POLICY {
+                let names: Vec<_> = permissions.iter().map(|p| p.name()).collect();
+                println!("{:<10} {}", role.as_str(), names.join(", "));
+            }
+            Ok(())
         }
         Command::CheckConfig => {
             let problems = settings.problems();
