@@ -6,8 +6,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -135,10 +135,16 @@ pub struct DataAccess {
     pub last_viewed_at: Option<DateTime<Utc>>,
 }
 
+/// Live grants one staff member may hold at once. Support works ticket by ticket; a burst
+/// of openings is what an insider harvesting data looks like, so it is refused, not queued.
+pub const MAX_LIVE_GRANTS: u64 = 10;
+
 #[derive(Debug, thiserror::Error)]
 pub enum GrantError {
     #[error("not found")]
     NotFound,
+    #[error("too many customers open at once; close some first")]
+    TooMany,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -179,6 +185,15 @@ pub async fn open(
         return Err(GrantError::NotFound);
     }
     let now = Utc::now();
+    let open_now = Entity::find()
+        .filter(Column::StaffId.eq(staff.0.0))
+        .filter(Column::EndedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .count(&tx)
+        .await?;
+    if open_now >= MAX_LIVE_GRANTS {
+        return Err(GrantError::TooMany);
+    }
     let id = GrantId::new().0;
     let row = entity::ActiveModel {
         id: Set(id),
@@ -296,6 +311,25 @@ pub async fn end(
     .await?;
     tx.commit().await?;
     Ok(UserId(grant.customer_id))
+}
+
+/// Ends every live grant `staff` holds (their account was disabled, or their new role does not
+/// read personal data). Returns how many ended.
+pub async fn end_all_for_staff<C: ConnectionTrait>(
+    conn: &C,
+    staff: UserId,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let ended = Entity::update_many()
+        .col_expr(Column::EndedAt, Expr::value(now))
+        .col_expr(Column::EndedBy, Expr::value(by.0))
+        .filter(Column::StaffId.eq(staff.0))
+        .filter(Column::EndedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .exec(conn)
+        .await?;
+    Ok(ended.rows_affected)
 }
 
 pub fn grant_target(id: GrantId) -> Target {

@@ -105,6 +105,11 @@ pub const PROBLEMS: &[ProblemKind] = &[
         explanation: "This account's email address is already confirmed; no new link is needed.",
     },
     ProblemKind {
+        code: "too_many_grants",
+        title: "Too many customers open",
+        explanation: "You hold 10 open grants to customers' personal data; close one before opening another.",
+    },
+    ProblemKind {
         code: "own_account",
         title: "Not on your own account",
         explanation: "Administrators cannot change their own role or disable themselves; ask another administrator.",
@@ -481,6 +486,9 @@ mod tests {
                 code: "already_verified",
             },
             ApiError::Conflict { code: "own_account" },
+            ApiError::Conflict {
+                code: "too_many_grants",
+            },
             ApiError::Conflict {
                 code: "staff_mfa_required",
             },

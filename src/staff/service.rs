@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::access::{Permission, Role, object};
+use crate::access::{Permission, Role, grants, object, policy};
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::auth::cache::AuthCache;
 use crate::auth::email_token::{self, Purpose};
@@ -205,7 +205,16 @@ pub async fn change(
             .filter(user::Column::Id.eq(target.0))
             .exec(&tx)
             .await?;
-        let details = Details::new().with("from", current).with("to", role);
+        // A role that does not read personal data keeps no open grant.
+        let grants = if policy::allows(role, Permission::ReadCustomerPii) {
+            0
+        } else {
+            grants::end_all_for_staff(&tx, target, admin, now).await?
+        };
+        let details = Details::new()
+            .with("from", current)
+            .with("to", role)
+            .with("grants", grants as i64);
         audit::record(
             &tx,
             actor,
@@ -224,7 +233,10 @@ pub async fn change(
                 .exec(&tx)
                 .await?;
             let ended = session::end_all_except(&tx, target, None, EndReason::EndedByStaff, now).await?;
-            let details = Details::new().with("sessions", ended as i64);
+            let grants = grants::end_all_for_staff(&tx, target, admin, now).await?;
+            let details = Details::new()
+                .with("sessions", ended as i64)
+                .with("grants", grants as i64);
             audit::record(
                 &tx,
                 actor,

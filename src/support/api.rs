@@ -61,6 +61,9 @@ pub(crate) fn map_error(e: SupportError) -> ApiError {
         SupportError::RateLimited => ApiError::RateLimited {
             retry_after_secs: 3600,
         },
+        SupportError::TooManyGrants => ApiError::Conflict {
+            code: "too_many_grants",
+        },
         SupportError::Internal(e) => ApiError::Internal(e),
     }
 }
@@ -138,6 +141,7 @@ pub struct AccessRequest {
 #[utoipa::path(post, path = "/api/v1/staff/customers/{id}/access", tag = "staff", request_body = AccessRequest,
     security(("bearer" = [])),
     responses((status = 201, body = Grant), (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`too_many_grants`: 10 customers are open already", body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem)))]
 pub async fn open_access(
     State(state): State<AppState>,
@@ -202,6 +206,9 @@ pub async fn end_grant(
         .await
         .map_err(|e| match e {
             grants::GrantError::NotFound => ApiError::NotFound,
+            grants::GrantError::TooMany => ApiError::Conflict {
+                code: "too_many_grants",
+            },
             grants::GrantError::Internal(e) => ApiError::Internal(e),
         })?;
     Ok(StatusCode::NO_CONTENT)

@@ -261,17 +261,24 @@ async fn open_access(
     };
     let actor = Actor::user(&ctx, caller.user, caller.role);
     let ttl = TimeDelta::seconds(state.settings.access_grant_ttl_secs as i64);
-    service::open_grant(
-        &state.db,
-        &actor,
-        (caller.user, caller.role),
-        customer,
-        reason,
-        ttl,
-    )
-    .await
-    .map_err(page_error)?;
-    Ok(Redirect::to(&format!("/staff/customers/{customer}")).into_response())
+    let staff = (caller.user, caller.role);
+    match service::open_grant(&state.db, &actor, staff, customer, reason, ttl).await {
+        Ok(_) => Ok(Redirect::to(&format!("/staff/customers/{customer}")).into_response()),
+        Err(SupportError::TooManyGrants) => {
+            let message = Some("You have 10 customers open already. Close one first.".to_owned());
+            customer_page(
+                &state,
+                &caller,
+                &ctx,
+                customer,
+                StatusCode::CONFLICT,
+                None,
+                message,
+            )
+            .await
+        }
+        Err(e) => Err(page_error(e)),
+    }
 }
 
 async fn end_grant(
@@ -286,7 +293,7 @@ async fn end_grant(
     let customer = grants::end(&state.db, &actor, caller.user, may_end_any, id)
         .await
         .map_err(|e| match e {
-            grants::GrantError::NotFound => PageError::NotFound,
+            grants::GrantError::NotFound | grants::GrantError::TooMany => PageError::NotFound,
             grants::GrantError::Internal(e) => PageError::Internal(e),
         })?;
     Ok(Redirect::to(&format!("/staff/customers/{customer}?notice=closed")).into_response())

@@ -32,6 +32,8 @@ pub enum SupportError {
     AlreadyVerified,
     #[error("too many confirmation emails this hour")]
     RateLimited,
+    #[error("too many customers open at once")]
+    TooManyGrants,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -194,6 +196,7 @@ pub async fn open_grant(
         .await
         .map_err(|e| match e {
             grants::GrantError::NotFound => SupportError::NotFound,
+            grants::GrantError::TooMany => SupportError::TooManyGrants,
             grants::GrantError::Internal(e) => SupportError::Internal(e),
         })
 }

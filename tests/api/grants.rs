@@ -381,3 +381,63 @@ async fn a_support_agent_opens_a_customer_on_the_pages_and_the_customer_sees_it_
     assert!(account.contains("T-88: customer called about her phone number"));
     assert!(account.contains("support"));
 }
+
+#[tokio::test]
+async fn an_agent_cannot_hold_more_than_ten_customers_open_and_leaving_the_role_closes_them() {
+    let app = spawn_app().await;
+    let support = app.member("sam@example.com", Role::Support).await;
+    let admin = app.member("ada@example.com", Role::Admin).await;
+    let jane = customer(&app).await;
+    assert_eq!(
+        open(&app, &support, &jane, "T-1: first ticket of the day")
+            .await
+            .status(),
+        201
+    );
+    for i in 0..9 {
+        let id = app
+            .create_user(&format!("c{i}@example.com"), Role::Customer)
+            .await;
+        let response = app
+            .api(
+                "POST",
+                &format!("/api/v1/staff/customers/{id}/access"),
+                &support.token,
+                Some(json!({"reason": format!("T-{i}: routine help")})),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    let eleventh = app.create_user("c10@example.com", Role::Customer).await;
+    let (status, code) = problem_code(
+        app.api(
+            "POST",
+            &format!("/api/v1/staff/customers/{eleventh}/access"),
+            &support.token,
+            Some(json!({"reason": "T-11: one customer too many"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (409, "too_many_grants"));
+
+    // Moved to sales: every open grant closes with the role change.
+    let changed = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/admin/staff/{}", support.id),
+            &admin.token,
+            Some(json!({"role": "sales"})),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let accesses: Value = app
+        .api("GET", "/api/v1/me/data-access", &jane.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(accesses["items"][0]["ended_at"].as_str().is_some(), "{accesses}");
+    let events = audit_actions(&app, &admin, "staff.role_changed").await;
+    assert_eq!(events[0]["details"]["grants"], 10);
+}
