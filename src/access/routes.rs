@@ -270,6 +270,39 @@ mod tests {
         );
     }
 
+    /// The guard refuses undeclared routes at run time; this keeps them out of the code in
+    /// the first place: no module but this one builds an axum router by hand.
+    #[test]
+    fn no_module_adds_routes_around_the_table() {
+        fn visit(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    visit(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("access/routes.rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for needle in [
+                        "Router::new",
+                        ".route(",
+                        ".nest(",
+                        ".fallback(",
+                        ".route_service(",
+                    ] {
+                        if text.contains(needle) {
+                            found.push(format!("{} uses {needle}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        visit(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(found.is_empty(), "routes outside access::Routes: {found:?}");
+    }
+
     #[test]
     fn routes_record_every_declaration() {
         let routes = Routes::new()

@@ -44,11 +44,12 @@ pub struct BarChart {
     pub legend: Vec<(&'static str, &'static str)>,
 }
 
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 260.0;
-const LEFT: f64 = 40.0;
-const TOP: f64 = 16.0;
-const BOTTOM: f64 = 220.0;
+// A small viewBox: scaled to a phone's width, 14-unit labels stay readable.
+const WIDTH: f64 = 480.0;
+const HEIGHT: f64 = 210.0;
+const LEFT: f64 = 32.0;
+const TOP: f64 = 12.0;
+const BOTTOM: f64 = 180.0;
 
 /// A "nice" upper bound for the axis: 1, 2 or 5 times a power of ten, at least `max`.
 fn nice_max(max: u64) -> u64 {
