@@ -19,6 +19,7 @@ pub mod ids;
 pub mod mail;
 pub mod openapi;
 pub mod sales;
+pub mod sizing;
 pub mod staff;
 pub mod startup;
 pub mod support;

@@ -1,0 +1,4 @@
+//! Sizing from real data: Green Button usage import, the PVWatts production model driven by
+//! typical-year weather (TMY3), and the figures a quote is built from.
+
+pub mod greenbutton;
