@@ -98,7 +98,8 @@ pub async fn run() -> anyhow::Result<()> {
             crate::demo::seed(&app_state).await
         }
         Command::Routes => {
-            let (_, table) = crate::startup::routes(&settings).finish();
+                        let limits = crate::access::routes::BodyLimits::from_settings(&settings);
+            let (_, table) = crate::startup::routes(&settings).finish(limits);
             let mut routes = table.routes().to_vec();
             routes.sort_by_key(|r| (r.path, r.method.to_string()));
             for r in routes {

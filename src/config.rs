@@ -69,6 +69,8 @@ pub struct Settings {
     pub tls_key_file: Option<PathBuf>,
     /// Largest request body accepted (413 beyond); uploads get their own limits.
     pub body_limit_bytes: usize,
+    /// Largest upload (Green Button files; S-SF-2: 20 MB) on the routes declared as uploads.
+    pub upload_limit_bytes: usize,
     pub request_timeout_secs: u64,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace_secs: u64,
@@ -124,6 +126,7 @@ impl Default for Settings {
             tls_cert_file: None,
             tls_key_file: None,
             body_limit_bytes: 1024 * 1024,
+            upload_limit_bytes: 20 * 1024 * 1024,
             request_timeout_secs: 30,
             shutdown_grace_secs: 30,
             secret_key: None,

@@ -55,3 +55,8 @@ typed_id!(
     /// A staff member's time-limited access to one customer's personal data.
     GrantId
 );
+
+typed_id!(
+    /// A customer's home.
+    SiteId
+);

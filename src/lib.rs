@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -19,6 +20,7 @@ pub mod ids;
 pub mod mail;
 pub mod openapi;
 pub mod sales;
+pub mod sites;
 pub mod sizing;
 pub mod staff;
 pub mod startup;

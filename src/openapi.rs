@@ -48,7 +48,14 @@ use utoipa::OpenApi;
         crate::staff::api::invite,
         crate::staff::api::change,
         crate::staff::api::access_review,
-        crate::audit::api::list,
+                crate::audit::api::list,
+        crate::catalog::api::panels,
+        crate::catalog::api::regions,
+        crate::sites::api::create,
+        crate::sites::api::list,
+        crate::sites::api::show,
+        crate::sites::api::import_usage,
+        crate::sites::api::usage,
     ),
     modifiers(&BearerAuth),
     components(schemas(crate::http::error::Problem, crate::http::error::FieldError, crate::health::Health)),
@@ -56,7 +63,9 @@ use utoipa::OpenApi;
          (name = "identity", description = "Sign-up, verification, sign-in and sessions"),
          (name = "account", description = "The signed-in user's own account"),
          (name = "staff", description = "Support and sales: masked customer data, grants with a reason, the pipeline"),
-         (name = "admin", description = "Staff administration, the access review, the audit trail"),
+                  (name = "admin", description = "Staff administration, the access review, the audit trail"),
+         (name = "catalog", description = "Panels and regions: public"),
+         (name = "sites", description = "A customer's homes and their electricity usage"),
          (name = "meta", description = "This description"))
 )]
 pub struct ApiDoc;

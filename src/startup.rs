@@ -173,6 +173,9 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::staff::api::router())
         .merge(crate::audit::api::router())
         .merge(crate::sales::api::router())
+        .merge(crate::catalog::api::router())
+        .merge(crate::catalog::pages::router())
+        .merge(crate::sites::api::router())
         .merge(crate::sales::pages::router())
         .merge(crate::staff::pages::router())
         .merge(crate::support::pages::router())
@@ -186,7 +189,8 @@ pub fn routes(settings: &Settings) -> Routes {
 /// The whole router: domain routers merged, then the cross-cutting middleware.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
-    let (app, _) = routes(&settings).finish();
+    let largest_body = settings.body_limit_bytes.max(settings.upload_limit_bytes);
+    let (app, _) = routes(&settings).finish(crate::access::routes::BodyLimits::from_settings(&settings));
     let app = app.with_state(state);
 
     // Outermost first: the request context wraps everything, so even a panic or a timeout
@@ -210,9 +214,10 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(settings.request_timeout_secs),
         ))
-        // Refuses a declared Content-Length over the limit before reading; caps streamed bodies.
-        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
-        .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
+        // The outer cap is the largest any route takes; the route guard applies each route's own
+        // (ordinary or upload) before its handler.
+        .layer(RequestBodyLimitLayer::new(largest_body))
+        .layer(DefaultBodyLimit::max(largest_body));
     app.layer(middleware)
 }
 

@@ -45,8 +45,10 @@ pub trait Need: Send + Sync + 'static {
 permissions! {
     /// One's own profile, password, second factor and sessions.
     OwnAccount => "account.own",
-    /// The list of staff who opened my personal data (S-AC-6).
+        /// The list of staff who opened my personal data (S-AC-6).
     OwnDataAccess => "account.data_access.read",
+    /// My homes: their roof facts and the usage imported for them.
+    OwnSites => "site.own",
     /// Find customers and see their accounts with personal data masked.
     ViewCustomers => "customer.view",
     /// Open one customer's personal data for a stated reason, for a limited time (S-AC-5).
@@ -68,7 +70,7 @@ use Permission::*;
 /// The whole policy. Engineers hold nothing that shows personal data; sales sees its pipeline
 /// only; support and admins see personal data only through a grant with a reason.
 pub const POLICY: &[(Role, &[Permission])] = &[
-    (Role::Customer, &[OwnAccount, OwnDataAccess]),
+    (Role::Customer, &[OwnAccount, OwnDataAccess, OwnSites]),
     (Role::Installer, &[OwnAccount]),
     (
         Role::Support,

@@ -42,6 +42,24 @@ pub struct Route {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
+    /// Takes file uploads: the upload body limit applies instead of the ordinary one.
+    pub upload: bool,
+}
+
+/// Request body limits the guard enforces per route.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimits {
+    pub ordinary: usize,
+    pub upload: usize,
+}
+
+impl BodyLimits {
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        Self {
+            ordinary: settings.body_limit_bytes,
+            upload: settings.upload_limit_bytes,
+        }
+    }
 }
 
 /// A router under construction that cannot take a route without its access declaration.
@@ -88,6 +106,19 @@ impl Routes {
     method!(patch, PATCH);
     method!(delete, DELETE);
 
+    /// A POST that takes a file: the upload body limit applies.
+    pub fn upload<H, T>(mut self, path: &'static str, access: impl Into<Access>, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self = self.add(Method::POST, MethodFilter::POST, path, access.into(), handler);
+        if let Some(last) = self.table.last_mut() {
+            last.upload = true;
+        }
+        self
+    }
+
     fn add<H, T>(
         mut self,
         method: Method,
@@ -102,7 +133,12 @@ impl Routes {
     {
         // axum merges method routers registered on the same path.
         self.router = self.router.route(path, on(filter, handler));
-        self.table.push(Route { method, path, access });
+        self.table.push(Route {
+            method,
+            path,
+            access,
+            upload: false,
+        });
         self
     }
 
@@ -113,8 +149,8 @@ impl Routes {
     }
 
     /// The router, guarded by its table, and the table itself.
-    pub fn finish(self) -> (Router<AppState>, Arc<RouteTable>) {
-        let table = Arc::new(RouteTable::new(self.table));
+    pub fn finish(self, limits: BodyLimits) -> (Router<AppState>, Arc<RouteTable>) {
+        let table = Arc::new(RouteTable::new(self.table, limits));
         let router = self
             .router
             .layer(axum::middleware::from_fn_with_state(table.clone(), guard));
@@ -126,19 +162,24 @@ impl Routes {
 #[derive(Debug)]
 pub struct RouteTable {
     routes: Vec<Route>,
-    by_path: BTreeMap<&'static str, Vec<(Method, Access)>>,
+    by_path: BTreeMap<&'static str, Vec<(Method, Access, bool)>>,
+    limits: BodyLimits,
 }
 
 impl RouteTable {
-    fn new(routes: Vec<Route>) -> Self {
-        let mut by_path: BTreeMap<&'static str, Vec<(Method, Access)>> = BTreeMap::new();
+    fn new(routes: Vec<Route>, limits: BodyLimits) -> Self {
+        let mut by_path: BTreeMap<&'static str, Vec<(Method, Access, bool)>> = BTreeMap::new();
         for r in &routes {
             by_path
                 .entry(r.path)
                 .or_default()
-                .push((r.method.clone(), r.access));
+                .push((r.method.clone(), r.access, r.upload));
         }
-        Self { routes, by_path }
+        Self {
+            routes,
+            by_path,
+            limits,
+        }
     }
 
     pub fn routes(&self) -> &[Route] {
@@ -155,12 +196,19 @@ impl RouteTable {
         } else {
             method
         };
-        match methods.iter().find(|(m, _)| m == wanted) {
-            Some((_, access)) => Lookup::Declared(*access),
+        match methods.iter().find(|(m, _, _)| m == wanted) {
+            Some((_, access, upload)) => Lookup::Declared(
+                *access,
+                if *upload {
+                    self.limits.upload
+                } else {
+                    self.limits.ordinary
+                },
+            ),
             None => Lookup::WrongMethod(
                 methods
                     .iter()
-                    .map(|(m, _)| m.as_str())
+                    .map(|(m, _, _)| m.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
             ),
@@ -169,7 +217,8 @@ impl RouteTable {
 }
 
 enum Lookup {
-    Declared(Access),
+    /// The access rule and the body limit of the route.
+    Declared(Access, usize),
     WrongMethod(String),
     Undeclared,
 }
@@ -190,8 +239,19 @@ pub async fn guard(State(table): State<Arc<RouteTable>>, mut req: Request, next:
         return next.run(req).await;
     };
     match table.lookup(&path, req.method()) {
-        Lookup::Declared(access) => {
+        Lookup::Declared(access, limit) => {
+            // S-IN-3: a declared length over the route's limit is refused unread; a streamed
+            // body is cut off at the limit (axum answers 413 when it hits the cap).
+            let declared = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|len| len > limit as u64) {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            }
             req.extensions_mut().insert(DeclaredAccess(access));
+            let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
             next.run(req).await
         }
         Lookup::WrongMethod(allow) => {
@@ -219,12 +279,21 @@ mod tests {
         "ok"
     }
 
+    const LIMITS: BodyLimits = BodyLimits {
+        ordinary: 1024,
+        upload: 4096,
+    };
+
     fn table() -> Arc<RouteTable> {
-        Arc::new(RouteTable::new(vec![Route {
-            method: Method::GET,
-            path: "/declared",
-            access: Access::Public,
-        }]))
+        Arc::new(RouteTable::new(
+            vec![Route {
+                method: Method::GET,
+                path: "/declared",
+                access: Access::Public,
+                upload: false,
+            }],
+            LIMITS,
+        ))
     }
 
     async fn status_of(router: Router, method: Method, path: &str) -> StatusCode {
@@ -308,11 +377,16 @@ mod tests {
         let routes = Routes::new()
             .get("/a", PUBLIC, ok)
             .post("/a", Permission::OwnAccount, ok);
-        let (_, table) = routes.finish();
-        assert_eq!(table.routes().len(), 2);
+        let routes = routes.upload("/file", PUBLIC, ok);
+        let (_, table) = routes.finish(LIMITS);
+        assert_eq!(table.routes().len(), 3);
         assert!(matches!(
             table.lookup("/a", &Method::POST),
-            Lookup::Declared(Access::Needs(Permission::OwnAccount))
+            Lookup::Declared(Access::Needs(Permission::OwnAccount), 1024)
+        ));
+        assert!(matches!(
+            table.lookup("/file", &Method::POST),
+            Lookup::Declared(_, 4096)
         ));
         assert!(
             matches!(table.lookup("/a", &Method::DELETE), Lookup::WrongMethod(ref m) if m == "GET, POST")

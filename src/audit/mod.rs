@@ -135,6 +135,8 @@ pub enum Action {
     StaffEnabled,
     SessionsRevoked,
     VerificationResent,
+    SiteCreated,
+    UsageImported,
 }
 
 impl Action {
@@ -172,6 +174,8 @@ impl Action {
             Action::StaffEnabled => "staff.enabled",
             Action::SessionsRevoked => "user.sessions_revoked",
             Action::VerificationResent => "user.verification_resent",
+            Action::SiteCreated => "site.created",
+            Action::UsageImported => "site.usage_imported",
         }
     }
 }

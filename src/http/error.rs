@@ -254,6 +254,8 @@ pub enum ApiError {
     Conflict { code: &'static str },
     #[error("payload too large")]
     TooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     #[error("weak password")]
     WeakPassword(crate::auth::PasswordProblem),
     #[error("invalid token")]
@@ -298,6 +300,9 @@ impl IntoResponse for ApiError {
             ApiError::InvalidToken => Problem::new(StatusCode::BAD_REQUEST, "invalid_token")
                 .with_detail("the link is invalid, expired or already used")
                 .into_response(),
+            ApiError::UnsupportedMediaType => {
+                Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").into_response()
+            }
             ApiError::TooLarge => {
                 Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").into_response()
             }
@@ -470,6 +475,7 @@ mod tests {
             ApiError::NotFound,
             ApiError::Conflict { code: "conflict" },
             ApiError::TooLarge,
+            ApiError::UnsupportedMediaType,
             ApiError::WeakPassword(crate::auth::PasswordProblem::TooShort),
             ApiError::InvalidToken,
             ApiError::MfaEnrolmentRequired,

@@ -17,7 +17,12 @@ fn route_table() -> Vec<Route> {
         debug_routes: false,
         ..sunbridge::Settings::default()
     };
-    sunbridge::startup::routes(&settings).finish().1.routes().to_vec()
+    let limits = sunbridge::access::routes::BodyLimits::from_settings(&settings);
+    sunbridge::startup::routes(&settings)
+        .finish(limits)
+        .1
+        .routes()
+        .to_vec()
 }
 
 fn is_api(route: &Route) -> bool {

@@ -23,5 +23,6 @@ mod openapi;
 mod pages;
 mod shutdown;
 mod signup;
+mod sites;
 mod staff_admin;
 mod tls;

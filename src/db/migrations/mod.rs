@@ -7,6 +7,7 @@ mod m20261122_000002_mail_and_email_tokens;
 mod m20261122_000003_sessions_and_throttle;
 mod m20261122_000004_mfa;
 mod m20261122_000005_access;
+mod m20261122_000006_sites_and_usage;
 
 use sea_orm_migration::prelude::*;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_sessions_and_throttle::Migration),
             Box::new(m20261122_000004_mfa::Migration),
             Box::new(m20261122_000005_access::Migration),
+            Box::new(m20261122_000006_sites_and_usage::Migration),
         ]
     }
 }

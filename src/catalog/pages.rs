@@ -1,0 +1,4 @@
+use crate::access::Routes;
+pub fn router() -> Routes {
+    Routes::new()
+}

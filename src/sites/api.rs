@@ -1,0 +1,171 @@
+//! Sites and usage in the JSON API (customers, their own sites only).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::SiteForm;
+use super::service::{self, Site, SiteError, UsageInput, UsageSummary};
+use crate::access::{Caller, Permission, Routes, perm};
+use crate::audit::Actor;
+use crate::http::json::ApiJson;
+use crate::http::{ApiError, FieldError, RequestContext};
+use crate::ids::SiteId;
+use crate::startup::AppState;
+
+pub fn router() -> Routes {
+    Routes::new()
+        .post("/api/v1/sites", Permission::OwnSites, create)
+        .get("/api/v1/sites", Permission::OwnSites, list)
+        .get("/api/v1/sites/{id}", Permission::OwnSites, show)
+        .upload("/api/v1/sites/{id}/usage", Permission::OwnSites, import_usage)
+        .get("/api/v1/sites/{id}/usage", Permission::OwnSites, usage)
+}
+
+pub(crate) fn map_error(e: SiteError) -> ApiError {
+    match e {
+        SiteError::NotFound => ApiError::NotFound,
+        SiteError::Invalid(problem) => ApiError::Validation(vec![FieldError {
+            field: problem.field.into(),
+            code: "invalid",
+        }]),
+        // The import's own words: what is wrong with the file, for the customer to act on.
+        SiteError::Import(e) => ApiError::BadRequest(e.to_string()),
+        SiteError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+fn site_id(raw: &str) -> Result<SiteId, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
+}
+
+/// Record a home: address, location, roof facts, utility region.
+#[utoipa::path(post, path = "/api/v1/sites", tag = "sites", request_body = SiteForm, security(("bearer" = [])),
+    responses((status = 201, body = Site), (status = 422, body = crate::http::error::Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnSites>,
+    ctx: RequestContext,
+    ApiJson(form): ApiJson<SiteForm>,
+) -> Result<(StatusCode, axum::Json<Site>), ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let site = service::create(&state.db, &actor, caller.user, form)
+        .await
+        .map_err(map_error)?;
+    Ok((StatusCode::CREATED, axum::Json(site)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SiteList {
+    items: Vec<Site>,
+}
+
+/// My sites.
+#[utoipa::path(get, path = "/api/v1/sites", tag = "sites", security(("bearer" = [])),
+    responses((status = 200, body = SiteList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnSites>,
+) -> Result<axum::Json<SiteList>, ApiError> {
+    let items = service::list_own(&state.db, caller.user)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(SiteList { items }))
+}
+
+/// One of my sites (someone else's answers 404).
+#[utoipa::path(get, path = "/api/v1/sites/{id}", tag = "sites", security(("bearer" = [])),
+    responses((status = 200, body = Site), (status = 404, body = crate::http::error::Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnSites>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Site>, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let site = service::own(&state.db, &actor, caller.user, site_id(&id)?)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(site))
+}
+
+/// Typed-in usage: one annual figure or twelve monthly ones (January first).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TypedUsage {
+    annual_kwh: Option<f64>,
+    monthly_kwh: Option<Vec<f64>>,
+}
+
+/// Import usage: a Green Button file (`Content-Type: application/xml`, at most 20 MB) or typed
+/// figures (`application/json`). The answer says what was understood: period, interval, totals,
+/// the year the quote will use, and every estimate made.
+#[utoipa::path(post, path = "/api/v1/sites/{id}/usage", tag = "sites", security(("bearer" = [])),
+    request_body(content = TypedUsage, description = "or a Green Button XML file as application/xml"),
+    responses((status = 201, body = UsageSummary),
+        (status = 400, description = "the file cannot be used, and why", body = crate::http::error::Problem),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 413, body = crate::http::error::Problem),
+        (status = 415, body = crate::http::error::Problem)))]
+pub async fn import_usage(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnSites>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, axum::Json<UsageSummary>), ApiError> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let input = match media.as_str() {
+        "application/xml" | "text/xml" | "application/atom+xml" => UsageInput::GreenButton(body.to_vec()),
+        "application/json" => typed(&body)?,
+        _ => return Err(ApiError::UnsupportedMediaType),
+    };
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let summary = service::import_usage(&state.db, &actor, caller.user, site_id(&id)?, input)
+        .await
+        .map_err(map_error)?;
+    Ok((StatusCode::CREATED, axum::Json(summary)))
+}
+
+fn typed(body: &[u8]) -> Result<UsageInput, ApiError> {
+    let invalid = |field: &str| {
+        ApiError::Validation(vec![FieldError {
+            field: field.into(),
+            code: "invalid",
+        }])
+    };
+    let typed: TypedUsage = serde_json::from_slice(body).map_err(|_| invalid("body"))?;
+    match (typed.annual_kwh, typed.monthly_kwh) {
+        (Some(kwh), None) => Ok(UsageInput::Annual(kwh)),
+        (None, Some(months)) => {
+            let months: [f64; 12] = months.try_into().map_err(|_| invalid("monthly_kwh"))?;
+            Ok(UsageInput::Monthly(months))
+        }
+        _ => Err(invalid("annual_kwh")),
+    }
+}
+
+/// The usage the next quote for this site will use.
+#[utoipa::path(get, path = "/api/v1/sites/{id}/usage", tag = "sites", security(("bearer" = [])),
+    responses((status = 200, body = UsageSummary), (status = 404, body = crate::http::error::Problem)))]
+pub async fn usage(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnSites>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<axum::Json<UsageSummary>, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    service::current_usage(&state.db, &actor, caller.user, site_id(&id)?)
+        .await
+        .map_err(map_error)?
+        .map(axum::Json)
+        .ok_or(ApiError::NotFound)
+}

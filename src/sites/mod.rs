@@ -1,0 +1,7 @@
+//! Customers' homes: location and roof facts, and the electricity usage a quote is sized from.
+
+pub mod api;
+pub mod model;
+pub mod service;
+pub(crate) mod store;
+pub mod usage;

@@ -1,0 +1,139 @@
+//! A home, parsed at the edge: past here a `NewSite` is known to be sensible.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// What a customer sends to record a home (and nothing else: S-AC-4).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteForm {
+    /// A name for the customer's own use ("Home", "Cabin").
+    pub label: String,
+    /// Street address, one field (it is encrypted at rest as one value).
+    pub address: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// Utility area, from `GET /api/v1/regions`.
+    pub region_id: String,
+    /// Roof pitch in degrees from horizontal (0 flat … 90 vertical).
+    pub roof_tilt_deg: f64,
+    /// The direction the roof faces, degrees clockwise from north (180 = south).
+    pub roof_azimuth_deg: f64,
+    /// How many panels fit on the usable roof area.
+    pub max_panels: i32,
+}
+
+/// A validated site, ready to store.
+#[derive(Clone, Debug)]
+pub struct NewSite {
+    pub label: String,
+    pub address: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub region_id: String,
+    pub roof_tilt_deg: f64,
+    pub roof_azimuth_deg: f64,
+    pub max_panels: i32,
+}
+
+/// The first field that is wrong, and why.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct SiteProblem {
+    pub field: &'static str,
+    pub problem: &'static str,
+}
+
+fn problem(field: &'static str, problem: &'static str) -> SiteProblem {
+    SiteProblem { field, problem }
+}
+
+fn text(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String, SiteProblem> {
+    let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let len = collapsed.chars().count();
+    if len < min {
+        return Err(problem(field, "too short"));
+    }
+    if len > max {
+        return Err(problem(field, "too long"));
+    }
+    if collapsed.chars().any(char::is_control) {
+        return Err(problem(field, "contains characters that are not allowed"));
+    }
+    Ok(collapsed)
+}
+
+fn within(field: &'static str, value: f64, low: f64, high: f64) -> Result<f64, SiteProblem> {
+    if value.is_finite() && (low..=high).contains(&value) {
+        Ok(value)
+    } else {
+        Err(problem(field, "out of range"))
+    }
+}
+
+impl SiteForm {
+    pub fn parse(self) -> Result<NewSite, SiteProblem> {
+        let azimuth = within("roof_azimuth_deg", self.roof_azimuth_deg, 0.0, 360.0)?;
+        if !(1..=500).contains(&self.max_panels) {
+            return Err(problem("max_panels", "out of range"));
+        }
+        let region_id = self.region_id.trim().to_owned();
+        if region_id.is_empty() || region_id.len() > 40 {
+            return Err(problem("region_id", "unknown region"));
+        }
+        Ok(NewSite {
+            label: text("label", &self.label, 1, 60)?,
+            address: text("address", &self.address, 5, 300)?,
+            latitude: within("latitude", self.latitude, -90.0, 90.0)?,
+            longitude: within("longitude", self.longitude, -180.0, 180.0)?,
+            region_id,
+            roof_tilt_deg: within("roof_tilt_deg", self.roof_tilt_deg, 0.0, 90.0)?,
+            // 360 and 0 are both north.
+            roof_azimuth_deg: azimuth % 360.0,
+            max_panels: self.max_panels,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> SiteForm {
+        SiteForm {
+            label: " Home ".into(),
+            address: "123  Main St, Greensboro NC 27401".into(),
+            latitude: 36.07,
+            longitude: -79.79,
+            region_id: "us-nc-piedmont".into(),
+            roof_tilt_deg: 25.0,
+            roof_azimuth_deg: 360.0,
+            max_panels: 24,
+        }
+    }
+
+    #[test]
+    fn a_sensible_site_parses_and_is_tidied() {
+        let site = form().parse().unwrap();
+        assert_eq!(site.label, "Home");
+        assert_eq!(site.address, "123 Main St, Greensboro NC 27401");
+        assert_eq!(site.roof_azimuth_deg, 0.0);
+    }
+
+    #[test]
+    fn nonsense_is_refused_field_by_field() {
+        let cases: [(fn(&mut SiteForm), &str); 6] = [
+            (|f| f.latitude = 91.0, "latitude"),
+            (|f| f.longitude = f64::NAN, "longitude"),
+            (|f| f.roof_tilt_deg = -5.0, "roof_tilt_deg"),
+            (|f| f.max_panels = 0, "max_panels"),
+            (|f| f.address = "x".into(), "address"),
+            (|f| f.label = "Home\u{7}".into(), "label"),
+        ];
+        for (spoil, field) in cases {
+            let mut f = form();
+            spoil(&mut f);
+            assert_eq!(f.parse().unwrap_err().field, field);
+        }
+    }
+}

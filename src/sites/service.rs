@@ -1,0 +1,334 @@
+//! Sites and their usage: owner-only (S-AC-3). Someone else's site answers "not found",
+//! exactly like a site that does not exist, and the attempt is audited.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model::{NewSite, SiteForm, SiteProblem};
+use super::store::{site, usage};
+use super::usage::{self as year, YearOfUsage};
+use crate::access::{Permission, object};
+use crate::audit::{self, Action, Actor, Details, Target};
+use crate::ids::{SiteId, UserId};
+use crate::sizing::greenbutton::{self, ImportError, Limits};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Invalid(#[from] SiteProblem),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for SiteError {
+    fn from(e: DbErr) -> Self {
+        SiteError::Internal(e.into())
+    }
+}
+
+/// A site as its owner sees it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Site {
+    #[schema(value_type = String)]
+    pub id: SiteId,
+    pub label: String,
+    pub address: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub region_id: String,
+    pub roof_tilt_deg: f64,
+    pub roof_azimuth_deg: f64,
+    pub max_panels: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<site::Model> for Site {
+    fn from(m: site::Model) -> Self {
+        Self {
+            id: SiteId(m.id),
+            label: m.label,
+            address: m.address,
+            latitude: m.latitude,
+            longitude: m.longitude,
+            region_id: m.region_id,
+            roof_tilt_deg: m.roof_tilt_deg,
+            roof_azimuth_deg: m.roof_azimuth_deg,
+            max_panels: m.max_panels,
+            created_at: m.created_at,
+        }
+    }
+}
+
+fn site_target(id: SiteId) -> Target {
+    Target {
+        kind: "site",
+        id: id.to_string(),
+    }
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: UserId,
+    form: SiteForm,
+) -> Result<Site, SiteError> {
+    let new: NewSite = form.parse()?;
+    if crate::catalog::region(db, &new.region_id).await?.is_none() {
+        return Err(SiteProblem {
+            field: "region_id",
+            problem: "unknown region",
+        }
+        .into());
+    }
+    let id = SiteId::new();
+    let now = Utc::now();
+    let tx = crate::db::begin(db).await?;
+    let row = site::ActiveModel {
+        id: Set(id.0),
+        owner_id: Set(owner.0),
+        label: Set(new.label),
+        address: Set(new.address),
+        latitude: Set(new.latitude),
+        longitude: Set(new.longitude),
+        region_id: Set(new.region_id),
+        roof_tilt_deg: Set(new.roof_tilt_deg),
+        roof_azimuth_deg: Set(new.roof_azimuth_deg),
+        max_panels: Set(new.max_panels),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    site::Entity::insert(row).exec_without_returning(&tx).await?;
+    audit::record(
+        &tx,
+        actor,
+        Action::SiteCreated,
+        Some(site_target(id)),
+        Details::new(),
+    )
+    .await?;
+    let stored = site::Entity::find_by_id(id.0)
+        .one(&tx)
+        .await?
+        .ok_or(SiteError::NotFound)?;
+    tx.commit().await?;
+    Ok(stored.into())
+}
+
+pub async fn list_own(db: &DatabaseConnection, owner: UserId) -> Result<Vec<Site>, SiteError> {
+    Ok(site::Entity::find()
+        .filter(site::Column::OwnerId.eq(owner.0))
+        .order_by_asc(site::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Site::from)
+        .collect())
+}
+
+/// The site `id` if `owner` owns it; otherwise 404 and an audited refusal.
+pub async fn own(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: UserId,
+    id: SiteId,
+) -> Result<Site, SiteError> {
+    match site::Entity::find_by_id(id.0).one(db).await? {
+        Some(s) if s.owner_id == owner.0 => Ok(s.into()),
+        _ => {
+            object::refused(db, actor, site_target(id), Permission::OwnSites).await;
+            Err(SiteError::NotFound)
+        }
+    }
+}
+
+/// What the customer gave us.
+pub enum UsageInput {
+    GreenButton(Vec<u8>),
+    Monthly([f64; 12]),
+    Annual(f64),
+}
+
+/// The usage of a site as recorded, with what was understood and assumed.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UsageSummary {
+    /// `green_button`, `monthly` or `annual`.
+    pub source: String,
+    pub period_start: Option<DateTime<Utc>>,
+    pub period_end: Option<DateTime<Utc>>,
+    pub interval_secs: Option<i32>,
+    pub readings: i32,
+    /// Energy bought from the grid over the period of the file.
+    pub delivered_kwh: f64,
+    /// Energy sent to the grid by panels already there, over the same period.
+    pub exported_kwh: f64,
+    /// The year the quote is sized for.
+    pub annual_kwh: f64,
+    /// January first.
+    pub monthly_kwh: Vec<f64>,
+    pub notes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+impl TryFrom<usage::Model> for UsageSummary {
+    type Error = anyhow::Error;
+    fn try_from(m: usage::Model) -> anyhow::Result<Self> {
+        Ok(Self {
+            source: m.source,
+            period_start: m.period_start,
+            period_end: m.period_end,
+            interval_secs: m.interval_secs,
+            readings: m.readings,
+            delivered_kwh: round1(m.delivered_kwh),
+            exported_kwh: round1(m.exported_kwh),
+            annual_kwh: round1(m.annual_kwh),
+            monthly_kwh: serde_json::from_str::<Vec<f64>>(&m.monthly_kwh)?
+                .into_iter()
+                .map(round1)
+                .collect(),
+            notes: serde_json::from_str(&m.notes)?,
+            created_at: m.created_at,
+        })
+    }
+}
+
+const MAX_ANNUAL_KWH: f64 = 1_000_000.0;
+
+fn check_figure(field: &'static str, kwh: f64) -> Result<f64, SiteError> {
+    if kwh.is_finite() && (0.0..=MAX_ANNUAL_KWH).contains(&kwh) {
+        Ok(kwh)
+    } else {
+        Err(SiteProblem {
+            field,
+            problem: "out of range",
+        }
+        .into())
+    }
+}
+
+/// Records usage for `owner`'s site. Green Button files are parsed on a blocking thread,
+/// within the import's size, depth and time bounds.
+pub async fn import_usage(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: UserId,
+    id: SiteId,
+    input: UsageInput,
+) -> Result<UsageSummary, SiteError> {
+    own(db, actor, owner, id).await?;
+    struct Parsed {
+        source: &'static str,
+        period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        interval: Option<i32>,
+        readings: i32,
+        delivered: f64,
+        exported: f64,
+        year: YearOfUsage,
+    }
+    let parsed = match input {
+        UsageInput::GreenButton(bytes) => {
+            let usage = tokio::task::spawn_blocking(move || greenbutton::import(&bytes, Limits::default()))
+                .await
+                .map_err(|e| anyhow::anyhow!("usage import task failed: {e}"))??;
+            let mut year = year::from_import(&usage.monthly, usage.start, usage.end, usage.delivered_kwh);
+            let mut notes = usage.notes.clone();
+            notes.append(&mut year.notes);
+            year.notes = notes;
+            Parsed {
+                source: "green_button",
+                period: Some((usage.start, usage.end)),
+                interval: i32::try_from(usage.interval_secs).ok(),
+                readings: i32::try_from(usage.readings).unwrap_or(i32::MAX),
+                delivered: usage.delivered_kwh,
+                exported: usage.exported_kwh,
+                year,
+            }
+        }
+        UsageInput::Monthly(months) => {
+            for m in months {
+                check_figure("monthly_kwh", m)?;
+            }
+            let year = year::from_monthly(months);
+            Parsed {
+                source: "monthly",
+                period: None,
+                interval: None,
+                readings: 12,
+                delivered: year.annual_kwh,
+                exported: 0.0,
+                year,
+            }
+        }
+        UsageInput::Annual(kwh) => {
+            let year = year::from_annual(check_figure("annual_kwh", kwh)?);
+            Parsed {
+                source: "annual",
+                period: None,
+                interval: None,
+                readings: 1,
+                delivered: year.annual_kwh,
+                exported: 0.0,
+                year,
+            }
+        }
+    };
+    let now = Utc::now();
+    let usage_id = uuid::Uuid::now_v7();
+    let row = usage::ActiveModel {
+        id: Set(usage_id),
+        site_id: Set(id.0),
+        source: Set(parsed.source.to_owned()),
+        period_start: Set(parsed.period.map(|p| p.0)),
+        period_end: Set(parsed.period.map(|p| p.1)),
+        interval_secs: Set(parsed.interval),
+        readings: Set(parsed.readings),
+        delivered_kwh: Set(parsed.delivered),
+        exported_kwh: Set(parsed.exported),
+        annual_kwh: Set(parsed.year.annual_kwh),
+        monthly_kwh: Set(
+            serde_json::to_string(&parsed.year.monthly_kwh.to_vec()).map_err(anyhow::Error::from)?
+        ),
+        notes: Set(serde_json::to_string(&parsed.year.notes).map_err(anyhow::Error::from)?),
+        created_at: Set(now),
+    };
+
+    let tx = crate::db::begin(db).await?;
+    usage::Entity::insert(row).exec_without_returning(&tx).await?;
+    let details = Details::new()
+        .with("source", parsed.source)
+        .with("readings", i64::from(parsed.readings));
+    audit::record(&tx, actor, Action::UsageImported, Some(site_target(id)), details).await?;
+    let stored = usage::Entity::find_by_id(usage_id)
+        .one(&tx)
+        .await?
+        .ok_or(SiteError::NotFound)?;
+    tx.commit().await?;
+    Ok(UsageSummary::try_from(stored)?)
+}
+
+/// The newest usage recorded for a site the caller owns.
+pub async fn current_usage(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: UserId,
+    id: SiteId,
+) -> Result<Option<UsageSummary>, SiteError> {
+    own(db, actor, owner, id).await?;
+    let row = usage::Entity::find()
+        .filter(usage::Column::SiteId.eq(id.0))
+        .order_by_desc(usage::Column::CreatedAt)
+        .one(db)
+        .await?;
+    Ok(row.map(UsageSummary::try_from).transpose()?)
+}

@@ -1,0 +1,143 @@
+//! A year of usage from whatever the customer gave us: a Green Button file (any length), twelve
+//! monthly figures, or one annual figure. Whatever had to be estimated is said in `notes`.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::sizing::greenbutton::MonthTotal;
+
+/// Days in each month of a common year, January first.
+const DAYS: [f64; 12] = [
+    31.0, 28.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
+];
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct YearOfUsage {
+    pub annual_kwh: f64,
+    /// January first.
+    pub monthly_kwh: [f64; 12],
+    pub notes: Vec<String>,
+}
+
+/// Spreads `annual` over the months by their number of days.
+fn by_days(annual: f64) -> [f64; 12] {
+    DAYS.map(|d| annual * d / 365.0)
+}
+
+pub fn from_annual(annual_kwh: f64) -> YearOfUsage {
+    YearOfUsage {
+        annual_kwh,
+        monthly_kwh: by_days(annual_kwh),
+        notes: vec!["one annual figure was given: it is spread over the months by their length".into()],
+    }
+}
+
+pub fn from_monthly(monthly_kwh: [f64; 12]) -> YearOfUsage {
+    YearOfUsage {
+        annual_kwh: monthly_kwh.iter().sum(),
+        monthly_kwh,
+        notes: Vec::new(),
+    }
+}
+
+/// From an import: a year or more is averaged month by month; less is scaled to a year.
+pub fn from_import(
+    months: &[MonthTotal],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    delivered_kwh: f64,
+) -> YearOfUsage {
+    let days = (end - start).num_seconds() as f64 / 86_400.0;
+    if days >= 360.0 {
+        let mut sums = [0.0; 12];
+        let mut counts = [0u32; 12];
+        for m in months {
+            let i = (m.month as usize).saturating_sub(1).min(11);
+            sums[i] += m.delivered_kwh;
+            counts[i] += 1;
+        }
+        let mut notes = Vec::new();
+        if counts.iter().any(|c| *c > 1) {
+            notes.push("months that appear in more than one year are averaged".into());
+        }
+        let mut monthly = [0.0; 12];
+        for i in 0..12 {
+            monthly[i] = if counts[i] > 0 {
+                sums[i] / f64::from(counts[i])
+            } else {
+                0.0
+            };
+        }
+        if counts.contains(&0) {
+            notes.push("some months have no readings; they count as zero".into());
+        }
+        return YearOfUsage {
+            annual_kwh: monthly.iter().sum(),
+            monthly_kwh: monthly,
+            notes,
+        };
+    }
+    let days = days.max(1.0);
+    let annual = delivered_kwh * 365.0 / days;
+    YearOfUsage {
+        annual_kwh: annual,
+        monthly_kwh: by_days(annual),
+        notes: vec![format!(
+            "the file covers {:.0} days: the yearly figure is scaled from them and spread over the months \
+             by their length; a full year of readings gives a more accurate quote",
+            days
+        )],
+    }
+}
+
+/// The month names for charts and tables.
+pub fn month_label(index: usize) -> String {
+    NaiveDate::from_ymd_opt(2001, index as u32 + 1, 1)
+        .map(|d| d.format("%b").to_string())
+        .unwrap_or_default()
+}
+
+/// The calendar month of a date, 0-based (January = 0).
+pub fn month_index(at: DateTime<Utc>) -> usize {
+    at.month0() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn an_annual_figure_is_spread_by_days() {
+        let y = from_annual(3650.0);
+        assert!((y.monthly_kwh[0] - 310.0).abs() < 1e-9);
+        assert!((y.monthly_kwh[1] - 280.0).abs() < 1e-9);
+        assert!((y.monthly_kwh.iter().sum::<f64>() - 3650.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_short_import_is_scaled_to_a_year_and_says_so() {
+        let start = Utc.with_ymd_and_hms(2012, 4, 1, 0, 0, 0).unwrap();
+        let end = Utc.with_ymd_and_hms(2012, 5, 1, 0, 0, 0).unwrap();
+        let y = from_import(&[], start, end, 300.0);
+        assert!((y.annual_kwh - 300.0 * 365.0 / 30.0).abs() < 1e-9);
+        assert!(y.notes[0].contains("30 days"));
+    }
+
+    #[test]
+    fn a_year_of_months_is_taken_as_it_is() {
+        let months: Vec<MonthTotal> = (1..=12)
+            .map(|m| MonthTotal {
+                year: 2011,
+                month: m,
+                delivered_kwh: f64::from(m),
+                exported_kwh: 0.0,
+            })
+            .collect();
+        let start = Utc.with_ymd_and_hms(2011, 1, 1, 0, 0, 0).unwrap();
+        let end = Utc.with_ymd_and_hms(2012, 1, 1, 0, 0, 0).unwrap();
+        let y = from_import(&months, start, end, 78.0);
+        assert_eq!(y.annual_kwh, 78.0);
+        assert_eq!(y.monthly_kwh[11], 12.0);
+        assert!(y.notes.is_empty());
+    }
+}

@@ -1,0 +1,323 @@
+//! Sites and usage import through the front door: owner-only sites (S-AC-3), typed bodies
+//! (S-AC-4), Green Button totals on every sample file, and the XML attacks (S-SF-2).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sunbridge::access::Role;
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::helpers_roles::{Member, problem_code};
+
+fn site_body() -> Value {
+    json!({
+        "label": "Home",
+        "address": "123 Main St, Greensboro NC 27401",
+        "latitude": 36.07,
+        "longitude": -79.79,
+        "region_id": "us-nc-piedmont",
+        "roof_tilt_deg": 25.0,
+        "roof_azimuth_deg": 180.0,
+        "max_panels": 24
+    })
+}
+
+async fn new_site(app: &TestApp, owner: &Member) -> String {
+    let response = app
+        .api("POST", "/api/v1/sites", &owner.token, Some(site_body()))
+        .await;
+    assert_eq!(response.status(), 201);
+    let site: Value = response.json().await.unwrap();
+    site["id"].as_str().unwrap().to_owned()
+}
+
+async fn upload(app: &TestApp, owner: &Member, site: &str, body: Vec<u8>) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/sites/{site}/usage")))
+        .bearer_auth(&owner.token)
+        .header("content-type", "application/xml")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../shared/testdata/greenbutton/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_sample_file_imports_to_its_published_total() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = new_site(&app, &ann).await;
+    for (file, total, interval) in [
+        (
+            "Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml",
+            6_563.0,
+            3600,
+        ),
+        (
+            "Mountain_Single_family_Jan_1_2011_to_Jan_1_2012.xml",
+            8_898.5,
+            3600,
+        ),
+        ("MonthlyOnlyElectricData.xml", 9_567.0, 2_678_400),
+        ("1hrLP_32Days.xml", 2_354.8, 3600),
+        ("15minLP_15Days.xml", 1_397.7, 900),
+    ] {
+        let response = upload(&app, &ann, &site, sample(file)).await;
+        assert_eq!(response.status(), 201, "{file}");
+        let summary: Value = response.json().await.unwrap();
+        let got = summary["delivered_kwh"].as_f64().unwrap();
+        assert!((got - total).abs() <= 0.1, "{file}: {got} kWh, expected {total}");
+        assert_eq!(summary["source"], "green_button");
+        assert_eq!(summary["monthly_kwh"].as_array().unwrap().len(), 12);
+        if file.contains("Monthly") {
+            // Monthly billing periods vary in length; the most common one is reported.
+            assert!(summary["interval_secs"].as_i64().unwrap() >= 2_592_000);
+        } else {
+            assert_eq!(summary["interval_secs"], interval, "{file}");
+        }
+        if file.contains("Days") {
+            let notes = summary["notes"].to_string();
+            assert!(
+                notes.contains("scaled"),
+                "a short file says it was scaled: {notes}"
+            );
+        }
+    }
+    // The latest import is the one a quote will use.
+    let current: Value = app
+        .api("GET", &format!("/api/v1/sites/{site}/usage"), &ann.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!((current["delivered_kwh"].as_f64().unwrap() - 1_397.7).abs() <= 0.1);
+}
+
+#[tokio::test]
+async fn gas_and_broken_files_get_a_400_that_says_why() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = new_site(&app, &ann).await;
+    let response = upload(&app, &ann, &site, sample("Gas.xml")).await;
+    assert_eq!(response.status(), 400);
+    let problem: Value = response.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("gas"), "{problem}");
+
+    let file = sample("1hrLP_32Days.xml");
+    for broken in [
+        file[..file.len() / 3].to_vec(),
+        b"not xml at all".to_vec(),
+        Vec::new(),
+    ] {
+        let response = upload(&app, &ann, &site, broken).await;
+        assert_eq!(response.status(), 400);
+    }
+}
+
+#[tokio::test]
+async fn xml_attacks_are_refused_fast_without_any_network_call() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = new_site(&app, &ann).await;
+    // A listener the external entity points at: it must never be called.
+    let bait = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bait_addr = bait.local_addr().unwrap();
+    let xxe = format!(
+        r#"<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY x SYSTEM "http://{bait_addr}/secret">]><feed><entry><content>&x;</content></entry></feed>"#
+    );
+    let mut laughs = String::from(r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">"#);
+    for i in 1..10 {
+        laughs.push_str(&format!(
+            r#"<!ENTITY lol{i} "{}">"#,
+            format!("&lol{};", i - 1).repeat(10)
+        ));
+    }
+    laughs.push_str("]><feed>&lol9;</feed>");
+    let deep = "<feed>".repeat(200_000);
+    for (what, body) in [
+        ("xxe", xxe.into_bytes()),
+        ("laughs", laughs.into_bytes()),
+        ("deep", deep.into_bytes()),
+    ] {
+        let started = Instant::now();
+        let response = upload(&app, &ann, &site, body).await;
+        assert_eq!(response.status(), 400, "{what}");
+        // A generous bound: the refusal must not depend on the input's expansion.
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{what} took {:?}",
+            started.elapsed()
+        );
+    }
+    let called = tokio::time::timeout(Duration::from_millis(200), bait.accept()).await;
+    assert!(called.is_err(), "the server fetched the external entity");
+}
+
+#[tokio::test]
+async fn uploads_have_their_own_limit_and_other_routes_keep_theirs() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = new_site(&app, &ann).await;
+    let huge = vec![b' '; 21 * 1024 * 1024];
+    let response = upload(&app, &ann, &site, huge).await;
+    assert_eq!(response.status(), 413);
+    // The year file (1.7 MB) is over the ordinary 1 MB limit and goes through here…
+    let year = sample("Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml");
+    assert!(year.len() > 1024 * 1024);
+    assert_eq!(upload(&app, &ann, &site, year.clone()).await.status(), 201);
+    // …but not on an ordinary route.
+    let response = app
+        .client
+        .post(app.url("/api/v1/sites"))
+        .bearer_auth(&ann.token)
+        .header("content-type", "application/json")
+        .body(year)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn typed_usage_needs_one_annual_figure_or_twelve_monthly_ones() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = new_site(&app, &ann).await;
+    let path = format!("/api/v1/sites/{site}/usage");
+    let annual = app
+        .api("POST", &path, &ann.token, Some(json!({"annual_kwh": 10_950.0})))
+        .await;
+    assert_eq!(annual.status(), 201);
+    let annual: Value = annual.json().await.unwrap();
+    assert_eq!(annual["annual_kwh"], 10_950.0);
+    assert_eq!(annual["monthly_kwh"][0], 930.0);
+    let months: Vec<f64> = (1..=12).map(|m| f64::from(m) * 100.0).collect();
+    let monthly: Value = app
+        .api("POST", &path, &ann.token, Some(json!({ "monthly_kwh": months })))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(monthly["annual_kwh"], 7_800.0);
+    for bad in [
+        json!({}),
+        json!({"annual_kwh": -5.0}),
+        json!({"monthly_kwh": [1, 2, 3]}),
+        json!({"annual_kwh": 1000.0, "monthly_kwh": months}),
+        json!({"annual_kwh": 1000.0, "site_id": site}),
+    ] {
+        let (status, _) = problem_code(app.api("POST", &path, &ann.token, Some(bad.clone())).await).await;
+        assert_eq!(status, 422, "{bad}");
+    }
+    let response = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&ann.token)
+        .header("content-type", "text/csv")
+        .body("month,kwh\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+}
+
+#[tokio::test]
+async fn a_customer_reaches_only_their_own_sites() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let bob = app.member("bob@example.com", Role::Customer).await;
+    let admin = app.member("ada@example.com", Role::Admin).await;
+    let annes = new_site(&app, &ann).await;
+    assert_eq!(
+        app.api(
+            "POST",
+            &format!("/api/v1/sites/{annes}/usage"),
+            &ann.token,
+            Some(json!({"annual_kwh": 9000.0}))
+        )
+        .await
+        .status(),
+        201
+    );
+
+    for (method, path, body) in [
+        ("GET", format!("/api/v1/sites/{annes}"), None),
+        ("GET", format!("/api/v1/sites/{annes}/usage"), None),
+        (
+            "POST",
+            format!("/api/v1/sites/{annes}/usage"),
+            Some(json!({"annual_kwh": 1.0})),
+        ),
+    ] {
+        let (status, code) = problem_code(app.api(method, &path, &bob.token, body).await).await;
+        assert_eq!((status, code.as_str()), (404, "not_found"), "{method} {path}");
+    }
+    let bobs: Value = app
+        .api("GET", "/api/v1/sites", &bob.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bobs["items"].as_array().unwrap().len(), 0);
+    // Ann's usage is unchanged by Bob's attempt.
+    let usage: Value = app
+        .api("GET", &format!("/api/v1/sites/{annes}/usage"), &ann.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(usage["annual_kwh"], 9000.0);
+
+    let refusals: Value = app
+        .api(
+            "GET",
+            "/api/v1/admin/audit?action=access.object_denied",
+            &admin.token,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = refusals["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{refusals}");
+    assert!(
+        items
+            .iter()
+            .all(|e| e["target_kind"] == "site" && e["actor_id"] == bob.id.to_string())
+    );
+
+    // Typed body: no owner, no id, no unknown region.
+    let mut body = site_body();
+    body["owner_id"] = json!(bob.id.to_string());
+    let (status, _) = problem_code(app.api("POST", "/api/v1/sites", &ann.token, Some(body)).await).await;
+    assert_eq!(status, 422);
+    let mut body = site_body();
+    body["region_id"] = json!("atlantis");
+    let (status, _) = problem_code(app.api("POST", "/api/v1/sites", &ann.token, Some(body)).await).await;
+    assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn the_catalog_and_regions_are_public() {
+    let app = spawn_app().await;
+    let panels: Value = app.get("/api/v1/catalog/panels").await.json().await.unwrap();
+    assert!(panels["items"].as_array().unwrap().len() >= 3);
+    assert!(panels["items"][0]["watts"].as_i64().unwrap() > 300);
+    let regions: Value = app.get("/api/v1/regions").await.json().await.unwrap();
+    let items = regions["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|r| r["id"] == "us-nc-piedmont" && r["has_weather_file"] == true)
+    );
+    assert!(items.iter().all(|r| r.get("tmy_key").is_none()));
+}
