@@ -122,7 +122,8 @@ mod tests {
 
     #[test]
     fn nonsense_is_refused_field_by_field() {
-        let cases: [(fn(&mut SiteForm), &str); 6] = [
+        type Spoil = fn(&mut SiteForm);
+        let cases: [(Spoil, &str); 6] = [
             (|f| f.latitude = 91.0, "latitude"),
             (|f| f.longitude = f64::NAN, "longitude"),
             (|f| f.roof_tilt_deg = -5.0, "roof_tilt_deg"),

@@ -192,7 +192,7 @@ fn read_entries(bytes: &[u8], limits: Limits) -> Result<Vec<Entry>, ImportError>
     let mut events = 0u32;
     loop {
         events = events.wrapping_add(1);
-        if events % 4096 == 0 && started.elapsed() > limits.max_time {
+        if events.is_multiple_of(4096) && started.elapsed() > limits.max_time {
             return Err(ImportError::TooSlow);
         }
         let event = reader

@@ -225,73 +225,131 @@ impl MigrationTrait for Migration {
     }
 }
 
+struct RegionSeed {
+    id: &'static str,
+    name: &'static str,
+    utility: &'static str,
+    tmy: Option<&'static str>,
+    specific_yield: f64,
+    price_per_watt_cents: i32,
+    deposit_percent: i32,
+    retail_rate: f64,
+    export_rate: f64,
+    escalation_percent: f64,
+}
+
 /// Starting values an admin adjusts later. Prices: $2.50/W is the 2024 US median quote;
-/// yields are the rough figures of domain.md; rates are typical residential tariffs.
+/// yields are the rough figures of domain.md; rates are typical residential tariffs ($/kWh).
+const REGIONS: [RegionSeed; 5] = [
+    RegionSeed {
+        id: "us-nc-piedmont",
+        name: "North Carolina Piedmont",
+        utility: "Duke Energy Carolinas",
+        tmy: Some("723170TYA"),
+        specific_yield: 1400.0,
+        price_per_watt_cents: 250,
+        deposit_percent: 10,
+        retail_rate: 0.14,
+        export_rate: 0.04,
+        escalation_percent: 3.0,
+    },
+    RegionSeed {
+        id: "us-ak-aleutians",
+        name: "Alaska Peninsula and Aleutians",
+        utility: "Alaska Village Electric Cooperative",
+        tmy: Some("703165TY"),
+        specific_yield: 750.0,
+        price_per_watt_cents: 320,
+        deposit_percent: 10,
+        retail_rate: 0.32,
+        export_rate: 0.10,
+        escalation_percent: 2.0,
+    },
+    RegionSeed {
+        id: "us-southwest",
+        name: "US Southwest",
+        utility: "Arizona Public Service",
+        tmy: None,
+        specific_yield: 1800.0,
+        price_per_watt_cents: 250,
+        deposit_percent: 10,
+        retail_rate: 0.15,
+        export_rate: 0.05,
+        escalation_percent: 3.0,
+    },
+    RegionSeed {
+        id: "us-northeast",
+        name: "US Northeast",
+        utility: "Eversource",
+        tmy: None,
+        specific_yield: 1100.0,
+        price_per_watt_cents: 280,
+        deposit_percent: 10,
+        retail_rate: 0.26,
+        export_rate: 0.26,
+        escalation_percent: 3.0,
+    },
+    RegionSeed {
+        id: "us-pacific-northwest",
+        name: "US Pacific Northwest",
+        utility: "Puget Sound Energy",
+        tmy: None,
+        specific_yield: 1100.0,
+        price_per_watt_cents: 260,
+        deposit_percent: 10,
+        retail_rate: 0.13,
+        export_rate: 0.13,
+        escalation_percent: 2.5,
+    },
+];
+
+struct PanelSeed {
+    id: &'static str,
+    manufacturer: &'static str,
+    model: &'static str,
+    watts: i32,
+    efficiency_percent: f64,
+    width_mm: i32,
+    height_mm: i32,
+    warranty_years: i32,
+}
+
+const PANELS: [PanelSeed; 3] = [
+    PanelSeed {
+        id: "qcells-qpeak-duo-410",
+        manufacturer: "Qcells",
+        model: "Q.PEAK DUO BLK ML-G10+ 410",
+        watts: 410,
+        efficiency_percent: 20.9,
+        width_mm: 1134,
+        height_mm: 1722,
+        warranty_years: 25,
+    },
+    PanelSeed {
+        id: "rec-alpha-pure-r-430",
+        manufacturer: "REC",
+        model: "Alpha Pure-R 430",
+        watts: 430,
+        efficiency_percent: 22.3,
+        width_mm: 1134,
+        height_mm: 1730,
+        warranty_years: 25,
+    },
+    PanelSeed {
+        id: "canadian-hiku6-445",
+        manufacturer: "Canadian Solar",
+        model: "HiKu6 CS6R-445MS",
+        watts: 445,
+        efficiency_percent: 21.6,
+        width_mm: 1134,
+        height_mm: 1765,
+        warranty_years: 25,
+    },
+];
+
 async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-    // id, name, utility, TMY file, specific yield, ¢/W, deposit %, retail $/kWh, export $/kWh, escalation %
-    let regions: [(&str, &str, &str, Option<&str>, f64, i32, i32, f64, f64, f64); 5] = [
-        (
-            "us-nc-piedmont",
-            "North Carolina Piedmont",
-            "Duke Energy Carolinas",
-            Some("723170TYA"),
-            1400.0,
-            250,
-            10,
-            0.14,
-            0.04,
-            3.0,
-        ),
-        (
-            "us-ak-aleutians",
-            "Alaska Peninsula and Aleutians",
-            "Alaska Village Electric Cooperative",
-            Some("703165TY"),
-            750.0,
-            320,
-            10,
-            0.32,
-            0.10,
-            2.0,
-        ),
-        (
-            "us-southwest",
-            "US Southwest",
-            "Arizona Public Service",
-            None,
-            1800.0,
-            250,
-            10,
-            0.15,
-            0.05,
-            3.0,
-        ),
-        (
-            "us-northeast",
-            "US Northeast",
-            "Eversource",
-            None,
-            1100.0,
-            280,
-            10,
-            0.26,
-            0.26,
-            3.0,
-        ),
-        (
-            "us-pacific-northwest",
-            "US Pacific Northwest",
-            "Puget Sound Energy",
-            None,
-            1100.0,
-            260,
-            10,
-            0.13,
-            0.13,
-            2.5,
-        ),
-    ];
-    for (id, name, utility, tmy, yield_, ppw, deposit, retail, export, escalation) in regions {
+    let bad_row = |e: sea_orm::sea_query::error::Error| DbErr::Custom(format!("seed row: {e}"));
+    for r in REGIONS {
         let mut insert = Query::insert();
         insert
             .into_table(Regions::Table)
@@ -309,55 +367,22 @@ async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 Regions::Active,
             ])
             .values([
-                id.into(),
-                name.into(),
-                utility.into(),
-                tmy.into(),
-                yield_.into(),
-                ppw.into(),
-                deposit.into(),
-                retail.into(),
-                export.into(),
-                escalation.into(),
+                r.id.into(),
+                r.name.into(),
+                r.utility.into(),
+                r.tmy.into(),
+                r.specific_yield.into(),
+                r.price_per_watt_cents.into(),
+                r.deposit_percent.into(),
+                r.retail_rate.into(),
+                r.export_rate.into(),
+                r.escalation_percent.into(),
                 true.into(),
             ])
-            .map_err(|e| DbErr::Custom(format!("seed row: {e}")))?;
+            .map_err(bad_row)?;
         manager.exec_stmt(insert).await?;
     }
-    // id, manufacturer, model, W, efficiency %, width mm, height mm, warranty years
-    let panels: [(&str, &str, &str, i32, f64, i32, i32, i32); 3] = [
-        (
-            "qcells-qpeak-duo-410",
-            "Qcells",
-            "Q.PEAK DUO BLK ML-G10+ 410",
-            410,
-            20.9,
-            1134,
-            1722,
-            25,
-        ),
-        (
-            "rec-alpha-pure-r-430",
-            "REC",
-            "Alpha Pure-R 430",
-            430,
-            22.3,
-            1134,
-            1730,
-            25,
-        ),
-        (
-            "canadian-hiku6-445",
-            "Canadian Solar",
-            "HiKu6 CS6R-445MS",
-            445,
-            21.6,
-            1134,
-            1765,
-            25,
-        ),
-    ];
-    for (id, manufacturer, model, watts, efficiency, width, height, warranty) in panels {
+    for p in PANELS {
         let mut insert = Query::insert();
         insert
             .into_table(Panels::Table)
@@ -373,17 +398,17 @@ async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 Panels::Active,
             ])
             .values([
-                id.into(),
-                manufacturer.into(),
-                model.into(),
-                watts.into(),
-                efficiency.into(),
-                width.into(),
-                height.into(),
-                warranty.into(),
+                p.id.into(),
+                p.manufacturer.into(),
+                p.model.into(),
+                p.watts.into(),
+                p.efficiency_percent.into(),
+                p.width_mm.into(),
+                p.height_mm.into(),
+                p.warranty_years.into(),
                 true.into(),
             ])
-            .map_err(|e| DbErr::Custom(format!("seed row: {e}")))?;
+            .map_err(bad_row)?;
         manager.exec_stmt(insert).await?;
     }
     Ok(())
