@@ -52,6 +52,25 @@ enum Command {
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Estimate a system's AC energy from a TMY3 weather file with the PVWatts model: monthly
+    /// and annual kWh.
+    Simulate {
+        /// TMY3 file (CSV).
+        #[arg(long, value_name = "FILE")]
+        tmy: PathBuf,
+        /// DC nameplate, kW.
+        #[arg(long, default_value_t = 1.0)]
+        kw: f64,
+        /// Tilt from horizontal, degrees.
+        #[arg(long, default_value_t = 20.0)]
+        tilt: f64,
+        /// Azimuth, degrees clockwise from north (180 faces south).
+        #[arg(long, default_value_t = 180.0)]
+        azimuth: f64,
+        /// Print {"monthly_kwh": [12 values], "annual_kwh": x}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -98,7 +117,7 @@ pub async fn run() -> anyhow::Result<()> {
             crate::demo::seed(&app_state).await
         }
         Command::Routes => {
-                        let limits = crate::access::routes::BodyLimits::from_settings(&settings);
+            let limits = crate::access::routes::BodyLimits::from_settings(&settings);
             let (_, table) = crate::startup::routes(&settings).finish(limits);
             let mut routes = table.routes().to_vec();
             routes.sort_by_key(|r| (r.path, r.method.to_string()));
@@ -179,7 +198,49 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Admin(AdminCommand::CreateUser { email, name, role }) => {
             create_user(settings, &email, &name, role).await
         }
+        Command::Simulate {
+            tmy,
+            kw,
+            tilt,
+            azimuth,
+            json,
+        } => simulate(&tmy, kw, tilt, azimuth, json),
     }
+}
+
+fn simulate(path: &std::path::Path, kw: f64, tilt: f64, azimuth: f64, json: bool) -> anyhow::Result<()> {
+    use crate::sizing::{pvwatts, tmy::Tmy};
+    let file = std::fs::File::open(path).with_context(|| format!("Failed to open {}", path.display()))?;
+    let tmy =
+        Tmy::parse(std::io::BufReader::new(file)).with_context(|| format!("{} refused", path.display()))?;
+    let spec = pvwatts::SystemSpec::new(kw, tilt, azimuth)?;
+    let production = pvwatts::simulate(&tmy, &spec);
+    if json {
+        #[derive(serde::Serialize)]
+        struct Totals {
+            monthly_kwh: [f64; 12],
+            annual_kwh: f64,
+        }
+        let totals = Totals {
+            monthly_kwh: production.monthly_kwh,
+            annual_kwh: production.annual_kwh,
+        };
+        println!("{}", serde_json::to_string(&totals)?);
+        return Ok(());
+    }
+    let station = &tmy.station;
+    println!(
+        "{} {}, {}: {kw} kW DC, tilt {tilt}°, azimuth {azimuth}°",
+        station.id, station.name, station.state
+    );
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    for (month, kwh) in months.iter().zip(production.monthly_kwh) {
+        println!("{month}  {kwh:8.1} kWh");
+    }
+    println!("Year {:8.1} kWh AC", production.annual_kwh);
+    Ok(())
 }
 
 async fn build_state_for_cli(mut settings: Settings) -> anyhow::Result<crate::startup::AppState> {

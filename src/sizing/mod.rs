@@ -2,3 +2,6 @@
 //! typical-year weather (TMY3), and the figures a quote is built from.
 
 pub mod greenbutton;
+pub mod pvwatts;
+pub mod solar;
+pub mod tmy;

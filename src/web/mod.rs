@@ -14,6 +14,8 @@ pub struct Nav {
     pub signed_in_csrf: Option<String>,
     /// Show the link to the back office (staff whose role holds a back-office permission).
     pub back_office: bool,
+    /// Show the link to the caller's homes (customers).
+    pub sites: bool,
 }
 
 impl Default for Nav {
@@ -23,6 +25,7 @@ impl Default for Nav {
             current: "",
             signed_in_csrf: None,
             back_office: false,
+            sites: false,
         }
     }
 }
