@@ -26,8 +26,12 @@ fn ms(d: Duration) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let usage_file = args.next().ok_or_else(|| anyhow::anyhow!("usage: sizing_bench GREEN_BUTTON.xml TMY3.csv"))?;
-    let tmy_file = args.next().ok_or_else(|| anyhow::anyhow!("usage: sizing_bench GREEN_BUTTON.xml TMY3.csv"))?;
+    let usage_file = args
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("usage: sizing_bench GREEN_BUTTON.xml TMY3.csv"))?;
+    let tmy_file = args
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("usage: sizing_bench GREEN_BUTTON.xml TMY3.csv"))?;
 
     let bytes = std::fs::read(&usage_file)?;
     let usage = greenbutton::import(&bytes, Limits::default())?;
@@ -43,7 +47,11 @@ fn main() -> anyhow::Result<()> {
 
     let weather = std::fs::read(&tmy_file)?;
     let (median, best) = time(20, || Tmy::parse(weather.as_slice()));
-    println!("tmy parse {:>7.2} ms median, {:>8.2} ms best  (no target)", ms(median), ms(best));
+    println!(
+        "tmy parse {:>7.2} ms median, {:>8.2} ms best  (no target)",
+        ms(median),
+        ms(best)
+    );
 
     let tmy = Tmy::parse(weather.as_slice())?;
     let spec = SystemSpec::new(7.5, 25.0, 180.0)?;

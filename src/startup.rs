@@ -176,6 +176,7 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::catalog::api::router())
         .merge(crate::catalog::pages::router())
         .merge(crate::sites::api::router())
+        .merge(crate::sites::pages::router())
         .merge(crate::sales::pages::router())
         .merge(crate::staff::pages::router())
         .merge(crate::support::pages::router())

@@ -73,7 +73,7 @@ pub fn csrf_token(state: &AppState, session: SessionId) -> String {
     }
 }
 
-fn csrf_matches(state: &AppState, session: SessionId, presented: &str) -> bool {
+pub(crate) fn csrf_matches(state: &AppState, session: SessionId, presented: &str) -> bool {
     let Ok(presented) = hex::decode(presented) else {
         return false;
     };

@@ -321,3 +321,110 @@ async fn the_catalog_and_regions_are_public() {
     );
     assert!(items.iter().all(|r| r.get("tmy_key").is_none()));
 }
+
+#[tokio::test]
+async fn a_customer_adds_a_home_and_uploads_usage_on_the_pages() {
+    let app = spawn_app().await;
+    let mut ann = app.member("ann@example.com", Role::Customer).await;
+    let session = app.page_session(&mut ann).await;
+    let list = app
+        .page_get("/sites", &session.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Add a home") && list.contains("us-nc-piedmont"));
+    let fields = [
+        ("label", "Home"),
+        ("address", "123 Main St, Greensboro NC 27401"),
+        ("latitude", "36.07"),
+        ("longitude", "-79.79"),
+        ("region_id", "us-nc-piedmont"),
+        ("roof_tilt_deg", "25"),
+        ("roof_azimuth_deg", "180"),
+        ("max_panels", "20"),
+    ];
+    let created = app.page_post("/sites", &session, &fields).await;
+    assert_eq!(created.status(), 303);
+    let site_path = created.headers()["location"].to_str().unwrap().to_owned();
+
+    let upload_to = format!("{site_path}/usage/file");
+    let form = |csrf: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(sample("Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml"))
+                    .file_name("usage.xml")
+                    .mime_str("text/xml")
+                    .unwrap(),
+            )
+    };
+    // Without the session's token, or from another site: refused.
+    let forged = app
+        .client
+        .post(app.url(&upload_to))
+        .header("cookie", &session.cookie)
+        .header("sec-fetch-site", "same-origin")
+        .multipart(form("0".repeat(64).as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let cross = app
+        .client
+        .post(app.url(&upload_to))
+        .header("cookie", &session.cookie)
+        .header("sec-fetch-site", "cross-site")
+        .multipart(form(&session.csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+
+    let uploaded = app
+        .client
+        .post(app.url(&upload_to))
+        .header("cookie", &session.cookie)
+        .header("sec-fetch-site", "same-origin")
+        .multipart(form(&session.csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 303);
+    let page = app
+        .page_get(&site_path, &session.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("6563 kWh"), "the year of usage is shown");
+    assert!(
+        page.contains("hourly") && page.contains("<svg"),
+        "interval and monthly chart"
+    );
+
+    // A gas file is explained on the page, not a bare error.
+    let gas = reqwest::multipart::Form::new()
+        .text("csrf", session.csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(sample("Gas.xml")).file_name("gas.xml"),
+        );
+    let refused = app
+        .client
+        .post(app.url(&upload_to))
+        .header("cookie", &session.cookie)
+        .header("sec-fetch-site", "same-origin")
+        .multipart(gas)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("gas usage file"));
+
+    // Another customer cannot open it.
+    let mut bob = app.member("bob@example.com", Role::Customer).await;
+    let bobs = app.page_session(&mut bob).await;
+    assert_eq!(app.page_get(&site_path, &bobs.cookie).await.status(), 404);
+}

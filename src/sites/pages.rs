@@ -1,0 +1,351 @@
+//! The customer's homes in the browser: add a home, upload a Green Button file or type a
+//! yearly figure, and see what the import understood with a monthly chart.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::model::SiteForm;
+use super::service::{self, Site, SiteError, UsageInput, UsageSummary};
+use super::usage::month_label;
+use crate::access::{PageUser, Permission, Routes, perm};
+use crate::audit::Actor;
+use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm, csrf_matches};
+use crate::catalog::Region;
+use crate::http::origin::SameOrigin;
+use crate::http::{PageError, RequestContext};
+use crate::ids::SiteId;
+use crate::startup::AppState;
+use crate::web::chart::{BarChart, Series};
+use crate::web::{Nav, render, sentence};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/sites", Permission::OwnSites, list)
+        .post("/sites", Permission::OwnSites, create)
+        .get("/sites/{id}", Permission::OwnSites, show)
+        .upload("/sites/{id}/usage/file", Permission::OwnSites, upload)
+        .post("/sites/{id}/usage/typed", Permission::OwnSites, typed)
+}
+
+#[derive(Template)]
+#[template(path = "sites/list.html")]
+struct ListPage {
+    nav: Nav,
+    csrf: String,
+    sites: Vec<Site>,
+    regions: Vec<Region>,
+    error: Option<String>,
+}
+
+async fn list_page(
+    state: &AppState,
+    caller: &PageCaller,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let page = ListPage {
+        nav: Nav::for_caller("sites", Some(caller)),
+        csrf: caller.csrf.clone(),
+        sites: service::list_own(&state.db, caller.user)
+            .await
+            .map_err(page_error)?,
+        regions: crate::catalog::regions(&state.db)
+            .await
+            .map_err(anyhow::Error::from)?,
+        error,
+    };
+    render(status, &page)
+}
+
+fn page_error(e: SiteError) -> PageError {
+    match e {
+        SiteError::NotFound => PageError::NotFound,
+        other => PageError::Internal(anyhow::anyhow!("{other}")),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: PageUser<perm::OwnSites>,
+) -> Result<Response, PageError> {
+    list_page(&state, &caller, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize)]
+struct SiteFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    latitude: String,
+    #[serde(default)]
+    longitude: String,
+    #[serde(default)]
+    region_id: String,
+    #[serde(default)]
+    roof_tilt_deg: String,
+    #[serde(default)]
+    roof_azimuth_deg: String,
+    #[serde(default)]
+    max_panels: String,
+}
+
+impl CsrfProtected for SiteFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+fn number(field: &str, raw: &str) -> Result<f64, String> {
+    raw.trim()
+        .parse::<f64>()
+        .map_err(|_| format!("Enter a number for {field}."))
+}
+
+impl SiteFields {
+    fn into_form(self) -> Result<SiteForm, String> {
+        Ok(SiteForm {
+            latitude: number("the latitude", &self.latitude)?,
+            longitude: number("the longitude", &self.longitude)?,
+            roof_tilt_deg: number("the roof pitch", &self.roof_tilt_deg)?,
+            roof_azimuth_deg: number("the roof direction", &self.roof_azimuth_deg)?,
+            max_panels: self
+                .max_panels
+                .trim()
+                .parse()
+                .map_err(|_| "Enter a whole number of panels.".to_owned())?,
+            label: self.label,
+            address: self.address,
+            region_id: self.region_id,
+        })
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnSites, SiteFields>,
+) -> Result<Response, PageError> {
+    let form = match fields.into_form() {
+        Ok(form) => form,
+        Err(message) => {
+            return list_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
+        }
+    };
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    match service::create(&state.db, &actor, caller.user, form).await {
+        Ok(site) => Ok(Redirect::to(&format!("/sites/{}", site.id)).into_response()),
+        Err(SiteError::Invalid(problem)) => {
+            let message = format!(
+                "Check the {}: {}.",
+                problem.field.replace('_', " "),
+                problem.problem
+            );
+            list_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await
+        }
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sites/site.html")]
+struct SitePage {
+    nav: Nav,
+    csrf: String,
+    site: Site,
+    usage: Option<UsageSummary>,
+    interval_label: String,
+    chart: Option<BarChart>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+fn interval_label(secs: Option<i32>) -> String {
+    match secs {
+        Some(900) => "every 15 minutes".into(),
+        Some(3600) => "hourly".into(),
+        Some(86_400) => "daily".into(),
+        Some(s) if s >= 28 * 86_400 => "monthly".into(),
+        Some(s) => format!("every {} minutes", s / 60),
+        None => String::new(),
+    }
+}
+
+async fn site_page(
+    state: &AppState,
+    caller: &PageCaller,
+    ctx: &RequestContext,
+    id: SiteId,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let actor = Actor::user(ctx, caller.user, caller.role);
+    let site = service::own(&state.db, &actor, caller.user, id)
+        .await
+        .map_err(page_error)?;
+    let usage = service::current_usage(&state.db, &actor, caller.user, id)
+        .await
+        .map_err(page_error)?;
+    let chart = usage.as_ref().map(|u| {
+        let labels: Vec<String> = (0..12).map(month_label).collect();
+        BarChart::new(
+            "Electricity used per month (kWh)",
+            &labels,
+            &[Series {
+                name: "kWh used",
+                class: "series-a",
+                values: u.monthly_kwh.iter().map(|v| v.max(0.0).round() as u64).collect(),
+            }],
+        )
+    });
+    let page = SitePage {
+        nav: Nav::for_caller("sites", Some(caller)),
+        csrf: caller.csrf.clone(),
+        interval_label: interval_label(usage.as_ref().and_then(|u| u.interval_secs)),
+        site,
+        usage,
+        chart,
+        notice,
+        error,
+    };
+    render(status, &page)
+}
+
+fn site_id(raw: &str) -> Result<SiteId, PageError> {
+    raw.parse().map_err(|_| PageError::NotFound)
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    caller: PageUser<perm::OwnSites>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let notice = match q.notice.as_deref() {
+        Some("imported") => Some("Usage recorded. Check what we understood below."),
+        _ => None,
+    };
+    site_page(&state, &caller, &ctx, site_id(&id)?, StatusCode::OK, notice, None).await
+}
+
+/// Records usage and shows the result; a file that cannot be used is explained on the page.
+async fn record(
+    state: &AppState,
+    caller: &PageCaller,
+    ctx: &RequestContext,
+    id: SiteId,
+    input: UsageInput,
+) -> Result<Response, PageError> {
+    let actor = Actor::user(ctx, caller.user, caller.role);
+    match service::import_usage(&state.db, &actor, caller.user, id, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/sites/{id}?notice=imported")).into_response()),
+        Err(SiteError::Import(e)) => {
+            let message = Some(sentence(&e.to_string()));
+            site_page(state, caller, ctx, id, StatusCode::BAD_REQUEST, None, message).await
+        }
+        Err(SiteError::Invalid(_)) => {
+            let message = Some("Enter a yearly figure between 0 and 1,000,000 kWh.".to_owned());
+            site_page(
+                state,
+                caller,
+                ctx,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                message,
+            )
+            .await
+        }
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+/// A file form: same-origin, the session's CSRF token as the first field, then the file.
+async fn upload(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    _same_origin: SameOrigin,
+    caller: PageUser<perm::OwnSites>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let id = site_id(&id)?;
+    let mut csrf_ok = false;
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| PageError::BadRequest)? {
+        match field.name() {
+            Some("csrf") => {
+                let token = field.text().await.map_err(|_| PageError::BadRequest)?;
+                csrf_ok = csrf_matches(&state, caller.session, token.trim());
+            }
+            // The token comes first in the form: nothing is read before it is checked.
+            Some("file") if csrf_ok => {
+                file = Some(field.bytes().await.map_err(|_| PageError::BadRequest)?.to_vec());
+            }
+            _ => {}
+        }
+    }
+    if !csrf_ok {
+        tracing::warn!("upload refused: CSRF token missing or wrong");
+        return Err(PageError::Forbidden);
+    }
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        let message = Some("Choose a file to upload.".to_owned());
+        return site_page(&state, &caller, &ctx, id, StatusCode::BAD_REQUEST, None, message).await;
+    };
+    record(&state, &caller, &ctx, id, UsageInput::GreenButton(bytes)).await
+}
+
+#[derive(Deserialize)]
+struct TypedFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    annual_kwh: String,
+}
+
+impl CsrfProtected for TypedFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn typed(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnSites, TypedFields>,
+) -> Result<Response, PageError> {
+    let id = site_id(&id)?;
+    match number(
+        "the yearly usage",
+        &fields.annual_kwh.replace([',', '_', ' '], ""),
+    ) {
+        Ok(kwh) => record(&state, &caller, &ctx, id, UsageInput::Annual(kwh)).await,
+        Err(message) => {
+            site_page(
+                &state,
+                &caller,
+                &ctx,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(message),
+            )
+            .await
+        }
+    }
+}
