@@ -60,3 +60,8 @@ typed_id!(
     /// A customer's home.
     SiteId
 );
+
+typed_id!(
+    /// One version of a quote.
+    QuoteId
+);

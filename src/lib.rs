@@ -19,6 +19,7 @@ pub mod http;
 pub mod ids;
 pub mod mail;
 pub mod openapi;
+pub mod quotes;
 pub mod sales;
 pub mod sites;
 pub mod sizing;

@@ -55,7 +55,10 @@ use utoipa::OpenApi;
         crate::sites::api::list,
         crate::sites::api::show,
         crate::sites::api::import_usage,
-        crate::sites::api::usage,
+                crate::sites::api::usage,
+        crate::quotes::api::create,
+        crate::quotes::api::list,
+        crate::quotes::api::show,
     ),
     modifiers(&BearerAuth),
     components(schemas(crate::http::error::Problem, crate::http::error::FieldError, crate::health::Health)),
@@ -65,7 +68,8 @@ use utoipa::OpenApi;
          (name = "staff", description = "Support and sales: masked customer data, grants with a reason, the pipeline"),
                   (name = "admin", description = "Staff administration, the access review, the audit trail"),
          (name = "catalog", description = "Panels and regions: public"),
-         (name = "sites", description = "A customer's homes and their electricity usage"),
+                  (name = "sites", description = "A customer's homes and their electricity usage"),
+         (name = "quotes", description = "Quotes from real usage and simulated production; immutable versions"),
          (name = "meta", description = "This description"))
 )]
 pub struct ApiDoc;

@@ -177,6 +177,8 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::catalog::pages::router())
         .merge(crate::sites::api::router())
         .merge(crate::sites::pages::router())
+        .merge(crate::quotes::api::router())
+        .merge(crate::quotes::pages::router())
         .merge(crate::sales::pages::router())
         .merge(crate::staff::pages::router())
         .merge(crate::support::pages::router())

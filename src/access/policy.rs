@@ -47,7 +47,7 @@ permissions! {
     OwnAccount => "account.own",
         /// The list of staff who opened my personal data (S-AC-6).
     OwnDataAccess => "account.data_access.read",
-    /// My homes: their roof facts and the usage imported for them.
+        /// My homes: their roof facts, the usage imported for them, and their quotes.
     OwnSites => "site.own",
     /// Find customers and see their accounts with personal data masked.
     ViewCustomers => "customer.view",

@@ -137,6 +137,7 @@ pub enum Action {
     VerificationResent,
     SiteCreated,
     UsageImported,
+    QuoteCreated,
 }
 
 impl Action {
@@ -176,6 +177,7 @@ impl Action {
             Action::VerificationResent => "user.verification_resent",
             Action::SiteCreated => "site.created",
             Action::UsageImported => "site.usage_imported",
+            Action::QuoteCreated => "quote.created",
         }
     }
 }

@@ -110,6 +110,11 @@ pub const PROBLEMS: &[ProblemKind] = &[
         explanation: "You hold 10 open grants to customers' personal data; close one before opening another.",
     },
     ProblemKind {
+        code: "usage_required",
+        title: "Usage needed first",
+        explanation: "A quote is sized from the home's electricity usage: import a Green Button file or type your yearly usage first.",
+    },
+    ProblemKind {
         code: "own_account",
         title: "Not on your own account",
         explanation: "Administrators cannot change their own role or disable themselves; ask another administrator.",
@@ -492,6 +497,9 @@ mod tests {
                 code: "already_verified",
             },
             ApiError::Conflict { code: "own_account" },
+            ApiError::Conflict {
+                code: "usage_required",
+            },
             ApiError::Conflict {
                 code: "too_many_grants",
             },

@@ -162,6 +162,9 @@ struct SitePage {
     usage: Option<UsageSummary>,
     interval_label: String,
     chart: Option<BarChart>,
+    /// This site's quotes, newest first: (id, version, made, size kW, price).
+    quotes: Vec<(String, i32, String, String, String)>,
+    panels: Vec<crate::catalog::Panel>,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -205,8 +208,27 @@ async fn site_page(
             }],
         )
     });
+    let quotes = crate::quotes::service::list_own(&state.db, caller.user)
+        .await
+        .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?
+        .into_iter()
+        .filter(|q| q.site_id == id)
+        .map(|q| {
+            (
+                q.id.to_string(),
+                q.version,
+                q.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                format!("{:.2}", q.figures.system_kw),
+                crate::quotes::pages::money(q.figures.price_cents),
+            )
+        })
+        .collect();
     let page = SitePage {
         nav: Nav::for_caller("sites", Some(caller)),
+        quotes,
+        panels: crate::catalog::panels(&state.db)
+            .await
+            .map_err(anyhow::Error::from)?,
         csrf: caller.csrf.clone(),
         interval_label: interval_label(usage.as_ref().and_then(|u| u.interval_secs)),
         site,
@@ -236,6 +258,9 @@ async fn show(
 ) -> Result<Response, PageError> {
     let notice = match q.notice.as_deref() {
         Some("imported") => Some("Usage recorded. Check what we understood below."),
+        Some("quote_refused") => {
+            Some("No quote could be made from these choices: check the share of usage (10–150 %).")
+        }
         _ => None,
     };
     site_page(&state, &caller, &ctx, site_id(&id)?, StatusCode::OK, notice, None).await

@@ -5,3 +5,4 @@ pub mod greenbutton;
 pub mod pvwatts;
 pub mod solar;
 pub mod tmy;
+pub mod weather;

@@ -21,6 +21,7 @@ mod mail;
 mod mfa;
 mod openapi;
 mod pages;
+mod quotes;
 mod shutdown;
 mod signup;
 mod sites;

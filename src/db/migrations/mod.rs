@@ -8,6 +8,7 @@ mod m20261122_000003_sessions_and_throttle;
 mod m20261122_000004_mfa;
 mod m20261122_000005_access;
 mod m20261122_000006_sites_and_usage;
+mod m20261122_000007_quotes;
 
 use sea_orm_migration::prelude::*;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_mfa::Migration),
             Box::new(m20261122_000005_access::Migration),
             Box::new(m20261122_000006_sites_and_usage::Migration),
+            Box::new(m20261122_000007_quotes::Migration),
         ]
     }
 }

@@ -1,0 +1,90 @@
+//! Quotes in the JSON API (customers, their own quotes).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::service::{self, Quote, QuoteError, QuoteRequest};
+use crate::access::{Caller, Permission, Routes, perm};
+use crate::audit::Actor;
+use crate::http::json::ApiJson;
+use crate::http::{ApiError, FieldError, RequestContext};
+use crate::ids::QuoteId;
+use crate::startup::AppState;
+
+pub fn router() -> Routes {
+    Routes::new()
+        .post("/api/v1/quotes", Permission::OwnSites, create)
+        .get("/api/v1/quotes", Permission::OwnSites, list)
+        .get("/api/v1/quotes/{id}", Permission::OwnSites, show)
+}
+
+pub(crate) fn map_error(e: QuoteError) -> ApiError {
+    match e {
+        QuoteError::NotFound => ApiError::NotFound,
+        QuoteError::UsageRequired => ApiError::Conflict {
+            code: "usage_required",
+        },
+        QuoteError::Invalid(field) => ApiError::Validation(vec![FieldError {
+            field: field.into(),
+            code: "invalid",
+        }]),
+        QuoteError::Calc(e) => ApiError::BadRequest(e.to_string()),
+        QuoteError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+/// A new quote (or a new version of a site's quote): size, panels, price, deposit, production
+/// by month, savings by year for 25 years, payback year and every assumption.
+#[utoipa::path(post, path = "/api/v1/quotes", tag = "quotes", request_body = QuoteRequest, security(("bearer" = [])),
+    responses((status = 201, body = Quote), (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`usage_required`", body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnSites>,
+    ctx: RequestContext,
+    ApiJson(request): ApiJson<QuoteRequest>,
+) -> Result<(StatusCode, axum::Json<Quote>), ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let quote = service::create(&state.db, &actor, caller.user, request)
+        .await
+        .map_err(map_error)?;
+    Ok((StatusCode::CREATED, axum::Json(quote)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuoteList {
+    items: Vec<Quote>,
+}
+
+/// My quotes, newest first.
+#[utoipa::path(get, path = "/api/v1/quotes", tag = "quotes", security(("bearer" = [])),
+    responses((status = 200, body = QuoteList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnSites>,
+) -> Result<axum::Json<QuoteList>, ApiError> {
+    let items = service::list_own(&state.db, caller.user)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(QuoteList { items }))
+}
+
+/// One of my quotes, exactly as it was made.
+#[utoipa::path(get, path = "/api/v1/quotes/{id}", tag = "quotes", security(("bearer" = [])),
+    responses((status = 200, body = Quote), (status = 404, body = crate::http::error::Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnSites>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Quote>, ApiError> {
+    let id: QuoteId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let quote = service::own(&state.db, &actor, caller.user, id)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(quote))
+}

@@ -1,0 +1,192 @@
+//! The quote page (with its charts and assumptions, printable) and the form that makes one.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::service::{self, Quote, QuoteError, QuoteRequest};
+use crate::access::{PageUser, Permission, Routes, perm};
+use crate::audit::Actor;
+use crate::auth::browser::{CsrfProtected, SignedInForm};
+use crate::http::{PageError, RequestContext};
+use crate::ids::{QuoteId, SiteId};
+use crate::sites::service::{self as sites, Site};
+use crate::sites::usage::month_label;
+use crate::startup::AppState;
+use crate::web::chart::{BarChart, Series};
+use crate::web::{Nav, render};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/quotes/{id}", Permission::OwnSites, show)
+        .post("/sites/{id}/quote", Permission::OwnSites, create)
+}
+
+pub fn money(cents: i64) -> String {
+    let dollars = cents / 100;
+    let mut digits = dollars.abs().to_string();
+    let mut grouped = String::new();
+    while digits.len() > 3 {
+        let tail = digits.split_off(digits.len() - 3);
+        grouped = format!(",{tail}{grouped}");
+    }
+    format!("{}${digits}{grouped}", if cents < 0 { "-" } else { "" })
+}
+
+#[derive(Template)]
+#[template(path = "quotes/quote.html")]
+struct QuotePage {
+    nav: Nav,
+    site: Site,
+    quote: Quote,
+    price: String,
+    deposit: String,
+    monthly_chart: BarChart,
+    savings_chart: BarChart,
+    /// Year, production kWh, savings, cumulative (formatted).
+    years: Vec<(u32, String, String, String)>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    caller: PageUser<perm::OwnSites>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id: QuoteId = id.parse().map_err(|_| PageError::NotFound)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let quote = service::own(&state.db, &actor, caller.user, id)
+        .await
+        .map_err(page_error)?;
+    let site = sites::own(&state.db, &actor, caller.user, quote.site_id)
+        .await
+        .map_err(|_| PageError::NotFound)?;
+    let usage = sites::current_usage(&state.db, &actor, caller.user, quote.site_id)
+        .await
+        .map_err(|_| PageError::NotFound)?;
+    let labels: Vec<String> = (0..12).map(month_label).collect();
+    let usage_months: Vec<u64> = usage
+        .map(|u| u.monthly_kwh.iter().map(|v| v.max(0.0).round() as u64).collect())
+        .unwrap_or_default();
+    let monthly_chart = BarChart::new(
+        "Electricity used and produced per month (kWh)",
+        &labels,
+        &[
+            Series {
+                name: "used",
+                class: "series-b",
+                values: usage_months,
+            },
+            Series {
+                name: "produced",
+                class: "series-a",
+                values: quote
+                    .figures
+                    .production_monthly_kwh
+                    .iter()
+                    .map(|v| v.round() as u64)
+                    .collect(),
+            },
+        ],
+    );
+    let year_labels: Vec<String> = quote.figures.years.iter().map(|y| y.year.to_string()).collect();
+    let savings_chart = BarChart::new(
+        "Savings per year (dollars)",
+        &year_labels,
+        &[Series {
+            name: "saved",
+            class: "series-a",
+            values: quote
+                .figures
+                .years
+                .iter()
+                .map(|y| (y.savings_cents.max(0) / 100) as u64)
+                .collect(),
+        }],
+    );
+    let years = quote
+        .figures
+        .years
+        .iter()
+        .map(|y| {
+            (
+                y.year,
+                format!("{:.0}", y.production_kwh),
+                money(y.savings_cents),
+                money(y.cumulative_savings_cents),
+            )
+        })
+        .collect();
+    let page = QuotePage {
+        nav: Nav::for_caller("sites", Some(&caller)),
+        price: money(quote.figures.price_cents),
+        deposit: money(quote.figures.deposit_cents),
+        site,
+        quote,
+        monthly_chart,
+        savings_chart,
+        years,
+    };
+    render(StatusCode::OK, &page)
+}
+
+fn page_error(e: QuoteError) -> PageError {
+    match e {
+        QuoteError::NotFound => PageError::NotFound,
+        other => PageError::Internal(anyhow::anyhow!("{other}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct QuoteFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    offset_percent: String,
+    #[serde(default)]
+    panel_id: String,
+}
+
+impl CsrfProtected for QuoteFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnSites, QuoteFields>,
+) -> Result<Response, PageError> {
+    let site_id: SiteId = id.parse().map_err(|_| PageError::NotFound)?;
+    let request = QuoteRequest {
+        site_id,
+        offset_percent: fields.offset_percent.trim().parse().ok(),
+        panel_id: Some(fields.panel_id).filter(|p| !p.is_empty()),
+    };
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    match service::create(&state.db, &actor, caller.user, request).await {
+        Ok(quote) => Ok(Redirect::to(&format!("/quotes/{}", quote.id)).into_response()),
+        Err(QuoteError::NotFound) => Err(PageError::NotFound),
+        Err(QuoteError::Invalid(_) | QuoteError::UsageRequired | QuoteError::Calc(_)) => {
+            Ok(Redirect::to(&format!("/sites/{site_id}?notice=quote_refused")).into_response())
+        }
+        Err(QuoteError::Internal(e)) => Err(PageError::Internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+
+    #[test]
+    fn money_is_written_with_thousands_separators() {
+        assert_eq!(money(1_845_000), "$18,450");
+        assert_eq!(money(99), "$0");
+        assert_eq!(money(123_456_789), "$1,234,567");
+        assert_eq!(money(-250_000), "-$2,500");
+    }
+}

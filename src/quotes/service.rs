@@ -1,0 +1,253 @@
+//! Making a quote from a site, its latest usage, its region and a catalog panel; reading the
+//! caller's own quotes. A quote is written once and never changed.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::calc::{self, Figures, Inputs};
+use super::store::quote;
+use crate::access::{Permission, object};
+use crate::audit::{self, Action, Actor, Details, Target};
+use crate::catalog::{self, Panel, Region};
+use crate::ids::{QuoteId, SiteId, UserId};
+use crate::sites::service::{self as sites, SiteError};
+use crate::sizing::{pvwatts, weather};
+
+/// Share of production used in the home as produced, without hourly data to match it. Studies
+/// of US homes without batteries find 20–40 %; the low middle keeps savings from looking better
+/// than they will be where exports pay less than retail.
+pub const SELF_CONSUMPTION_SHARE: f64 = 0.30;
+pub const DEGRADATION_PERCENT: f64 = 0.5;
+pub const TAX_CREDIT_PERCENT: f64 = 0.0;
+pub const YEARS: u32 = 25;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QuoteError {
+    #[error("not found")]
+    NotFound,
+    #[error("import or type the site's usage first")]
+    UsageRequired,
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Calc(#[from] calc::CalcError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for QuoteError {
+    fn from(e: DbErr) -> Self {
+        QuoteError::Internal(e.into())
+    }
+}
+
+impl From<SiteError> for QuoteError {
+    fn from(e: SiteError) -> Self {
+        match e {
+            SiteError::NotFound => QuoteError::NotFound,
+            other => QuoteError::Internal(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
+/// What a customer may choose (S-AC-4: not the price, the rates or the size).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    #[schema(value_type = String)]
+    pub site_id: SiteId,
+    /// Share of yearly usage to cover, 10–150 % (default 100).
+    pub offset_percent: Option<f64>,
+    /// A panel of the catalog (default: the first one).
+    pub panel_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Quote {
+    #[schema(value_type = String)]
+    pub id: QuoteId,
+    #[schema(value_type = String)]
+    pub site_id: SiteId,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+impl TryFrom<quote::Model> for Quote {
+    type Error = anyhow::Error;
+    fn try_from(m: quote::Model) -> anyhow::Result<Self> {
+        Ok(Self {
+            id: QuoteId(m.id),
+            site_id: SiteId(m.site_id),
+            version: m.version,
+            created_at: m.created_at,
+            figures: serde_json::from_str(&m.figures)?,
+        })
+    }
+}
+
+/// AC kWh one kW produces on this roof, by month, and where the figure comes from.
+fn production_per_kw(region: &Region, tilt: f64, azimuth: f64) -> anyhow::Result<([f64; 12], String)> {
+    if let Some(tmy) = region.tmy_key.as_deref().and_then(weather::built_in) {
+        let spec = pvwatts::SystemSpec::new(1.0, tilt, azimuth)?;
+        let production = pvwatts::simulate(&tmy, &spec);
+        return Ok((
+            production.monthly_kwh,
+            format!(
+                "PVWatts v5 hour by hour with the typical-year weather of {}, roof {tilt:.0}° facing {azimuth:.0}°",
+                tmy.station.name
+            ),
+        ));
+    }
+    // No weather file: the region's yield, spread over the months by their length.
+    const DAYS: [f64; 12] = [
+        31.0, 28.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
+    ];
+    Ok((
+        DAYS.map(|d| region.specific_yield * d / 365.0),
+        format!(
+            "the region's figure of {:.0} kWh per kW a year (no hourly weather file), spread by month length",
+            region.specific_yield
+        ),
+    ))
+}
+
+fn quote_target(id: QuoteId) -> Target {
+    Target {
+        kind: "quote",
+        id: id.to_string(),
+    }
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: UserId,
+    request: QuoteRequest,
+) -> Result<Quote, QuoteError> {
+    let offset = request.offset_percent.unwrap_or(100.0);
+    if !(offset.is_finite() && (10.0..=150.0).contains(&offset)) {
+        return Err(QuoteError::Invalid("offset_percent"));
+    }
+    let site = sites::own(db, actor, owner, request.site_id).await?;
+    let usage = sites::current_usage(db, actor, owner, request.site_id)
+        .await?
+        .ok_or(QuoteError::UsageRequired)?;
+    let region = catalog::region(db, &site.region_id)
+        .await?
+        .ok_or(QuoteError::Invalid("region_id"))?;
+    let panels = catalog::panels(db).await?;
+    let panel: Panel = match request.panel_id.as_deref() {
+        Some(id) => panels
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or(QuoteError::Invalid("panel_id"))?,
+        None => panels.into_iter().next().ok_or(QuoteError::Invalid("panel_id"))?,
+    };
+    let region_for_model = region.clone();
+    let (tilt, azimuth) = (site.roof_tilt_deg, site.roof_azimuth_deg);
+    // The first use parses the weather file (tens of ms): off the async workers.
+    let (per_kw, source) =
+        tokio::task::spawn_blocking(move || production_per_kw(&region_for_model, tilt, azimuth))
+            .await
+            .map_err(|e| anyhow::anyhow!("production task failed: {e}"))??;
+    let monthly: [f64; 12] = usage
+        .monthly_kwh
+        .clone()
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("stored usage has no twelve months"))?;
+    let inputs = Inputs {
+        annual_usage_kwh: usage.annual_kwh,
+        monthly_usage_kwh: monthly,
+        production_per_kw_monthly: per_kw,
+        production_source: source,
+        self_consumption_share: SELF_CONSUMPTION_SHARE,
+        offset_percent: offset,
+        panel_name: format!("{} {}", panel.manufacturer, panel.model),
+        panel_watts: u32::try_from(panel.watts).unwrap_or(0),
+        max_panels: u32::try_from(site.max_panels).unwrap_or(0),
+        price_per_watt_cents: i64::from(region.price_per_watt_cents),
+        deposit_percent: u32::try_from(region.deposit_percent).unwrap_or(0),
+        retail_rate: region.retail_rate,
+        export_rate: region.export_rate,
+        escalation_percent: region.escalation_percent,
+        degradation_percent: DEGRADATION_PERCENT,
+        tax_credit_percent: TAX_CREDIT_PERCENT,
+        years: YEARS,
+    };
+    let figures = calc::compute(&inputs)?;
+    let inputs_json = serde_json::to_string(&inputs).map_err(anyhow::Error::from)?;
+    let figures_json = serde_json::to_string(&figures).map_err(anyhow::Error::from)?;
+    // The next version number; a concurrent request for the same site meets the unique index
+    // and takes the one after.
+    for _ in 0..3 {
+        let tx = crate::db::begin(db).await?;
+        let latest = quote::Entity::find()
+            .filter(quote::Column::SiteId.eq(site.id.0))
+            .order_by_desc(quote::Column::Version)
+            .one(&tx)
+            .await?
+            .map(|q| q.version)
+            .unwrap_or(0);
+        let id = QuoteId::new();
+        let row = quote::ActiveModel {
+            id: Set(id.0),
+            site_id: Set(site.id.0),
+            owner_id: Set(owner.0),
+            version: Set(latest + 1),
+            inputs: Set(inputs_json.clone()),
+            figures: Set(figures_json.clone()),
+            created_at: Set(Utc::now()),
+        };
+        match quote::Entity::insert(row).exec_without_returning(&tx).await {
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
+            other => {
+                other?;
+            }
+        }
+        let details = Details::new().with("version", i64::from(latest + 1));
+        audit::record(&tx, actor, Action::QuoteCreated, Some(quote_target(id)), details).await?;
+        let stored = quote::Entity::find_by_id(id.0)
+            .one(&tx)
+            .await?
+            .ok_or(QuoteError::NotFound)?;
+        tx.commit().await?;
+        return Ok(Quote::try_from(stored)?);
+    }
+    Err(QuoteError::Internal(anyhow::anyhow!(
+        "could not take the next quote version"
+    )))
+}
+
+/// The caller's quotes, newest first.
+pub async fn list_own(db: &DatabaseConnection, owner: UserId) -> Result<Vec<Quote>, QuoteError> {
+    quote::Entity::find()
+        .filter(quote::Column::OwnerId.eq(owner.0))
+        .order_by_desc(quote::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|q| Quote::try_from(q).map_err(QuoteError::Internal))
+        .collect()
+}
+
+/// The quote `id` if `owner` owns it; otherwise 404 and an audited refusal.
+pub async fn own(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: UserId,
+    id: QuoteId,
+) -> Result<Quote, QuoteError> {
+    match quote::Entity::find_by_id(id.0).one(db).await? {
+        Some(q) if q.owner_id == owner.0 => Ok(Quote::try_from(q)?),
+        _ => {
+            object::refused(db, actor, quote_target(id), Permission::OwnSites).await;
+            Err(QuoteError::NotFound)
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Quotes through the front door: sized from the imported usage and the roof's simulated
+//! production, immutable versions, owner-only, typed requests.
+
+use serde_json::{Value, json};
+use sunbridge::access::Role;
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::helpers_roles::{Member, problem_code};
+
+async fn site_with_usage(app: &TestApp, owner: &Member, region: &str, annual_kwh: Option<f64>) -> String {
+    let body = json!({
+        "label": "Home",
+        "address": "123 Main St, Greensboro NC 27401",
+        "latitude": 36.07,
+        "longitude": -79.79,
+        "region_id": region,
+        "roof_tilt_deg": 25.0,
+        "roof_azimuth_deg": 180.0,
+        "max_panels": 30
+    });
+    let site: Value = app
+        .api("POST", "/api/v1/sites", &owner.token, Some(body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = site["id"].as_str().unwrap().to_owned();
+    if let Some(kwh) = annual_kwh {
+        let response = app
+            .api(
+                "POST",
+                &format!("/api/v1/sites/{id}/usage"),
+                &owner.token,
+                Some(json!({"annual_kwh": kwh})),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    id
+}
+
+#[tokio::test]
+async fn a_quote_is_sized_from_usage_and_simulated_production_and_lists_its_assumptions() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = site_with_usage(&app, &ann, "us-nc-piedmont", Some(10_000.0)).await;
+    let response = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site})),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let quote: Value = response.json().await.unwrap();
+    assert_eq!(quote["version"], 1);
+    let kw = quote["system_kw"].as_f64().unwrap();
+    let panels = quote["panels"].as_u64().unwrap();
+    // 410 W panels (the first of the catalog): the size is a whole number of them.
+    assert!((kw - panels as f64 * 0.41).abs() < 1e-9);
+    // Price: $2.50 per watt in this region.
+    assert_eq!(
+        quote["price_cents"].as_i64().unwrap(),
+        (panels * 410 * 250) as i64
+    );
+    assert_eq!(
+        quote["deposit_cents"].as_i64().unwrap(),
+        (panels * 410 * 25) as i64
+    );
+    // Sized for 100 %: just enough panels, so production is at least the usage and one panel
+    // less would fall short.
+    let production = quote["annual_production_kwh"].as_f64().unwrap();
+    assert!(production >= 10_000.0 && production - 10_000.0 < production / panels as f64 + 1e-6);
+    let monthly: f64 = quote["production_monthly_kwh"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!((monthly - production).abs() < 1e-6);
+    assert_eq!(quote["years"].as_array().unwrap().len(), 25);
+    let text = quote["assumptions"].to_string();
+    assert!(text.contains("PVWatts") && text.contains("GREENSBORO"), "{text}");
+    assert!(quote["payback_year"].as_u64().is_some());
+
+    // A region without a weather file uses its yield, and says so.
+    let southwest = site_with_usage(&app, &ann, "us-southwest", Some(10_000.0)).await;
+    let quote: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": southwest})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(quote["assumptions"].to_string().contains("1800 kWh per kW"));
+    // 10,000 ÷ 1,800 = 5.56 kW → 14 panels of 410 W.
+    assert_eq!(quote["panels"], 14);
+}
+
+#[tokio::test]
+async fn quotes_are_immutable_versions_and_need_usage_first() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = site_with_usage(&app, &ann, "us-nc-piedmont", None).await;
+    let (status, code) = problem_code(
+        app.api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (409, "usage_required"));
+    app.api(
+        "POST",
+        &format!("/api/v1/sites/{site}/usage"),
+        &ann.token,
+        Some(json!({"annual_kwh": 8000.0})),
+    )
+    .await;
+    let first: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // New usage and a different choice make version 2; version 1 is unchanged.
+    app.api(
+        "POST",
+        &format!("/api/v1/sites/{site}/usage"),
+        &ann.token,
+        Some(json!({"annual_kwh": 12000.0})),
+    )
+    .await;
+    let second: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site, "offset_percent": 80, "panel_id": "rec-alpha-pure-r-430"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["version"], 2);
+    let again: Value = app
+        .api(
+            "GET",
+            &format!("/api/v1/quotes/{}", first["id"].as_str().unwrap()),
+            &ann.token,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, first, "what was quoted stays exactly as it was");
+    let list: Value = app
+        .api("GET", "/api/v1/quotes", &ann.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    // Nothing edits a quote.
+    for method in ["PUT", "PATCH", "DELETE"] {
+        let status = app
+            .api(
+                method,
+                &format!("/api/v1/quotes/{}", first["id"].as_str().unwrap()),
+                &ann.token,
+                Some(json!({})),
+            )
+            .await
+            .status();
+        assert_eq!(status, 405, "{method}");
+    }
+}
+
+#[tokio::test]
+async fn a_customer_cannot_quote_or_read_someone_elses_site_or_set_the_price() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let bob = app.member("bob@example.com", Role::Customer).await;
+    let site = site_with_usage(&app, &ann, "us-nc-piedmont", Some(9000.0)).await;
+    let quote: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (status, _) = problem_code(
+        app.api(
+            "POST",
+            "/api/v1/quotes",
+            &bob.token,
+            Some(json!({"site_id": site})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = problem_code(
+        app.api(
+            "GET",
+            &format!("/api/v1/quotes/{}", quote["id"].as_str().unwrap()),
+            &bob.token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    for body in [
+        json!({"site_id": site, "price_per_watt_cents": 1}),
+        json!({"site_id": site, "retail_rate": 5.0}),
+        json!({"site_id": site, "offset_percent": 1000}),
+        json!({"site_id": site, "panel_id": "no-such-panel"}),
+    ] {
+        let (status, _) = problem_code(
+            app.api("POST", "/api/v1/quotes", &ann.token, Some(body.clone()))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_quote_page_shows_the_charts_and_the_assumptions_and_prints() {
+    let app = spawn_app().await;
+    let mut ann = app.member("ann@example.com", Role::Customer).await;
+    let site = site_with_usage(&app, &ann, "us-nc-piedmont", Some(10_000.0)).await;
+    let session = app.page_session(&mut ann).await;
+    let made = app
+        .page_post(
+            &format!("/sites/{site}/quote"),
+            &session,
+            &[("offset_percent", "100"), ("panel_id", "")],
+        )
+        .await;
+    assert_eq!(made.status(), 303);
+    let location = made.headers()["location"].to_str().unwrap().to_owned();
+    let page = app
+        .page_get(&location, &session.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "Usage and production by month",
+        "Savings by year",
+        "Assumptions",
+        "PVWatts",
+        "<svg",
+        "payback",
+    ] {
+        assert!(page.contains(needle), "{needle} missing");
+    }
+    let css_url = page
+        .split("href=\"/static/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let css = app.get(&format!("/static/{css_url}")).await.text().await.unwrap();
+    assert!(css.contains("@media print"));
+}
