@@ -96,11 +96,12 @@ fn dollars(cents: i64) -> String {
 }
 
 pub fn compute(i: &Inputs) -> Result<Figures, CalcError> {
-    if !(i.annual_usage_kwh > 0.0) {
+    // NaN counts as no usage.
+    if !i.annual_usage_kwh.is_finite() || i.annual_usage_kwh <= 0.0 {
         return Err(CalcError::NoUsage);
     }
     let specific_yield: f64 = i.production_per_kw_monthly.iter().sum();
-    if !(specific_yield > 0.0) || i.panel_watts == 0 {
+    if !specific_yield.is_finite() || specific_yield <= 0.0 || i.panel_watts == 0 {
         return Err(CalcError::NoProduction);
     }
     let target_kw = i.annual_usage_kwh * i.offset_percent / 100.0 / specific_yield;
