@@ -45,7 +45,7 @@ async fn pipeline(
         .map(|w| w.week_start.format("%b %d").to_string())
         .collect();
     let chart = BarChart::new(
-        "New and confirmed customers per week",
+        "New customers, confirmations and quotes per week",
         &labels,
         &[
             Series {
@@ -57,6 +57,11 @@ async fn pipeline(
                 name: "confirmed",
                 class: "series-b",
                 values: pipeline.weeks.iter().map(|w| w.confirmed).collect(),
+            },
+            Series {
+                name: "quotes",
+                class: "series-c",
+                values: pipeline.weeks.iter().map(|w| w.quotes).collect(),
             },
         ],
     );

@@ -1,7 +1,6 @@
 //! The sales pipeline (S-AC-5: names, stages and figures; no street address, phone, email,
-//! documents or payment data). Today the pipeline has the stages an account goes through
-//! before a quote: signed up, then confirmed. Quote and order stages join it as those
-//! domains land, each as one more stage and one more weekly series.
+//! documents or payment data). Stages: signed up, confirmed, quoted. The order stages join it
+//! with the marketplace, as one more stage and one more weekly series each.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeDelta, Utc};
 use sea_orm::{
@@ -13,6 +12,9 @@ use utoipa::ToSchema;
 use crate::access::Role;
 use crate::auth::store::user;
 use crate::ids::UserId;
+use crate::quotes::calc::Figures;
+use crate::quotes::store::quote;
+use std::collections::HashMap;
 
 /// Weeks shown in the weekly chart.
 pub const WEEKS: usize = 12;
@@ -24,6 +26,8 @@ pub enum Stage {
     SignedUp,
     /// Confirmed address: ready for a quote.
     Confirmed,
+    /// Has at least one quote.
+    Quoted,
 }
 
 impl Stage {
@@ -31,6 +35,7 @@ impl Stage {
         match self {
             Stage::SignedUp => "Signed up",
             Stage::Confirmed => "Confirmed",
+            Stage::Quoted => "Quoted",
         }
     }
 }
@@ -41,6 +46,9 @@ pub struct Lead {
     pub name: String,
     pub stage: Stage,
     pub created_at: DateTime<Utc>,
+    /// Size and price of the newest quote, if any.
+    pub quoted_kw: Option<f64>,
+    pub quoted_price_cents: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -55,6 +63,7 @@ pub struct Week {
     pub week_start: NaiveDate,
     pub new_customers: u64,
     pub confirmed: u64,
+    pub quotes: u64,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -70,7 +79,12 @@ fn monday_of(day: NaiveDate) -> NaiveDate {
 }
 
 /// The weekly buckets ending with the current week, oldest first.
-pub fn weeks(now: DateTime<Utc>, created: &[DateTime<Utc>], confirmed: &[DateTime<Utc>]) -> Vec<Week> {
+pub fn weeks(
+    now: DateTime<Utc>,
+    created: &[DateTime<Utc>],
+    confirmed: &[DateTime<Utc>],
+    quoted: &[DateTime<Utc>],
+) -> Vec<Week> {
     let this_monday = monday_of(now.date_naive());
     let starts: Vec<NaiveDate> = (0..WEEKS)
         .rev()
@@ -86,6 +100,7 @@ pub fn weeks(now: DateTime<Utc>, created: &[DateTime<Utc>], confirmed: &[DateTim
             week_start: *s,
             new_customers: 0,
             confirmed: 0,
+            quotes: 0,
         })
         .collect();
     for at in created {
@@ -96,6 +111,11 @@ pub fn weeks(now: DateTime<Utc>, created: &[DateTime<Utc>], confirmed: &[DateTim
     for at in confirmed {
         if let Some(i) = bucket(at) {
             out[i].confirmed += 1;
+        }
+    }
+    for at in quoted {
+        if let Some(i) = bucket(at) {
+            out[i].quotes += 1;
         }
     }
     out
@@ -124,6 +144,26 @@ pub async fn pipeline(
         .await?;
     let created: Vec<_> = recent.iter().map(|u| u.created_at).collect();
     let confirmed: Vec<_> = recent.iter().filter_map(|u| u.email_verified_at).collect();
+    // Quotes hold figures, not contact data: size and price are what sales may see.
+    let quotes = quote::Entity::find()
+        .order_by_desc(quote::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let quoted: Vec<_> = quotes
+        .iter()
+        .filter(|q| q.created_at >= since)
+        .map(|q| q.created_at)
+        .collect();
+    let mut newest: HashMap<uuid::Uuid, (f64, i64)> = HashMap::new();
+    for q in &quotes {
+        if newest.contains_key(&q.owner_id) {
+            continue;
+        }
+        if let Ok(f) = serde_json::from_str::<Figures>(&q.figures) {
+            newest.insert(q.owner_id, (f.system_kw, f.price_cents));
+        }
+    }
+    let quoted_customers = newest.len() as u64;
 
     let mut q = customers();
     if let Some(before) = before {
@@ -138,15 +178,20 @@ pub async fn pipeline(
     };
     let items = rows
         .into_iter()
-        .map(|u| Lead {
-            customer_id: u.id.to_string(),
-            stage: if u.email_verified_at.is_some() {
-                Stage::Confirmed
-            } else {
-                Stage::SignedUp
-            },
-            name: u.name,
-            created_at: u.created_at,
+        .map(|u| {
+            let quote = newest.get(&u.id).copied();
+            Lead {
+                customer_id: u.id.to_string(),
+                stage: match (quote.is_some(), u.email_verified_at.is_some()) {
+                    (true, _) => Stage::Quoted,
+                    (false, true) => Stage::Confirmed,
+                    (false, false) => Stage::SignedUp,
+                },
+                name: u.name,
+                created_at: u.created_at,
+                quoted_kw: quote.map(|q| q.0),
+                quoted_price_cents: quote.map(|q| q.1),
+            }
         })
         .collect();
     Ok(Pipeline {
@@ -157,10 +202,14 @@ pub async fn pipeline(
             },
             StageCount {
                 stage: Stage::Confirmed,
-                count: confirmed_total,
+                count: confirmed_total.saturating_sub(quoted_customers),
+            },
+            StageCount {
+                stage: Stage::Quoted,
+                count: quoted_customers,
             },
         ],
-        weeks: weeks(now, &created, &confirmed),
+        weeks: weeks(now, &created, &confirmed, &quoted),
         items,
         next_cursor,
     })
@@ -180,7 +229,7 @@ mod tests {
             Utc.with_ymd_and_hms(2026, 11, 15, 23, 59, 0).unwrap(), // last Sunday
             Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),   // too old: not shown
         ];
-        let w = weeks(now, &created, &[]);
+        let w = weeks(now, &created, &[], &[]);
         assert_eq!(w.len(), WEEKS);
         assert_eq!(
             w[WEEKS - 1].week_start,

@@ -285,3 +285,45 @@ async fn the_quote_page_shows_the_charts_and_the_assumptions_and_prints() {
     let css = app.get(&format!("/static/{css_url}")).await.text().await.unwrap();
     assert!(css.contains("@media print"));
 }
+
+#[tokio::test]
+async fn sales_sees_quoted_leads_with_size_and_price_but_no_contact_details() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let sales = app.member("sal@example.com", Role::Sales).await;
+    let site = site_with_usage(&app, &ann, "us-nc-piedmont", Some(10_000.0)).await;
+    let quote: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pipeline: Value = app
+        .api("GET", "/api/v1/staff/pipeline", &sales.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let lead = &pipeline["items"][0];
+    assert_eq!(lead["stage"], "quoted");
+    assert_eq!(lead["quoted_kw"], quote["system_kw"]);
+    assert_eq!(lead["quoted_price_cents"], quote["price_cents"]);
+    assert_eq!(pipeline["weeks"].as_array().unwrap().last().unwrap()["quotes"], 1);
+    let quoted = pipeline["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "quoted")
+        .unwrap();
+    assert_eq!(quoted["count"], 1);
+    let text = pipeline.to_string();
+    assert!(
+        !text.contains("ann@example.com") && !text.contains("Main St"),
+        "no contact data: {text}"
+    );
+}
