@@ -61,8 +61,10 @@ permissions! {
     ManageStaff => "staff.manage",
     /// The access review report: every staff account, its second factor, its last sign-in.
     ReviewAccess => "staff.access_review.read",
-    /// The audit trail (it holds ids, never personal data).
+        /// The audit trail (it holds ids, never personal data).
     ReadAudit => "audit.read",
+    /// The panel catalog and the regions' prices, tariffs and yields.
+    ManageCatalog => "catalog.manage",
 }
 
 use Permission::*;
@@ -89,6 +91,7 @@ pub const POLICY: &[(Role, &[Permission])] = &[
             ManageStaff,
             ReviewAccess,
             ReadAudit,
+            ManageCatalog,
         ],
     ),
 ];
@@ -103,9 +106,16 @@ pub fn allows(role: Role, permission: Permission) -> bool {
 
 /// Does `role` hold any permission of the back office (the staff pages under `/staff`)?
 pub fn has_back_office(role: Role) -> bool {
-    [ViewCustomers, ReadPipeline, ManageStaff, ReviewAccess, ReadAudit]
-        .into_iter()
-        .any(|p| allows(role, p))
+    [
+        ViewCustomers,
+        ReadPipeline,
+        ManageStaff,
+        ReviewAccess,
+        ReadAudit,
+        ManageCatalog,
+    ]
+    .into_iter()
+    .any(|p| allows(role, p))
 }
 
 /// The roles that hold `permission` (for the route table and reports).

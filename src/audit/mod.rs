@@ -138,6 +138,7 @@ pub enum Action {
     SiteCreated,
     UsageImported,
     QuoteCreated,
+    CatalogChanged,
 }
 
 impl Action {
@@ -178,6 +179,7 @@ impl Action {
             Action::SiteCreated => "site.created",
             Action::UsageImported => "site.usage_imported",
             Action::QuoteCreated => "quote.created",
+            Action::CatalogChanged => "catalog.changed",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The public catalog: panels we install and the regions (utility areas) we price and
 //! simulate for. Admins manage both; anyone may read them.
 
+pub mod admin;
 pub mod api;
 pub mod pages;
 pub(crate) mod store;

@@ -327,3 +327,129 @@ async fn sales_sees_quoted_leads_with_size_and_price_but_no_contact_details() {
         "no contact data: {text}"
     );
 }
+
+#[tokio::test]
+async fn admins_manage_the_catalog_and_old_quotes_keep_their_figures() {
+    let app = spawn_app().await;
+    let admin = app.member("ada@example.com", Role::Admin).await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = site_with_usage(&app, &ann, "us-nc-piedmont", Some(10_000.0)).await;
+    let before: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let panel = json!({"id": "acme-500", "manufacturer": "Acme", "model": "Sun 500", "watts": 500,
+        "efficiency_percent": 23.0, "width_mm": 1134, "height_mm": 1900, "warranty_years": 30});
+    assert_eq!(
+        app.api("POST", "/api/v1/admin/panels", &admin.token, Some(panel.clone()))
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        app.api("POST", "/api/v1/admin/panels", &admin.token, Some(panel))
+            .await
+            .status(),
+        409
+    );
+    let catalog: Value = app.get("/api/v1/catalog/panels").await.json().await.unwrap();
+    assert!(
+        catalog["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == "acme-500")
+    );
+
+    let changed = app
+        .api(
+            "PATCH",
+            "/api/v1/admin/regions/us-nc-piedmont",
+            &admin.token,
+            Some(json!({"price_per_watt_cents": 300})),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    for bad in [
+        json!({"price_per_watt_cents": 1}),
+        json!({"retail_rate": 40.0}),
+        json!({"name": "x"}),
+    ] {
+        let (status, _) = problem_code(
+            app.api(
+                "PATCH",
+                "/api/v1/admin/regions/us-nc-piedmont",
+                &admin.token,
+                Some(bad.clone()),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{bad}");
+    }
+    let after: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site, "panel_id": "acme-500"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let panels = after["panels"].as_i64().unwrap();
+    assert_eq!(after["price_cents"].as_i64().unwrap(), panels * 500 * 300);
+    let old: Value = app
+        .api(
+            "GET",
+            &format!("/api/v1/quotes/{}", before["id"].as_str().unwrap()),
+            &ann.token,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        old["price_cents"], before["price_cents"],
+        "version 1 keeps its price"
+    );
+
+    let retired = app
+        .api(
+            "PATCH",
+            "/api/v1/admin/panels/acme-500",
+            &admin.token,
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(retired.status(), 204);
+    let catalog: Value = app.get("/api/v1/catalog/panels").await.json().await.unwrap();
+    assert!(
+        !catalog["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == "acme-500")
+    );
+    let (status, _) = problem_code(
+        app.api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site, "panel_id": "acme-500"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "a retired panel is not quoted");
+}
