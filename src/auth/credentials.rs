@@ -283,20 +283,7 @@ pub async fn reset_password(
     new: SecretString,
     ctx: &RequestContext,
 ) -> Result<(), CredentialError> {
-    let user = email_token::peek(cx.db, token, Purpose::ResetPassword)
-        .await?
-        .ok_or(CredentialError::InvalidToken)?;
-    let account = load(cx.db, user)
-        .await
-        .map_err(|_| CredentialError::InvalidToken)?;
-    let password =
-        Password::parse(new, &[&account.email, &account.name]).map_err(CredentialError::WeakPassword)?;
-    let hash = cx.hasher.hash(password).await?;
-    let tx = crate::db::begin(cx.db).await?;
-    if email_token::consume(&tx, token, Purpose::ResetPassword).await? != Some(user) {
-        return Err(CredentialError::InvalidToken);
-    }
-    set_password(&tx, &account, hash, None).await?;
+    let (tx, account, user) = password_from_link(cx, token, Purpose::ResetPassword, new).await?;
     // A successful reset also clears the throttle on the account: its owner proved control.
     throttle::clear(&tx, &Key::account(&account.email)).await?;
     let actor = Actor {
@@ -327,23 +314,7 @@ pub async fn accept_invite(
     new: SecretString,
     ctx: &RequestContext,
 ) -> Result<(), CredentialError> {
-    let user = email_token::peek(cx.db, token, Purpose::StaffInvite)
-        .await?
-        .ok_or(CredentialError::InvalidToken)?;
-    let account = load(cx.db, user)
-        .await
-        .map_err(|_| CredentialError::InvalidToken)?;
-    if account.disabled_at.is_some() {
-        return Err(CredentialError::InvalidToken);
-    }
-    let password =
-        Password::parse(new, &[&account.email, &account.name]).map_err(CredentialError::WeakPassword)?;
-    let hash = cx.hasher.hash(password).await?;
-    let tx = crate::db::begin(cx.db).await?;
-    if email_token::consume(&tx, token, Purpose::StaffInvite).await? != Some(user) {
-        return Err(CredentialError::InvalidToken);
-    }
-    set_password(&tx, &account, hash, None).await?;
+    let (tx, account, user) = password_from_link(cx, token, Purpose::StaffInvite, new).await?;
     let now = Utc::now();
     user::Entity::update_many()
         .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
@@ -366,6 +337,34 @@ pub async fn accept_invite(
     tx.commit().await?;
     cx.auth_cache.clear();
     Ok(())
+}
+
+/// A password set through an emailed link: the token must be valid for `purpose` and the
+/// account enabled; the new password must pass the policy before the token is spent. Returns
+/// the open transaction (token spent, password set, other sessions ended) for the caller's
+/// own steps and audit row.
+async fn password_from_link(
+    cx: &LoginContext<'_>,
+    token: &str,
+    purpose: Purpose,
+    new: SecretString,
+) -> Result<(sea_orm::DatabaseTransaction, user::Model, UserId), CredentialError> {
+    let user = email_token::peek(cx.db, token, purpose)
+        .await?
+        .ok_or(CredentialError::InvalidToken)?;
+    // A disabled account's links are dead (`load` skips disabled accounts).
+    let account = load(cx.db, user)
+        .await
+        .map_err(|_| CredentialError::InvalidToken)?;
+    let password =
+        Password::parse(new, &[&account.email, &account.name]).map_err(CredentialError::WeakPassword)?;
+    let hash = cx.hasher.hash(password).await?;
+    let tx = crate::db::begin(cx.db).await?;
+    if email_token::consume(&tx, token, purpose).await? != Some(user) {
+        return Err(CredentialError::InvalidToken);
+    }
+    set_password(&tx, &account, hash, None).await?;
+    Ok((tx, account, user))
 }
 
 /// Is `authenticated_at` recent enough for a sensitive change?

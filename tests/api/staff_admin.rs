@@ -515,3 +515,42 @@ async fn the_staff_page_asks_for_a_fresh_confirmation_before_any_change() {
         .unwrap();
     assert!(review.contains("new@example.com") && review.contains("Invitation pending"));
 }
+
+#[tokio::test]
+async fn an_invitation_dies_with_a_disabled_account() {
+    let app = spawn_app().await;
+    let admin = app.member("ada@example.com", Role::Admin).await;
+    let invited: Value = app
+        .api(
+            "POST",
+            "/api/v1/admin/staff",
+            &admin.token,
+            Some(json!({"email": "sam@example.com", "name": "Sam Support", "role": "support"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = app.wait_for_mail("sam@example.com", 1).await[0].token("/welcome");
+    let path = format!("/api/v1/admin/staff/{}", invited["id"].as_str().unwrap());
+    let disabled = app
+        .api("PATCH", &path, &admin.token, Some(json!({"disabled": true})))
+        .await;
+    assert_eq!(disabled.status(), 200);
+    let page = app
+        .client
+        .post(app.url("/welcome"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("token", token.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("does not work"),
+        "a disabled account's invitation is dead"
+    );
+    assert_eq!(app.login("sam@example.com", PASSWORD).await.status(), 401);
+}
