@@ -144,27 +144,23 @@ pub async fn pipeline(
         .await?;
     let created: Vec<_> = recent.iter().map(|u| u.created_at).collect();
     let confirmed: Vec<_> = recent.iter().filter_map(|u| u.email_verified_at).collect();
-    // Quotes hold figures, not contact data: size and price are what sales may see.
-    let quotes = quote::Entity::find()
-        .order_by_desc(quote::Column::CreatedAt)
+    // Quotes hold figures, not contact data: size and price are what sales may see. Only the
+    // weeks charted and the leads on this page are read, plus one id per quoted customer.
+    let quoted: Vec<DateTime<Utc>> = quote::Entity::find()
+        .select_only()
+        .column(quote::Column::CreatedAt)
+        .filter(quote::Column::CreatedAt.gte(since))
+        .into_tuple()
         .all(db)
         .await?;
-    let quoted: Vec<_> = quotes
-        .iter()
-        .filter(|q| q.created_at >= since)
-        .map(|q| q.created_at)
-        .collect();
-    let mut newest: HashMap<uuid::Uuid, (f64, i64)> = HashMap::new();
-    for q in &quotes {
-        if newest.contains_key(&q.owner_id) {
-            continue;
-        }
-        if let Ok(f) = serde_json::from_str::<Figures>(&q.figures) {
-            newest.insert(q.owner_id, (f.system_kw, f.price_cents));
-        }
-    }
-    let quoted_customers = newest.len() as u64;
-
+    let quoted_customers = quote::Entity::find()
+        .select_only()
+        .column(quote::Column::OwnerId)
+        .distinct()
+        .into_tuple::<uuid::Uuid>()
+        .all(db)
+        .await?
+        .len() as u64;
     let mut q = customers();
     if let Some(before) = before {
         q = q.filter(user::Column::Id.lt(before.0));
@@ -176,6 +172,21 @@ pub async fn pipeline(
     } else {
         None
     };
+    let owners: Vec<uuid::Uuid> = rows.iter().map(|u| u.id).collect();
+    let mut newest: HashMap<uuid::Uuid, (f64, i64)> = HashMap::new();
+    for q in quote::Entity::find()
+        .filter(quote::Column::OwnerId.is_in(owners))
+        .order_by_desc(quote::Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        if newest.contains_key(&q.owner_id) {
+            continue;
+        }
+        if let Ok(f) = serde_json::from_str::<Figures>(&q.figures) {
+            newest.insert(q.owner_id, (f.system_kw, f.price_cents));
+        }
+    }
     let items = rows
         .into_iter()
         .map(|u| {
