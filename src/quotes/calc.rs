@@ -40,7 +40,20 @@ pub struct Inputs {
     pub degradation_percent: f64,
     pub tax_credit_percent: f64,
     pub years: u32,
+    /// Self-consumption was matched hour by hour (hourly usage and hourly production).
+    #[serde(default)]
+    pub hourly_matching: bool,
 }
+
+/// A year of hourly usage and of production per installed kW, aligned hour by hour (index 0
+/// is the hour starting at midnight on 1 January, local standard time, in a 365-day year).
+pub struct Hourly<'a> {
+    pub usage_kwh: &'a [f64],
+    pub production_per_kw: &'a [f64],
+}
+
+/// Hours in the typical year both series are laid on.
+pub const HOURS: usize = 8760;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct YearFigures {
@@ -95,7 +108,9 @@ fn dollars(cents: i64) -> String {
     format!("${}.{:02}", cents / 100, (cents % 100).abs())
 }
 
-pub fn compute(i: &Inputs) -> Result<Figures, CalcError> {
+/// Computes the quote. With `hourly`, self-consumption is matched hour by hour (and
+/// `i.hourly_matching` must say so, for the assumptions); without, the stated share is used.
+pub fn compute(i: &Inputs, hourly: Option<Hourly<'_>>) -> Result<Figures, CalcError> {
     // NaN counts as no usage.
     if !i.annual_usage_kwh.is_finite() || i.annual_usage_kwh <= 0.0 {
         return Err(CalcError::NoUsage);
@@ -121,13 +136,23 @@ pub fn compute(i: &Inputs) -> Result<Figures, CalcError> {
         .map(|p| p * system_kw)
         .collect();
     let annual_production: f64 = production_monthly.iter().sum();
-    // Used in the home as produced: the stated share of production, never more than the
-    // month's usage; the rest goes to the grid at the export rate.
-    let self_consumed: f64 = production_monthly
-        .iter()
-        .zip(i.monthly_usage_kwh.iter())
-        .map(|(p, u)| (p * i.self_consumption_share).min(*u))
-        .sum();
+    let hourly = hourly.filter(|h| h.usage_kwh.len() == HOURS && h.production_per_kw.len() == HOURS);
+    let self_consumed: f64 = match hourly {
+        // Each hour, the home uses what it produces up to what it needs at that hour.
+        Some(h) => h
+            .usage_kwh
+            .iter()
+            .zip(h.production_per_kw)
+            .map(|(u, p)| (p * system_kw).min(*u).max(0.0))
+            .sum(),
+        // Without hourly data: the stated share of production, never more than the month's
+        // usage; the rest goes to the grid at the export rate.
+        None => production_monthly
+            .iter()
+            .zip(i.monthly_usage_kwh.iter())
+            .map(|(p, u)| (p * i.self_consumption_share).min(*u))
+            .sum(),
+    };
     let exported = annual_production - self_consumed;
 
     let degradation = i.degradation_percent / 100.0;
@@ -210,10 +235,16 @@ fn assumptions(i: &Inputs, specific_yield: f64, wanted: u32) -> Vec<Assumption> 
         ),
         a(
             "Used in the home as produced",
-            format!(
-                "{:.0} % of production, at most each month's usage; the rest is sent to the grid",
-                i.self_consumption_share * 100.0
-            ),
+            if i.hourly_matching {
+                "matched hour by hour: your hourly usage against the hourly production estimate; \
+                 the rest is sent to the grid"
+                    .to_owned()
+            } else {
+                format!(
+                    "{:.0} % of production, at most each month's usage; the rest is sent to the grid",
+                    i.self_consumption_share * 100.0
+                )
+            },
         ),
         a(
             "Tax credit",
@@ -250,12 +281,13 @@ mod tests {
             degradation_percent: 0.5,
             tax_credit_percent: 0.0,
             years: 25,
+            hourly_matching: false,
         }
     }
 
     #[test]
     fn size_price_and_deposit_match_the_hand_computation() {
-        let f = compute(&inputs()).unwrap();
+        let f = compute(&inputs(), None).unwrap();
         // 10,000 ÷ 1,400 = 7.142857 kW → 7,142.857 W ÷ 410 W = 17.42 → 18 panels = 7.38 kW.
         assert_eq!(f.panels, 18);
         assert!((f.system_kw - 7.38).abs() < 1e-12);
@@ -271,7 +303,7 @@ mod tests {
 
     #[test]
     fn savings_and_payback_match_the_hand_computation() {
-        let f = compute(&inputs()).unwrap();
+        let f = compute(&inputs(), None).unwrap();
         // Self-consumed 30 % of 10,332 = 3,099.6 kWh (below the usage each month);
         // exported 7,232.4 kWh. Year 1: 3,099.6 × 0.14 + 7,232.4 × 0.04 = $433.944 + $289.296.
         assert!((f.self_consumed_kwh - 3_099.6).abs() < 1e-6);
@@ -299,7 +331,7 @@ mod tests {
     fn the_roof_limits_the_size_and_says_so() {
         let mut i = inputs();
         i.max_panels = 12;
-        let f = compute(&i).unwrap();
+        let f = compute(&i, None).unwrap();
         assert_eq!(f.panels, 12);
         assert!(f.limited_by_roof);
         assert!((f.system_kw - 4.92).abs() < 1e-12);
@@ -309,7 +341,7 @@ mod tests {
     fn a_tax_credit_lowers_the_net_cost_only() {
         let mut i = inputs();
         i.tax_credit_percent = 30.0;
-        let f = compute(&i).unwrap();
+        let f = compute(&i, None).unwrap();
         assert_eq!(f.tax_credit_cents, 553_500);
         assert_eq!(f.net_cost_cents, 1_291_500);
         assert_eq!(f.deposit_cents, 184_500, "the deposit is on the price");
@@ -319,15 +351,64 @@ mod tests {
     fn without_usage_or_production_there_is_no_quote() {
         let mut i = inputs();
         i.annual_usage_kwh = 0.0;
-        assert_eq!(compute(&i).unwrap_err(), CalcError::NoUsage);
+        assert_eq!(compute(&i, None).unwrap_err(), CalcError::NoUsage);
         let mut i = inputs();
         i.production_per_kw_monthly = [0.0; 12];
-        assert_eq!(compute(&i).unwrap_err(), CalcError::NoProduction);
+        assert_eq!(compute(&i, None).unwrap_err(), CalcError::NoProduction);
+    }
+
+    #[test]
+    fn with_hourly_data_self_consumption_is_matched_hour_by_hour() {
+        // 1 kWh used every hour; 0.5 kWh per installed kW from 08:00 to 17:00.
+        let usage = vec![1.0; HOURS];
+        let per_kw: Vec<f64> = (0..HOURS)
+            .map(|h| if (8..17).contains(&(h % 24)) { 0.5 } else { 0.0 })
+            .collect();
+        let mut i = inputs();
+        i.annual_usage_kwh = 8760.0;
+        i.monthly_usage_kwh = [0.0; 12];
+        i.hourly_matching = true;
+        // 0.5 × 9 hours × 365 days = 1,642.5 kWh per kW, spread over the months by days.
+        let days = [
+            31.0, 28.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
+        ];
+        i.production_per_kw_monthly = days.map(|d| 4.5 * d);
+        let f = compute(
+            &i,
+            Some(Hourly {
+                usage_kwh: &usage,
+                production_per_kw: &per_kw,
+            }),
+        )
+        .unwrap();
+        // 8,760 ÷ 1,642.5 = 5.33 kW → 14 panels of 410 W = 5.74 kW, 2.87 kWh each sunny hour:
+        // the home takes its 1 kWh in each of the 3,285 sunny hours; the rest is exported.
+        assert_eq!(f.panels, 14);
+        assert!(
+            (f.self_consumed_kwh - 3_285.0).abs() < 1e-6,
+            "{}",
+            f.self_consumed_kwh
+        );
+        assert!((f.exported_kwh - (5.74 * 1_642.5 - 3_285.0)).abs() < 1e-6);
+        assert!(f.assumptions.iter().any(|a| a.value.contains("hour by hour")));
+        // Mismatched lengths fall back to the stated share.
+        let short = compute(
+            &i,
+            Some(Hourly {
+                usage_kwh: &usage[..10],
+                production_per_kw: &per_kw,
+            }),
+        )
+        .unwrap();
+        assert!(
+            (short.self_consumed_kwh - 0.0).abs() < 1e-9,
+            "monthly usage is zero in this case"
+        );
     }
 
     #[test]
     fn every_input_is_listed_as_an_assumption() {
-        let f = compute(&inputs()).unwrap();
+        let f = compute(&inputs(), None).unwrap();
         let text: String = f
             .assumptions
             .iter()

@@ -91,30 +91,41 @@ impl TryFrom<quote::Model> for Quote {
     }
 }
 
-/// AC kWh one kW produces on this roof, by month, and where the figure comes from.
-fn production_per_kw(region: &Region, tilt: f64, azimuth: f64) -> anyhow::Result<([f64; 12], String)> {
+/// What one installed kW produces on this roof.
+struct PerKw {
+    monthly: [f64; 12],
+    /// Hour by hour over the typical year, when the region has weather to simulate.
+    hourly: Option<Vec<f64>>,
+    source: String,
+}
+
+/// AC kWh one kW produces on this roof, by month (and by hour with a weather file), and where
+/// the figure comes from.
+fn production_per_kw(region: &Region, tilt: f64, azimuth: f64) -> anyhow::Result<PerKw> {
     if let Some(tmy) = region.tmy_key.as_deref().and_then(weather::built_in) {
         let spec = pvwatts::SystemSpec::new(1.0, tilt, azimuth)?;
         let production = pvwatts::simulate(&tmy, &spec);
-        return Ok((
-            production.monthly_kwh,
-            format!(
+        return Ok(PerKw {
+            monthly: production.monthly_kwh,
+            source: format!(
                 "PVWatts v5 hour by hour with the typical-year weather of {}, roof {tilt:.0}° facing {azimuth:.0}°",
                 tmy.station.name
             ),
-        ));
+            hourly: Some(production.hourly_ac_kwh),
+        });
     }
     // No weather file: the region's yield, spread over the months by their length.
     const DAYS: [f64; 12] = [
         31.0, 28.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
     ];
-    Ok((
-        DAYS.map(|d| region.specific_yield * d / 365.0),
-        format!(
+    Ok(PerKw {
+        monthly: DAYS.map(|d| region.specific_yield * d / 365.0),
+        hourly: None,
+        source: format!(
             "the region's figure of {:.0} kWh per kW a year (no hourly weather file), spread by month length",
             region.specific_yield
         ),
-    ))
+    })
 }
 
 fn quote_target(id: QuoteId) -> Target {
@@ -152,10 +163,13 @@ pub async fn create(
     let region_for_model = region.clone();
     let (tilt, azimuth) = (site.roof_tilt_deg, site.roof_azimuth_deg);
     // The first use parses the weather file (tens of ms): off the async workers.
-    let (per_kw, source) =
-        tokio::task::spawn_blocking(move || production_per_kw(&region_for_model, tilt, azimuth))
-            .await
-            .map_err(|e| anyhow::anyhow!("production task failed: {e}"))??;
+    let per_kw = tokio::task::spawn_blocking(move || production_per_kw(&region_for_model, tilt, azimuth))
+        .await
+        .map_err(|e| anyhow::anyhow!("production task failed: {e}"))??;
+    let hourly_usage = match &per_kw.hourly {
+        Some(_) => sites::hourly_usage(db, site.id).await?,
+        None => None,
+    };
     let monthly: [f64; 12] = usage
         .monthly_kwh
         .clone()
@@ -164,8 +178,8 @@ pub async fn create(
     let inputs = Inputs {
         annual_usage_kwh: usage.annual_kwh,
         monthly_usage_kwh: monthly,
-        production_per_kw_monthly: per_kw,
-        production_source: source,
+        production_per_kw_monthly: per_kw.monthly,
+        production_source: per_kw.source.clone(),
         self_consumption_share: SELF_CONSUMPTION_SHARE,
         offset_percent: offset,
         panel_name: format!("{} {}", panel.manufacturer, panel.model),
@@ -179,8 +193,16 @@ pub async fn create(
         degradation_percent: DEGRADATION_PERCENT,
         tax_credit_percent: TAX_CREDIT_PERCENT,
         years: YEARS,
+        hourly_matching: hourly_usage.is_some() && per_kw.hourly.is_some(),
     };
-    let figures = calc::compute(&inputs)?;
+    let hourly = match (&hourly_usage, &per_kw.hourly) {
+        (Some(usage), Some(production)) => Some(calc::Hourly {
+            usage_kwh: usage,
+            production_per_kw: production,
+        }),
+        _ => None,
+    };
+    let figures = calc::compute(&inputs, hourly)?;
     let inputs_json = serde_json::to_string(&inputs).map_err(anyhow::Error::from)?;
     let figures_json = serde_json::to_string(&figures).map_err(anyhow::Error::from)?;
     // The next version number; a concurrent request for the same site meets the unique index

@@ -235,6 +235,7 @@ pub async fn import_usage(
         delivered: f64,
         exported: f64,
         year: YearOfUsage,
+        hourly: Option<Vec<f64>>,
     }
     let parsed = match input {
         UsageInput::GreenButton(bytes) => {
@@ -242,6 +243,7 @@ pub async fn import_usage(
                 .await
                 .map_err(|e| anyhow::anyhow!("usage import task failed: {e}"))??;
             let mut year = year::from_import(&usage.monthly, usage.start, usage.end, usage.delivered_kwh);
+            let hourly = year::hourly_profile(&usage.delivered, usage.utc_offset_secs);
             let mut notes = usage.notes.clone();
             notes.append(&mut year.notes);
             year.notes = notes;
@@ -253,6 +255,7 @@ pub async fn import_usage(
                 delivered: usage.delivered_kwh,
                 exported: usage.exported_kwh,
                 year,
+                hourly,
             }
         }
         UsageInput::Monthly(months) => {
@@ -268,6 +271,7 @@ pub async fn import_usage(
                 delivered: year.annual_kwh,
                 exported: 0.0,
                 year,
+                hourly: None,
             }
         }
         UsageInput::Annual(kwh) => {
@@ -280,6 +284,7 @@ pub async fn import_usage(
                 delivered: year.annual_kwh,
                 exported: 0.0,
                 year,
+                hourly: None,
             }
         }
     };
@@ -301,8 +306,15 @@ pub async fn import_usage(
         ),
         notes: Set(serde_json::to_string(&parsed.year.notes).map_err(anyhow::Error::from)?),
         created_at: Set(now),
+        // A tenth of a watt-hour is finer than any meter reads; shorter JSON.
+        hourly_kwh: Set(match &parsed.hourly {
+            Some(h) => {
+                let rounded: Vec<f64> = h.iter().map(|v| (v * 10_000.0).round() / 10_000.0).collect();
+                Some(serde_json::to_string(&rounded).map_err(anyhow::Error::from)?)
+            }
+            None => None,
+        }),
     };
-
     let tx = crate::db::begin(db).await?;
     usage::Entity::insert(row).exec_without_returning(&tx).await?;
     let details = Details::new()
@@ -315,6 +327,20 @@ pub async fn import_usage(
         .ok_or(SiteError::NotFound)?;
     tx.commit().await?;
     Ok(UsageSummary::try_from(stored)?)
+}
+
+/// The hourly year of the site's newest usage, if that import had one. The caller has
+/// checked ownership.
+pub async fn hourly_usage(db: &DatabaseConnection, id: SiteId) -> Result<Option<Vec<f64>>, SiteError> {
+    let row = usage::Entity::find()
+        .filter(usage::Column::SiteId.eq(id.0))
+        .order_by_desc(usage::Column::CreatedAt)
+        .one(db)
+        .await?;
+    Ok(match row.and_then(|r| r.hourly_kwh) {
+        Some(json) => Some(serde_json::from_str(&json).map_err(anyhow::Error::from)?),
+        None => None,
+    })
 }
 
 /// The newest usage recorded for a site the caller owns.

@@ -47,6 +47,7 @@ pub(crate) mod usage {
         pub monthly_kwh: String,
         pub notes: String,
         pub created_at: ChronoDateTimeUtc,
+        pub hourly_kwh: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

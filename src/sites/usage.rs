@@ -1,9 +1,9 @@
 //! A year of usage from whatever the customer gave us: a Green Button file (any length), twelve
 //! monthly figures, or one annual figure. Whatever had to be estimated is said in `notes`.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
-use crate::sizing::greenbutton::MonthTotal;
+use crate::sizing::greenbutton::{Interval, MonthTotal};
 
 /// Days in each month of a common year, January first.
 const DAYS: [f64; 12] = [
@@ -89,6 +89,57 @@ pub fn from_import(
     }
 }
 
+/// Hours of the typical year hourly usage is laid on (365 days; 29 February is left out).
+pub const HOURS: usize = 8760;
+
+/// A typical year of hourly usage from a file of a year or more with readings of an hour or
+/// less: hour `i` starts `i` hours after midnight on 1 January, local standard time, the same
+/// layout as the typical-year weather. Hours covered by several years are averaged; `None`
+/// when the file is shorter, coarser, or misses more than 1 % of the year's hours.
+pub fn hourly_profile(delivered: &[Interval], utc_offset_secs: i32) -> Option<Vec<f64>> {
+    let first = delivered.iter().map(|i| i.start).min()?;
+    let last = delivered
+        .iter()
+        .map(|i| i.start + i64::from(i.duration_secs))
+        .max()?;
+    if last - first < 360 * 86_400
+        || delivered
+            .iter()
+            .any(|i| i.duration_secs > 3600 || i.duration_secs == 0)
+    {
+        return None;
+    }
+    let mut sums = vec![0.0; HOURS];
+    let mut years: Vec<Vec<i32>> = vec![Vec::new(); HOURS];
+    for interval in delivered {
+        let local = DateTime::from_timestamp(interval.start + i64::from(utc_offset_secs), 0)?.naive_utc();
+        if local.month() == 2 && local.day() == 29 {
+            continue;
+        }
+        // Day of a 365-day year: after February, leap years are one day ahead.
+        let mut day = local.ordinal0() as usize;
+        if local.date().leap_year() && local.month() > 2 {
+            day -= 1;
+        }
+        let index = day * 24 + local.hour() as usize;
+        let Some(slot) = sums.get_mut(index) else { continue };
+        *slot += interval.kwh;
+        if !years[index].contains(&local.year()) {
+            years[index].push(local.year());
+        }
+    }
+    let missing = years.iter().filter(|y| y.is_empty()).count();
+    if missing * 100 > HOURS {
+        return None;
+    }
+    Some(
+        sums.into_iter()
+            .zip(years)
+            .map(|(sum, y)| if y.is_empty() { 0.0 } else { sum / y.len() as f64 })
+            .collect(),
+    )
+}
+
 /// The month names for charts and tables.
 pub fn month_label(index: usize) -> String {
     NaiveDate::from_ymd_opt(2001, index as u32 + 1, 1)
@@ -105,6 +156,33 @@ pub fn month_index(at: DateTime<Utc>) -> usize {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn an_hourly_year_lays_on_the_typical_calendar_and_short_or_coarse_files_do_not() {
+        let start = Utc.with_ymd_and_hms(2011, 1, 1, 5, 0, 0).unwrap().timestamp();
+        let hourly: Vec<Interval> = (0..8760)
+            .map(|h| Interval {
+                start: start + h * 3600,
+                duration_secs: 3600,
+                kwh: (h % 24) as f64,
+            })
+            .collect();
+        // tzOffset −5 h: 05:00 UTC is local midnight.
+        let profile = hourly_profile(&hourly, -5 * 3600).unwrap();
+        assert_eq!(profile.len(), HOURS);
+        assert_eq!(profile[0], 0.0);
+        assert_eq!(profile[13], 13.0);
+        assert_eq!(profile[HOURS - 1], 23.0);
+        assert!(hourly_profile(&hourly[..1000], -5 * 3600).is_none(), "too short");
+        let daily: Vec<Interval> = (0..365)
+            .map(|d| Interval {
+                start: start + d * 86_400,
+                duration_secs: 86_400,
+                kwh: 24.0,
+            })
+            .collect();
+        assert!(hourly_profile(&daily, 0).is_none(), "too coarse");
+    }
 
     #[test]
     fn an_annual_figure_is_spread_by_days() {

@@ -453,3 +453,66 @@ async fn admins_manage_the_catalog_and_old_quotes_keep_their_figures() {
     .await;
     assert_eq!(status, 422, "a retired panel is not quoted");
 }
+
+#[tokio::test]
+async fn a_year_of_hourly_readings_is_matched_hour_by_hour_with_production() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = site_with_usage(&app, &ann, "us-nc-piedmont", None).await;
+    let file = std::fs::read(format!(
+        "{}/../shared/testdata/greenbutton/Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let uploaded = app
+        .client
+        .post(app.url(&format!("/api/v1/sites/{site}/usage")))
+        .bearer_auth(&ann.token)
+        .header("content-type", "application/xml")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 201);
+    let hourly: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        hourly["assumptions"].to_string().contains("hour by hour"),
+        "{}",
+        hourly["assumptions"]
+    );
+    let production = hourly["annual_production_kwh"].as_f64().unwrap();
+    let own_use = hourly["self_consumed_kwh"].as_f64().unwrap();
+    assert!(own_use > 0.0 && own_use < production && own_use < 6_563.0);
+    assert!((own_use + hourly["exported_kwh"].as_f64().unwrap() - production).abs() < 1e-6);
+
+    // The same yearly total typed in has no hours: the stated share is used instead.
+    app.api(
+        "POST",
+        &format!("/api/v1/sites/{site}/usage"),
+        &ann.token,
+        Some(json!({"annual_kwh": 6563.0})),
+    )
+    .await;
+    let typed: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(typed["assumptions"].to_string().contains("30 % of production"));
+}

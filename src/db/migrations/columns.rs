@@ -11,3 +11,13 @@ pub fn utc_timestamp(backend: DatabaseBackend, name: impl IntoIden) -> ColumnDef
     };
     col
 }
+
+/// Text that may pass 64 KB (MySQL's TEXT limit): MEDIUMTEXT there, TEXT elsewhere.
+pub fn long_text(backend: DatabaseBackend, name: impl IntoIden) -> ColumnDef {
+    let mut col = ColumnDef::new(name);
+    match backend {
+        DatabaseBackend::MySql => col.custom(Alias::new("MEDIUMTEXT")),
+        _ => col.text(),
+    };
+    col
+}

@@ -9,6 +9,7 @@ mod m20261122_000004_mfa;
 mod m20261122_000005_access;
 mod m20261122_000006_sites_and_usage;
 mod m20261122_000007_quotes;
+mod m20261122_000008_hourly_usage;
 
 use sea_orm_migration::prelude::*;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_access::Migration),
             Box::new(m20261122_000006_sites_and_usage::Migration),
             Box::new(m20261122_000007_quotes::Migration),
+            Box::new(m20261122_000008_hourly_usage::Migration),
         ]
     }
 }
