@@ -63,8 +63,10 @@ permissions! {
     ReviewAccess => "staff.access_review.read",
         /// The audit trail (it holds ids, never personal data).
     ReadAudit => "audit.read",
-    /// The panel catalog and the regions' prices, tariffs and yields.
+        /// The panel catalog and the regions' prices, tariffs and yields.
     ManageCatalog => "catalog.manage",
+    /// Any customer's quotes: sizes, prices and savings (quotes hold no personal data).
+    ReadQuotes => "quote.read",
 }
 
 use Permission::*;
@@ -76,9 +78,15 @@ pub const POLICY: &[(Role, &[Permission])] = &[
     (Role::Installer, &[OwnAccount]),
     (
         Role::Support,
-        &[OwnAccount, ViewCustomers, ReadCustomerPii, AssistCustomers],
+        &[
+            OwnAccount,
+            ViewCustomers,
+            ReadCustomerPii,
+            AssistCustomers,
+            ReadQuotes,
+        ],
     ),
-    (Role::Sales, &[OwnAccount, ReadPipeline]),
+    (Role::Sales, &[OwnAccount, ReadPipeline, ReadQuotes]),
     (Role::Engineer, &[OwnAccount, ReadAudit]),
     (
         Role::Admin,
@@ -92,6 +100,7 @@ pub const POLICY: &[(Role, &[Permission])] = &[
             ReviewAccess,
             ReadAudit,
             ManageCatalog,
+            ReadQuotes,
         ],
     ),
 ];

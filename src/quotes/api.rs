@@ -18,6 +18,11 @@ pub fn router() -> Routes {
         .post("/api/v1/quotes", Permission::OwnSites, create)
         .get("/api/v1/quotes", Permission::OwnSites, list)
         .get("/api/v1/quotes/{id}", Permission::OwnSites, show)
+        .get(
+            "/api/v1/staff/customers/{id}/quotes",
+            Permission::ReadQuotes,
+            of_customer,
+        )
 }
 
 pub(crate) fn map_error(e: QuoteError) -> ApiError {
@@ -67,6 +72,23 @@ pub async fn list(
     caller: Caller<perm::OwnSites>,
 ) -> Result<axum::Json<QuoteList>, ApiError> {
     let items = service::list_own(&state.db, caller.user)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(QuoteList { items }))
+}
+
+/// A customer's quotes, newest first (support, sales and admins; figures only).
+#[utoipa::path(get, path = "/api/v1/staff/customers/{id}/quotes", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, body = QuoteList), (status = 404, body = crate::http::error::Problem)))]
+pub async fn of_customer(
+    State(state): State<AppState>,
+    caller: Caller<perm::ReadQuotes>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<axum::Json<QuoteList>, ApiError> {
+    let customer: crate::ids::UserId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let items = service::of_customer(&state.db, &actor, customer)
         .await
         .map_err(map_error)?;
     Ok(axum::Json(QuoteList { items }))

@@ -258,6 +258,20 @@ pub async fn list_own(db: &DatabaseConnection, owner: UserId) -> Result<Vec<Quot
         .collect()
 }
 
+/// A customer's quotes for staff who read quotes (support, sales, admins). Quotes hold figures
+/// and ids, no personal data, so no grant is needed; a non-customer id is 404 and audited.
+pub async fn of_customer(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    customer: UserId,
+) -> Result<Vec<Quote>, QuoteError> {
+    if !crate::access::grants::customer_exists(db, customer).await? {
+        object::refused(db, actor, Target::user(customer), Permission::ReadQuotes).await;
+        return Err(QuoteError::NotFound);
+    }
+    list_own(db, customer).await
+}
+
 /// The quote `id` if `owner` owns it; otherwise 404 and an audited refusal.
 pub async fn own(
     db: &DatabaseConnection,

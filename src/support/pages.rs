@@ -137,6 +137,8 @@ struct CustomerPage {
     view: CustomerView,
     can_open: bool,
     can_assist: bool,
+    /// The customer's quotes: (version, made, size kW, price).
+    quotes: Vec<(i32, String, String, String)>,
     grant_minutes: u64,
     notice: Option<&'static str>,
     error: Option<String>,
@@ -167,8 +169,26 @@ async fn customer_page(
     let view = service::view(&state.db, &actor, (caller.user, caller.role), id)
         .await
         .map_err(page_error)?;
+    let quotes = if allows(caller.role, Permission::ReadQuotes) {
+        crate::quotes::service::list_own(&state.db, id)
+            .await
+            .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?
+            .into_iter()
+            .map(|q| {
+                (
+                    q.version,
+                    q.created_at.format("%Y-%m-%d").to_string(),
+                    format!("{:.2}", q.figures.system_kw),
+                    crate::quotes::pages::money(q.figures.price_cents),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = CustomerPage {
         nav: Nav::for_caller("staff", Some(caller)),
+        quotes,
         csrf: caller.csrf.clone(),
         view,
         can_open: allows(caller.role, Permission::ReadCustomerPii),

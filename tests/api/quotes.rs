@@ -516,3 +516,50 @@ async fn a_year_of_hourly_readings_is_matched_hour_by_hour_with_production() {
         .unwrap();
     assert!(typed["assumptions"].to_string().contains("30 % of production"));
 }
+
+#[tokio::test]
+async fn support_and_sales_read_a_customers_quotes_engineers_do_not() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let support = app.member("sam@example.com", Role::Support).await;
+    let sales = app.member("sal@example.com", Role::Sales).await;
+    let engineer = app.member("eng@example.com", Role::Engineer).await;
+    let site = site_with_usage(&app, &ann, "us-nc-piedmont", Some(9000.0)).await;
+    let quote: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/staff/customers/{}/quotes", ann.id);
+    for reader in [&support, &sales] {
+        let list: Value = app
+            .api("GET", &path, &reader.token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list["items"][0]["id"], quote["id"]);
+        assert_eq!(list["items"][0]["price_cents"], quote["price_cents"]);
+        assert!(!list.to_string().contains("Main St"), "no address in a quote");
+    }
+    let (status, code) = problem_code(app.api("GET", &path, &engineer.token, None).await).await;
+    assert_eq!((status, code.as_str()), (403, "forbidden"));
+    // A staff account is not a customer: nothing to read there.
+    let (status, _) = problem_code(
+        app.api(
+            "GET",
+            &format!("/api/v1/staff/customers/{}/quotes", sales.id),
+            &support.token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
