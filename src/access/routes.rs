@@ -230,15 +230,15 @@ pub struct DeclaredAccess(pub Access);
 /// Runs after routing (it is a route layer, so the matched template is known) and before the
 /// handler.
 pub async fn guard(State(table): State<Arc<RouteTable>>, mut req: Request, next: Next) -> Response {
-    let Some(path) = req
+    let Some(lookup) = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned())
+        .map(|m| table.lookup(m.as_str(), req.method()))
     else {
         // No route matched: the fallback answers 404.
         return next.run(req).await;
     };
-    match table.lookup(&path, req.method()) {
+    match lookup {
         Lookup::Declared(access, limit) => {
             // S-IN-3: a declared length over the route's limit is refused unread; a streamed
             // body is cut off at the limit (axum answers 413 when it hits the cap).
@@ -262,7 +262,8 @@ pub async fn guard(State(table): State<Arc<RouteTable>>, mut req: Request, next:
             response
         }
         Lookup::Undeclared => {
-            tracing::error!(route = %path, "route declares no access rule; refused (S-AC-1)");
+            let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+            tracing::error!(route = ?route, "route declares no access rule; refused (S-AC-1)");
             StatusCode::FORBIDDEN.into_response()
         }
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AuditEvent;
-use crate::access::{Caller, Permission, Role, Routes, perm};
+use crate::access::{Caller, Permission, Routes, perm};
 use crate::http::ApiError;
 use crate::startup::AppState;
 
@@ -48,19 +48,8 @@ pub async fn list(
         ),
         None => None,
     };
-    let mut items = super::page(&state.db, before, q.action.as_deref(), limit + 1)
+    let (items, next_cursor) = super::page_for(&state.db, caller.role, before, q.action.as_deref(), limit)
         .await
         .map_err(anyhow::Error::from)?;
-    let next_cursor = if items.len() as u64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|e| e.id.to_string())
-    } else {
-        None
-    };
-    if caller.role != Role::Admin {
-        for item in &mut items {
-            item.client_ip = None;
-        }
-    }
     Ok(axum::Json(AuditList { items, next_cursor }))
 }

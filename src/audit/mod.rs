@@ -19,7 +19,7 @@ use crate::access::Role;
 use crate::http::{RequestContext, RequestId};
 use crate::ids::UserId;
 
-pub use store::{AuditEvent, page, recent};
+pub use store::{AuditEvent, page, page_for, recent};
 
 /// How many `action` events touched `target` since `since` (for rate caps on notices).
 pub async fn count_since<C: ConnectionTrait>(

@@ -78,6 +78,30 @@ pub async fn recent<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<Audi
     page(conn, None, None, limit).await
 }
 
+/// A page of at most `limit` events as `role` may see them, and the cursor of the next page.
+/// Only admins see client addresses: engineers see no personal data (S-AC-5).
+pub async fn page_for<C: ConnectionTrait>(
+    conn: &C,
+    role: crate::access::Role,
+    before: Option<i64>,
+    action: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<AuditEvent>, Option<String>), DbErr> {
+    let mut items = page(conn, before, action, limit + 1).await?;
+    let next_cursor = if items.len() as u64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|e| e.id.to_string())
+    } else {
+        None
+    };
+    if role != crate::access::Role::Admin {
+        for item in &mut items {
+            item.client_ip = None;
+        }
+    }
+    Ok((items, next_cursor))
+}
+
 /// Events older than `before` (an event id), of one `action` if given, newest first.
 pub async fn page<C: ConnectionTrait>(
     conn: &C,

@@ -115,11 +115,8 @@ fn production_per_kw(region: &Region, tilt: f64, azimuth: f64) -> anyhow::Result
         });
     }
     // No weather file: the region's yield, spread over the months by their length.
-    const DAYS: [f64; 12] = [
-        31.0, 28.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
-    ];
     Ok(PerKw {
-        monthly: DAYS.map(|d| region.specific_yield * d / 365.0),
+        monthly: crate::sites::usage::by_days(region.specific_yield),
         hourly: None,
         source: format!(
             "the region's figure of {:.0} kWh per kW a year (no hourly weather file), spread by month length",

@@ -19,7 +19,7 @@ pub struct YearOfUsage {
 }
 
 /// Spreads `annual` over the months by their number of days.
-fn by_days(annual: f64) -> [f64; 12] {
+pub fn by_days(annual: f64) -> [f64; 12] {
     DAYS.map(|d| annual * d / 365.0)
 }
 

@@ -339,21 +339,9 @@ async fn audit(
     let action: String = q.action.trim().chars().take(64).collect();
     let before = q.cursor.and_then(|c| c.parse::<i64>().ok());
     let filter = (!action.is_empty()).then_some(action.as_str());
-    let mut events = crate::audit::page(&state.db, before, filter, 101)
+    let (events, next_cursor) = crate::audit::page_for(&state.db, caller.role, before, filter, 100)
         .await
         .map_err(anyhow::Error::from)?;
-    let next_cursor = if events.len() > 100 {
-        events.truncate(100);
-        events.last().map(|e| e.id.to_string())
-    } else {
-        None
-    };
-    // Engineers see no personal data: the client address is for admins only.
-    if caller.role != Role::Admin {
-        for e in &mut events {
-            e.client_ip = None;
-        }
-    }
     let page = AuditPage {
         nav: Nav::for_caller("staff", Some(&caller)),
         action,
