@@ -175,6 +175,7 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::sales::api::router())
         .merge(crate::catalog::api::router())
         .merge(crate::catalog::pages::router())
+        .merge(crate::catalog::admin_pages::router())
         .merge(crate::sites::api::router())
         .merge(crate::sites::pages::router())
         .merge(crate::quotes::api::router())

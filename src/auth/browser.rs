@@ -86,6 +86,35 @@ pub(crate) fn csrf_matches(state: &AppState, session: SessionId, presented: &str
     mac.verify_slice(&presented).is_ok()
 }
 
+/// Reads a file form (multipart) whose first field is the session's CSRF token: the file is
+/// read only once the token checked out (S-AC-8). A missing or wrong token is 403; the answer
+/// is the file's bytes, or `None` when no file was chosen.
+pub(crate) async fn file_after_csrf(
+    state: &AppState,
+    session: SessionId,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Option<Vec<u8>>, PageError> {
+    let mut csrf_ok = false;
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| PageError::BadRequest)? {
+        match field.name() {
+            Some("csrf") => {
+                let token = field.text().await.map_err(|_| PageError::BadRequest)?;
+                csrf_ok = csrf_matches(state, session, token.trim());
+            }
+            Some("file") if csrf_ok => {
+                file = Some(field.bytes().await.map_err(|_| PageError::BadRequest)?.to_vec());
+            }
+            _ => {}
+        }
+    }
+    if !csrf_ok {
+        tracing::warn!("upload refused: CSRF token missing or wrong");
+        return Err(PageError::Forbidden);
+    }
+    Ok(file.filter(|b| !b.is_empty()))
+}
+
 /// The signed-in user of a page.
 #[derive(Clone, Debug)]
 pub struct PageCaller {
@@ -226,10 +255,21 @@ where
             .await
             .map_err(IntoResponse::into_response)?;
         let caller = PageUser::<P>::from_request_parts(&mut parts, state).await?;
+        let urlencoded = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !urlencoded {
+            return Err(PageError::BadRequest.into_response());
+        }
         let req = Request::from_parts(parts, body);
-        let axum::Form(form) = axum::Form::<T>::from_request(req, state)
+        let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| PageError::BadRequest.into_response())?;
+            .map_err(IntoResponse::into_response)?;
+        // serde_html_form reads repeated fields (checkboxes) into a Vec, as browsers send them.
+        let form: T =
+            serde_html_form::from_bytes(&bytes).map_err(|_| PageError::BadRequest.into_response())?;
         if !csrf_matches(state, caller.session, form.csrf()) {
             tracing::warn!("form refused: CSRF token missing or wrong");
             return Err(PageError::Forbidden.into_response());

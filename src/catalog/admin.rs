@@ -3,13 +3,18 @@
 //! with (they store their inputs).
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    SqlErr,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::store::{panel, region};
-use super::{Panel, Region};
+use super::store::{panel, quote_option, region};
+use super::{Panel, QuoteOption, Region};
 use crate::audit::{self, Action, Actor, Details, Target};
+use crate::sizing::tmy::{Tmy, TmyError};
+use crate::sizing::weather::{self, WeatherFile};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -19,6 +24,14 @@ pub enum CatalogError {
     Exists,
     #[error("{0} is out of range")]
     Invalid(&'static str),
+    #[error("{0}")]
+    Weather(#[from] TmyError),
+    #[error("a weather file for this station exists already")]
+    WeatherExists,
+    #[error("the weather file is not text (UTF-8)")]
+    WeatherNotText,
+    #[error("the store of weather files is full ({} files)", weather::MAX_UPLOADED)]
+    TooManyWeatherFiles,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -66,8 +79,9 @@ fn target(kind: &'static str, id: &str) -> Target {
     }
 }
 
-pub async fn add_panel(db: &DatabaseConnection, actor: &Actor, new: NewPanel) -> Result<Panel, CatalogError> {
-    let id = new.id.trim().to_owned();
+/// Catalog ids: lower-case letters, digits and dashes, at most 40.
+fn slug(raw: &str) -> Result<String, CatalogError> {
+    let id = raw.trim();
     if id.is_empty()
         || id.len() > 40
         || !id
@@ -76,6 +90,15 @@ pub async fn add_panel(db: &DatabaseConnection, actor: &Actor, new: NewPanel) ->
     {
         return Err(CatalogError::Invalid("id"));
     }
+    Ok(id.to_owned())
+}
+
+fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+pub async fn add_panel(db: &DatabaseConnection, actor: &Actor, new: NewPanel) -> Result<Panel, CatalogError> {
+    let id = slug(&new.id)?;
     let row = panel::ActiveModel {
         id: Set(id.clone()),
         manufacturer: Set(text("manufacturer", &new.manufacturer, 100)?),
@@ -89,7 +112,7 @@ pub async fn add_panel(db: &DatabaseConnection, actor: &Actor, new: NewPanel) ->
     };
     let tx = crate::db::begin(db).await?;
     match panel::Entity::insert(row).exec_without_returning(&tx).await {
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Err(e) if is_unique_violation(&e) => {
             return Err(CatalogError::Exists);
         }
         other => {
@@ -152,6 +175,9 @@ pub struct RegionPatch {
     pub export_rate: Option<f64>,
     pub escalation_percent: Option<f64>,
     pub active: Option<bool>,
+    /// A weather file's key (built in or uploaded) to simulate this region's roofs with, or
+    /// `""` to use the specific yield instead.
+    pub weather_key: Option<String>,
 }
 
 pub async fn update_region(
@@ -187,12 +213,264 @@ pub async fn update_region(
     if let Some(v) = patch.active {
         row.active = Set(v);
     }
+    if let Some(key) = patch.weather_key {
+        let key = key.trim();
+        if key.is_empty() {
+            row.tmy_key = Set(None);
+        } else if weather::exists(&tx, key).await? {
+            row.tmy_key = Set(Some(key.to_owned()));
+        } else {
+            return Err(CatalogError::Invalid("weather_key"));
+        }
+    }
     let updated = region::Entity::update(row).exec(&tx).await?;
     audit::record(
         &tx,
         actor,
         Action::CatalogChanged,
         Some(target("region", id)),
+        Details::new().with("change", "updated"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(updated.into())
+}
+
+/// A new region: a utility area with its prices and tariffs.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRegion {
+    /// Lower-case letters, digits and dashes.
+    pub id: String,
+    pub name: String,
+    pub utility: String,
+    pub specific_yield: f64,
+    pub price_per_watt_cents: i32,
+    pub deposit_percent: i32,
+    pub retail_rate: f64,
+    pub export_rate: f64,
+    pub escalation_percent: f64,
+    /// A weather file's key; without one, quotes use the specific yield.
+    pub weather_key: Option<String>,
+}
+
+pub async fn add_region(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewRegion,
+) -> Result<Region, CatalogError> {
+    let id = slug(&new.id)?;
+    let tx = crate::db::begin(db).await?;
+    let tmy_key = match new
+        .weather_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        Some(key) if weather::exists(&tx, key).await? => Some(key.to_owned()),
+        Some(_) => return Err(CatalogError::Invalid("weather_key")),
+        None => None,
+    };
+    let row = region::ActiveModel {
+        id: Set(id.clone()),
+        name: Set(text("name", &new.name, 100)?),
+        utility: Set(text("utility", &new.utility, 100)?),
+        tmy_key: Set(tmy_key),
+        specific_yield: Set(check("specific_yield", new.specific_yield, 300.0, 2_500.0)?),
+        price_per_watt_cents: Set(check(
+            "price_per_watt_cents",
+            new.price_per_watt_cents,
+            50,
+            1_000,
+        )?),
+        deposit_percent: Set(check("deposit_percent", new.deposit_percent, 0, 50)?),
+        retail_rate: Set(check("retail_rate", new.retail_rate, 0.01, 2.0)?),
+        export_rate: Set(check("export_rate", new.export_rate, 0.0, 2.0)?),
+        escalation_percent: Set(check("escalation_percent", new.escalation_percent, -5.0, 15.0)?),
+        active: Set(true),
+    };
+    match region::Entity::insert(row).exec_without_returning(&tx).await {
+        Err(e) if is_unique_violation(&e) => return Err(CatalogError::Exists),
+        other => {
+            other?;
+        }
+    }
+    audit::record(
+        &tx,
+        actor,
+        Action::CatalogChanged,
+        Some(target("region", &id)),
+        Details::new().with("change", "added"),
+    )
+    .await?;
+    let stored = region::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .ok_or(CatalogError::NotFound)?;
+    tx.commit().await?;
+    Ok(stored.into())
+}
+
+/// Stores an uploaded TMY3 file under its station's key, after it parses in full (the same
+/// checks as the built-in files: 8,760 hours in order, every value physically plausible).
+pub async fn upload_weather(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    bytes: Vec<u8>,
+) -> Result<WeatherFile, CatalogError> {
+    let content = String::from_utf8(bytes).map_err(|_| CatalogError::WeatherNotText)?;
+    // Parsing a year of hours takes tens of milliseconds: off the async workers.
+    let (content, parsed) = tokio::task::spawn_blocking(move || {
+        let parsed = Tmy::parse(content.as_bytes());
+        (content, parsed)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("weather task failed: {e}"))?;
+    let tmy = parsed?;
+    let key = weather_key(&tmy.station.id)?;
+    if weather::is_built_in(&key) {
+        return Err(CatalogError::WeatherExists);
+    }
+    let tx = crate::db::begin(db).await?;
+    let stored = weather::store::Entity::find().count(&tx).await?;
+    if stored >= weather::MAX_UPLOADED {
+        return Err(CatalogError::TooManyWeatherFiles);
+    }
+    let now = chrono::Utc::now();
+    let row = weather::store::ActiveModel {
+        key: Set(key.clone()),
+        station_name: Set(text("station name", &tmy.station.name, 200)?),
+        state: Set(tmy.station.state.chars().take(40).collect()),
+        latitude: Set(tmy.station.latitude),
+        longitude: Set(tmy.station.longitude),
+        content: Set(content),
+        uploaded_by: Set(actor.user_id.map(|u| u.0)),
+        created_at: Set(now),
+    };
+    match weather::store::Entity::insert(row)
+        .exec_without_returning(&tx)
+        .await
+    {
+        Err(e) if is_unique_violation(&e) => return Err(CatalogError::WeatherExists),
+        other => {
+            other?;
+        }
+    }
+    audit::record(
+        &tx,
+        actor,
+        Action::CatalogChanged,
+        Some(target("weather_file", &key)),
+        Details::new().with("change", "added"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(WeatherFile {
+        key,
+        station_name: tmy.station.name.clone(),
+        state: tmy.station.state.clone(),
+        latitude: tmy.station.latitude,
+        longitude: tmy.station.longitude,
+        built_in: false,
+        uploaded_at: Some(now),
+    })
+}
+
+/// The key an uploaded file is stored under: `tmy3-` and the station id of its first line.
+fn weather_key(station_id: &str) -> Result<String, CatalogError> {
+    let id = station_id.trim();
+    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(CatalogError::Invalid("station id"));
+    }
+    Ok(format!("tmy3-{id}"))
+}
+
+/// A new option for quotes.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOption {
+    /// Lower-case letters, digits and dashes.
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub per_panel: bool,
+}
+
+/// The most an option may cost, per panel or per system ($100,000): a bound against typos.
+const MAX_OPTION_CENTS: i64 = 10_000_000;
+
+pub async fn add_option(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewOption,
+) -> Result<QuoteOption, CatalogError> {
+    let id = slug(&new.id)?;
+    let row = quote_option::ActiveModel {
+        id: Set(id.clone()),
+        name: Set(text("name", &new.name, 100)?),
+        description: Set(text("description", &new.description, 500)?),
+        price_cents: Set(check("price_cents", new.price_cents, 0, MAX_OPTION_CENTS)?),
+        per_panel: Set(new.per_panel),
+        active: Set(true),
+    };
+    let tx = crate::db::begin(db).await?;
+    match quote_option::Entity::insert(row)
+        .exec_without_returning(&tx)
+        .await
+    {
+        Err(e) if is_unique_violation(&e) => return Err(CatalogError::Exists),
+        other => {
+            other?;
+        }
+    }
+    audit::record(
+        &tx,
+        actor,
+        Action::CatalogChanged,
+        Some(target("quote_option", &id)),
+        Details::new().with("change", "added"),
+    )
+    .await?;
+    let stored = quote_option::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .ok_or(CatalogError::NotFound)?;
+    tx.commit().await?;
+    Ok(stored.into())
+}
+
+/// What an admin may change on an option. Quotes already made keep the price they showed.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionPatch {
+    pub price_cents: Option<i64>,
+    pub active: Option<bool>,
+}
+
+pub async fn update_option(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    patch: OptionPatch,
+) -> Result<QuoteOption, CatalogError> {
+    let tx = crate::db::begin(db).await?;
+    let Some(current) = quote_option::Entity::find_by_id(id.to_owned()).one(&tx).await? else {
+        return Err(CatalogError::NotFound);
+    };
+    let mut row: quote_option::ActiveModel = current.into();
+    if let Some(v) = patch.price_cents {
+        row.price_cents = Set(check("price_cents", v, 0, MAX_OPTION_CENTS)?);
+    }
+    if let Some(v) = patch.active {
+        row.active = Set(v);
+    }
+    let updated = quote_option::Entity::update(row).exec(&tx).await?;
+    audit::record(
+        &tx,
+        actor,
+        Action::CatalogChanged,
+        Some(target("quote_option", id)),
         Details::new().with("change", "updated"),
     )
     .await?;

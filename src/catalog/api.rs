@@ -4,23 +4,35 @@ use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 
-use super::admin::{self, CatalogError, NewPanel, RegionPatch};
-use super::{Panel, Region};
+use super::admin::{self, CatalogError, NewOption, NewPanel, NewRegion, OptionPatch, RegionPatch};
+use super::{Panel, QuoteOption, Region};
 use crate::access::{Caller, PUBLIC, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, RequestContext};
+use crate::sizing::weather::{self, WeatherFile};
 use crate::startup::AppState;
 
 pub fn router() -> Routes {
     Routes::new()
         .get("/api/v1/catalog/panels", PUBLIC, panels)
+        .get("/api/v1/catalog/options", PUBLIC, options)
         .get("/api/v1/regions", PUBLIC, regions)
         .post("/api/v1/admin/panels", Permission::ManageCatalog, add_panel)
+        .post("/api/v1/admin/regions", Permission::ManageCatalog, add_region)
+        .post("/api/v1/admin/options", Permission::ManageCatalog, add_option)
+        .patch(
+            "/api/v1/admin/options/{id}",
+            Permission::ManageCatalog,
+            change_option,
+        )
+        .get("/api/v1/admin/weather", Permission::ManageCatalog, weather_files)
+        .upload("/api/v1/admin/weather", Permission::ManageCatalog, upload_weather)
         .patch(
             "/api/v1/admin/panels/{id}",
             Permission::ManageCatalog,
@@ -36,7 +48,11 @@ pub fn router() -> Routes {
 fn map_error(e: CatalogError) -> ApiError {
     match e {
         CatalogError::NotFound => ApiError::NotFound,
-        CatalogError::Exists => ApiError::Conflict { code: "conflict" },
+        CatalogError::Exists | CatalogError::WeatherExists | CatalogError::TooManyWeatherFiles => {
+            ApiError::Conflict { code: "conflict" }
+        }
+        // The parser's own words: the line and column to fix.
+        CatalogError::Weather(_) | CatalogError::WeatherNotText => ApiError::BadRequest(e.to_string()),
         CatalogError::Invalid(field) => ApiError::Validation(vec![FieldError {
             field: field.into(),
             code: "invalid",
@@ -131,4 +147,124 @@ pub struct RegionList {
 pub async fn regions(State(state): State<AppState>) -> Result<axum::Json<RegionList>, ApiError> {
     let items = super::regions(&state.db).await.map_err(anyhow::Error::from)?;
     Ok(axum::Json(RegionList { items }))
+}
+
+/// Add a region (a utility area with its prices and tariffs).
+#[utoipa::path(post, path = "/api/v1/admin/regions", tag = "admin", request_body = NewRegion, security(("bearer" = [])),
+    responses((status = 201, body = Region), (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn add_region(
+    State(state): State<AppState>,
+    caller: Caller<perm::ManageCatalog>,
+    ctx: RequestContext,
+    ApiJson(new): ApiJson<NewRegion>,
+) -> Result<(StatusCode, axum::Json<Region>), ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let region = admin::add_region(&state.db, &actor, new)
+        .await
+        .map_err(map_error)?;
+    Ok((StatusCode::CREATED, axum::Json(region)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OptionList {
+    items: Vec<QuoteOption>,
+}
+
+/// What a quote may add to the panels, at these prices.
+#[utoipa::path(get, path = "/api/v1/catalog/options", tag = "catalog",
+    responses((status = 200, body = OptionList)))]
+pub async fn options(State(state): State<AppState>) -> Result<axum::Json<OptionList>, ApiError> {
+    let items = super::options(&state.db, false)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(axum::Json(OptionList { items }))
+}
+
+/// Add an option quotes may include.
+#[utoipa::path(post, path = "/api/v1/admin/options", tag = "admin", request_body = NewOption, security(("bearer" = [])),
+    responses((status = 201, body = QuoteOption), (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn add_option(
+    State(state): State<AppState>,
+    caller: Caller<perm::ManageCatalog>,
+    ctx: RequestContext,
+    ApiJson(new): ApiJson<NewOption>,
+) -> Result<(StatusCode, axum::Json<QuoteOption>), ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let option = admin::add_option(&state.db, &actor, new)
+        .await
+        .map_err(map_error)?;
+    Ok((StatusCode::CREATED, axum::Json(option)))
+}
+
+/// Change an option's price or retire it. Quotes already made keep the price they showed.
+#[utoipa::path(patch, path = "/api/v1/admin/options/{id}", tag = "admin", request_body = OptionPatch,
+    security(("bearer" = [])),
+    responses((status = 200, body = QuoteOption), (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn change_option(
+    State(state): State<AppState>,
+    caller: Caller<perm::ManageCatalog>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<OptionPatch>,
+) -> Result<axum::Json<QuoteOption>, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let option = admin::update_option(&state.db, &actor, &id, patch)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(option))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WeatherList {
+    items: Vec<WeatherFile>,
+}
+
+/// The weather files regions can be simulated with: built in, then uploaded.
+#[utoipa::path(get, path = "/api/v1/admin/weather", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = WeatherList)))]
+pub async fn weather_files(
+    State(state): State<AppState>,
+    _caller: Caller<perm::ManageCatalog>,
+) -> Result<axum::Json<WeatherList>, ApiError> {
+    let items = weather::list(&state.db).await.map_err(anyhow::Error::from)?;
+    Ok(axum::Json(WeatherList { items }))
+}
+
+/// Upload a TMY3 file (`text/csv`, at most 8 MB) for regions without built-in weather. It is
+/// stored under `tmy3-<station id>` once it parses in full; set a region's `weather_key` to use
+/// it. A file that cannot be used gets 400 with the line and column to look at.
+#[utoipa::path(post, path = "/api/v1/admin/weather", tag = "admin", security(("bearer" = [])),
+    request_body(content = String, content_type = "text/csv", description = "a TMY3 file"),
+    responses((status = 201, body = WeatherFile),
+        (status = 400, description = "the file cannot be used, and why", body = crate::http::error::Problem),
+        (status = 409, description = "this station's file exists already", body = crate::http::error::Problem),
+        (status = 413, body = crate::http::error::Problem),
+        (status = 415, body = crate::http::error::Problem)))]
+pub async fn upload_weather(
+    State(state): State<AppState>,
+    caller: Caller<perm::ManageCatalog>,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, axum::Json<WeatherFile>), ApiError> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !matches!(
+        media.as_str(),
+        "text/csv" | "text/plain" | "application/octet-stream"
+    ) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let file = admin::upload_weather(&state.db, &actor, body.to_vec())
+        .await
+        .map_err(map_error)?;
+    Ok((StatusCode::CREATED, axum::Json(file)))
 }

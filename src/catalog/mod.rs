@@ -2,6 +2,7 @@
 //! simulate for. Admins manage both; anyone may read them.
 
 pub mod admin;
+pub mod admin_pages;
 pub mod api;
 pub mod pages;
 pub(crate) mod store;
@@ -10,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use store::{panel, region};
+use store::{panel, quote_option, region};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Panel {
@@ -22,6 +23,8 @@ pub struct Panel {
     pub width_mm: i32,
     pub height_mm: i32,
     pub warranty_years: i32,
+    /// Retired panels leave the catalog and new quotes (only admins see them).
+    pub active: bool,
 }
 
 impl From<panel::Model> for Panel {
@@ -35,6 +38,7 @@ impl From<panel::Model> for Panel {
             width_mm: p.width_mm,
             height_mm: p.height_mm,
             warranty_years: p.warranty_years,
+            active: p.active,
         }
     }
 }
@@ -56,7 +60,10 @@ pub struct Region {
     /// $/kWh paid for energy sent to the grid (equal to the retail rate under 1:1 net metering).
     pub export_rate: f64,
     pub escalation_percent: f64,
-    #[serde(skip)]
+    /// Regions out of service take no new homes or quotes (only admins see them).
+    pub active: bool,
+    /// The weather file simulated for this region, if any.
+    #[serde(rename = "weather_key")]
     pub tmy_key: Option<String>,
 }
 
@@ -73,9 +80,51 @@ impl From<region::Model> for Region {
             retail_rate: r.retail_rate,
             export_rate: r.export_rate,
             escalation_percent: r.escalation_percent,
+            active: r.active,
             tmy_key: r.tmy_key,
         }
     }
+}
+
+/// Something a quote may add to the panels, at a catalog price.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct QuoteOption {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    /// The price is per panel (e.g. a critter guard) rather than once per system.
+    pub per_panel: bool,
+    /// Retired options leave the catalog; quotes made with them keep their price.
+    pub active: bool,
+}
+
+impl From<quote_option::Model> for QuoteOption {
+    fn from(o: quote_option::Model) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            description: o.description,
+            price_cents: o.price_cents,
+            per_panel: o.per_panel,
+            active: o.active,
+        }
+    }
+}
+
+/// The options on offer (`all` includes retired ones, for admins).
+pub async fn options<C: ConnectionTrait>(conn: &C, all: bool) -> Result<Vec<QuoteOption>, DbErr> {
+    let mut query = quote_option::Entity::find();
+    if !all {
+        query = query.filter(quote_option::Column::Active.eq(true));
+    }
+    Ok(query
+        .order_by_asc(quote_option::Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(QuoteOption::from)
+        .collect())
 }
 
 pub async fn panels<C: ConnectionTrait>(conn: &C) -> Result<Vec<Panel>, DbErr> {
@@ -92,6 +141,29 @@ pub async fn panels<C: ConnectionTrait>(conn: &C) -> Result<Vec<Panel>, DbErr> {
 pub async fn regions<C: ConnectionTrait>(conn: &C) -> Result<Vec<Region>, DbErr> {
     Ok(region::Entity::find()
         .filter(region::Column::Active.eq(true))
+        .order_by_asc(region::Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Region::from)
+        .collect())
+}
+
+/// Every panel, retired ones too (for admins).
+pub async fn all_panels<C: ConnectionTrait>(conn: &C) -> Result<Vec<Panel>, DbErr> {
+    Ok(panel::Entity::find()
+        .order_by_desc(panel::Column::Active)
+        .order_by_asc(panel::Column::Watts)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Panel::from)
+        .collect())
+}
+
+/// Every region, those out of service too (for admins).
+pub async fn all_regions<C: ConnectionTrait>(conn: &C) -> Result<Vec<Region>, DbErr> {
+    Ok(region::Entity::find()
         .order_by_asc(region::Column::Name)
         .all(conn)
         .await?

@@ -49,3 +49,24 @@ pub(crate) mod region {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(crate) mod quote_option {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "quote_options")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub name: String,
+        pub description: String,
+        pub price_cents: i64,
+        pub per_panel: bool,
+        pub active: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

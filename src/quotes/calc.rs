@@ -6,7 +6,8 @@
 //! Formulas (domain.md):
 //! - size kWp = annual usage × offset ÷ specific yield; panels = ceil(kWp × 1000 ÷ panel W),
 //!   at most what the roof holds;
-//! - price = system W × price per watt; deposit = price × deposit share;
+//! - price = system W × price per watt + the chosen options (each once, or per panel);
+//!   deposit = price × deposit share;
 //! - production in year y = year-one production × (1 − degradation)^(y−1);
 //! - savings in year y = (self-consumed kWh × retail rate + exported kWh × export rate)
 //!   × (1 + escalation)^(y−1);
@@ -43,6 +44,29 @@ pub struct Inputs {
     /// Self-consumption was matched hour by hour (hourly usage and hourly production).
     #[serde(default)]
     pub hourly_matching: bool,
+    /// Options added to the panels, at the catalog's price when the quote was made.
+    #[serde(default)]
+    pub options: Vec<ChosenOption>,
+}
+
+/// An option as the catalog priced it when the quote was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChosenOption {
+    pub id: String,
+    pub name: String,
+    pub price_cents: i64,
+    pub per_panel: bool,
+}
+
+/// One option's line on the quote.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OptionLine {
+    pub id: String,
+    pub name: String,
+    /// How many: the panel count for per-panel options, otherwise 1.
+    pub quantity: u32,
+    pub unit_price_cents: i64,
+    pub total_cents: i64,
 }
 
 /// A year of hourly usage and of production per installed kW, aligned hour by hour (index 0
@@ -76,6 +100,13 @@ pub struct Figures {
     pub panels: u32,
     /// The roof held fewer panels than the target offset needed.
     pub limited_by_roof: bool,
+    /// The panels, inverter and installation: system watts × price per watt.
+    #[serde(default)]
+    pub system_price_cents: i64,
+    /// What the chosen options add.
+    #[serde(default)]
+    pub options: Vec<OptionLine>,
+    /// The whole price: the system and its options.
     pub price_cents: i64,
     pub tax_credit_cents: i64,
     pub net_cost_cents: i64,
@@ -125,7 +156,22 @@ pub fn compute(i: &Inputs, hourly: Option<Hourly<'_>>) -> Result<Figures, CalcEr
     let system_w = u64::from(panels) * u64::from(i.panel_watts);
     let system_kw = system_w as f64 / 1000.0;
 
-    let price_cents = system_w as i64 * i.price_per_watt_cents;
+    let system_price_cents = system_w as i64 * i.price_per_watt_cents;
+    let options: Vec<OptionLine> = i
+        .options
+        .iter()
+        .map(|o| {
+            let quantity = if o.per_panel { panels } else { 1 };
+            OptionLine {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                quantity,
+                unit_price_cents: o.price_cents,
+                total_cents: o.price_cents * i64::from(quantity),
+            }
+        })
+        .collect();
+    let price_cents = system_price_cents + options.iter().map(|o| o.total_cents).sum::<i64>();
     let tax_credit_cents = (price_cents as f64 * i.tax_credit_percent / 100.0).round() as i64;
     let net_cost_cents = price_cents - tax_credit_cents;
     let deposit_cents = (price_cents as f64 * f64::from(i.deposit_percent) / 100.0).round() as i64;
@@ -180,6 +226,8 @@ pub fn compute(i: &Inputs, hourly: Option<Hourly<'_>>) -> Result<Figures, CalcEr
         system_kw,
         panels,
         limited_by_roof: wanted > panels,
+        system_price_cents,
+        options,
         price_cents,
         tax_credit_cents,
         net_cost_cents,
@@ -216,6 +264,22 @@ fn assumptions(i: &Inputs, specific_yield: f64, wanted: u32) -> Vec<Assumption> 
             format!("{wanted} needed, {} fit", i.max_panels),
         ),
         a("Price per watt", dollars(i.price_per_watt_cents)),
+        a(
+            "Options",
+            if i.options.is_empty() {
+                "none".to_owned()
+            } else {
+                i.options
+                    .iter()
+                    .map(|o| {
+                        let each = if o.per_panel { " per panel" } else { "" };
+                        format!("{} at {}{each}", o.name, dollars(o.price_cents))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+                    + " (priced only: a battery's effect on self-consumption is not counted in the savings)"
+            },
+        ),
         a("Deposit", format!("{} % of the price", i.deposit_percent)),
         a(
             "Electricity price (retail)",
@@ -282,6 +346,7 @@ mod tests {
             tax_credit_percent: 0.0,
             years: 25,
             hourly_matching: false,
+            options: Vec::new(),
         }
     }
 
@@ -325,6 +390,39 @@ mod tests {
         }
         assert_eq!(f.payback_year, expected);
         assert_eq!(f.payback_year, Some(21));
+    }
+
+    #[test]
+    fn options_add_to_the_price_and_the_deposit_but_not_to_the_savings() {
+        let mut i = inputs();
+        i.options = vec![
+            ChosenOption {
+                id: "guard".into(),
+                name: "Critter guard".into(),
+                price_cents: 2_500,
+                per_panel: true,
+            },
+            ChosenOption {
+                id: "battery".into(),
+                name: "Battery".into(),
+                price_cents: 1_200_000,
+                per_panel: false,
+            },
+        ];
+        let plain = compute(&inputs(), None).unwrap();
+        let f = compute(&i, None).unwrap();
+        // 18 panels × $25 = $450, plus $12,000 once: $18,450 + $12,450 = $30,900.
+        assert_eq!(f.options[0].quantity, 18);
+        assert_eq!(f.options[0].total_cents, 45_000);
+        assert_eq!(f.options[1].quantity, 1);
+        assert_eq!(f.system_price_cents, 1_845_000);
+        assert_eq!(f.price_cents, 3_090_000);
+        assert_eq!(f.deposit_cents, 309_000);
+        assert_eq!(f.years, plain.years, "savings do not count the options");
+        assert!(f.payback_year.is_none() || f.payback_year > plain.payback_year);
+        let listed = f.assumptions.iter().find(|a| a.name == "Options").unwrap();
+        assert!(listed.value.contains("Critter guard at $25.00 per panel"));
+        assert!(listed.value.contains("Battery at $12000.00"));
     }
 
     #[test]

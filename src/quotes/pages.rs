@@ -35,6 +35,12 @@ pub fn money(cents: i64) -> String {
     format!("{}${digits}{grouped}", if cents < 0 { "-" } else { "" })
 }
 
+/// Dollars and cents, for unit prices that are not whole dollars.
+pub fn money_exact(cents: i64) -> String {
+    let whole = money(cents);
+    format!("{whole}.{:02}", (cents % 100).abs())
+}
+
 #[derive(Template)]
 #[template(path = "quotes/quote.html")]
 struct QuotePage {
@@ -42,6 +48,9 @@ struct QuotePage {
     site: Site,
     quote: Quote,
     price: String,
+    system_price: String,
+    /// Each option: what and how many, and its total.
+    option_lines: Vec<(String, String)>,
     deposit: String,
     monthly_chart: BarChart,
     savings_chart: BarChart,
@@ -122,6 +131,25 @@ async fn show(
     let page = QuotePage {
         nav: Nav::for_caller("sites", Some(&caller)),
         price: money(quote.figures.price_cents),
+        system_price: money(quote.figures.system_price_cents),
+        option_lines: quote
+            .figures
+            .options
+            .iter()
+            .map(|o| {
+                let what = if o.quantity > 1 {
+                    format!(
+                        "{} × {} at {}",
+                        o.quantity,
+                        o.name,
+                        money_exact(o.unit_price_cents)
+                    )
+                } else {
+                    o.name.clone()
+                };
+                (what, money(o.total_cents))
+            })
+            .collect(),
         deposit: money(quote.figures.deposit_cents),
         site,
         quote,
@@ -147,6 +175,9 @@ struct QuoteFields {
     offset_percent: String,
     #[serde(default)]
     panel_id: String,
+    /// One field per ticked option.
+    #[serde(default)]
+    options: Vec<String>,
 }
 
 impl CsrfProtected for QuoteFields {
@@ -166,6 +197,7 @@ async fn create(
         site_id,
         offset_percent: fields.offset_percent.trim().parse().ok(),
         panel_id: Some(fields.panel_id).filter(|p| !p.is_empty()),
+        options: fields.options,
     };
     let actor = Actor::user(&ctx, caller.user, caller.role);
     match service::create(&state.db, &actor, caller.user, request).await {
@@ -188,5 +220,7 @@ mod tests {
         assert_eq!(money(99), "$0");
         assert_eq!(money(123_456_789), "$1,234,567");
         assert_eq!(money(-250_000), "-$2,500");
+        assert_eq!(super::money_exact(2_550), "$25.50");
+        assert_eq!(super::money_exact(123_456_789), "$1,234,567.89");
     }
 }

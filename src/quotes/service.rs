@@ -64,7 +64,13 @@ pub struct QuoteRequest {
     pub offset_percent: Option<f64>,
     /// A panel of the catalog (default: the first one).
     pub panel_id: Option<String>,
+    /// Options of the catalog to add (`GET /catalog/options`), each at most once.
+    #[serde(default)]
+    pub options: Vec<String>,
 }
+
+/// The most options one quote may carry (the catalog holds a handful).
+const MAX_OPTIONS: usize = 20;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Quote {
@@ -100,16 +106,31 @@ struct PerKw {
 }
 
 /// AC kWh one kW produces on this roof, by month (and by hour with a weather file), and where
-/// the figure comes from.
-fn production_per_kw(region: &Region, tilt: f64, azimuth: f64) -> anyhow::Result<PerKw> {
-    if let Some(tmy) = region.tmy_key.as_deref().and_then(weather::built_in) {
+/// the figure comes from. A region whose weather file is missing falls back to its yield.
+async fn production_per_kw(
+    db: &DatabaseConnection,
+    region: &Region,
+    tilt: f64,
+    azimuth: f64,
+) -> anyhow::Result<PerKw> {
+    let tmy = match region.tmy_key.as_deref() {
+        Some(key) => weather::load(db, key).await?,
+        None => None,
+    };
+    if let Some(tmy) = tmy {
         let spec = pvwatts::SystemSpec::new(1.0, tilt, azimuth)?;
-        let production = pvwatts::simulate(&tmy, &spec);
+        // A year of hours is a few milliseconds of arithmetic: off the async workers.
+        let production = tokio::task::spawn_blocking(move || {
+            let production = pvwatts::simulate(&tmy, &spec);
+            (production, tmy.station.name.clone())
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("production task failed: {e}"))?;
+        let (production, station) = production;
         return Ok(PerKw {
             monthly: production.monthly_kwh,
             source: format!(
-                "PVWatts v5 hour by hour with the typical-year weather of {}, roof {tilt:.0}° facing {azimuth:.0}°",
-                tmy.station.name
+                "PVWatts v5 hour by hour with the typical-year weather of {station}, roof {tilt:.0}° facing {azimuth:.0}°"
             ),
             hourly: Some(production.hourly_ac_kwh),
         });
@@ -132,12 +153,43 @@ fn quote_target(id: QuoteId) -> Target {
     }
 }
 
-pub async fn create(
+/// The catalog options `ids` names, as priced now; an unknown, retired or repeated id is
+/// refused.
+async fn chosen_options(
+    db: &DatabaseConnection,
+    ids: &[String],
+) -> Result<Vec<calc::ChosenOption>, QuoteError> {
+    if ids.len() > MAX_OPTIONS {
+        return Err(QuoteError::Invalid("options"));
+    }
+    let on_offer = catalog::options(db, false).await?;
+    let mut chosen: Vec<calc::ChosenOption> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if chosen.iter().any(|c| &c.id == id) {
+            return Err(QuoteError::Invalid("options"));
+        }
+        let option = on_offer
+            .iter()
+            .find(|o| &o.id == id)
+            .ok_or(QuoteError::Invalid("options"))?;
+        chosen.push(calc::ChosenOption {
+            id: option.id.clone(),
+            name: option.name.clone(),
+            price_cents: option.price_cents,
+            per_panel: option.per_panel,
+        });
+    }
+    Ok(chosen)
+}
+
+/// Computes what a quote for `request` would say, without storing it: the inputs it is made
+/// from and the figures shown.
+pub async fn compute(
     db: &DatabaseConnection,
     actor: &Actor,
     owner: UserId,
-    request: QuoteRequest,
-) -> Result<Quote, QuoteError> {
+    request: &QuoteRequest,
+) -> Result<(Inputs, Figures), QuoteError> {
     let offset = request.offset_percent.unwrap_or(100.0);
     if !(offset.is_finite() && (10.0..=150.0).contains(&offset)) {
         return Err(QuoteError::Invalid("offset_percent"));
@@ -157,12 +209,8 @@ pub async fn create(
             .ok_or(QuoteError::Invalid("panel_id"))?,
         None => panels.into_iter().next().ok_or(QuoteError::Invalid("panel_id"))?,
     };
-    let region_for_model = region.clone();
-    let (tilt, azimuth) = (site.roof_tilt_deg, site.roof_azimuth_deg);
-    // The first use parses the weather file (tens of ms): off the async workers.
-    let per_kw = tokio::task::spawn_blocking(move || production_per_kw(&region_for_model, tilt, azimuth))
-        .await
-        .map_err(|e| anyhow::anyhow!("production task failed: {e}"))??;
+    let options = chosen_options(db, &request.options).await?;
+    let per_kw = production_per_kw(db, &region, site.roof_tilt_deg, site.roof_azimuth_deg).await?;
     let hourly_usage = match &per_kw.hourly {
         Some(_) => sites::hourly_usage(db, site.id).await?,
         None => None,
@@ -191,6 +239,7 @@ pub async fn create(
         tax_credit_percent: TAX_CREDIT_PERCENT,
         years: YEARS,
         hourly_matching: hourly_usage.is_some() && per_kw.hourly.is_some(),
+        options,
     };
     let hourly = match (&hourly_usage, &per_kw.hourly) {
         (Some(usage), Some(production)) => Some(calc::Hourly {
@@ -200,6 +249,18 @@ pub async fn create(
         _ => None,
     };
     let figures = calc::compute(&inputs, hourly)?;
+    Ok((inputs, figures))
+}
+
+/// Makes and stores the next version of the site's quote.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: UserId,
+    request: QuoteRequest,
+) -> Result<Quote, QuoteError> {
+    let (inputs, figures) = compute(db, actor, owner, &request).await?;
+    let site_id = request.site_id;
     let inputs_json = serde_json::to_string(&inputs).map_err(anyhow::Error::from)?;
     let figures_json = serde_json::to_string(&figures).map_err(anyhow::Error::from)?;
     // The next version number; a concurrent request for the same site meets the unique index
@@ -207,7 +268,7 @@ pub async fn create(
     for _ in 0..3 {
         let tx = crate::db::begin(db).await?;
         let latest = quote::Entity::find()
-            .filter(quote::Column::SiteId.eq(site.id.0))
+            .filter(quote::Column::SiteId.eq(site_id.0))
             .order_by_desc(quote::Column::Version)
             .one(&tx)
             .await?
@@ -216,7 +277,7 @@ pub async fn create(
         let id = QuoteId::new();
         let row = quote::ActiveModel {
             id: Set(id.0),
-            site_id: Set(site.id.0),
+            site_id: Set(site_id.0),
             owner_id: Set(owner.0),
             version: Set(latest + 1),
             inputs: Set(inputs_json.clone()),

@@ -12,7 +12,7 @@ use super::service::{self, Site, SiteError, UsageInput, UsageSummary};
 use super::usage::month_label;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm, csrf_matches};
+use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm, file_after_csrf};
 use crate::catalog::Region;
 use crate::http::origin::SameOrigin;
 use crate::http::{PageError, RequestContext};
@@ -165,6 +165,10 @@ struct SitePage {
     /// This site's quotes, newest first: (id, version, made, size kW, price).
     quotes: Vec<(String, i32, String, String, String)>,
     panels: Vec<crate::catalog::Panel>,
+    options: Vec<crate::catalog::QuoteOption>,
+    /// Under the chart: which system the production bars are for.
+    production_note: Option<String>,
+    month_names: Vec<String>,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -196,23 +200,69 @@ async fn site_page(
     let usage = service::current_usage(&state.db, &actor, caller.user, id)
         .await
         .map_err(page_error)?;
-    let chart = usage.as_ref().map(|u| {
-        let labels: Vec<String> = (0..12).map(month_label).collect();
-        BarChart::new(
-            "Electricity used per month (kWh)",
-            &labels,
-            &[Series {
-                name: "kWh used",
-                class: "series-a",
-                values: u.monthly_kwh.iter().map(|v| v.max(0.0).round() as u64).collect(),
-            }],
-        )
-    });
     let quotes = crate::quotes::service::list_own(&state.db, caller.user)
         .await
         .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?
         .into_iter()
         .filter(|q| q.site_id == id)
+        .collect::<Vec<_>>();
+    // Production next to usage: the newest quote's system, or else what a quote with the
+    // defaults would propose (computed, not stored).
+    let production = match (&usage, quotes.first()) {
+        (None, _) => None,
+        (Some(_), Some(q)) => Some((
+            q.figures.production_monthly_kwh.clone(),
+            format!(
+                "Production: the {:.2} kW system of quote version {}.",
+                q.figures.system_kw, q.version
+            ),
+        )),
+        (Some(_), None) => {
+            let request = crate::quotes::service::QuoteRequest {
+                site_id: id,
+                offset_percent: None,
+                panel_id: None,
+                options: Vec::new(),
+            };
+            match crate::quotes::service::compute(&state.db, &actor, caller.user, &request).await {
+                Ok((_, figures)) => Some((
+                    figures.production_monthly_kwh,
+                    format!(
+                        "Production: an estimate for a {:.2} kW system covering your yearly usage; get a quote for the full figures.",
+                        figures.system_kw
+                    ),
+                )),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no production estimate for the site page");
+                    None
+                }
+            }
+        }
+    };
+    let chart = usage.as_ref().map(|u| {
+        let labels: Vec<String> = (0..12).map(month_label).collect();
+        let mut series = vec![Series {
+            name: "kWh used",
+            class: "series-b",
+            values: u.monthly_kwh.iter().map(|v| v.max(0.0).round() as u64).collect(),
+        }];
+        if let Some((produced, _)) = &production {
+            series.push(Series {
+                name: "kWh produced",
+                class: "series-a",
+                values: produced.iter().map(|v| v.max(0.0).round() as u64).collect(),
+            });
+        }
+        let title = if production.is_some() {
+            "Electricity used and produced per month (kWh)"
+        } else {
+            "Electricity used per month (kWh)"
+        };
+        BarChart::new(title, &labels, &series)
+    });
+    let production_note = production.map(|(_, note)| note);
+    let quotes = quotes
+        .into_iter()
         .map(|q| {
             (
                 q.id.to_string(),
@@ -229,6 +279,11 @@ async fn site_page(
         panels: crate::catalog::panels(&state.db)
             .await
             .map_err(anyhow::Error::from)?,
+        options: crate::catalog::options(&state.db, false)
+            .await
+            .map_err(anyhow::Error::from)?,
+        production_note,
+        month_names: (0..12).map(month_label).collect(),
         csrf: caller.csrf.clone(),
         interval_label: interval_label(usage.as_ref().and_then(|u| u.interval_secs)),
         site,
@@ -282,7 +337,7 @@ async fn record(
             site_page(state, caller, ctx, id, StatusCode::BAD_REQUEST, None, message).await
         }
         Err(SiteError::Invalid(_)) => {
-            let message = Some("Enter a yearly figure between 0 and 1,000,000 kWh.".to_owned());
+            let message = Some("Enter figures between 0 and 1,000,000 kWh.".to_owned());
             site_page(
                 state,
                 caller,
@@ -305,29 +360,11 @@ async fn upload(
     Path(id): Path<String>,
     _same_origin: SameOrigin,
     caller: PageUser<perm::OwnSites>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, PageError> {
     let id = site_id(&id)?;
-    let mut csrf_ok = false;
-    let mut file = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| PageError::BadRequest)? {
-        match field.name() {
-            Some("csrf") => {
-                let token = field.text().await.map_err(|_| PageError::BadRequest)?;
-                csrf_ok = csrf_matches(&state, caller.session, token.trim());
-            }
-            // The token comes first in the form: nothing is read before it is checked.
-            Some("file") if csrf_ok => {
-                file = Some(field.bytes().await.map_err(|_| PageError::BadRequest)?.to_vec());
-            }
-            _ => {}
-        }
-    }
-    if !csrf_ok {
-        tracing::warn!("upload refused: CSRF token missing or wrong");
-        return Err(PageError::Forbidden);
-    }
-    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+    let file = file_after_csrf(&state, caller.session, multipart).await?;
+    let Some(bytes) = file else {
         let message = Some("Choose a file to upload.".to_owned());
         return site_page(&state, &caller, &ctx, id, StatusCode::BAD_REQUEST, None, message).await;
     };
@@ -340,6 +377,9 @@ struct TypedFields {
     csrf: String,
     #[serde(default)]
     annual_kwh: String,
+    /// Twelve fields, January first, when the form for monthly figures was used.
+    #[serde(default)]
+    monthly_kwh: Vec<String>,
 }
 
 impl CsrfProtected for TypedFields {
@@ -355,11 +395,30 @@ async fn typed(
     SignedInForm(caller, fields): SignedInForm<perm::OwnSites, TypedFields>,
 ) -> Result<Response, PageError> {
     let id = site_id(&id)?;
-    match number(
-        "the yearly usage",
-        &fields.annual_kwh.replace([',', '_', ' '], ""),
-    ) {
-        Ok(kwh) => record(&state, &caller, &ctx, id, UsageInput::Annual(kwh)).await,
+    let clean = |raw: &str| raw.replace([',', '_', ' '], "");
+    let input = if fields.monthly_kwh.is_empty() {
+        number("the yearly usage", &clean(&fields.annual_kwh)).map(UsageInput::Annual)
+    } else if fields.monthly_kwh.len() != 12 {
+        Err("Enter a figure for each of the twelve months.".to_owned())
+    } else {
+        let mut months = [0.0; 12];
+        let mut problem = None;
+        for (i, raw) in fields.monthly_kwh.iter().enumerate() {
+            match number(&format!("{} usage", month_label(i)), &clean(raw)) {
+                Ok(v) => months[i] = v,
+                Err(message) => {
+                    problem = Some(message);
+                    break;
+                }
+            }
+        }
+        match problem {
+            Some(message) => Err(message),
+            None => Ok(UsageInput::Monthly(months)),
+        }
+    };
+    match input {
+        Ok(input) => record(&state, &caller, &ctx, id, input).await,
         Err(message) => {
             site_page(
                 &state,

@@ -53,6 +53,7 @@ struct HomePage {
     staff: bool,
     review: bool,
     audit: bool,
+    catalog: bool,
 }
 
 /// The back-office home: links to what the caller's role holds. Customers and staff without
@@ -71,6 +72,7 @@ async fn home(caller: PageUser<perm::OwnAccount>) -> Result<Response, PageError>
         staff: allows(role, Permission::ManageStaff),
         review: allows(role, Permission::ReviewAccess),
         audit: allows(role, Permission::ReadAudit),
+        catalog: allows(role, Permission::ManageCatalog),
     };
     render(StatusCode::OK, &page)
 }

@@ -47,21 +47,6 @@ async fn open(app: &TestApp, staff: &Member, customer: &Member, reason: &str) ->
     .await
 }
 
-async fn audit_actions(app: &TestApp, admin: &Member, action: &str) -> Vec<Value> {
-    let page: Value = app
-        .api(
-            "GET",
-            &format!("/api/v1/admin/audit?action={action}"),
-            &admin.token,
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    page["items"].as_array().unwrap().clone()
-}
-
 #[tokio::test]
 async fn staff_see_masked_data_until_they_open_it_with_a_reason_and_the_customer_sees_it() {
     let app = spawn_app().await;
@@ -132,7 +117,7 @@ async fn staff_see_masked_data_until_they_open_it_with_a_reason_and_the_customer
 
     // The trail has the opening, the view and the end, without the reason's free text.
     for action in ["access.grant_opened", "customer.pii_viewed", "access.grant_ended"] {
-        let events = audit_actions(&app, &admin, action).await;
+        let events = app.audit_actions(&admin, action).await;
         assert_eq!(events.len(), 1, "{action}: {events:?}");
         assert_eq!(events[0]["target_id"], jane.id.to_string());
         assert_eq!(events[0]["actor_id"], support.id.to_string());
@@ -190,7 +175,7 @@ async fn staff_and_installers_are_not_customers_whose_data_can_be_opened() {
         .await;
         assert_eq!(status, 404);
     }
-    assert_eq!(audit_actions(&app, &admin, "access.object_denied").await.len(), 4);
+    assert_eq!(app.audit_actions(&admin, "access.object_denied").await.len(), 4);
 }
 
 #[tokio::test]
@@ -256,7 +241,7 @@ async fn someone_elses_objects_answer_not_found_and_the_attempt_is_audited() {
     assert_eq!(app.api("POST", &path, &support.token, None).await.status(), 204);
     assert_eq!(app.api("GET", "/api/v1/me", &bob.token, None).await.status(), 401);
 
-    let refusals = audit_actions(&app, &admin, "access.object_denied").await;
+    let refusals = app.audit_actions(&admin, "access.object_denied").await;
     assert_eq!(refusals.len(), 3, "{refusals:?}");
     assert!(
         refusals
@@ -438,6 +423,6 @@ async fn an_agent_cannot_hold_more_than_ten_customers_open_and_leaving_the_role_
         .await
         .unwrap();
     assert!(accesses["items"][0]["ended_at"].as_str().is_some(), "{accesses}");
-    let events = audit_actions(&app, &admin, "staff.role_changed").await;
+    let events = app.audit_actions(&admin, "staff.role_changed").await;
     assert_eq!(events[0]["details"]["grants"], 10);
 }

@@ -105,6 +105,22 @@ impl TestApp {
         member
     }
 
+    /// The audit rows of `action`, newest first, as the audit API shows them to `reader`.
+    pub async fn audit_actions(&self, reader: &Member, action: &str) -> Vec<Value> {
+        let page: Value = self
+            .api(
+                "GET",
+                &format!("/api/v1/admin/audit?action={action}"),
+                &reader.token,
+                None,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        page["items"].as_array().unwrap().clone()
+    }
+
     /// An API request with a bearer token and an optional JSON body.
     pub async fn api(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
         let method: reqwest::Method = method.parse().unwrap();

@@ -2,6 +2,7 @@
 
 mod access;
 mod browser_sessions;
+mod catalog;
 mod cli;
 mod client_ip;
 mod conformance;

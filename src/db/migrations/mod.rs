@@ -10,6 +10,7 @@ mod m20261122_000005_access;
 mod m20261122_000006_sites_and_usage;
 mod m20261122_000007_quotes;
 mod m20261122_000008_hourly_usage;
+mod m20261129_000009_weather_and_options;
 
 use sea_orm_migration::prelude::*;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_sites_and_usage::Migration),
             Box::new(m20261122_000007_quotes::Migration),
             Box::new(m20261122_000008_hourly_usage::Migration),
+            Box::new(m20261129_000009_weather_and_options::Migration),
         ]
     }
 }
