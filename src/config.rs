@@ -45,6 +45,16 @@ pub enum MailTransport {
     Smtp,
 }
 
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentProvider {
+    /// A local stand-in with the same checkout and signed-webhook behaviour: development only.
+    #[default]
+    Dev,
+    /// Stripe Checkout and Stripe-signed webhooks.
+    Stripe,
+}
+
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -108,6 +118,31 @@ pub struct Settings {
     pub log_level: String,
     /// Mounts `/__test/*` routes that fail on purpose, for the black-box tests.
     pub debug_routes: bool,
+    /// Who takes deposits: `dev` (local stand-in) or `stripe`.
+    pub payment_provider: PaymentProvider,
+    /// The key payment webhooks are signed with (S-IT-2). Development derives one from
+    /// `secret_key` when unset.
+    pub payment_webhook_secret: Option<SecretString>,
+    /// Stripe's secret API key, for creating checkouts.
+    pub stripe_api_key: Option<SecretString>,
+    /// Where Stripe's API is (a local stand-in in tests, with `outbound_allow_local`).
+    pub stripe_api_url: Url,
+    /// How long a crew has to accept an offered job before it moves to the next crew.
+    pub offer_timeout_secs: u64,
+    /// How often expired offers are moved on.
+    pub dispatch_interval_secs: u64,
+    /// The earliest bookable day, counted from today (a crew needs notice).
+    pub booking_lead_days: u32,
+    /// How far ahead customers may book.
+    pub booking_horizon_days: u32,
+    /// Largest photo upload accepted (S-SF-3).
+    pub photo_limit_bytes: usize,
+    /// Where uploaded files (job photos) are stored; `data_dir/files` when unset. Never a
+    /// folder the server serves as static files.
+    pub files_dir: Option<PathBuf>,
+    /// Lets outgoing calls reach loopback and private addresses over plain http, for local
+    /// stand-ins of outside services in development and tests (S-SF-1 refuses it otherwise).
+    pub outbound_allow_local: bool,
 }
 
 impl Default for Settings {
@@ -147,6 +182,17 @@ impl Default for Settings {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             log_level: "info".into(),
             debug_routes: false,
+            payment_provider: PaymentProvider::Dev,
+            payment_webhook_secret: None,
+            stripe_api_key: None,
+            stripe_api_url: Url::parse("https://api.stripe.com/").expect("static URL parses"),
+            offer_timeout_secs: 4 * 3600,
+            dispatch_interval_secs: 30,
+            booking_lead_days: 2,
+            booking_horizon_days: 42,
+            photo_limit_bytes: 10 * 1024 * 1024,
+            files_dir: None,
+            outbound_allow_local: false,
         }
     }
 }
@@ -165,6 +211,7 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("mail_transport", &self.mail_transport)
             .field("log_level", &self.log_level)
+            .field("payment_provider", &self.payment_provider)
             .finish_non_exhaustive()
     }
 }
@@ -267,6 +314,18 @@ impl Settings {
         if self.public_url.cannot_be_a_base() || self.public_url.host().is_none() {
             problems.push("public_url must be an absolute http(s) URL".into());
         }
+        if !(1..=7 * 24 * 3600).contains(&self.offer_timeout_secs) || self.dispatch_interval_secs == 0 {
+            problems.push(
+                "offer_timeout_secs must be between 1 and 604800 (7 days), dispatch_interval_secs above zero"
+                    .into(),
+            );
+        }
+        if self.booking_horizon_days == 0 || self.booking_horizon_days > 365 || self.booking_lead_days > 60 {
+            problems.push("booking_horizon_days must be 1–365 and booking_lead_days at most 60".into());
+        }
+        if self.payment_provider == PaymentProvider::Stripe && self.stripe_api_key.is_none() {
+            problems.push("payment_provider is stripe but stripe_api_key is missing".into());
+        }
         if self.is_production() {
             problems.extend(self.production_problems());
         }
@@ -337,6 +396,25 @@ impl Settings {
         if self.debug_routes {
             p.push("debug_routes must be off in production".into());
         }
+        if self.payment_provider == PaymentProvider::Dev {
+            p.push("payment_provider is `dev` (a local stand-in that takes no money): use stripe".into());
+        }
+        match &self.payment_webhook_secret {
+            None => p.push("payment_webhook_secret is missing: webhooks could not be verified (S-IT-2)".into()),
+            Some(s) if s.expose_secret().len() < 24 => {
+                p.push("payment_webhook_secret is shorter than 24 characters".into())
+            }
+            Some(_) => {}
+        }
+        if self.stripe_api_url.scheme() != "https" {
+            p.push("stripe_api_url must use https://".into());
+        }
+        if self.outbound_allow_local {
+            p.push("outbound_allow_local must be off in production (S-SF-1)".into());
+        }
+        if self.offer_timeout_secs < 60 {
+            p.push("offer_timeout_secs must be at least 60 in production (crews need time to answer)".into());
+        }
         if self.access_token_ttl_secs > 10 * 60 {
             p.push("access_token_ttl_secs may not exceed 600 (10 minutes, S-AU-5) in production".into());
         }
@@ -400,6 +478,21 @@ impl Settings {
                 _ => false,
             }
         })
+    }
+
+    /// Where uploaded files are kept.
+    pub fn files_dir(&self) -> PathBuf {
+        self.files_dir.clone().unwrap_or_else(|| self.data_dir.join("files"))
+    }
+
+    /// The key payment webhooks are signed with: the configured one, or in development one
+    /// derived from the secret key (so the dev provider and tests can sign events).
+    pub fn payment_webhook_secret_or_dev(&self, secret_key: &SecretString) -> anyhow::Result<SecretString> {
+        if let Some(secret) = &self.payment_webhook_secret {
+            return Ok(secret.clone());
+        }
+        anyhow::ensure!(!self.is_production(), "payment_webhook_secret is required in production");
+        Ok(SecretString::from(crate::crypto::derive_hex(secret_key, "payment-webhook-v1")))
     }
 
     /// The configured key, or in development one generated once and kept in the data dir.

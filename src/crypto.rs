@@ -1,8 +1,10 @@
 //! Randomness and hashing primitives shared by the modules (no cryptography of our own:
 //! the OS CSPRNG through `rand::rngs::OsRng`, SHA-256 from `sha2`).
 
+use hmac::{Hmac, KeyInit, Mac};
 use rand::RngCore;
 use rand::rngs::OsRng;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 /// 256 random bits from the OS CSPRNG as 64 hex characters (S-CR-4).
@@ -17,6 +19,20 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A key for one purpose derived from the server's secret key: HMAC-SHA256(key, purpose), hex.
+/// Separate purposes get unrelated keys, and none reveals the secret key.
+pub fn derive_hex(secret_key: &SecretString, purpose: &str) -> String {
+    hex::encode(hmac_sha256(secret_key.expose_secret().as_bytes(), purpose.as_bytes()))
+}
+
+/// HMAC-SHA256 of `message` under `key`.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC takes keys of any length.
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -26,6 +42,14 @@ mod tests {
         let (a, b) = (random_token(), random_token());
         assert_eq!(a.len(), 64);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        assert_eq!(
+            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 
     #[test]

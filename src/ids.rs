@@ -65,3 +65,43 @@ typed_id!(
     /// One version of a quote.
     QuoteId
 );
+
+typed_id!(
+    /// An order: an accepted quote with its deposit.
+    OrderId
+);
+
+typed_id!(
+    /// The work of an order, from the deposit to the utility's permission to operate.
+    JobId
+);
+
+typed_id!(
+    /// An independent installer company.
+    CompanyId
+);
+
+typed_id!(
+    /// A crew of an installer company.
+    CrewId
+);
+
+typed_id!(
+    /// A day booked for a survey or an installation.
+    BookingId
+);
+
+typed_id!(
+    /// A job offered to one crew.
+    OfferId
+);
+
+typed_id!(
+    /// One checkout of a deposit with the payment provider.
+    PaymentId
+);
+
+typed_id!(
+    /// A photo of a job.
+    PhotoId
+);

@@ -35,6 +35,12 @@ pub struct AppState {
     pub mailer: crate::mail::Mailer,
     pub throttle_rules: Arc<crate::auth::throttle::Rules>,
     pub auth_cache: crate::auth::cache::AuthCache,
+    /// Who takes deposits (Stripe, or the local stand-in in development).
+    pub payments: Arc<dyn crate::payments::provider::PaymentProvider>,
+    /// The key payment webhooks are signed with.
+    pub webhook_secret: SecretString,
+    /// Uploaded files (job photos).
+    pub files: crate::files::FileStore,
 }
 
 pub struct Application {
@@ -75,12 +81,24 @@ impl Application {
                 Duration::from_secs(settings.housekeeping_interval_secs),
             );
         }
+        let secret_key = settings.secret_key_or_dev()?;
+        let webhook_secret = settings.payment_webhook_secret_or_dev(&secret_key)?;
+        crate::scheduling::dispatch::spawn(
+            db.clone(),
+            Duration::from_secs(settings.dispatch_interval_secs),
+            chrono::TimeDelta::seconds(settings.offer_timeout_secs as i64),
+            settings.public_url.clone(),
+            mailer.clone(),
+        );
         let state = AppState {
+            payments: crate::payments::provider::from_settings(&settings)?,
+            files: crate::files::FileStore::local(&settings.files_dir())?,
+            webhook_secret,
             throttle_rules: Arc::new(crate::auth::throttle::Rules::default()),
             auth_cache: crate::auth::cache::AuthCache::new(Duration::from_millis(settings.auth_cache_ttl_ms)),
             mailer,
             db,
-            secret_key: settings.secret_key_or_dev()?,
+            secret_key,
             hasher: PasswordHasher::new(cores)?,
             sqlite_file,
             settings: Arc::new(settings),
@@ -183,7 +201,15 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::sales::pages::router())
         .merge(crate::staff::pages::router())
         .merge(crate::support::pages::router())
+        .merge(crate::crews::api::router())
+        .merge(crate::orders::api::router())
+        .merge(crate::payments::api::router())
+        .merge(crate::scheduling::api::router())
+        .merge(crate::jobs::api::router())
         .merge(crate::web::router());
+    if settings.payment_provider == crate::config::PaymentProvider::Dev {
+        routes = routes.merge(crate::payments::dev::router());
+    }
     if settings.debug_routes {
         routes = routes.merge(crate::debug_routes::router());
     }

@@ -45,9 +45,9 @@ pub trait Need: Send + Sync + 'static {
 permissions! {
     /// One's own profile, password, second factor and sessions.
     OwnAccount => "account.own",
-        /// The list of staff who opened my personal data (S-AC-6).
+    /// The list of staff who opened my personal data (S-AC-6).
     OwnDataAccess => "account.data_access.read",
-        /// My homes: their roof facts, the usage imported for them, and their quotes.
+    /// My homes: their roof facts, the usage imported for them, and their quotes.
     OwnSites => "site.own",
     /// Find customers and see their accounts with personal data masked.
     ViewCustomers => "customer.view",
@@ -61,12 +61,28 @@ permissions! {
     ManageStaff => "staff.manage",
     /// The access review report: every staff account, its second factor, its last sign-in.
     ReviewAccess => "staff.access_review.read",
-        /// The audit trail (it holds ids, never personal data).
+    /// The audit trail (it holds ids, never personal data).
     ReadAudit => "audit.read",
-        /// The panel catalog and the regions' prices, tariffs and yields.
+    /// The panel catalog and the regions' prices, tariffs and yields.
     ManageCatalog => "catalog.manage",
     /// Any customer's quotes: sizes, prices and savings (quotes hold no personal data).
     ReadQuotes => "quote.read",
+    /// My orders: accept a quote, pay the deposit, book the survey and the installation,
+    /// follow the job and approve its design.
+    OwnOrders => "order.own",
+    /// Jobs one is a party to: one's own (customers), one's crew's (installers), or any (staff
+    /// who read jobs). The service decides which, and answers 404 for the rest.
+    ViewJobs => "job.view",
+    /// An installer's work: the offers made to my crew, the jobs assigned to it, their steps
+    /// and photos.
+    WorkJobs => "job.work",
+    /// Any job, its timeline and photos (personal data masked without a grant).
+    ReadJobs => "job.read",
+    /// The company's steps of a job (design, permits, inspection, the utility's permission)
+    /// and cancellations.
+    ManageJobs => "job.manage",
+    /// Installer companies, crews, their members, service areas and calendars.
+    ManageCrews => "crew.manage",
 }
 
 use Permission::*;
@@ -74,8 +90,8 @@ use Permission::*;
 /// The whole policy. Engineers hold nothing that shows personal data; sales sees its pipeline
 /// only; support and admins see personal data only through a grant with a reason.
 pub const POLICY: &[(Role, &[Permission])] = &[
-    (Role::Customer, &[OwnAccount, OwnDataAccess, OwnSites]),
-    (Role::Installer, &[OwnAccount]),
+    (Role::Customer, &[OwnAccount, OwnDataAccess, OwnSites, OwnOrders, ViewJobs]),
+    (Role::Installer, &[OwnAccount, WorkJobs, ViewJobs]),
     (
         Role::Support,
         &[
@@ -84,6 +100,9 @@ pub const POLICY: &[(Role, &[Permission])] = &[
             ReadCustomerPii,
             AssistCustomers,
             ReadQuotes,
+            ViewJobs,
+            ReadJobs,
+            ManageJobs,
         ],
     ),
     (Role::Sales, &[OwnAccount, ReadPipeline, ReadQuotes]),
@@ -101,6 +120,10 @@ pub const POLICY: &[(Role, &[Permission])] = &[
             ReadAudit,
             ManageCatalog,
             ReadQuotes,
+            ViewJobs,
+            ReadJobs,
+            ManageJobs,
+            ManageCrews,
         ],
     ),
 ];
@@ -122,6 +145,8 @@ pub fn has_back_office(role: Role) -> bool {
         ReviewAccess,
         ReadAudit,
         ManageCatalog,
+        ReadJobs,
+        ManageCrews,
     ]
     .into_iter()
     .any(|p| allows(role, p))

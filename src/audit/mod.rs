@@ -139,6 +139,19 @@ pub enum Action {
     UsageImported,
     QuoteCreated,
     CatalogChanged,
+    CrewChanged,
+    OrderCreated,
+    CheckoutStarted,
+    PaymentReceived,
+    WebhookRefused,
+    BookingMade,
+    BookingReleased,
+    OfferMade,
+    OfferAccepted,
+    OfferDeclined,
+    OfferExpired,
+    JobTransition,
+    PhotoUploaded,
 }
 
 impl Action {
@@ -180,6 +193,19 @@ impl Action {
             Action::UsageImported => "site.usage_imported",
             Action::QuoteCreated => "quote.created",
             Action::CatalogChanged => "catalog.changed",
+            Action::CrewChanged => "crew.changed",
+            Action::OrderCreated => "order.created",
+            Action::CheckoutStarted => "payment.checkout_started",
+            Action::PaymentReceived => "payment.received",
+            Action::WebhookRefused => "payment.webhook_refused",
+            Action::BookingMade => "booking.made",
+            Action::BookingReleased => "booking.released",
+            Action::OfferMade => "offer.made",
+            Action::OfferAccepted => "offer.accepted",
+            Action::OfferDeclined => "offer.declined",
+            Action::OfferExpired => "offer.expired",
+            Action::JobTransition => "job.transition",
+            Action::PhotoUploaded => "job.photo_uploaded",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod cache;
 pub mod credentials;
 mod device;
+pub mod directory;
 pub mod email_token;
 pub mod extract;
 pub mod housekeeping;
@@ -24,6 +25,7 @@ pub mod signup;
 pub(crate) mod store;
 pub mod throttle;
 
+pub use directory::{Contact, contact_of, names_of, role_of};
 pub use model::{EmailAddress, PersonName};
 pub use password::{Password, PasswordHasher, PasswordProblem};
 pub use service::{AccountError, NewAccount, create_account};

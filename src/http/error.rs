@@ -125,6 +125,61 @@ pub const PROBLEMS: &[ProblemKind] = &[
         explanation: "Staff accounts must always have a second factor; set up a new one instead of removing it.",
     },
     ProblemKind {
+        code: "grant_required",
+        title: "Open the customer's data first",
+        explanation: "Staff see a customer's personal data (address, phone, photos of the home) only through a live grant: open the customer with a reason (`POST /staff/customers/{id}/access`), then retry.",
+    },
+    ProblemKind {
+        code: "email_unverified",
+        title: "Confirm your email address first",
+        explanation: "Ordering needs a confirmed email address: use the link we sent, or ask for a new one with `POST /auth/verify-email/resend`.",
+    },
+    ProblemKind {
+        code: "order_exists",
+        title: "An order is in progress",
+        explanation: "This home has an order that is not cancelled; follow it, or cancel it before accepting another quote.",
+    },
+    ProblemKind {
+        code: "not_payable",
+        title: "No deposit to pay",
+        explanation: "The deposit is paid already, or the order no longer takes one (it was cancelled).",
+    },
+    ProblemKind {
+        code: "payment_provider_unavailable",
+        title: "Payment provider unavailable",
+        explanation: "The payment provider could not start a checkout. Nothing was charged; try again in a few minutes.",
+    },
+    ProblemKind {
+        code: "invalid_signature",
+        title: "Webhook refused",
+        explanation: "The webhook's signature is missing, wrong or too old (more than 5 minutes), or its amount differs from what was asked for.",
+    },
+    ProblemKind {
+        code: "wrong_state",
+        title: "Not at this step",
+        explanation: "The job is not at the step this needs: a survey is booked after the deposit, an installation after the permit.",
+    },
+    ProblemKind {
+        code: "already_booked",
+        title: "Already booked",
+        explanation: "This job has a day of that kind booked already; its crew's answer is pending or confirmed.",
+    },
+    ProblemKind {
+        code: "slot_taken",
+        title: "That day is taken",
+        explanation: "No crew has room left on that day: list the free days again and pick another.",
+    },
+    ProblemKind {
+        code: "invalid_transition",
+        title: "Not a next step",
+        explanation: "A job moves one step at a time, along the lifecycle; this step does not follow the job's current state.",
+    },
+    ProblemKind {
+        code: "offer_closed",
+        title: "The offer is closed",
+        explanation: "The offer was answered, expired or withdrawn; it may have moved to another crew.",
+    },
+    ProblemKind {
         code: "not_found",
         title: "Not found",
         explanation: "There is nothing here, or you are not allowed to see it.",
@@ -253,6 +308,9 @@ pub enum ApiError {
     Unauthorized { code: &'static str },
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden for a reason the caller can act on (a stable code with its own page).
+    #[error("forbidden: {code}")]
+    Denied { code: &'static str },
     #[error("not found")]
     NotFound,
     #[error("conflict: {code}")]
@@ -271,6 +329,9 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    /// Any other documented problem: a status and its stable code.
+    #[error("{code}")]
+    Coded { status: StatusCode, code: &'static str },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -288,6 +349,8 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unauthorized { code } => Problem::new(StatusCode::UNAUTHORIZED, code).into_response(),
             ApiError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "forbidden").into_response(),
+            ApiError::Denied { code } => Problem::new(StatusCode::FORBIDDEN, code).into_response(),
+            ApiError::Coded { status, code } => Problem::new(status, code).into_response(),
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found").into_response(),
             ApiError::Conflict { code } => Problem::new(StatusCode::CONFLICT, code).into_response(),
             ApiError::WeakPassword(problem) => {
@@ -505,6 +568,35 @@ mod tests {
             },
             ApiError::Conflict {
                 code: "staff_mfa_required",
+            },
+            ApiError::Denied {
+                code: "grant_required",
+            },
+            ApiError::Denied {
+                code: "email_unverified",
+            },
+            ApiError::Conflict {
+                code: "order_exists",
+            },
+            ApiError::Conflict { code: "not_payable" },
+            ApiError::Conflict { code: "wrong_state" },
+            ApiError::Conflict {
+                code: "already_booked",
+            },
+            ApiError::Conflict { code: "slot_taken" },
+            ApiError::Conflict {
+                code: "invalid_transition",
+            },
+            ApiError::Conflict {
+                code: "offer_closed",
+            },
+            ApiError::Coded {
+                status: StatusCode::BAD_REQUEST,
+                code: "invalid_signature",
+            },
+            ApiError::Coded {
+                status: StatusCode::BAD_GATEWAY,
+                code: "payment_provider_unavailable",
             },
             ApiError::RateLimited { retry_after_secs: 1 },
             ApiError::Unavailable,

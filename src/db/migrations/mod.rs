@@ -11,6 +11,7 @@ mod m20261122_000006_sites_and_usage;
 mod m20261122_000007_quotes;
 mod m20261122_000008_hourly_usage;
 mod m20261129_000009_weather_and_options;
+mod m20261129_000010_marketplace;
 
 use sea_orm_migration::prelude::*;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_quotes::Migration),
             Box::new(m20261122_000008_hourly_usage::Migration),
             Box::new(m20261129_000009_weather_and_options::Migration),
+            Box::new(m20261129_000010_marketplace::Migration),
         ]
     }
 }

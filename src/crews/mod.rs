@@ -1,0 +1,9 @@
+//! Installer companies and their crews: where they work, what they can do, how many jobs a
+//! day, on which days, and who is in them. Admins manage them; matching reads them.
+
+pub mod api;
+pub mod model;
+pub mod service;
+pub(crate) mod store;
+
+pub use model::Crew;

@@ -1,0 +1,318 @@
+//! Job routes: the parties' list and detail with the timeline, the steps, and photos.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::detail::{self, JobDetail};
+use super::lifecycle::{JobState, Party, StepRefused};
+use super::photos::{self, Photo, PhotoError, PhotoKind};
+use super::service::{self, Job, JobError, Viewer};
+use crate::access::{Caller, Permission, Role, Routes, perm, policy};
+use crate::audit::Actor;
+use crate::http::json::ApiJson;
+use crate::http::{ApiError, FieldError, RequestContext};
+use crate::ids::{JobId, PhotoId};
+use crate::startup::AppState;
+
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/v1/jobs", Permission::ViewJobs, list)
+        .get("/api/v1/jobs/{id}", Permission::ViewJobs, show)
+        .post("/api/v1/jobs/{id}/transitions", Permission::ViewJobs, transition)
+        .upload("/api/v1/jobs/{id}/photos", Permission::WorkJobs, upload_photo)
+        .get("/api/v1/jobs/{id}/photos/{photo_id}", Permission::ViewJobs, photo)
+}
+
+pub(crate) fn map_error(e: JobError) -> ApiError {
+    match e {
+        JobError::NotFound => ApiError::NotFound,
+        JobError::Refused(StepRefused::NoSuchStep { .. }) => ApiError::Conflict {
+            code: "invalid_transition",
+        },
+        JobError::Refused(StepRefused::NotYours(_)) => ApiError::Forbidden,
+        JobError::Conflict => ApiError::Conflict { code: "conflict" },
+        JobError::InvalidNote => ApiError::Validation(vec![FieldError {
+            field: "note".into(),
+            code: "invalid",
+        }]),
+        JobError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+fn job_id(raw: &str) -> Result<JobId, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
+}
+
+fn viewer<P: crate::access::policy::Need>(caller: &Caller<P>) -> Viewer {
+    Viewer {
+        user: caller.user,
+        role: caller.role,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    state: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    items: Vec<Job>,
+    /// Lists are one page: the newest 100 changes for staff.
+    next_cursor: Option<String>,
+}
+
+/// The caller's jobs: a customer's own, an installer's crew's, or (staff) the most recently
+/// changed, optionally in one `state`.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])),
+    params(("state" = Option<String>, Query, description = "staff: only jobs in this state")),
+    responses((status = 200, body = JobList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller<perm::ViewJobs>,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<JobList>, ApiError> {
+    let items = match caller.role {
+        Role::Customer => service::of_owner(&state.db, caller.user).await,
+        Role::Installer => match crate::crews::service::crew_of(&state.db, caller.user)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            Some(crew) => service::of_crew(&state.db, crew).await,
+            None => Ok(Vec::new()),
+        },
+        role if policy::allows(role, Permission::ReadJobs) => {
+            let filter = match q.state.as_deref() {
+                Some(raw) => Some(raw.parse::<JobState>().map_err(|_| {
+                    ApiError::Validation(vec![FieldError {
+                        field: "state".into(),
+                        code: "invalid",
+                    }])
+                })?),
+                None => None,
+            };
+            service::recent(&state.db, filter).await
+        }
+        _ => Ok(Vec::new()),
+    }
+    .map_err(map_error)?;
+    Ok(axum::Json(JobList {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// A job with its system, place, bookings, timeline, photos and the steps the caller may take.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    responses((status = 200, body = JobDetail), (status = 404, body = crate::http::error::Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller<perm::ViewJobs>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<axum::Json<JobDetail>, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), job_id(&id)?, Permission::ViewJobs)
+        .await
+        .map_err(map_error)?;
+    let detail = detail::build(&state.db, &actor, caller.user, job, party)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(detail))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    /// The next state (see the lifecycle table).
+    pub to: JobState,
+    /// What happened, for the timeline (at most 1,000 characters).
+    pub note: Option<String>,
+}
+
+/// Move a job one step. Who may take which step is the lifecycle table's: the assigned crew
+/// records the survey and the installation, the customer approves the design, staff record
+/// permits and the utility's permission. A step from the wrong state is 409.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/transitions", tag = "jobs", request_body = TransitionRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = JobDetail),
+        (status = 403, description = "not this caller's step", body = crate::http::error::Problem),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`invalid_transition` from this state", body = crate::http::error::Problem)))]
+pub async fn transition(
+    State(state): State<AppState>,
+    caller: Caller<perm::ViewJobs>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<TransitionRequest>,
+) -> Result<axum::Json<JobDetail>, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), job_id(&id)?, Permission::ViewJobs)
+        .await
+        .map_err(map_error)?;
+    // Reading jobs is not managing them.
+    if party == Party::Staff && !policy::allows(caller.role, Permission::ManageJobs) {
+        return Err(ApiError::Forbidden);
+    }
+    let job = service::step(
+        &state.db,
+        &actor,
+        &job,
+        party,
+        request.to,
+        request.note,
+        &state.settings.public_url,
+    )
+    .await
+    .map_err(map_error)?;
+    state.mailer.wake();
+    let detail = detail::build(&state.db, &actor, caller.user, job, party)
+        .await
+        .map_err(map_error)?;
+    Ok(axum::Json(detail))
+}
+
+pub(crate) fn photo_error(e: PhotoError) -> ApiError {
+    match e {
+        PhotoError::NotAnImage | PhotoError::TooManyPixels => ApiError::BadRequest(e.to_string()),
+        PhotoError::TooLarge(_) => ApiError::TooLarge,
+        PhotoError::WrongState | PhotoError::TooMany => ApiError::Conflict { code: "conflict" },
+        PhotoError::NotFound => ApiError::NotFound,
+        PhotoError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+/// Add a photo (multipart: `kind` = `survey` or `install`, then `file`, a JPEG or PNG). The
+/// assigned crew only. The stored copy is re-encoded: no EXIF or GPS data survives.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/photos", tag = "jobs", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "`kind` then `file`"),
+    responses((status = 201, body = Photo),
+        (status = 400, description = "not a JPEG or PNG image", body = crate::http::error::Problem),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 413, body = crate::http::error::Problem)))]
+pub async fn upload_photo(
+    State(state): State<AppState>,
+    caller: Caller<perm::WorkJobs>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, axum::Json<Photo>), ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), job_id(&id)?, Permission::WorkJobs)
+        .await
+        .map_err(map_error)?;
+    if !photos::may_upload(party) {
+        return Err(ApiError::NotFound);
+    }
+    let limit = state.settings.photo_limit_bytes;
+    let mut kind = PhotoKind::Survey;
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| ApiError::BadRequest("the form could not be read".into()))?
+    {
+        match field.name() {
+            Some("kind") => {
+                let raw = field.text().await.map_err(|_| ApiError::BadRequest("bad kind".into()))?;
+                kind = PhotoKind::parse(raw.trim()).ok_or_else(|| {
+                    ApiError::Validation(vec![FieldError {
+                        field: "kind".into(),
+                        code: "invalid",
+                    }])
+                })?;
+            }
+            Some("file") => file = Some(read_capped(field, limit).await?),
+            _ => {}
+        }
+    }
+    let raw = file.ok_or_else(|| ApiError::BadRequest("no file in the form".into()))?;
+    let photo = photos::upload(&state.db, &state.files, &actor, &job, kind, raw, limit)
+        .await
+        .map_err(photo_error)?;
+    Ok((StatusCode::CREATED, axum::Json(photo)))
+}
+
+/// Reads a multipart field, refusing it as soon as it passes `limit` bytes.
+pub(crate) async fn read_capped(mut field: axum::extract::multipart::Field<'_>, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|_| ApiError::BadRequest("the file could not be read".into()))?
+    {
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// A photo of the job, for its owner, its crew, and staff with a live grant to the customer.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/photos/{photo_id}", tag = "jobs", security(("bearer" = [])),
+    responses((status = 200, description = "the image", content_type = "image/jpeg"),
+        (status = 403, description = "`grant_required`: staff need a live grant", body = crate::http::error::Problem),
+        (status = 404, body = crate::http::error::Problem)))]
+pub async fn photo(
+    State(state): State<AppState>,
+    caller: Caller<perm::ViewJobs>,
+    ctx: RequestContext,
+    Path((id, photo_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), job_id(&id)?, Permission::ViewJobs)
+        .await
+        .map_err(map_error)?;
+    serve_photo(&state, &actor, caller.user, &job, party, &photo_id)
+        .await
+        .map_err(|e| match e {
+            ServeError::GrantRequired => ApiError::Denied {
+                code: "grant_required",
+            },
+            ServeError::Photo(e) => photo_error(e),
+            ServeError::Job(e) => map_error(e),
+        })
+}
+
+pub(crate) enum ServeError {
+    GrantRequired,
+    Photo(PhotoError),
+    Job(JobError),
+}
+
+/// The photo as a response: its own content type, inline with a generated name (the security
+/// headers add `nosniff`, the CSP and `no-store`).
+pub(crate) async fn serve_photo(
+    state: &AppState,
+    actor: &Actor,
+    viewer: crate::ids::UserId,
+    job: &Job,
+    party: Party,
+    photo_id: &str,
+) -> Result<Response, ServeError> {
+    let photo_id: PhotoId = photo_id.parse().map_err(|_| ServeError::Photo(PhotoError::NotFound))?;
+    if party == Party::Staff
+        && !detail::staff_grant(&state.db, actor, viewer, job.owner_id)
+            .await
+            .map_err(ServeError::Job)?
+    {
+        return Err(ServeError::GrantRequired);
+    }
+    let (photo, bytes) = photos::read(&state.db, &state.files, job.id, photo_id)
+        .await
+        .map_err(ServeError::Photo)?;
+    let extension = if photo.content_type == "image/png" { "png" } else { "jpg" };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&photo.content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"photo-{}.{extension}\"", photo.id)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}

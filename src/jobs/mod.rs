@@ -1,0 +1,13 @@
+//! Jobs: the work of an order from the deposit to the utility's permission to operate, with
+//! the lifecycle table that says who takes each step, the timeline the customer follows, and
+//! the photos the crew takes.
+
+pub mod api;
+pub mod detail;
+pub mod lifecycle;
+pub mod photos;
+pub mod service;
+pub(crate) mod store;
+
+pub use lifecycle::JobState;
+pub use service::{Job, JobError};

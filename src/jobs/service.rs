@@ -1,0 +1,363 @@
+//! Jobs: who may see one (the owner, the assigned crew, staff who read jobs), the steps of the
+//! lifecycle with an audit row, a timeline event and an email to the customer each, all in the
+//! transaction of the step.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::lifecycle::{self, JobState, Party, StepRefused};
+use super::store::{event, job};
+use crate::access::{Permission, Role, object, policy};
+use crate::audit::{self, Action, Actor, Details, Target};
+use crate::ids::{CrewId, JobId, OrderId, SiteId, UserId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Refused(#[from] StepRefused),
+    /// Someone else moved the job first; the caller should reload it.
+    #[error("the job changed meanwhile")]
+    Conflict,
+    #[error("the note is too long or holds control characters")]
+    InvalidNote,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for JobError {
+    fn from(e: DbErr) -> Self {
+        JobError::Internal(e.into())
+    }
+}
+
+/// A job as its parties see it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Job {
+    #[schema(value_type = String)]
+    pub id: JobId,
+    #[schema(value_type = String)]
+    pub order_id: OrderId,
+    #[schema(value_type = String)]
+    pub site_id: SiteId,
+    pub state: JobState,
+    /// The crew doing the work, once one accepted.
+    #[schema(value_type = Option<String>)]
+    pub crew_id: Option<CrewId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub owner_id: UserId,
+    #[serde(skip)]
+    pub survey_booking: Option<uuid::Uuid>,
+    #[serde(skip)]
+    pub install_booking: Option<uuid::Uuid>,
+}
+
+impl TryFrom<job::Model> for Job {
+    type Error = anyhow::Error;
+    fn try_from(m: job::Model) -> anyhow::Result<Self> {
+        Ok(Self {
+            id: JobId(m.id),
+            order_id: OrderId(m.order_id),
+            site_id: SiteId(m.site_id),
+            state: m
+                .state
+                .parse()
+                .map_err(|_| anyhow::anyhow!("job {} has an unknown state", m.id))?,
+            crew_id: m.crew_id.map(CrewId),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            owner_id: UserId(m.owner_id),
+            survey_booking: m.survey_booking_id,
+            install_booking: m.install_booking_id,
+        })
+    }
+}
+
+/// One step on the timeline.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    pub state: JobState,
+    pub label: &'static str,
+    pub at: DateTime<Utc>,
+    /// Who took the step: `customer`, `installer`, `support`, `admin` or `system`.
+    pub by: String,
+    pub note: Option<String>,
+}
+
+pub fn job_target(id: JobId) -> Target {
+    Target {
+        kind: "job",
+        id: id.to_string(),
+    }
+}
+
+/// The caller of a job route: who they are and through which role they reach jobs.
+#[derive(Clone, Copy, Debug)]
+pub struct Viewer {
+    pub user: UserId,
+    pub role: Role,
+}
+
+/// How `viewer` stands to `job`, or `None` when it is not theirs to see.
+pub async fn party_of<C: ConnectionTrait>(conn: &C, viewer: Viewer, job: &Job) -> Result<Option<Party>, DbErr> {
+    Ok(match viewer.role {
+        Role::Customer if job.owner_id == viewer.user => Some(Party::Owner),
+        Role::Installer => {
+            let crew = crate::crews::service::crew_of(conn, viewer.user).await?;
+            (crew.is_some() && crew == job.crew_id).then_some(Party::AssignedCrew)
+        }
+        role if policy::allows(role, Permission::ReadJobs) => Some(Party::Staff),
+        _ => None,
+    })
+}
+
+async fn load<C: ConnectionTrait>(conn: &C, id: JobId) -> Result<Option<Job>, JobError> {
+    match job::Entity::find_by_id(id.0).one(conn).await? {
+        Some(m) => Ok(Some(Job::try_from(m)?)),
+        None => Ok(None),
+    }
+}
+
+/// The job `id` if `viewer` may see it, with how they stand to it; otherwise 404 and an
+/// audited refusal (S-AC-3).
+pub async fn visible(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    viewer: Viewer,
+    id: JobId,
+    permission: Permission,
+) -> Result<(Job, Party), JobError> {
+    if let Some(job) = load(db, id).await?
+        && let Some(party) = party_of(db, viewer, &job).await?
+    {
+        return Ok((job, party));
+    }
+    object::refused(db, actor, job_target(id), permission).await;
+    Err(JobError::NotFound)
+}
+
+/// The job of an order.
+pub async fn of_order<C: ConnectionTrait>(conn: &C, order: OrderId) -> Result<Option<Job>, JobError> {
+    match job::Entity::find()
+        .filter(job::Column::OrderId.eq(order.0))
+        .one(conn)
+        .await?
+    {
+        Some(m) => Ok(Some(Job::try_from(m)?)),
+        None => Ok(None),
+    }
+}
+
+/// Jobs of a customer, newest first.
+pub async fn of_owner<C: ConnectionTrait>(conn: &C, owner: UserId) -> Result<Vec<Job>, JobError> {
+    let rows = job::Entity::find()
+        .filter(job::Column::OwnerId.eq(owner.0))
+        .order_by_desc(job::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|m| Job::try_from(m).map_err(JobError::Internal))
+        .collect()
+}
+
+/// Jobs assigned to a crew, most recently changed first.
+pub async fn of_crew<C: ConnectionTrait>(conn: &C, crew: CrewId) -> Result<Vec<Job>, JobError> {
+    let rows = job::Entity::find()
+        .filter(job::Column::CrewId.eq(crew.0))
+        .order_by_desc(job::Column::UpdatedAt)
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|m| Job::try_from(m).map_err(JobError::Internal))
+        .collect()
+}
+
+/// The most jobs one page of the staff list shows.
+pub const PAGE: u64 = 100;
+
+/// Jobs for staff, most recently changed first, optionally in one state.
+pub async fn recent<C: ConnectionTrait>(conn: &C, state: Option<JobState>) -> Result<Vec<Job>, JobError> {
+    let mut query = job::Entity::find();
+    if let Some(state) = state {
+        query = query.filter(job::Column::State.eq(state.as_str()));
+    }
+    let rows = sea_orm::QuerySelect::limit(query.order_by_desc(job::Column::UpdatedAt), PAGE)
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|m| Job::try_from(m).map_err(JobError::Internal))
+        .collect()
+}
+
+pub async fn timeline<C: ConnectionTrait>(conn: &C, id: JobId) -> Result<Vec<TimelineEntry>, JobError> {
+    let rows = event::Entity::find()
+        .filter(event::Column::JobId.eq(id.0))
+        .order_by_asc(event::Column::At)
+        .order_by_asc(event::Column::Id)
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|e| {
+            let state: JobState = e
+                .to_state
+                .parse()
+                .map_err(|_| JobError::Internal(anyhow::anyhow!("unknown state on the timeline")))?;
+            Ok(TimelineEntry {
+                state,
+                label: state.label(),
+                at: e.at,
+                by: e.actor_role.unwrap_or_else(|| "system".into()),
+                note: e.note,
+            })
+        })
+        .collect()
+}
+
+/// Longest note a step may carry.
+pub const MAX_NOTE_CHARS: usize = 1000;
+
+fn checked_note(note: Option<String>) -> Result<Option<String>, JobError> {
+    let Some(note) = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if note.chars().count() > MAX_NOTE_CHARS || note.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(JobError::InvalidNote);
+    }
+    Ok(Some(note))
+}
+
+#[derive(Template)]
+#[template(path = "mail/job_update.txt")]
+struct UpdateMail<'a> {
+    name: &'a str,
+    label: &'a str,
+    explanation: &'a str,
+    link: String,
+}
+
+/// What a step means for the customer, in the email.
+fn explanation(state: JobState) -> &'static str {
+    match state {
+        JobState::Accepted => "We have your order. The next step is the deposit, then you choose a day for the site survey.",
+        JobState::DepositPaid => "Thank you, your deposit arrived. Choose a day for the site survey on your order page.",
+        JobState::SurveyScheduled => "A crew confirmed your site survey day.",
+        JobState::Surveyed => "The crew surveyed your home. Your design is next: look at it and approve it on your order page.",
+        JobState::DesignApproved => "The design is approved. The crew applies for the permit next.",
+        JobState::PermitSubmitted => "The permit application is with your local authority.",
+        JobState::PermitApproved => "The permit is approved. Choose your installation day on your order page.",
+        JobState::InstallScheduled => "A crew confirmed your installation day.",
+        JobState::Installed => "Your panels are installed. The inspection is next.",
+        JobState::InspectionPassed => "The inspection passed. We have asked your utility for permission to operate.",
+        JobState::PtoGranted => "Your utility granted permission to operate: your system may be switched on.",
+        JobState::Active => "Your system is on. Welcome to solar.",
+        JobState::Cancelled => "Your order is cancelled.",
+    }
+}
+
+/// Writes the step: the state (only if it is still `from`), the timeline event, the audit row
+/// and the customer's email, in the caller's transaction.
+pub async fn record_step<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    job: &Job,
+    to: JobState,
+    note: Option<String>,
+    public_url: &url::Url,
+) -> Result<(), JobError> {
+    let now = Utc::now();
+    let moved = job::Entity::update_many()
+        .col_expr(job::Column::State, Expr::value(to.as_str()))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(job.id.0))
+        .filter(job::Column::State.eq(job.state.as_str()))
+        .exec(tx)
+        .await?;
+    if moved.rows_affected == 0 {
+        return Err(JobError::Conflict);
+    }
+    append_event(tx, actor, job.id, Some(job.state), to, note, now).await?;
+    let details = Details::new()
+        .with("from", job.state.as_str())
+        .with("to", to.as_str());
+    audit::record(tx, actor, Action::JobTransition, Some(job_target(job.id)), details).await?;
+    notify_owner(tx, job, to, public_url).await
+}
+
+/// A timeline event (also the first one, when a job is created).
+pub async fn append_event<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    id: JobId,
+    from: Option<JobState>,
+    to: JobState,
+    note: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    event::Entity::insert(event::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        job_id: Set(id.0),
+        from_state: Set(from.map(|s| s.as_str().to_owned())),
+        to_state: Set(to.as_str().to_owned()),
+        actor_id: Set(actor.user_id.map(|u| u.0)),
+        actor_role: Set(actor.role.map(|r| r.as_str().to_owned())),
+        note: Set(note),
+        at: Set(at),
+    })
+    .exec_without_returning(tx)
+    .await?;
+    Ok(())
+}
+
+/// Emails the customer what the step means (queued in the transaction).
+pub async fn notify_owner<C: ConnectionTrait>(
+    tx: &C,
+    job: &Job,
+    to: JobState,
+    public_url: &url::Url,
+) -> Result<(), JobError> {
+    let Some(contact) = crate::auth::contact_of(tx, job.owner_id).await? else {
+        return Ok(());
+    };
+    let body = UpdateMail {
+        name: &contact.name,
+        label: to.label(),
+        explanation: explanation(to),
+        link: crate::auth::signup::link(public_url, &format!("/orders/{}", job.order_id), None),
+    }
+    .render()
+    .map_err(|e| JobError::Internal(e.into()))?;
+    crate::mail::enqueue_to_stored(tx, &contact.email, format!("Your solar installation: {}", to.label()), body)
+        .await?;
+    Ok(())
+}
+
+/// A step asked for through the API or a page by `party`.
+pub async fn step(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    job: &Job,
+    party: Party,
+    to: JobState,
+    note: Option<String>,
+    public_url: &url::Url,
+) -> Result<Job, JobError> {
+    lifecycle::check(job.state, to, party)?;
+    let note = checked_note(note)?;
+    let tx = crate::db::begin(db).await?;
+    record_step(&tx, actor, job, to, note, public_url).await?;
+    if to == JobState::Cancelled {
+        crate::scheduling::booking::release_all(&tx, actor, job).await?;
+    }
+    let updated = load(&tx, job.id).await?.ok_or(JobError::NotFound)?;
+    tx.commit().await?;
+    Ok(updated)
+}

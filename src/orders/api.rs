@@ -1,0 +1,307 @@
+//! Customer routes for orders: accept a quote, pay the deposit, list free days and book one.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::service::{self, Order, OrderError};
+use crate::access::{Caller, Permission, Routes, perm};
+use crate::audit::Actor;
+use crate::http::json::ApiJson;
+use crate::http::{ApiError, FieldError, RequestContext};
+use crate::ids::{OrderId, QuoteId};
+use crate::payments::service::{self as payments, Checkout, PaymentError};
+use crate::scheduling::booking::{self, Booking, BookingError, Rules};
+use crate::scheduling::slots::{self, Need, Slot, Window};
+use crate::scheduling::Kind;
+use crate::startup::AppState;
+
+pub fn router() -> Routes {
+    Routes::new()
+        .post("/api/v1/quotes/{id}/accept", Permission::OwnOrders, accept)
+        .get("/api/v1/orders", Permission::OwnOrders, list)
+        .get("/api/v1/orders/{id}", Permission::OwnOrders, show)
+        .post("/api/v1/orders/{id}/deposit", Permission::OwnOrders, deposit)
+        .get("/api/v1/orders/{id}/slots", Permission::OwnOrders, slots_of)
+        .post("/api/v1/orders/{id}/bookings", Permission::OwnOrders, book)
+}
+
+pub(crate) fn map_error(e: OrderError) -> ApiError {
+    match e {
+        OrderError::NotFound => ApiError::NotFound,
+        OrderError::EmailUnverified => ApiError::Denied {
+            code: "email_unverified",
+        },
+        OrderError::AlreadyOrdered => ApiError::Conflict { code: "order_exists" },
+        OrderError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+pub(crate) fn payment_error(e: PaymentError) -> ApiError {
+    match e {
+        PaymentError::NotPayable => ApiError::Conflict { code: "not_payable" },
+        PaymentError::Provider(e) => {
+            tracing::error!(error = %e, "payment provider failed to start a checkout");
+            ApiError::Coded {
+                status: StatusCode::BAD_GATEWAY,
+                code: "payment_provider_unavailable",
+            }
+        }
+        PaymentError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+pub(crate) fn booking_error(e: BookingError) -> ApiError {
+    match e {
+        BookingError::WrongState(_) => ApiError::Conflict { code: "wrong_state" },
+        BookingError::AlreadyBooked(_) => ApiError::Conflict {
+            code: "already_booked",
+        },
+        BookingError::OutOfWindow => ApiError::Validation(vec![FieldError {
+            field: "slot_id".into(),
+            code: "invalid",
+        }]),
+        BookingError::Taken => ApiError::Conflict { code: "slot_taken" },
+        BookingError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+fn order_id(raw: &str) -> Result<OrderId, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
+}
+
+/// Accept a quote (confirmed email address needed): the order takes the quote's exact figures.
+/// Accepting the same quote again answers the same order with 200.
+#[utoipa::path(post, path = "/api/v1/quotes/{id}/accept", tag = "orders", security(("bearer" = [])),
+    responses((status = 201, body = Order), (status = 200, description = "already accepted", body = Order),
+        (status = 403, description = "`email_unverified`", body = crate::http::error::Problem),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`order_exists`: this home has an order in progress", body = crate::http::error::Problem)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnOrders>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, axum::Json<Order>), ApiError> {
+    let quote: QuoteId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let (order, created) = service::accept(
+        &state.db,
+        &actor,
+        caller.user,
+        caller.email_verified,
+        quote,
+        &state.settings.public_url,
+    )
+    .await
+    .map_err(map_error)?;
+    state.mailer.wake();
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(order)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderList {
+    items: Vec<Order>,
+    next_cursor: Option<String>,
+}
+
+/// My orders, newest first.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = OrderList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnOrders>,
+) -> Result<axum::Json<OrderList>, ApiError> {
+    let items = service::list_own(&state.db, caller.user).await.map_err(map_error)?;
+    Ok(axum::Json(OrderList {
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderDetail {
+    #[serde(flatten)]
+    order: Order,
+    /// The latest deposit checkout, if one was started.
+    deposit: Option<Checkout>,
+    bookings: Vec<Booking>,
+}
+
+/// One of my orders, with its deposit and booked days (the job's timeline is at `/jobs/{job_id}`).
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = OrderDetail), (status = 404, body = crate::http::error::Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnOrders>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<axum::Json<OrderDetail>, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?)
+        .await
+        .map_err(map_error)?;
+    let deposit = payments::latest(&state.db, order.id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let bookings = booking::of_job(&state.db, order.job_id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(axum::Json(OrderDetail {
+        order,
+        deposit,
+        bookings,
+    }))
+}
+
+/// Start paying the deposit: answers the provider's checkout URL. The amount is the order's
+/// deposit, computed by the server from the accepted quote.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/deposit", tag = "orders", security(("bearer" = [])),
+    responses((status = 201, body = Checkout), (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`not_payable`", body = crate::http::error::Problem),
+        (status = 502, description = "`payment_provider_unavailable`", body = crate::http::error::Problem)))]
+pub async fn deposit(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnOrders>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, axum::Json<Checkout>), ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?)
+        .await
+        .map_err(map_error)?;
+    let checkout = payments::start_deposit(
+        &state.db,
+        state.payments.as_ref(),
+        &actor,
+        &order,
+        &state.settings.public_url,
+    )
+    .await
+    .map_err(payment_error)?;
+    Ok((StatusCode::CREATED, axum::Json(checkout)))
+}
+
+/// What the scheduling services need from the settings.
+pub fn rules(state: &AppState) -> Rules {
+    let s = &state.settings;
+    Rules {
+        window: Window::from_today(Utc::now().date_naive(), s.booking_lead_days, s.booking_horizon_days),
+        offer_timeout: TimeDelta::seconds(s.offer_timeout_secs as i64),
+    }
+}
+
+/// Where the job is and what it needs, for matching.
+pub async fn need_of(state: &AppState, order: &Order, kind: Kind) -> Result<Need, ApiError> {
+    let site = crate::sites::service::by_id(&state.db, order.site_id)
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok(Need {
+        kind,
+        at: (site.latitude, site.longitude),
+        battery: order.needs_battery,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SlotQuery {
+    kind: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SlotList {
+    items: Vec<Slot>,
+}
+
+/// Free days for the survey or the installation (`kind=survey|install`) from crews that serve
+/// the home.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/slots", tag = "orders", security(("bearer" = [])),
+    params(("kind" = String, Query, description = "`survey` or `install`")),
+    responses((status = 200, body = SlotList), (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn slots_of(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnOrders>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Query(q): Query<SlotQuery>,
+) -> Result<axum::Json<SlotList>, ApiError> {
+    let kind = q.kind.as_deref().and_then(Kind::parse).ok_or_else(|| {
+        ApiError::Validation(vec![FieldError {
+            field: "kind".into(),
+            code: "invalid",
+        }])
+    })?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?)
+        .await
+        .map_err(map_error)?;
+    let need = need_of(&state, &order, kind).await?;
+    let items = slots::free(&state.db, need, rules(&state).window)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(axum::Json(SlotList { items }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingRequest {
+    /// A slot id from the list of free days.
+    slot_id: String,
+}
+
+/// Book a free day: the job is offered to the best crew for it. Two customers racing for the
+/// last place get one 201 and one 409 `slot_taken`.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/bookings", tag = "orders", request_body = BookingRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = Booking), (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`slot_taken`, `already_booked` or `wrong_state`", body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn book(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnOrders>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<BookingRequest>,
+) -> Result<(StatusCode, axum::Json<Booking>), ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?)
+        .await
+        .map_err(map_error)?;
+    let booked = book_for(&state, &actor, &order, &request.slot_id).await?;
+    Ok((StatusCode::CREATED, axum::Json(booked)))
+}
+
+/// Books `slot_id` for `order` (the API and the order page).
+pub async fn book_for(state: &AppState, actor: &Actor, order: &Order, slot_id: &str) -> Result<Booking, ApiError> {
+    let job = crate::jobs::service::of_order(&state.db, order.id)
+        .await
+        .map_err(crate::jobs::api::map_error)?
+        .ok_or(ApiError::NotFound)?;
+    let kind = Slot::parse(slot_id).map(|(k, _)| k).ok_or_else(|| {
+        ApiError::Validation(vec![FieldError {
+            field: "slot_id".into(),
+            code: "invalid",
+        }])
+    })?;
+    let need = need_of(state, order, kind).await?;
+    let booked = booking::book(
+        &state.db,
+        actor,
+        &booking::BookingRequest {
+            job: &job,
+            need,
+            slot_id,
+        },
+        rules(state),
+        &state.settings.public_url,
+    )
+    .await
+    .map_err(booking_error)?;
+    state.mailer.wake();
+    Ok(booked)
+}
+

@@ -1,0 +1,5 @@
+//! Orders: an accepted quote with its exact figures, its deposit, and the days booked for it.
+
+pub mod api;
+pub mod service;
+pub(crate) mod store;

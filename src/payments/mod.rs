@@ -1,0 +1,9 @@
+//! Deposits through a payment provider: checkouts for amounts the server computed, confirmed
+//! only by signed, fresh, once-only webhooks (S-IT-2).
+
+pub mod api;
+pub mod dev;
+pub mod provider;
+pub mod service;
+pub mod signature;
+pub(crate) mod store;

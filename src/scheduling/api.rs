@@ -1,0 +1,104 @@
+//! Installer routes for offers: what was offered to my crew, and my answer.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::TimeDelta;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::dispatch::{self, OfferError, OfferView};
+use crate::access::{Caller, Permission, Routes, perm};
+use crate::audit::Actor;
+use crate::http::{ApiError, RequestContext};
+use crate::ids::OfferId;
+use crate::startup::AppState;
+
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/v1/installer/offers", Permission::WorkJobs, offers)
+        .post("/api/v1/installer/offers/{id}/accept", Permission::WorkJobs, accept)
+        .post("/api/v1/installer/offers/{id}/decline", Permission::WorkJobs, decline)
+}
+
+pub(crate) fn map_error(e: OfferError) -> ApiError {
+    match e {
+        OfferError::NotFound => ApiError::NotFound,
+        OfferError::Closed => ApiError::Conflict { code: "offer_closed" },
+        OfferError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OfferList {
+    items: Vec<OfferView>,
+}
+
+/// Open offers to my crew, soonest deadline first. The street address shows once accepted.
+#[utoipa::path(get, path = "/api/v1/installer/offers", tag = "installer", security(("bearer" = [])),
+    responses((status = 200, body = OfferList)))]
+pub async fn offers(
+    State(state): State<AppState>,
+    caller: Caller<perm::WorkJobs>,
+) -> Result<axum::Json<OfferList>, ApiError> {
+    let items = match crate::crews::service::crew_of(&state.db, caller.user)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        Some(crew) => dispatch::open_for(&state.db, crew).await.map_err(map_error)?,
+        None => Vec::new(),
+    };
+    Ok(axum::Json(OfferList { items }))
+}
+
+/// Answers an offer made to the caller's crew (the API and the portal).
+pub async fn answer(
+    state: &AppState,
+    actor: &Actor,
+    member: crate::ids::UserId,
+    raw_id: &str,
+    accept: bool,
+) -> Result<(), OfferError> {
+    let id: OfferId = raw_id.parse().map_err(|_| OfferError::NotFound)?;
+    dispatch::respond(
+        &state.db,
+        actor,
+        member,
+        id,
+        accept,
+        TimeDelta::seconds(state.settings.offer_timeout_secs as i64),
+        &state.settings.public_url,
+    )
+    .await?;
+    state.mailer.wake();
+    Ok(())
+}
+
+/// Accept an offer: the day and the job are my crew's, and the customer is told.
+#[utoipa::path(post, path = "/api/v1/installer/offers/{id}/accept", tag = "installer", security(("bearer" = [])),
+    responses((status = 204, description = "Accepted"), (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`offer_closed`", body = crate::http::error::Problem)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    caller: Caller<perm::WorkJobs>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    answer(&state, &actor, caller.user, &id, true).await.map_err(map_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Decline an offer: it moves to the next crew at once.
+#[utoipa::path(post, path = "/api/v1/installer/offers/{id}/decline", tag = "installer", security(("bearer" = [])),
+    responses((status = 204, description = "Declined"), (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`offer_closed`", body = crate::http::error::Problem)))]
+pub async fn decline(
+    State(state): State<AppState>,
+    caller: Caller<perm::WorkJobs>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    answer(&state, &actor, caller.user, &id, false).await.map_err(map_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}

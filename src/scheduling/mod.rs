@@ -1,0 +1,63 @@
+//! Booking days and dispatching them to crews. A customer picks a free day; the job is offered
+//! to the best crew that serves the home and has room that day; the crew accepts or declines in
+//! its portal; an offer not answered in time moves to the next crew. A crew's day can never hold
+//! more jobs than its capacity, however many requests race for it (S-DE-2).
+
+pub mod api;
+pub mod booking;
+pub mod dispatch;
+pub mod slots;
+pub(crate) mod store;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::jobs::JobState;
+
+/// What a booked day is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Survey,
+    Install,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Survey => "survey",
+            Kind::Install => "install",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Kind> {
+        match raw {
+            "survey" => Some(Kind::Survey),
+            "install" => Some(Kind::Install),
+            _ => None,
+        }
+    }
+
+    /// The job state a booking of this kind needs…
+    pub fn bookable_in(self) -> JobState {
+        match self {
+            Kind::Survey => JobState::DepositPaid,
+            Kind::Install => JobState::PermitApproved,
+        }
+    }
+
+    /// …and the state a crew's confirmation moves the job to.
+    pub fn confirmed_state(self) -> JobState {
+        match self {
+            Kind::Survey => JobState::SurveyScheduled,
+            Kind::Install => JobState::InstallScheduled,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Survey => "site survey",
+            Kind::Install => "installation",
+        }
+    }
+}
