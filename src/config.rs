@@ -549,6 +549,9 @@ mod tests {
             secret_key: Some("k3Jx9!vQ2#pL8@wZ5$rT1^yU6&iO0*aS".to_string().into()),
             mail_transport: MailTransport::Smtp,
             smtp_url: Some("smtps://relay.internal".to_string().into()),
+            payment_provider: PaymentProvider::Stripe,
+            stripe_api_key: Some("sk_live_example".to_string().into()),
+            payment_webhook_secret: Some("whsec_k3Jx9vQ2pL8wZ5rT1yU6iO0aS".to_string().into()),
             ..Settings::default()
         }
     }
@@ -698,6 +701,41 @@ mod tests {
                     ..production()
                 },
                 "smtp_url must use TLS",
+            ),
+            (
+                Settings {
+                    payment_provider: PaymentProvider::Dev,
+                    ..production()
+                },
+                "payment_provider is `dev`",
+            ),
+            (
+                Settings {
+                    payment_webhook_secret: None,
+                    ..production()
+                },
+                "payment_webhook_secret is missing",
+            ),
+            (
+                Settings {
+                    stripe_api_key: None,
+                    ..production()
+                },
+                "stripe_api_key is missing",
+            ),
+            (
+                Settings {
+                    outbound_allow_local: true,
+                    ..production()
+                },
+                "outbound_allow_local",
+            ),
+            (
+                Settings {
+                    offer_timeout_secs: 5,
+                    ..production()
+                },
+                "offer_timeout_secs",
             ),
         ];
         for (settings, expected) in cases {

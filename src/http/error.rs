@@ -126,7 +126,7 @@ pub const PROBLEMS: &[ProblemKind] = &[
     },
     ProblemKind {
         code: "grant_required",
-        title: "Open the customer's data first",
+        title: "Open the customer data first",
         explanation: "Staff see a customer's personal data (address, phone, photos of the home) only through a live grant: open the customer with a reason (`POST /staff/customers/{id}/access`), then retry.",
     },
     ProblemKind {

@@ -77,6 +77,7 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
         data_dir: data_dir.to_path_buf(),
         database_url: Some(SecretString::from(database_url.to_owned())),
         debug_routes: true,
+        payment_webhook_secret: Some(SecretString::from(crate::helpers_market::WEBHOOK_SECRET)),
         ..Settings::default()
     }
 }
