@@ -400,7 +400,9 @@ impl Settings {
             p.push("payment_provider is `dev` (a local stand-in that takes no money): use stripe".into());
         }
         match &self.payment_webhook_secret {
-            None => p.push("payment_webhook_secret is missing: webhooks could not be verified (S-IT-2)".into()),
+            None => {
+                p.push("payment_webhook_secret is missing: webhooks could not be verified (S-IT-2)".into())
+            }
             Some(s) if s.expose_secret().len() < 24 => {
                 p.push("payment_webhook_secret is shorter than 24 characters".into())
             }
@@ -482,7 +484,9 @@ impl Settings {
 
     /// Where uploaded files are kept.
     pub fn files_dir(&self) -> PathBuf {
-        self.files_dir.clone().unwrap_or_else(|| self.data_dir.join("files"))
+        self.files_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("files"))
     }
 
     /// The key payment webhooks are signed with: the configured one, or in development one
@@ -491,8 +495,14 @@ impl Settings {
         if let Some(secret) = &self.payment_webhook_secret {
             return Ok(secret.clone());
         }
-        anyhow::ensure!(!self.is_production(), "payment_webhook_secret is required in production");
-        Ok(SecretString::from(crate::crypto::derive_hex(secret_key, "payment-webhook-v1")))
+        anyhow::ensure!(
+            !self.is_production(),
+            "payment_webhook_secret is required in production"
+        );
+        Ok(SecretString::from(crate::crypto::derive_hex(
+            secret_key,
+            "payment-webhook-v1",
+        )))
     }
 
     /// The configured key, or in development one generated once and kept in the data dir.

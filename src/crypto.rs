@@ -22,7 +22,10 @@ pub fn token_hash(token: &str) -> String {
 /// A key for one purpose derived from the server's secret key: HMAC-SHA256(key, purpose), hex.
 /// Separate purposes get unrelated keys, and none reveals the secret key.
 pub fn derive_hex(secret_key: &SecretString, purpose: &str) -> String {
-    hex::encode(hmac_sha256(secret_key.expose_secret().as_bytes(), purpose.as_bytes()))
+    hex::encode(hmac_sha256(
+        secret_key.expose_secret().as_bytes(),
+        purpose.as_bytes(),
+    ))
 }
 
 /// HMAC-SHA256 of `message` under `key`.

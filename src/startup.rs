@@ -202,10 +202,13 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::staff::pages::router())
         .merge(crate::support::pages::router())
         .merge(crate::crews::api::router())
+        .merge(crate::crews::pages::router())
         .merge(crate::orders::api::router())
         .merge(crate::payments::api::router())
         .merge(crate::scheduling::api::router())
         .merge(crate::jobs::api::router())
+        .merge(crate::orders::pages::router())
+        .merge(crate::jobs::pages::router())
         .merge(crate::web::router());
     if settings.payment_provider == crate::config::PaymentProvider::Dev {
         routes = routes.merge(crate::payments::dev::router());

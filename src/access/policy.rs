@@ -90,7 +90,10 @@ use Permission::*;
 /// The whole policy. Engineers hold nothing that shows personal data; sales sees its pipeline
 /// only; support and admins see personal data only through a grant with a reason.
 pub const POLICY: &[(Role, &[Permission])] = &[
-    (Role::Customer, &[OwnAccount, OwnDataAccess, OwnSites, OwnOrders, ViewJobs]),
+    (
+        Role::Customer,
+        &[OwnAccount, OwnDataAccess, OwnSites, OwnOrders, ViewJobs],
+    ),
     (Role::Installer, &[OwnAccount, WorkJobs, ViewJobs]),
     (
         Role::Support,

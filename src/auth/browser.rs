@@ -86,33 +86,64 @@ pub(crate) fn csrf_matches(state: &AppState, session: SessionId, presented: &str
     mac.verify_slice(&presented).is_ok()
 }
 
-/// Reads a file form (multipart) whose first field is the session's CSRF token: the file is
-/// read only once the token checked out (S-AC-8). A missing or wrong token is 403; the answer
-/// is the file's bytes, or `None` when no file was chosen.
-pub(crate) async fn file_after_csrf(
+/// A file form read after its CSRF check: the text fields and the file, if one was chosen.
+pub(crate) struct FileForm {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file: Option<Vec<u8>>,
+}
+
+/// Longest text field a file form may carry.
+const MAX_FORM_TEXT: usize = 4096;
+
+/// Reads a file form (multipart) whose first field is the session's CSRF token: nothing else
+/// is read until the token checked out (S-AC-8). A missing or wrong token is 403. The file is
+/// the field named `file`; other fields are short texts.
+pub(crate) async fn form_after_csrf(
     state: &AppState,
     session: SessionId,
     mut multipart: axum::extract::Multipart,
-) -> Result<Option<Vec<u8>>, PageError> {
+) -> Result<FileForm, PageError> {
     let mut csrf_ok = false;
-    let mut file = None;
+    let mut form = FileForm {
+        fields: std::collections::HashMap::new(),
+        file: None,
+    };
     while let Some(field) = multipart.next_field().await.map_err(|_| PageError::BadRequest)? {
-        match field.name() {
-            Some("csrf") => {
-                let token = field.text().await.map_err(|_| PageError::BadRequest)?;
-                csrf_ok = csrf_matches(state, session, token.trim());
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "csrf" {
+            let token = field.text().await.map_err(|_| PageError::BadRequest)?;
+            csrf_ok = csrf_matches(state, session, token.trim());
+            continue;
+        }
+        // The token comes first in the form.
+        if !csrf_ok {
+            break;
+        }
+        if name == "file" {
+            form.file = Some(field.bytes().await.map_err(|_| PageError::BadRequest)?.to_vec());
+        } else {
+            let text = field.text().await.map_err(|_| PageError::BadRequest)?;
+            if text.len() > MAX_FORM_TEXT {
+                return Err(PageError::BadRequest);
             }
-            Some("file") if csrf_ok => {
-                file = Some(field.bytes().await.map_err(|_| PageError::BadRequest)?.to_vec());
-            }
-            _ => {}
+            form.fields.insert(name, text);
         }
     }
     if !csrf_ok {
         tracing::warn!("upload refused: CSRF token missing or wrong");
         return Err(PageError::Forbidden);
     }
-    Ok(file.filter(|b| !b.is_empty()))
+    form.file = form.file.filter(|b| !b.is_empty());
+    Ok(form)
+}
+
+/// Reads a file form with only a file after its CSRF token; `None` when no file was chosen.
+pub(crate) async fn file_after_csrf(
+    state: &AppState,
+    session: SessionId,
+    multipart: axum::extract::Multipart,
+) -> Result<Option<Vec<u8>>, PageError> {
+    Ok(form_after_csrf(state, session, multipart).await?.file)
 }
 
 /// The signed-in user of a page.

@@ -10,7 +10,10 @@ use crate::access::Role;
 use crate::ids::UserId;
 
 /// Display names of the given accounts (missing ids are left out).
-pub async fn names_of<C: ConnectionTrait>(conn: &C, ids: &[uuid::Uuid]) -> Result<HashMap<uuid::Uuid, String>, DbErr> {
+pub async fn names_of<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[uuid::Uuid],
+) -> Result<HashMap<uuid::Uuid, String>, DbErr> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -51,4 +54,17 @@ pub async fn contact_of<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<Opti
             email_verified: u.email_verified_at.is_some(),
             phone: u.phone,
         }))
+}
+
+/// The active account with this address, if any (admin tools that take an email).
+pub async fn id_by_email<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Option<UserId>, DbErr> {
+    let Ok(email) = super::EmailAddress::parse(email) else {
+        return Ok(None);
+    };
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(conn)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+        .map(|u| UserId(u.id)))
 }

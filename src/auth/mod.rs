@@ -25,7 +25,7 @@ pub mod signup;
 pub(crate) mod store;
 pub mod throttle;
 
-pub use directory::{Contact, contact_of, names_of, role_of};
+pub use directory::{Contact, contact_of, id_by_email, names_of, role_of};
 pub use model::{EmailAddress, PersonName};
 pub use password::{Password, PasswordHasher, PasswordProblem};
 pub use service::{AccountError, NewAccount, create_account};

@@ -19,18 +19,30 @@ pub fn router() -> Routes {
     Routes::new()
         .get("/api/v1/admin/companies", Permission::ManageCrews, companies)
         .post("/api/v1/admin/companies", Permission::ManageCrews, add_company)
-        .patch("/api/v1/admin/companies/{id}", Permission::ManageCrews, change_company)
+        .patch(
+            "/api/v1/admin/companies/{id}",
+            Permission::ManageCrews,
+            change_company,
+        )
         .get("/api/v1/admin/crews", Permission::ManageCrews, crews)
         .post("/api/v1/admin/crews", Permission::ManageCrews, add_crew)
         .get("/api/v1/admin/crews/{id}", Permission::ManageCrews, crew)
         .patch("/api/v1/admin/crews/{id}", Permission::ManageCrews, change_crew)
-        .post("/api/v1/admin/crews/{id}/members", Permission::ManageCrews, add_member)
+        .post(
+            "/api/v1/admin/crews/{id}/members",
+            Permission::ManageCrews,
+            add_member,
+        )
         .delete(
             "/api/v1/admin/crews/{id}/members/{user_id}",
             Permission::ManageCrews,
             remove_member,
         )
-        .put("/api/v1/admin/crews/{id}/days-off/{day}", Permission::ManageCrews, add_day_off)
+        .put(
+            "/api/v1/admin/crews/{id}/days-off/{day}",
+            Permission::ManageCrews,
+            add_day_off,
+        )
         .delete(
             "/api/v1/admin/crews/{id}/days-off/{day}",
             Permission::ManageCrews,
@@ -84,7 +96,9 @@ pub async fn add_company(
     ApiJson(new): ApiJson<NewCompany>,
 ) -> Result<(StatusCode, axum::Json<Company>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let company = service::add_company(&state.db, &actor, new).await.map_err(map_error)?;
+    let company = service::add_company(&state.db, &actor, new)
+        .await
+        .map_err(map_error)?;
     Ok((StatusCode::CREATED, axum::Json(company)))
 }
 
@@ -125,7 +139,9 @@ pub async fn crews(
     State(state): State<AppState>,
     _caller: Caller<perm::ManageCrews>,
 ) -> Result<axum::Json<CrewList>, ApiError> {
-    let items = service::crews(&state.db, false).await.map_err(anyhow::Error::from)?;
+    let items = service::crews(&state.db, false)
+        .await
+        .map_err(anyhow::Error::from)?;
     Ok(axum::Json(CrewList { items }))
 }
 
@@ -139,7 +155,9 @@ pub async fn add_crew(
     ApiJson(new): ApiJson<NewCrew>,
 ) -> Result<(StatusCode, axum::Json<Crew>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let crew = service::add_crew(&state.db, &actor, new).await.map_err(map_error)?;
+    let crew = service::add_crew(&state.db, &actor, new)
+        .await
+        .map_err(map_error)?;
     Ok((StatusCode::CREATED, axum::Json(crew)))
 }
 
@@ -163,7 +181,9 @@ pub async fn crew(
         .await
         .map_err(anyhow::Error::from)?
         .ok_or(ApiError::NotFound)?;
-    let members = service::members(&state.db, id).await.map_err(anyhow::Error::from)?;
+    let members = service::members(&state.db, id)
+        .await
+        .map_err(anyhow::Error::from)?;
     Ok(axum::Json(CrewDetail { crew, members }))
 }
 

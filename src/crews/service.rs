@@ -100,7 +100,11 @@ pub async fn companies<C: ConnectionTrait>(conn: &C) -> Result<Vec<Company>, DbE
         .collect())
 }
 
-pub async fn add_company(db: &DatabaseConnection, actor: &Actor, new: NewCompany) -> Result<Company, CrewError> {
+pub async fn add_company(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewCompany,
+) -> Result<Company, CrewError> {
     let name = check_name("name", &new.name)?;
     let id = CompanyId::new();
     let tx = crate::db::begin(db).await?;
@@ -168,7 +172,12 @@ pub async fn add_crew(db: &DatabaseConnection, actor: &Actor, new: NewCrew) -> R
         name: Set(check_name("name", &new.name)?),
         base_latitude: Set(check_range("base_latitude", new.base_latitude, -90.0, 90.0)?),
         base_longitude: Set(check_range("base_longitude", new.base_longitude, -180.0, 180.0)?),
-        service_radius_km: Set(check_range("service_radius_km", new.service_radius_km, 1.0, 300.0)?),
+        service_radius_km: Set(check_range(
+            "service_radius_km",
+            new.service_radius_km,
+            1.0,
+            300.0,
+        )?),
         skills: Set(checked_skills(&new.skills)?),
         daily_capacity: Set(check_range("daily_capacity", new.daily_capacity, 1, 10)?),
         working_days: Set(working_days(&new.working_days)?.encode()),
@@ -177,7 +186,11 @@ pub async fn add_crew(db: &DatabaseConnection, actor: &Actor, new: NewCrew) -> R
         created_at: Set(Utc::now()),
     };
     let tx = crate::db::begin(db).await?;
-    if company::Entity::find_by_id(new.company_id.0).one(&tx).await?.is_none() {
+    if company::Entity::find_by_id(new.company_id.0)
+        .one(&tx)
+        .await?
+        .is_none()
+    {
         return Err(CrewProblem("company_id").into());
     }
     let id = CrewId(match &row.id {
@@ -279,7 +292,12 @@ pub async fn members<C: ConnectionTrait>(conn: &C, id: CrewId) -> Result<Vec<Mem
 }
 
 /// Puts an installer account in a crew. An installer belongs to one crew at a time.
-pub async fn add_member(db: &DatabaseConnection, actor: &Actor, id: CrewId, user: UserId) -> Result<(), CrewError> {
+pub async fn add_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: CrewId,
+    user: UserId,
+) -> Result<(), CrewError> {
     let tx = crate::db::begin(db).await?;
     if crew::Entity::find_by_id(id.0).one(&tx).await?.is_none() {
         return Err(CrewError::NotFound);
@@ -313,7 +331,12 @@ pub async fn add_member(db: &DatabaseConnection, actor: &Actor, id: CrewId, user
     Ok(())
 }
 
-pub async fn remove_member(db: &DatabaseConnection, actor: &Actor, id: CrewId, user: UserId) -> Result<(), CrewError> {
+pub async fn remove_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: CrewId,
+    user: UserId,
+) -> Result<(), CrewError> {
     let tx = crate::db::begin(db).await?;
     let removed = member::Entity::delete_many()
         .filter(member::Column::CrewId.eq(id.0))
@@ -439,7 +462,14 @@ pub async fn set_company_active(
         actor,
         Action::CrewChanged,
         Some(company_target(id)),
-        Details::new().with("change", if active { "company_enabled" } else { "company_disabled" }),
+        Details::new().with(
+            "change",
+            if active {
+                "company_enabled"
+            } else {
+                "company_disabled"
+            },
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -46,7 +46,11 @@ impl FileStore {
             .get(&Key::from(key))
             .await
             .context("Failed to read a stored file")?;
-        Ok(found.bytes().await.context("Failed to read a stored file")?.to_vec())
+        Ok(found
+            .bytes()
+            .await
+            .context("Failed to read a stored file")?
+            .to_vec())
     }
 
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {

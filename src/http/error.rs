@@ -575,9 +575,7 @@ mod tests {
             ApiError::Denied {
                 code: "email_unverified",
             },
-            ApiError::Conflict {
-                code: "order_exists",
-            },
+            ApiError::Conflict { code: "order_exists" },
             ApiError::Conflict { code: "not_payable" },
             ApiError::Conflict { code: "wrong_state" },
             ApiError::Conflict {
@@ -587,9 +585,7 @@ mod tests {
             ApiError::Conflict {
                 code: "invalid_transition",
             },
-            ApiError::Conflict {
-                code: "offer_closed",
-            },
+            ApiError::Conflict { code: "offer_closed" },
             ApiError::Coded {
                 status: StatusCode::BAD_REQUEST,
                 code: "invalid_signature",

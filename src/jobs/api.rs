@@ -115,9 +115,15 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<axum::Json<JobDetail>, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), job_id(&id)?, Permission::ViewJobs)
-        .await
-        .map_err(map_error)?;
+    let (job, party) = service::visible(
+        &state.db,
+        &actor,
+        viewer(&caller),
+        job_id(&id)?,
+        Permission::ViewJobs,
+    )
+    .await
+    .map_err(map_error)?;
     let detail = detail::build(&state.db, &actor, caller.user, job, party)
         .await
         .map_err(map_error)?;
@@ -150,9 +156,15 @@ pub async fn transition(
     ApiJson(request): ApiJson<TransitionRequest>,
 ) -> Result<axum::Json<JobDetail>, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), job_id(&id)?, Permission::ViewJobs)
-        .await
-        .map_err(map_error)?;
+    let (job, party) = service::visible(
+        &state.db,
+        &actor,
+        viewer(&caller),
+        job_id(&id)?,
+        Permission::ViewJobs,
+    )
+    .await
+    .map_err(map_error)?;
     // Reading jobs is not managing them.
     if party == Party::Staff && !policy::allows(caller.role, Permission::ManageJobs) {
         return Err(ApiError::Forbidden);
@@ -201,9 +213,15 @@ pub async fn upload_photo(
     mut multipart: Multipart,
 ) -> Result<(StatusCode, axum::Json<Photo>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), job_id(&id)?, Permission::WorkJobs)
-        .await
-        .map_err(map_error)?;
+    let (job, party) = service::visible(
+        &state.db,
+        &actor,
+        viewer(&caller),
+        job_id(&id)?,
+        Permission::WorkJobs,
+    )
+    .await
+    .map_err(map_error)?;
     if !photos::may_upload(party) {
         return Err(ApiError::NotFound);
     }
@@ -217,7 +235,10 @@ pub async fn upload_photo(
     {
         match field.name() {
             Some("kind") => {
-                let raw = field.text().await.map_err(|_| ApiError::BadRequest("bad kind".into()))?;
+                let raw = field
+                    .text()
+                    .await
+                    .map_err(|_| ApiError::BadRequest("bad kind".into()))?;
                 kind = PhotoKind::parse(raw.trim()).ok_or_else(|| {
                     ApiError::Validation(vec![FieldError {
                         field: "kind".into(),
@@ -237,7 +258,10 @@ pub async fn upload_photo(
 }
 
 /// Reads a multipart field, refusing it as soon as it passes `limit` bytes.
-pub(crate) async fn read_capped(mut field: axum::extract::multipart::Field<'_>, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_capped(
+    mut field: axum::extract::multipart::Field<'_>,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field
         .chunk()
@@ -264,9 +288,15 @@ pub async fn photo(
     Path((id, photo_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), job_id(&id)?, Permission::ViewJobs)
-        .await
-        .map_err(map_error)?;
+    let (job, party) = service::visible(
+        &state.db,
+        &actor,
+        viewer(&caller),
+        job_id(&id)?,
+        Permission::ViewJobs,
+    )
+    .await
+    .map_err(map_error)?;
     serve_photo(&state, &actor, caller.user, &job, party, &photo_id)
         .await
         .map_err(|e| match e {
@@ -294,7 +324,9 @@ pub(crate) async fn serve_photo(
     party: Party,
     photo_id: &str,
 ) -> Result<Response, ServeError> {
-    let photo_id: PhotoId = photo_id.parse().map_err(|_| ServeError::Photo(PhotoError::NotFound))?;
+    let photo_id: PhotoId = photo_id
+        .parse()
+        .map_err(|_| ServeError::Photo(PhotoError::NotFound))?;
     if party == Party::Staff
         && !detail::staff_grant(&state.db, actor, viewer, job.owner_id)
             .await
@@ -305,7 +337,11 @@ pub(crate) async fn serve_photo(
     let (photo, bytes) = photos::read(&state.db, &state.files, job.id, photo_id)
         .await
         .map_err(ServeError::Photo)?;
-    let extension = if photo.content_type == "image/png" { "png" } else { "jpg" };
+    let extension = if photo.content_type == "image/png" {
+        "png"
+    } else {
+        "jpg"
+    };
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&photo.content_type) {

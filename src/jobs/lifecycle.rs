@@ -89,7 +89,10 @@ impl JobState {
 
     /// Order along the happy path (cancelled last).
     pub fn position(self) -> usize {
-        JobState::ALL.iter().position(|s| *s == self).unwrap_or(usize::MAX)
+        JobState::ALL
+            .iter()
+            .position(|s| *s == self)
+            .unwrap_or(usize::MAX)
     }
 
     /// Finished one way or the other: nothing more happens to the job.
@@ -193,11 +196,13 @@ pub fn check(from: JobState, to: JobState, party: Party) -> Result<(), StepRefus
             return Ok(());
         }
         return if from.cancellable() {
-            Err(StepRefused::NotYours(if from.position() < SurveyScheduled.position() {
-                "the customer or staff"
-            } else {
-                "staff (a survey day is confirmed)"
-            }))
+            Err(StepRefused::NotYours(
+                if from.position() < SurveyScheduled.position() {
+                    "the customer or staff"
+                } else {
+                    "staff (a survey day is confirmed)"
+                },
+            ))
         } else {
             Err(StepRefused::NoSuchStep { from, to })
         };

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod detail;
 pub mod lifecycle;
+pub mod pages;
 pub mod photos;
 pub mod service;
 pub(crate) mod store;

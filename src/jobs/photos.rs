@@ -9,7 +9,9 @@ use std::io::Cursor;
 
 use chrono::{DateTime, Utc};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -214,7 +216,14 @@ pub async fn upload(
     .exec_without_returning(&tx)
     .await?;
     let details = Details::new().with("photo", id.0).with("kind", kind.as_str());
-    audit::record(&tx, actor, Action::PhotoUploaded, Some(job_target(job.id)), details).await?;
+    audit::record(
+        &tx,
+        actor,
+        Action::PhotoUploaded,
+        Some(job_target(job.id)),
+        details,
+    )
+    .await?;
     let stored = photo::Entity::find_by_id(id.0)
         .one(&tx)
         .await?
@@ -297,9 +306,15 @@ mod tests {
     fn only_jpeg_and_png_by_content_pass() {
         let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
         assert!(matches!(sanitize(svg, 1 << 20), Err(PhotoError::NotAnImage)));
-        assert!(matches!(sanitize(b"GIF89a....", 1 << 20), Err(PhotoError::NotAnImage)));
+        assert!(matches!(
+            sanitize(b"GIF89a....", 1 << 20),
+            Err(PhotoError::NotAnImage)
+        ));
         // A JPEG header and nothing after it.
-        assert!(matches!(sanitize(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0], 1 << 20), Err(PhotoError::NotAnImage)));
+        assert!(matches!(
+            sanitize(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0], 1 << 20),
+            Err(PhotoError::NotAnImage)
+        ));
         let img = DynamicImage::ImageRgba8(image::RgbaImage::new(8, 8));
         let mut png = Cursor::new(Vec::new());
         img.write_to(&mut png, ImageFormat::Png).unwrap();
@@ -309,7 +324,10 @@ mod tests {
 
     #[test]
     fn bytes_and_pixels_are_bounded() {
-        assert!(matches!(sanitize(&jpeg_with_gps(), 100), Err(PhotoError::TooLarge(100))));
+        assert!(matches!(
+            sanitize(&jpeg_with_gps(), 100),
+            Err(PhotoError::TooLarge(100))
+        ));
         // A PNG header claiming 100,000 × 100,000 pixels: refused before any allocation.
         let mut png = Cursor::new(Vec::new());
         DynamicImage::ImageLuma8(image::GrayImage::new(4, 4))

@@ -6,7 +6,8 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -108,7 +109,11 @@ pub struct Viewer {
 }
 
 /// How `viewer` stands to `job`, or `None` when it is not theirs to see.
-pub async fn party_of<C: ConnectionTrait>(conn: &C, viewer: Viewer, job: &Job) -> Result<Option<Party>, DbErr> {
+pub async fn party_of<C: ConnectionTrait>(
+    conn: &C,
+    viewer: Viewer,
+    job: &Job,
+) -> Result<Option<Party>, DbErr> {
     Ok(match viewer.role {
         Role::Customer if job.owner_id == viewer.user => Some(Party::Owner),
         Role::Installer => {
@@ -247,16 +252,26 @@ struct UpdateMail<'a> {
 /// What a step means for the customer, in the email.
 fn explanation(state: JobState) -> &'static str {
     match state {
-        JobState::Accepted => "We have your order. The next step is the deposit, then you choose a day for the site survey.",
-        JobState::DepositPaid => "Thank you, your deposit arrived. Choose a day for the site survey on your order page.",
+        JobState::Accepted => {
+            "We have your order. The next step is the deposit, then you choose a day for the site survey."
+        }
+        JobState::DepositPaid => {
+            "Thank you, your deposit arrived. Choose a day for the site survey on your order page."
+        }
         JobState::SurveyScheduled => "A crew confirmed your site survey day.",
-        JobState::Surveyed => "The crew surveyed your home. Your design is next: look at it and approve it on your order page.",
+        JobState::Surveyed => {
+            "The crew surveyed your home. Your design is next: look at it and approve it on your order page."
+        }
         JobState::DesignApproved => "The design is approved. The crew applies for the permit next.",
         JobState::PermitSubmitted => "The permit application is with your local authority.",
-        JobState::PermitApproved => "The permit is approved. Choose your installation day on your order page.",
+        JobState::PermitApproved => {
+            "The permit is approved. Choose your installation day on your order page."
+        }
         JobState::InstallScheduled => "A crew confirmed your installation day.",
         JobState::Installed => "Your panels are installed. The inspection is next.",
-        JobState::InspectionPassed => "The inspection passed. We have asked your utility for permission to operate.",
+        JobState::InspectionPassed => {
+            "The inspection passed. We have asked your utility for permission to operate."
+        }
         JobState::PtoGranted => "Your utility granted permission to operate: your system may be switched on.",
         JobState::Active => "Your system is on. Welcome to solar.",
         JobState::Cancelled => "Your order is cancelled.",
@@ -288,7 +303,14 @@ pub async fn record_step<C: ConnectionTrait>(
     let details = Details::new()
         .with("from", job.state.as_str())
         .with("to", to.as_str());
-    audit::record(tx, actor, Action::JobTransition, Some(job_target(job.id)), details).await?;
+    audit::record(
+        tx,
+        actor,
+        Action::JobTransition,
+        Some(job_target(job.id)),
+        details,
+    )
+    .await?;
     notify_owner(tx, job, to, public_url).await
 }
 
@@ -335,8 +357,13 @@ pub async fn notify_owner<C: ConnectionTrait>(
     }
     .render()
     .map_err(|e| JobError::Internal(e.into()))?;
-    crate::mail::enqueue_to_stored(tx, &contact.email, format!("Your solar installation: {}", to.label()), body)
-        .await?;
+    crate::mail::enqueue_to_stored(
+        tx,
+        &contact.email,
+        format!("Your solar installation: {}", to.label()),
+        body,
+    )
+    .await?;
     Ok(())
 }
 

@@ -13,9 +13,9 @@ use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, RequestContext};
 use crate::ids::{OrderId, QuoteId};
 use crate::payments::service::{self as payments, Checkout, PaymentError};
+use crate::scheduling::Kind;
 use crate::scheduling::booking::{self, Booking, BookingError, Rules};
 use crate::scheduling::slots::{self, Need, Slot, Window};
-use crate::scheduling::Kind;
 use crate::startup::AppState;
 
 pub fn router() -> Routes {
@@ -98,7 +98,11 @@ pub async fn accept(
     .await
     .map_err(map_error)?;
     state.mailer.wake();
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, axum::Json(order)))
 }
 
@@ -115,7 +119,9 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller<perm::OwnOrders>,
 ) -> Result<axum::Json<OrderList>, ApiError> {
-    let items = service::list_own(&state.db, caller.user).await.map_err(map_error)?;
+    let items = service::list_own(&state.db, caller.user)
+        .await
+        .map_err(map_error)?;
     Ok(axum::Json(OrderList {
         items,
         next_cursor: None,
@@ -189,7 +195,11 @@ pub async fn deposit(
 pub fn rules(state: &AppState) -> Rules {
     let s = &state.settings;
     Rules {
-        window: Window::from_today(Utc::now().date_naive(), s.booking_lead_days, s.booking_horizon_days),
+        window: Window::from_today(
+            Utc::now().date_naive(),
+            s.booking_lead_days,
+            s.booking_horizon_days,
+        ),
         offer_timeout: TimeDelta::seconds(s.offer_timeout_secs as i64),
     }
 }
@@ -276,7 +286,12 @@ pub async fn book(
 }
 
 /// Books `slot_id` for `order` (the API and the order page).
-pub async fn book_for(state: &AppState, actor: &Actor, order: &Order, slot_id: &str) -> Result<Booking, ApiError> {
+pub async fn book_for(
+    state: &AppState,
+    actor: &Actor,
+    order: &Order,
+    slot_id: &str,
+) -> Result<Booking, ApiError> {
     let job = crate::jobs::service::of_order(&state.db, order.id)
         .await
         .map_err(crate::jobs::api::map_error)?
@@ -304,4 +319,3 @@ pub async fn book_for(state: &AppState, actor: &Actor, order: &Order, slot_id: &
     state.mailer.wake();
     Ok(booked)
 }
-

@@ -1,5 +1,6 @@
 //! Orders: an accepted quote with its exact figures, its deposit, and the days booked for it.
 
 pub mod api;
+pub mod pages;
 pub mod service;
 pub(crate) mod store;

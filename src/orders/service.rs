@@ -4,7 +4,9 @@
 //! order at a time.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -114,10 +116,12 @@ pub async fn accept(
     quote_id: QuoteId,
     public_url: &url::Url,
 ) -> Result<(Order, bool), OrderError> {
-    let quote = quotes::own(db, actor, owner, quote_id).await.map_err(|e| match e {
-        QuoteError::NotFound => OrderError::NotFound,
-        other => OrderError::Internal(anyhow::anyhow!("{other}")),
-    })?;
+    let quote = quotes::own(db, actor, owner, quote_id)
+        .await
+        .map_err(|e| match e {
+            QuoteError::NotFound => OrderError::NotFound,
+            other => OrderError::Internal(anyhow::anyhow!("{other}")),
+        })?;
     if !email_verified {
         return Err(OrderError::EmailUnverified);
     }
@@ -187,7 +191,14 @@ pub async fn accept(
         .with("job", job_id.0)
         .with("price_cents", figures.price_cents)
         .with("deposit_cents", figures.deposit_cents);
-    audit::record(&tx, actor, Action::OrderCreated, Some(order_target(order_id)), details).await?;
+    audit::record(
+        &tx,
+        actor,
+        Action::OrderCreated,
+        Some(order_target(order_id)),
+        details,
+    )
+    .await?;
     let job = jobs::of_order(&tx, order_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("job vanished"))?;
@@ -216,7 +227,12 @@ pub async fn list_own(db: &DatabaseConnection, owner: UserId) -> Result<Vec<Orde
 }
 
 /// The order `id` if `owner` owns it; otherwise 404 and an audited refusal.
-pub async fn own(db: &DatabaseConnection, actor: &Actor, owner: UserId, id: OrderId) -> Result<Order, OrderError> {
+pub async fn own(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: UserId,
+    id: OrderId,
+) -> Result<Order, OrderError> {
     match order::Entity::find_by_id(id.0).one(db).await? {
         Some(o) if o.owner_id == owner.0 => with_job(db, o).await,
         _ => {
@@ -232,4 +248,13 @@ pub async fn get(db: &DatabaseConnection, id: OrderId) -> Result<Option<Order>, 
         Some(o) => Ok(Some(with_job(db, o).await?)),
         None => Ok(None),
     }
+}
+
+/// The order made from a quote, if it was accepted.
+pub async fn of_quote(db: &DatabaseConnection, quote: QuoteId) -> Result<Option<OrderId>, OrderError> {
+    Ok(order::Entity::find()
+        .filter(order::Column::QuoteId.eq(quote.0))
+        .one(db)
+        .await?
+        .map(|o| OrderId(o.id)))
 }

@@ -64,35 +64,35 @@ impl Resolver for SystemResolver {
 /// Address blocks no outgoing call may reach (RFC 6890 special-purpose registries, minus
 /// nothing): everything that is not a public unicast address.
 const FORBIDDEN: &[&str] = &[
-    "0.0.0.0/8",          // "this network", unspecified
-    "10.0.0.0/8",         // private
-    "100.64.0.0/10",      // carrier-grade NAT
-    "127.0.0.0/8",        // loopback
-    "169.254.0.0/16",     // link-local, cloud metadata (169.254.169.254)
-    "172.16.0.0/12",      // private
-    "192.0.0.0/24",       // IETF protocol assignments
-    "192.0.2.0/24",       // documentation
-    "192.88.99.0/24",     // 6to4 relay anycast
-    "192.168.0.0/16",     // private
-    "198.18.0.0/15",      // benchmarking
-    "198.51.100.0/24",    // documentation
-    "203.0.113.0/24",     // documentation
-    "224.0.0.0/4",        // multicast
-    "240.0.0.0/4",        // reserved, broadcast
-    "::/128",             // unspecified
-    "::1/128",            // loopback
-    "::ffff:0:0/96",      // IPv4-mapped
-    "::/96",              // IPv4-compatible (deprecated)
-    "64:ff9b::/96",       // NAT64
-    "64:ff9b:1::/48",     // local NAT64
-    "100::/64",           // discard
-    "2001::/32",          // Teredo
-    "2001:db8::/32",      // documentation
-    "2002::/16",          // 6to4 (embeds an IPv4 address)
-    "fc00::/7",           // unique-local
-    "fe80::/10",          // link-local
-    "fec0::/10",          // site-local (deprecated)
-    "ff00::/8",           // multicast
+    "0.0.0.0/8",       // "this network", unspecified
+    "10.0.0.0/8",      // private
+    "100.64.0.0/10",   // carrier-grade NAT
+    "127.0.0.0/8",     // loopback
+    "169.254.0.0/16",  // link-local, cloud metadata (169.254.169.254)
+    "172.16.0.0/12",   // private
+    "192.0.0.0/24",    // IETF protocol assignments
+    "192.0.2.0/24",    // documentation
+    "192.88.99.0/24",  // 6to4 relay anycast
+    "192.168.0.0/16",  // private
+    "198.18.0.0/15",   // benchmarking
+    "198.51.100.0/24", // documentation
+    "203.0.113.0/24",  // documentation
+    "224.0.0.0/4",     // multicast
+    "240.0.0.0/4",     // reserved, broadcast
+    "::/128",          // unspecified
+    "::1/128",         // loopback
+    "::ffff:0:0/96",   // IPv4-mapped
+    "::/96",           // IPv4-compatible (deprecated)
+    "64:ff9b::/96",    // NAT64
+    "64:ff9b:1::/48",  // local NAT64
+    "100::/64",        // discard
+    "2001::/32",       // Teredo
+    "2001:db8::/32",   // documentation
+    "2002::/16",       // 6to4 (embeds an IPv4 address)
+    "fc00::/7",        // unique-local
+    "fe80::/10",       // link-local
+    "fec0::/10",       // site-local (deprecated)
+    "ff00::/8",        // multicast
 ];
 
 fn forbidden_nets() -> &'static [IpNet] {
@@ -177,10 +177,11 @@ impl OutboundClient {
             Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
             Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
             Some(url::Host::Domain(name)) => {
-                let found = tokio::time::timeout(self.limits.connect_timeout, self.resolver.resolve(name, port))
-                    .await
-                    .map_err(|_| OutboundError::Timeout)?
-                    .map_err(|_| OutboundError::Unresolved)?;
+                let found =
+                    tokio::time::timeout(self.limits.connect_timeout, self.resolver.resolve(name, port))
+                        .await
+                        .map_err(|_| OutboundError::Timeout)?
+                        .map_err(|_| OutboundError::Unresolved)?;
                 if found.is_empty() {
                     return Err(OutboundError::Unresolved);
                 }
@@ -190,7 +191,10 @@ impl OutboundClient {
         // Every address must pass: a name that also resolves to an internal address is refused
         // whole, so no lookup order or retry can reach the internal one.
         if !self.allow_local && addresses.iter().any(|a| !is_public(a.ip())) {
-            tracing::warn!(host = url.host_str().unwrap_or(""), "outbound call refused: non-public address");
+            tracing::warn!(
+                host = url.host_str().unwrap_or(""),
+                "outbound call refused: non-public address"
+            );
             return Err(OutboundError::ForbiddenAddress);
         }
         Ok(addresses)
@@ -314,9 +318,18 @@ mod tests {
 
     #[tokio::test]
     async fn only_https_to_public_addresses_passes() {
-        assert!(matches!(check("http://public.example/").await, Err(OutboundError::NotHttps)));
-        assert!(matches!(check("ftp://public.example/").await, Err(OutboundError::NotHttps)));
-        assert!(matches!(check("https://nowhere.example/").await, Err(OutboundError::Unresolved)));
+        assert!(matches!(
+            check("http://public.example/").await,
+            Err(OutboundError::NotHttps)
+        ));
+        assert!(matches!(
+            check("ftp://public.example/").await,
+            Err(OutboundError::NotHttps)
+        ));
+        assert!(matches!(
+            check("https://nowhere.example/").await,
+            Err(OutboundError::Unresolved)
+        ));
         let ok = check("https://public.example/hook").await.unwrap();
         assert_eq!(ok, vec!["93.184.215.14:443".parse().unwrap()]);
     }

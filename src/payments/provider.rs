@@ -144,7 +144,10 @@ impl PaymentProvider for Stripe {
             .post(Request {
                 url: &url,
                 headers: vec![
-                    ("authorization", format!("Bearer {}", self.api_key.expose_secret())),
+                    (
+                        "authorization",
+                        format!("Bearer {}", self.api_key.expose_secret()),
+                    ),
                     // The same payment never makes two checkouts, even if this call is retried.
                     ("idempotency-key", request.payment_id.to_string()),
                 ],

@@ -151,7 +151,14 @@ pub async fn start_deposit(
     let details = Details::new()
         .with("order", order.id.0)
         .with("amount_cents", order.deposit_cents);
-    audit::record(&tx, actor, Action::CheckoutStarted, Some(payment_target(payment_id)), details).await?;
+    audit::record(
+        &tx,
+        actor,
+        Action::CheckoutStarted,
+        Some(payment_target(payment_id)),
+        details,
+    )
+    .await?;
     let stored = payment::Entity::find_by_id(payment_id.0)
         .one(&tx)
         .await?
@@ -286,7 +293,11 @@ async fn apply(
     }
     let tx = crate::db::begin(db).await?;
     // The event id first: a replay meets the primary key and changes nothing.
-    if event::Entity::find_by_id(event.id.clone()).one(&tx).await?.is_some() {
+    if event::Entity::find_by_id(event.id.clone())
+        .one(&tx)
+        .await?
+        .is_some()
+    {
         return Ok(Outcome::Duplicate);
     }
     let outcome = match event.kind.as_str() {
@@ -297,7 +308,10 @@ async fn apply(
         }
         "checkout.session.expired" => {
             payment::Entity::update_many()
-                .col_expr(payment::Column::Status, Expr::value(PaymentStatus::Expired.as_str()))
+                .col_expr(
+                    payment::Column::Status,
+                    Expr::value(PaymentStatus::Expired.as_str()),
+                )
                 .filter(payment::Column::CheckoutId.eq(event.data.object.id.as_str()))
                 .filter(payment::Column::Status.eq(PaymentStatus::Pending.as_str()))
                 .exec(&tx)
@@ -364,7 +378,14 @@ async fn mark_paid<C: sea_orm::ConnectionTrait>(
     let details = Details::new()
         .with("order", row.order_id)
         .with("amount_cents", row.amount_cents);
-    audit::record(tx, actor, Action::PaymentReceived, Some(payment_target(PaymentId(row.id))), details).await?;
+    audit::record(
+        tx,
+        actor,
+        Action::PaymentReceived,
+        Some(payment_target(PaymentId(row.id))),
+        details,
+    )
+    .await?;
     let job = jobs::of_order(tx, OrderId(row.order_id))
         .await
         .map_err(|e| WebhookError::Internal(anyhow::anyhow!("{e}")))?
@@ -398,7 +419,10 @@ pub fn paid_event(checkout_id: &str, payment_id: PaymentId, amount_cents: i64, c
 }
 
 /// The checkout behind a provider's checkout id (the dev checkout page).
-pub async fn by_checkout_id(db: &DatabaseConnection, checkout_id: &str) -> Result<Option<(OrderId, Checkout)>, DbErr> {
+pub async fn by_checkout_id(
+    db: &DatabaseConnection,
+    checkout_id: &str,
+) -> Result<Option<(OrderId, Checkout)>, DbErr> {
     Ok(payment::Entity::find()
         .filter(payment::Column::CheckoutId.eq(checkout_id))
         .one(db)

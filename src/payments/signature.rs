@@ -101,7 +101,10 @@ mod tests {
             Err(SignatureError::Mismatch)
         );
         let other = SecretString::from("whsec_other_0123456789abcdef012345");
-        assert_eq!(verify(&other, Some(&header), body, now), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(&other, Some(&header), body, now),
+            Err(SignatureError::Mismatch)
+        );
         assert_eq!(verify(&secret(), None, body, now), Err(SignatureError::Missing));
         assert_eq!(
             verify(&secret(), Some("t=abc,v1=zz"), body, now),
@@ -118,9 +121,15 @@ mod tests {
         let now = Utc::now();
         let body = b"{}";
         let old = sign(&secret(), now - TimeDelta::seconds(TOLERANCE_SECS + 1), body);
-        assert_eq!(verify(&secret(), Some(&old), body, now), Err(SignatureError::Stale));
+        assert_eq!(
+            verify(&secret(), Some(&old), body, now),
+            Err(SignatureError::Stale)
+        );
         let future = sign(&secret(), now + TimeDelta::seconds(TOLERANCE_SECS + 1), body);
-        assert_eq!(verify(&secret(), Some(&future), body, now), Err(SignatureError::Stale));
+        assert_eq!(
+            verify(&secret(), Some(&future), body, now),
+            Err(SignatureError::Stale)
+        );
         let edge = sign(&secret(), now - TimeDelta::seconds(TOLERANCE_SECS - 1), body);
         assert_eq!(verify(&secret(), Some(&edge), body, now), Ok(()));
     }

@@ -56,6 +56,15 @@ struct QuotePage {
     savings_chart: BarChart,
     /// Year, production kWh, savings, cumulative (formatted).
     years: Vec<(u32, String, String, String)>,
+    csrf: String,
+    /// The order made from this quote, if it was accepted.
+    order_id: Option<String>,
+    notice: Option<&'static str>,
+}
+
+#[derive(serde::Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
 }
 
 async fn show(
@@ -63,7 +72,17 @@ async fn show(
     caller: PageUser<perm::OwnSites>,
     ctx: RequestContext,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
+    let notice = match q.notice.as_deref() {
+        Some("confirm_email") => Some(
+            "Confirm your email address before ordering: use the link we sent you, or ask for a new one on your account page.",
+        ),
+        Some("order_exists") => {
+            Some("This home already has an order in progress. Cancel it first to accept another quote.")
+        }
+        _ => None,
+    };
     let id: QuoteId = id.parse().map_err(|_| PageError::NotFound)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
     let quote = service::own(&state.db, &actor, caller.user, id)
@@ -128,8 +147,15 @@ async fn show(
             )
         })
         .collect();
+    let order_id = crate::orders::service::of_quote(&state.db, quote.id)
+        .await
+        .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?
+        .map(|o| o.to_string());
     let page = QuotePage {
         nav: Nav::for_caller("sites", Some(&caller)),
+        csrf: caller.csrf.clone(),
+        order_id,
+        notice,
         price: money(quote.figures.price_cents),
         system_price: money(quote.figures.system_price_cents),
         option_lines: quote

@@ -16,8 +16,16 @@ use crate::startup::AppState;
 pub fn router() -> Routes {
     Routes::new()
         .get("/api/v1/installer/offers", Permission::WorkJobs, offers)
-        .post("/api/v1/installer/offers/{id}/accept", Permission::WorkJobs, accept)
-        .post("/api/v1/installer/offers/{id}/decline", Permission::WorkJobs, decline)
+        .post(
+            "/api/v1/installer/offers/{id}/accept",
+            Permission::WorkJobs,
+            accept,
+        )
+        .post(
+            "/api/v1/installer/offers/{id}/decline",
+            Permission::WorkJobs,
+            decline,
+        )
 }
 
 pub(crate) fn map_error(e: OfferError) -> ApiError {
@@ -84,7 +92,9 @@ pub async fn accept(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    answer(&state, &actor, caller.user, &id, true).await.map_err(map_error)?;
+    answer(&state, &actor, caller.user, &id, true)
+        .await
+        .map_err(map_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -99,6 +109,8 @@ pub async fn decline(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    answer(&state, &actor, caller.user, &id, false).await.map_err(map_error)?;
+    answer(&state, &actor, caller.user, &id, false)
+        .await
+        .map_err(map_error)?;
     Ok(StatusCode::NO_CONTENT)
 }

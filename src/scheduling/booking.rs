@@ -10,7 +10,8 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    SqlErr,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -235,9 +236,7 @@ pub async fn book(
     })
     .exec_without_returning(&tx)
     .await?;
-    let details = Details::new()
-        .with("job", job.id.0)
-        .with("kind", kind.as_str());
+    let details = Details::new().with("job", job.id.0).with("kind", kind.as_str());
     audit::record(&tx, actor, Action::BookingMade, Some(booking_target(id)), details).await?;
     dispatch::offer_to(&tx, actor, id, crew.id, rules.offer_timeout, public_url).await?;
     let stored = booking::Entity::find_by_id(id.0)
@@ -270,18 +269,31 @@ pub async fn release_all<C: ConnectionTrait>(tx: &C, actor: &Actor, job: &Job) -
             release(tx, crew, b.date).await?;
         }
         booking::Entity::update_many()
-            .col_expr(booking::Column::Status, Expr::value(BookingStatus::Cancelled.as_str()))
+            .col_expr(
+                booking::Column::Status,
+                Expr::value(BookingStatus::Cancelled.as_str()),
+            )
             .filter(booking::Column::Id.eq(b.id.0))
             .exec(tx)
             .await?;
         offer::Entity::update_many()
-            .col_expr(offer::Column::Status, Expr::value(dispatch::OfferStatus::Withdrawn.as_str()))
+            .col_expr(
+                offer::Column::Status,
+                Expr::value(dispatch::OfferStatus::Withdrawn.as_str()),
+            )
             .filter(offer::Column::BookingId.eq(b.id.0))
             .filter(offer::Column::Status.eq(dispatch::OfferStatus::Pending.as_str()))
             .exec(tx)
             .await?;
         let details = Details::new().with("reason", "job_cancelled");
-        audit::record(tx, actor, Action::BookingReleased, Some(booking_target(b.id)), details).await?;
+        audit::record(
+            tx,
+            actor,
+            Action::BookingReleased,
+            Some(booking_target(b.id)),
+            details,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -10,16 +10,16 @@ use askama::Template;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::Kind;
 use super::booking::{self, BookingStatus, booking_target};
 use super::slots::{self, Need};
 use super::store::{booking as booking_row, offer};
-use super::Kind;
 use crate::access::{Permission, object};
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::ids::{BookingId, CrewId, JobId, OfferId, UserId};
@@ -130,9 +130,14 @@ pub async fn offer_to<C: ConnectionTrait>(
             }
             .render()
             .map_err(|e| DbErr::Custom(format!("offer mail: {e}")))?;
-            crate::mail::enqueue_to_stored(tx, &contact.email, format!("New job offer: {}", kind.label()), body)
-                .await
-                .map_err(|e| DbErr::Custom(format!("offer mail: {e}")))?;
+            crate::mail::enqueue_to_stored(
+                tx,
+                &contact.email,
+                format!("New job offer: {}", kind.label()),
+                body,
+            )
+            .await
+            .map_err(|e| DbErr::Custom(format!("offer mail: {e}")))?;
         }
     }
     Ok(id)
@@ -244,7 +249,11 @@ pub async fn respond(
     }
     let now = Utc::now();
     let tx = crate::db::begin(db).await?;
-    let status = if accept { OfferStatus::Accepted } else { OfferStatus::Declined };
+    let status = if accept {
+        OfferStatus::Accepted
+    } else {
+        OfferStatus::Declined
+    };
     let answered = offer::Entity::update_many()
         .col_expr(offer::Column::Status, Expr::value(status.as_str()))
         .col_expr(offer::Column::RespondedAt, Expr::value(now))
@@ -257,7 +266,11 @@ pub async fn respond(
     if answered.rows_affected == 0 {
         return Err(OfferError::Closed);
     }
-    let action = if accept { Action::OfferAccepted } else { Action::OfferDeclined };
+    let action = if accept {
+        Action::OfferAccepted
+    } else {
+        Action::OfferDeclined
+    };
     audit::record(&tx, actor, action, Some(offer_target(id)), Details::new()).await?;
     if accept {
         confirm(&tx, actor, &b, CrewId(row.crew_id), public_url).await?;
@@ -277,7 +290,10 @@ async fn confirm<C: ConnectionTrait>(
     public_url: &url::Url,
 ) -> Result<(), OfferError> {
     booking_row::Entity::update_many()
-        .col_expr(booking_row::Column::Status, Expr::value(BookingStatus::Confirmed.as_str()))
+        .col_expr(
+            booking_row::Column::Status,
+            Expr::value(BookingStatus::Confirmed.as_str()),
+        )
         .filter(booking_row::Column::Id.eq(b.id))
         .exec(tx)
         .await?;
@@ -367,8 +383,14 @@ async fn move_on<C: ConnectionTrait>(
     }
     // Nobody left: free the job to book another day.
     booking_row::Entity::update_many()
-        .col_expr(booking_row::Column::Status, Expr::value(BookingStatus::Unassigned.as_str()))
-        .col_expr(booking_row::Column::CrewId, Expr::value(Option::<uuid::Uuid>::None))
+        .col_expr(
+            booking_row::Column::Status,
+            Expr::value(BookingStatus::Unassigned.as_str()),
+        )
+        .col_expr(
+            booking_row::Column::CrewId,
+            Expr::value(Option::<uuid::Uuid>::None),
+        )
         .filter(booking_row::Column::Id.eq(b.id))
         .exec(tx)
         .await?;
@@ -384,7 +406,14 @@ async fn move_on<C: ConnectionTrait>(
         .exec(tx)
         .await?;
     let details = Details::new().with("reason", "no_crew");
-    audit::record(tx, actor, Action::BookingReleased, Some(booking_target(BookingId(b.id))), details).await?;
+    audit::record(
+        tx,
+        actor,
+        Action::BookingReleased,
+        Some(booking_target(BookingId(b.id))),
+        details,
+    )
+    .await?;
     if let Some(j) = job::Entity::find_by_id(b.job_id).one(tx).await?
         && let Some(contact) = crate::auth::contact_of(tx, UserId(j.owner_id)).await?
     {
@@ -433,7 +462,14 @@ pub async fn expire_due(
         if lapsed.rows_affected == 0 {
             continue;
         }
-        audit::record(&tx, &actor, Action::OfferExpired, Some(offer_target(OfferId(o.id))), Details::new()).await?;
+        audit::record(
+            &tx,
+            &actor,
+            Action::OfferExpired,
+            Some(offer_target(OfferId(o.id))),
+            Details::new(),
+        )
+        .await?;
         move_on(&tx, &actor, &b, CrewId(o.crew_id), timeout, public_url).await?;
         tx.commit().await?;
         moved += 1;
@@ -443,7 +479,13 @@ pub async fn expire_due(
 
 /// Runs `expire_due` every `every` for the life of the process. Mail queued by a move is
 /// delivered by the mail worker on its next wake-up.
-pub fn spawn(db: DatabaseConnection, every: std::time::Duration, timeout: TimeDelta, public_url: url::Url, mailer: crate::mail::Mailer) {
+pub fn spawn(
+    db: DatabaseConnection,
+    every: std::time::Duration,
+    timeout: TimeDelta,
+    public_url: url::Url,
+    mailer: crate::mail::Mailer,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -151,18 +151,22 @@ pub async fn ranked<C: ConnectionTrait>(
         .filter(|c| !exclude.contains(&c.id) && c.works_on(day))
         .collect();
     let ids: Vec<CrewId> = crews.iter().map(|c| c.id).collect();
-    let off: HashSet<(CrewId, NaiveDate)> = crews::days_off(conn, &ids, day, day)
-        .await?
-        .into_iter()
-        .collect();
+    let off: HashSet<(CrewId, NaiveDate)> =
+        crews::days_off(conn, &ids, day, day).await?.into_iter().collect();
     let (from, to) = (day - TimeDelta::days(7), day + TimeDelta::days(7));
     let held = loads(conn, &ids, from, to).await?;
     let mut scored: Vec<(f64, Crew)> = crews
         .into_iter()
-        .filter(|c| !off.contains(&(c.id, day)) && held.get(&(c.id, day)).copied().unwrap_or(0) < c.daily_capacity)
+        .filter(|c| {
+            !off.contains(&(c.id, day)) && held.get(&(c.id, day)).copied().unwrap_or(0) < c.daily_capacity
+        })
         .map(|c| {
             let distance = distance_km((c.base_latitude, c.base_longitude), need.at) / c.service_radius_km;
-            let fortnight: i32 = held.iter().filter(|((id, _), _)| *id == c.id).map(|(_, n)| *n).sum();
+            let fortnight: i32 = held
+                .iter()
+                .filter(|((id, _), _)| *id == c.id)
+                .map(|(_, n)| *n)
+                .sum();
             let load = f64::from(fortnight) / f64::from(c.daily_capacity.max(1) * 10);
             let rating = (5.0 - c.rating.clamp(0.0, 5.0)) / 5.0;
             (distance + load + 0.5 * rating, c)
@@ -182,7 +186,13 @@ mod tests {
         let slot = Slot::new(Kind::Survey, day);
         assert_eq!(slot.id, "survey:2026-12-03");
         assert_eq!(Slot::parse(&slot.id), Some((Kind::Survey, day)));
-        for bad in ["survey", "repair:2026-12-03", "install:2026-13-40", "install:tomorrow", ""] {
+        for bad in [
+            "survey",
+            "repair:2026-12-03",
+            "install:2026-13-40",
+            "install:tomorrow",
+            "",
+        ] {
             assert_eq!(Slot::parse(bad), None, "{bad}");
         }
     }

@@ -54,6 +54,8 @@ struct HomePage {
     review: bool,
     audit: bool,
     catalog: bool,
+    jobs: bool,
+    crews: bool,
 }
 
 /// The back-office home: links to what the caller's role holds. Customers and staff without
@@ -73,6 +75,8 @@ async fn home(caller: PageUser<perm::OwnAccount>) -> Result<Response, PageError>
         review: allows(role, Permission::ReviewAccess),
         audit: allows(role, Permission::ReadAudit),
         catalog: allows(role, Permission::ManageCatalog),
+        jobs: allows(role, Permission::ReadJobs),
+        crews: allows(role, Permission::ManageCrews),
     };
     render(StatusCode::OK, &page)
 }

@@ -16,6 +16,10 @@ pub struct Nav {
     pub back_office: bool,
     /// Show the link to the caller's homes (customers).
     pub sites: bool,
+    /// Show the link to the caller's orders (customers).
+    pub orders: bool,
+    /// Show the link to the installer portal (installers).
+    pub installer: bool,
 }
 
 impl Default for Nav {
@@ -26,6 +30,8 @@ impl Default for Nav {
             signed_in_csrf: None,
             back_office: false,
             sites: false,
+            orders: false,
+            installer: false,
         }
     }
 }
@@ -40,11 +46,16 @@ impl Nav {
 
     /// Navigation for a page seen by `caller` (or by a visitor when `None`).
     pub fn for_caller(current: &'static str, caller: Option<&crate::auth::browser::PageCaller>) -> Self {
+        use crate::access::{Permission, policy::allows};
+        let holds = |p: Permission| caller.is_some_and(|c| allows(c.role, p) && !c.must_enrol());
         Self {
             current,
             signed_in_csrf: caller.map(|c| c.csrf.clone()),
             back_office: caller
                 .is_some_and(|c| crate::access::policy::has_back_office(c.role) && !c.must_enrol()),
+            sites: holds(Permission::OwnSites),
+            orders: holds(Permission::OwnOrders),
+            installer: holds(Permission::WorkJobs),
             ..Self::default()
         }
     }

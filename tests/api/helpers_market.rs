@@ -122,7 +122,12 @@ impl TestApp {
     /// Accepts the quote and answers the order.
     pub async fn accept(&self, customer: &Member, quote: &str) -> Value {
         let response = self
-            .api("POST", &format!("/api/v1/quotes/{quote}/accept"), &customer.token, None)
+            .api(
+                "POST",
+                &format!("/api/v1/quotes/{quote}/accept"),
+                &customer.token,
+                None,
+            )
             .await;
         assert_eq!(response.status(), 201, "quote accepted");
         response.json().await.unwrap()
@@ -131,7 +136,12 @@ impl TestApp {
     /// Starts the deposit checkout and answers (checkout id, payment id, amount).
     pub async fn start_deposit(&self, customer: &Member, order: &str) -> (String, String, i64) {
         let response = self
-            .api("POST", &format!("/api/v1/orders/{order}/deposit"), &customer.token, None)
+            .api(
+                "POST",
+                &format!("/api/v1/orders/{order}/deposit"),
+                &customer.token,
+                None,
+            )
             .await;
         assert_eq!(response.status(), 201, "checkout started");
         let checkout: Value = response.json().await.unwrap();
@@ -160,8 +170,15 @@ impl TestApp {
     /// Pays the order's deposit through a signed webhook, as the provider does.
     pub async fn pay_deposit(&self, customer: &Member, order: &str) {
         let (checkout, payment, amount) = self.start_deposit(customer, order).await;
-        let body = paid_event(&format!("evt_{}", uuid::Uuid::new_v4().simple()), &checkout, &payment, amount);
-        let response = self.webhook(&body, Some(sign(WEBHOOK_SECRET, Utc::now(), &body))).await;
+        let body = paid_event(
+            &format!("evt_{}", uuid::Uuid::new_v4().simple()),
+            &checkout,
+            &payment,
+            amount,
+        );
+        let response = self
+            .webhook(&body, Some(sign(WEBHOOK_SECRET, Utc::now(), &body)))
+            .await;
         assert_eq!(response.status(), 200, "deposit webhook accepted");
     }
 

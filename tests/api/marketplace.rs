@@ -46,9 +46,11 @@ async fn the_whole_story_runs_from_sign_up_to_the_system_switched_on() {
             "POST",
             "/api/v1/sites",
             &dana.token,
-            Some(json!({"label": "Home", "address": "1200 Elm Street, Greensboro NC 27401",
+            Some(
+                json!({"label": "Home", "address": "1200 Elm Street, Greensboro NC 27401",
                 "latitude": HOME.0, "longitude": HOME.1, "region_id": "us-nc-piedmont",
-                "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 30})),
+                "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 30}),
+            ),
         )
         .await
         .json()
@@ -67,7 +69,12 @@ async fn the_whole_story_runs_from_sign_up_to_the_system_switched_on() {
         201
     );
     let quote: Value = app
-        .api("POST", "/api/v1/quotes", &dana.token, Some(json!({"site_id": site})))
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &dana.token,
+            Some(json!({"site_id": site})),
+        )
         .await
         .json()
         .await
@@ -194,7 +201,11 @@ async fn the_whole_story_runs_from_sign_up_to_the_system_switched_on() {
 
     // One email per step (plus the confirmation link) reached the customer.
     let mails = app.wait_for_mail(email, 13).await;
-    assert!(mails.iter().any(|m| m.subject.contains("Permission to operate granted")));
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject.contains("Permission to operate granted"))
+    );
     // Each step is an audit row.
     assert_eq!(app.audit_actions(&admin, "job.transition").await.len(), 11);
 }
@@ -252,14 +263,19 @@ async fn forged_stale_replayed_and_tampered_webhooks_change_nothing() {
         assert_eq!((status, code.as_str()), (400, "invalid_signature"), "{what}");
         assert_eq!(app.job_state(&ann, job).await, "accepted", "{what}");
     }
-    assert_eq!(app.audit_actions(&admin, "payment.webhook_refused").await.len(), 7);
+    assert_eq!(
+        app.audit_actions(&admin, "payment.webhook_refused").await.len(),
+        7
+    );
 
     // The genuine event pays once; replaying it changes nothing.
     let genuine = app.webhook(&body, Some(sign(WEBHOOK_SECRET, now, &body))).await;
     assert_eq!(genuine.status(), 200);
     assert_eq!(genuine.json::<Value>().await.unwrap()["outcome"], "deposit_paid");
     assert_eq!(app.job_state(&ann, job).await, "deposit_paid");
-    let replay = app.webhook(&body, Some(sign(WEBHOOK_SECRET, Utc::now(), &body))).await;
+    let replay = app
+        .webhook(&body, Some(sign(WEBHOOK_SECRET, Utc::now(), &body)))
+        .await;
     assert_eq!(replay.status(), 200);
     assert_eq!(replay.json::<Value>().await.unwrap()["outcome"], "duplicate");
     assert_eq!(app.audit_actions(&admin, "payment.received").await.len(), 1);
@@ -272,8 +288,13 @@ async fn forged_stale_replayed_and_tampered_webhooks_change_nothing() {
     assert_eq!(timeline["timeline"].as_array().unwrap().len(), 2);
     // A paid order takes no second deposit.
     let (status, code) = problem_code(
-        app.api("POST", &format!("/api/v1/orders/{order_id}/deposit"), &ann.token, None)
-            .await,
+        app.api(
+            "POST",
+            &format!("/api/v1/orders/{order_id}/deposit"),
+            &ann.token,
+            None,
+        )
+        .await,
     )
     .await;
     assert_eq!((status, code.as_str()), (409, "not_payable"));
@@ -370,7 +391,10 @@ async fn an_offer_left_unanswered_moves_to_the_next_crew_and_then_back_to_the_cu
     assert_eq!((status, code.as_str()), (409, "offer_closed"));
 
     // The last crew declines: nobody is left, the customer is asked to pick another day.
-    let offer = app.offers(&far.installer).await[0]["id"].as_str().unwrap().to_owned();
+    let offer = app.offers(&far.installer).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let declined = app
         .api(
             "POST",
@@ -420,7 +444,10 @@ async fn installers_see_only_their_crews_jobs_and_customers_only_their_own() {
         Some(json!({"slot_id": slot})),
     )
     .await;
-    let offer = app.offers(&a.installer).await[0]["id"].as_str().unwrap().to_owned();
+    let offer = app.offers(&a.installer).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Crew B cannot answer crew A's offer, nor read the job, before or after A accepts.
     let (status, _) = problem_code(
@@ -555,7 +582,10 @@ async fn the_lifecycle_refuses_skipped_steps_and_other_parties_steps() {
     )
     .await;
     assert_eq!((status, code.as_str()), (409, "already_booked"));
-    let offer = app.offers(&crew.installer).await[0]["id"].as_str().unwrap().to_owned();
+    let offer = app.offers(&crew.installer).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.api(
         "POST",
         &format!("/api/v1/installer/offers/{offer}/accept"),
@@ -648,7 +678,10 @@ async fn accepting_needs_a_confirmed_address_and_makes_one_order_per_home() {
     let (status, code) = problem_code(
         app.api(
             "POST",
-            &format!("/api/v1/quotes/{}/accept", unverified_quote["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/quotes/{}/accept",
+                unverified_quote["id"].as_str().unwrap()
+            ),
             &token,
             None,
         )
@@ -660,7 +693,12 @@ async fn accepting_needs_a_confirmed_address_and_makes_one_order_per_home() {
     // Accepting twice answers the same order; another version of the home's quote is refused.
     let first = app.accept(&ann, &quote).await;
     let again = app
-        .api("POST", &format!("/api/v1/quotes/{quote}/accept"), &ann.token, None)
+        .api(
+            "POST",
+            &format!("/api/v1/quotes/{quote}/accept"),
+            &ann.token,
+            None,
+        )
         .await;
     assert_eq!(again.status(), 200);
     assert_eq!(again.json::<Value>().await.unwrap()["id"], first["id"]);
@@ -688,7 +726,8 @@ async fn accepting_needs_a_confirmed_address_and_makes_one_order_per_home() {
     .await;
     assert_eq!((status, code.as_str()), (409, "order_exists"));
     // After a cancellation, the home may order again.
-    app.step(&ann, first["job_id"].as_str().unwrap(), "cancelled").await;
+    app.step(&ann, first["job_id"].as_str().unwrap(), "cancelled")
+        .await;
     let second = app
         .api(
             "POST",
@@ -712,7 +751,9 @@ async fn a_battery_installation_goes_only_to_crews_with_that_skill() {
     let app = spawn_app().await;
     let admin = app.member("admin@example.com", Role::Admin).await;
     let plain = app.crew(&admin, "Panels Only", (36.08, -79.80), 2, &[]).await;
-    let skilled = app.crew(&admin, "Battery Crew", (36.30, -79.70), 2, &["battery"]).await;
+    let skilled = app
+        .crew(&admin, "Battery Crew", (36.30, -79.70), 2, &["battery"])
+        .await;
     let (ann, quote) = app.quoted_customer("ann@example.com", &["battery-13kwh"]).await;
     let order = app.accept(&ann, &quote).await;
     assert_eq!(order["needs_battery"], true);
@@ -727,7 +768,10 @@ async fn a_battery_installation_goes_only_to_crews_with_that_skill() {
         Some(json!({"slot_id": slot})),
     )
     .await;
-    let offer = app.offers(&plain.installer).await[0]["id"].as_str().unwrap().to_owned();
+    let offer = app.offers(&plain.installer).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.api(
         "POST",
         &format!("/api/v1/installer/offers/{offer}/accept"),
@@ -770,7 +814,14 @@ fn jpeg_with_gps() -> Vec<u8> {
     out
 }
 
-async fn upload(app: &crate::helpers::TestApp, who: &Member, job: &str, name: &str, bytes: Vec<u8>, mime: &str) -> reqwest::Response {
+async fn upload(
+    app: &crate::helpers::TestApp,
+    who: &Member,
+    job: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    mime: &str,
+) -> reqwest::Response {
     let form = reqwest::multipart::Form::new().text("kind", "survey").part(
         "file",
         reqwest::multipart::Part::bytes(bytes)
@@ -806,7 +857,10 @@ async fn photos_are_checked_by_content_stripped_of_location_and_shown_only_to_th
         Some(json!({"slot_id": slot})),
     )
     .await;
-    let offer = app.offers(&crew.installer).await[0]["id"].as_str().unwrap().to_owned();
+    let offer = app.offers(&crew.installer).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.api(
         "POST",
         &format!("/api/v1/installer/offers/{offer}/accept"),
@@ -821,7 +875,12 @@ async fn photos_are_checked_by_content_stripped_of_location_and_shown_only_to_th
         ("notes.txt", b"just some text".to_vec(), "text/plain", 400),
         ("roof.svg", svg.to_vec(), "image/svg+xml", 400),
         ("roof.jpg", svg.to_vec(), "image/jpeg", 400),
-        ("roof.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(), "image/gif", 400),
+        (
+            "roof.gif",
+            b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(),
+            "image/gif",
+            400,
+        ),
         ("huge.jpg", vec![0xFF; 300_000], "image/jpeg", 413),
     ] {
         let response = upload(&app, &crew.installer, job, name, bytes, mime).await;
@@ -836,16 +895,32 @@ async fn photos_are_checked_by_content_stripped_of_location_and_shown_only_to_th
     // A real photo with GPS: stored, and the served copy has no location in it.
     let original = jpeg_with_gps();
     assert!(original.windows(3).any(|w| w == b"GPS"));
-    let stored = upload(&app, &crew.installer, job, "../../etc/passwd.jpg", original, "image/jpeg").await;
+    let stored = upload(
+        &app,
+        &crew.installer,
+        job,
+        "../../etc/passwd.jpg",
+        original,
+        "image/jpeg",
+    )
+    .await;
     assert_eq!(stored.status(), 201);
     let photo: Value = stored.json().await.unwrap();
-    assert_eq!((photo["width"].as_i64(), photo["height"].as_i64()), (Some(120), Some(80)));
+    assert_eq!(
+        (photo["width"].as_i64(), photo["height"].as_i64()),
+        (Some(120), Some(80))
+    );
     let path = format!("/api/v1/jobs/{job}/photos/{}", photo["id"].as_str().unwrap());
     let served = app.api("GET", &path, &ann.token, None).await;
     assert_eq!(served.status(), 200);
     assert_eq!(served.headers()["content-type"], "image/jpeg");
     assert_eq!(served.headers()["x-content-type-options"], "nosniff");
-    assert!(served.headers()["content-disposition"].to_str().unwrap().starts_with("inline; filename=\"photo-"));
+    assert!(
+        served.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline; filename=\"photo-")
+    );
     let bytes = served.bytes().await.unwrap();
     assert!(!bytes.windows(3).any(|w| w == b"GPS") && !bytes.windows(4).any(|w| w == b"Exif"));
     assert!(image::load_from_memory(&bytes).is_ok());
@@ -855,8 +930,14 @@ async fn photos_are_checked_by_content_stripped_of_location_and_shown_only_to_th
     assert!(!files[0].contains("passwd"));
 
     // The crew sees it; another crew and another customer do not; support needs a grant.
-    assert_eq!(app.api("GET", &path, &crew.installer.token, None).await.status(), 200);
-    assert_eq!(app.api("GET", &path, &other.installer.token, None).await.status(), 404);
+    assert_eq!(
+        app.api("GET", &path, &crew.installer.token, None).await.status(),
+        200
+    );
+    assert_eq!(
+        app.api("GET", &path, &other.installer.token, None).await.status(),
+        404
+    );
     let (bob, _) = app.quoted_customer("bob@example.com", &[]).await;
     assert_eq!(app.api("GET", &path, &bob.token, None).await.status(), 404);
     let (status, code) = problem_code(app.api("GET", &path, &support.token, None).await).await;
@@ -917,7 +998,12 @@ async fn days_off_working_days_and_service_areas_shape_the_calendar() {
     )
     .await;
     let slots: Value = app
-        .api("GET", &format!("/api/v1/orders/{order_id}/slots?kind=survey"), &ann.token, None)
+        .api(
+            "GET",
+            &format!("/api/v1/orders/{order_id}/slots?kind=survey"),
+            &ann.token,
+            None,
+        )
         .await
         .json()
         .await
@@ -935,7 +1021,12 @@ async fn days_off_working_days_and_service_areas_shape_the_calendar() {
     )
     .await;
     let none: Value = app
-        .api("GET", &format!("/api/v1/orders/{order_id}/slots?kind=survey"), &ann.token, None)
+        .api(
+            "GET",
+            &format!("/api/v1/orders/{order_id}/slots?kind=survey"),
+            &ann.token,
+            None,
+        )
         .await
         .json()
         .await
@@ -969,7 +1060,10 @@ async fn days_off_working_days_and_service_areas_shape_the_calendar() {
 }
 
 /// A stand-in for Stripe's API: records each checkout request, answers a session.
-async fn fake_stripe() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>) {
+async fn fake_stripe() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>,
+) {
     use axum::http::HeaderMap;
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let record = seen.clone();
@@ -1015,9 +1109,14 @@ async fn the_stripe_provider_asks_for_the_deposit_the_order_says_and_is_paid_by_
         let (auth, idempotency, body) = &requests[0];
         assert_eq!(auth, "Bearer sk_test_51Example");
         assert_eq!(idempotency, &payment);
-        let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
         let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-        assert_eq!(get("line_items[0][price_data][unit_amount]"), Some(amount.to_string()));
+        assert_eq!(
+            get("line_items[0][price_data][unit_amount]"),
+            Some(amount.to_string())
+        );
         assert_eq!(get("client_reference_id"), Some(payment.clone()));
         assert_eq!(get("metadata[order_id]"), Some(order_id.to_owned()));
     }
@@ -1027,7 +1126,9 @@ async fn the_stripe_provider_asks_for_the_deposit_the_order_says_and_is_paid_by_
     // There is no development payment page with Stripe.
     assert_eq!(app.get(&format!("/dev-payments/{checkout}")).await.status(), 404);
     let body = paid_event("evt_stripe_1", &checkout, &payment, amount);
-    let paid = app.webhook(&body, Some(sign(WEBHOOK_SECRET, Utc::now(), &body))).await;
+    let paid = app
+        .webhook(&body, Some(sign(WEBHOOK_SECRET, Utc::now(), &body)))
+        .await;
     assert_eq!(paid.status(), 200);
     assert_eq!(app.job_state(&ann, job).await, "deposit_paid");
 }

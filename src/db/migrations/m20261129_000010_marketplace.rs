@@ -195,7 +195,11 @@ enum JobPhotos {
     CreatedAt,
 }
 
-fn fk(name: &str, from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
+fn fk(
+    name: &str,
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
         .from(from.0, from.1)
@@ -204,7 +208,12 @@ fn fk(name: &str, from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl
         .to_owned()
 }
 
-async fn index(manager: &SchemaManager<'_>, name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> Result<(), DbErr> {
+async fn index(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden,
+    cols: Vec<DynIden>,
+) -> Result<(), DbErr> {
     let mut index = Index::create();
     index.name(name).table(table);
     for col in cols {
@@ -221,8 +230,17 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(InstallerCompanies::Table)
-                    .col(ColumnDef::new(InstallerCompanies::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(InstallerCompanies::Name).string_len(100).not_null())
+                    .col(
+                        ColumnDef::new(InstallerCompanies::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(InstallerCompanies::Name)
+                            .string_len(100)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(InstallerCompanies::Active).boolean().not_null())
                     .col(utc_timestamp(backend, InstallerCompanies::CreatedAt).not_null())
                     .to_owned(),
@@ -257,7 +275,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(CrewMembers::Table)
                     // One crew per installer account: the crew decides what the account sees.
-                    .col(ColumnDef::new(CrewMembers::UserId).uuid().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(CrewMembers::UserId)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(CrewMembers::CrewId).uuid().not_null())
                     .foreign_key(&mut fk(
                         "fk_crew_members_user",
@@ -272,7 +295,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_crew_members_crew", CrewMembers::Table, vec![CrewMembers::CrewId.into_iden()]).await?;
+        index(
+            manager,
+            "ix_crew_members_crew",
+            CrewMembers::Table,
+            vec![CrewMembers::CrewId.into_iden()],
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -320,13 +349,31 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Orders::Panels).integer().not_null())
                     .col(ColumnDef::new(Orders::NeedsBattery).boolean().not_null())
                     .col(utc_timestamp(backend, Orders::CreatedAt).not_null())
-                    .foreign_key(&mut fk("fk_orders_quote", (Orders::Table, Orders::QuoteId), (Quotes::Table, Quotes::Id)))
-                    .foreign_key(&mut fk("fk_orders_site", (Orders::Table, Orders::SiteId), (Sites::Table, Sites::Id)))
-                    .foreign_key(&mut fk("fk_orders_owner", (Orders::Table, Orders::OwnerId), (Users::Table, Users::Id)))
+                    .foreign_key(&mut fk(
+                        "fk_orders_quote",
+                        (Orders::Table, Orders::QuoteId),
+                        (Quotes::Table, Quotes::Id),
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_orders_site",
+                        (Orders::Table, Orders::SiteId),
+                        (Sites::Table, Sites::Id),
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_orders_owner",
+                        (Orders::Table, Orders::OwnerId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_orders_owner", Orders::Table, vec![Orders::OwnerId.into_iden(), Orders::CreatedAt.into_iden()]).await?;
+        index(
+            manager,
+            "ix_orders_owner",
+            Orders::Table,
+            vec![Orders::OwnerId.into_iden(), Orders::CreatedAt.into_iden()],
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -341,14 +388,40 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Jobs::InstallBookingId).uuid().null())
                     .col(utc_timestamp(backend, Jobs::CreatedAt).not_null())
                     .col(utc_timestamp(backend, Jobs::UpdatedAt).not_null())
-                    .foreign_key(&mut fk("fk_jobs_order", (Jobs::Table, Jobs::OrderId), (Orders::Table, Orders::Id)))
-                    .foreign_key(&mut fk("fk_jobs_crew", (Jobs::Table, Jobs::CrewId), (Crews::Table, Crews::Id)))
+                    .foreign_key(&mut fk(
+                        "fk_jobs_order",
+                        (Jobs::Table, Jobs::OrderId),
+                        (Orders::Table, Orders::Id),
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_jobs_crew",
+                        (Jobs::Table, Jobs::CrewId),
+                        (Crews::Table, Crews::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_jobs_owner", Jobs::Table, vec![Jobs::OwnerId.into_iden()]).await?;
-        index(manager, "ix_jobs_crew", Jobs::Table, vec![Jobs::CrewId.into_iden(), Jobs::State.into_iden()]).await?;
-        index(manager, "ix_jobs_state", Jobs::Table, vec![Jobs::State.into_iden(), Jobs::UpdatedAt.into_iden()]).await?;
+        index(
+            manager,
+            "ix_jobs_owner",
+            Jobs::Table,
+            vec![Jobs::OwnerId.into_iden()],
+        )
+        .await?;
+        index(
+            manager,
+            "ix_jobs_crew",
+            Jobs::Table,
+            vec![Jobs::CrewId.into_iden(), Jobs::State.into_iden()],
+        )
+        .await?;
+        index(
+            manager,
+            "ix_jobs_state",
+            Jobs::Table,
+            vec![Jobs::State.into_iden(), Jobs::UpdatedAt.into_iden()],
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -363,11 +436,21 @@ impl MigrationTrait for Migration {
                     // free-text notes by the security-operations work).
                     .col(ColumnDef::new(JobEvents::Note).text().null())
                     .col(utc_timestamp(backend, JobEvents::At).not_null())
-                    .foreign_key(&mut fk("fk_job_events_job", (JobEvents::Table, JobEvents::JobId), (Jobs::Table, Jobs::Id)))
+                    .foreign_key(&mut fk(
+                        "fk_job_events_job",
+                        (JobEvents::Table, JobEvents::JobId),
+                        (Jobs::Table, Jobs::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_job_events_job", JobEvents::Table, vec![JobEvents::JobId.into_iden(), JobEvents::At.into_iden()]).await?;
+        index(
+            manager,
+            "ix_job_events_job",
+            JobEvents::Table,
+            vec![JobEvents::JobId.into_iden(), JobEvents::At.into_iden()],
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -375,24 +458,44 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Payments::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Payments::OrderId).uuid().not_null())
                     .col(ColumnDef::new(Payments::Provider).string_len(20).not_null())
-                    .col(ColumnDef::new(Payments::CheckoutId).string_len(255).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Payments::CheckoutId)
+                            .string_len(255)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Payments::CheckoutUrl).string_len(2000).not_null())
                     .col(ColumnDef::new(Payments::AmountCents).big_integer().not_null())
                     .col(ColumnDef::new(Payments::Currency).string_len(3).not_null())
                     .col(ColumnDef::new(Payments::Status).string_len(12).not_null())
                     .col(utc_timestamp(backend, Payments::CreatedAt).not_null())
                     .col(utc_timestamp(backend, Payments::PaidAt).null())
-                    .foreign_key(&mut fk("fk_payments_order", (Payments::Table, Payments::OrderId), (Orders::Table, Orders::Id)))
+                    .foreign_key(&mut fk(
+                        "fk_payments_order",
+                        (Payments::Table, Payments::OrderId),
+                        (Orders::Table, Orders::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_payments_order", Payments::Table, vec![Payments::OrderId.into_iden()]).await?;
+        index(
+            manager,
+            "ix_payments_order",
+            Payments::Table,
+            vec![Payments::OrderId.into_iden()],
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
                     .table(PaymentEvents::Table)
                     // The provider's event id: a replayed event meets this key and changes nothing.
-                    .col(ColumnDef::new(PaymentEvents::EventId).string_len(255).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(PaymentEvents::EventId)
+                            .string_len(255)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(PaymentEvents::Provider).string_len(20).not_null())
                     .col(ColumnDef::new(PaymentEvents::Outcome).string_len(24).not_null())
                     .col(utc_timestamp(backend, PaymentEvents::ReceivedAt).not_null())
@@ -410,11 +513,21 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Bookings::CrewId).uuid().null())
                     .col(ColumnDef::new(Bookings::Status).string_len(12).not_null())
                     .col(utc_timestamp(backend, Bookings::CreatedAt).not_null())
-                    .foreign_key(&mut fk("fk_bookings_job", (Bookings::Table, Bookings::JobId), (Jobs::Table, Jobs::Id)))
+                    .foreign_key(&mut fk(
+                        "fk_bookings_job",
+                        (Bookings::Table, Bookings::JobId),
+                        (Jobs::Table, Jobs::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_bookings_job", Bookings::Table, vec![Bookings::JobId.into_iden()]).await?;
+        index(
+            manager,
+            "ix_bookings_job",
+            Bookings::Table,
+            vec![Bookings::JobId.into_iden()],
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -427,14 +540,40 @@ impl MigrationTrait for Migration {
                     .col(utc_timestamp(backend, Offers::ExpiresAt).not_null())
                     .col(utc_timestamp(backend, Offers::RespondedAt).null())
                     .col(ColumnDef::new(Offers::RespondedBy).uuid().null())
-                    .foreign_key(&mut fk("fk_offers_booking", (Offers::Table, Offers::BookingId), (Bookings::Table, Bookings::Id)))
-                    .foreign_key(&mut fk("fk_offers_crew", (Offers::Table, Offers::CrewId), (Crews::Table, Crews::Id)))
+                    .foreign_key(&mut fk(
+                        "fk_offers_booking",
+                        (Offers::Table, Offers::BookingId),
+                        (Bookings::Table, Bookings::Id),
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_offers_crew",
+                        (Offers::Table, Offers::CrewId),
+                        (Crews::Table, Crews::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_offers_crew", Offers::Table, vec![Offers::CrewId.into_iden(), Offers::Status.into_iden()]).await?;
-        index(manager, "ix_offers_expiry", Offers::Table, vec![Offers::Status.into_iden(), Offers::ExpiresAt.into_iden()]).await?;
-        index(manager, "ix_offers_booking", Offers::Table, vec![Offers::BookingId.into_iden()]).await?;
+        index(
+            manager,
+            "ix_offers_crew",
+            Offers::Table,
+            vec![Offers::CrewId.into_iden(), Offers::Status.into_iden()],
+        )
+        .await?;
+        index(
+            manager,
+            "ix_offers_expiry",
+            Offers::Table,
+            vec![Offers::Status.into_iden(), Offers::ExpiresAt.into_iden()],
+        )
+        .await?;
+        index(
+            manager,
+            "ix_offers_booking",
+            Offers::Table,
+            vec![Offers::BookingId.into_iden()],
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -450,11 +589,21 @@ impl MigrationTrait for Migration {
                     // A random name in the file store; never derived from the upload.
                     .col(ColumnDef::new(JobPhotos::StorageKey).string_len(100).not_null())
                     .col(utc_timestamp(backend, JobPhotos::CreatedAt).not_null())
-                    .foreign_key(&mut fk("fk_job_photos_job", (JobPhotos::Table, JobPhotos::JobId), (Jobs::Table, Jobs::Id)))
+                    .foreign_key(&mut fk(
+                        "fk_job_photos_job",
+                        (JobPhotos::Table, JobPhotos::JobId),
+                        (Jobs::Table, Jobs::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_job_photos_job", JobPhotos::Table, vec![JobPhotos::JobId.into_iden(), JobPhotos::CreatedAt.into_iden()]).await
+        index(
+            manager,
+            "ix_job_photos_job",
+            JobPhotos::Table,
+            vec![JobPhotos::JobId.into_iden(), JobPhotos::CreatedAt.into_iden()],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -1,0 +1,425 @@
+//! The customer's order pages: accept a quote, pay the deposit, pick a day from the calendar,
+//! follow the timeline, see the crew's photos, and take the customer's own steps (approve the
+//! design, confirm the system is on, cancel while that is still free).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::api::{need_of, rules};
+use super::service::{self, Order, OrderError};
+use crate::access::{PageUser, Permission, Routes, perm};
+use crate::audit::Actor;
+use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm};
+use crate::http::{ApiError, PageError, RequestContext};
+use crate::ids::{OrderId, QuoteId};
+use crate::jobs::lifecycle::{self, JobState, Party};
+use crate::jobs::photos::Photo;
+use crate::jobs::service::{self as jobs, TimelineEntry};
+use crate::payments::service::{self as payments, Checkout, PaymentStatus};
+use crate::quotes::pages::money;
+use crate::scheduling::Kind;
+use crate::scheduling::booking::{self, Booking, BookingStatus};
+use crate::scheduling::slots::{self, Slot};
+use crate::startup::AppState;
+use crate::web::{Nav, render, sentence};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .post("/quotes/{id}/accept", Permission::OwnOrders, accept)
+        .get("/orders", Permission::OwnOrders, list)
+        .get("/orders/{id}", Permission::OwnOrders, show)
+        .post("/orders/{id}/deposit", Permission::OwnOrders, deposit)
+        .post("/orders/{id}/bookings", Permission::OwnOrders, book)
+        .post("/orders/{id}/step", Permission::OwnOrders, step)
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl CsrfProtected for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+fn page_error(e: OrderError) -> PageError {
+    match e {
+        OrderError::NotFound => PageError::NotFound,
+        other => PageError::Internal(anyhow::anyhow!("{other}")),
+    }
+}
+
+fn order_id(raw: &str) -> Result<OrderId, PageError> {
+    raw.parse().map_err(|_| PageError::NotFound)
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, _form): SignedInForm<perm::OwnOrders, CsrfOnly>,
+) -> Result<Response, PageError> {
+    let quote: QuoteId = id.parse().map_err(|_| PageError::NotFound)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    match service::accept(
+        &state.db,
+        &actor,
+        caller.user,
+        caller.email_verified,
+        quote,
+        &state.settings.public_url,
+    )
+    .await
+    {
+        Ok((order, _)) => {
+            state.mailer.wake();
+            Ok(Redirect::to(&format!("/orders/{}", order.id)).into_response())
+        }
+        Err(OrderError::EmailUnverified) => {
+            Ok(Redirect::to(&format!("/quotes/{quote}?notice=confirm_email")).into_response())
+        }
+        Err(OrderError::AlreadyOrdered) => {
+            Ok(Redirect::to(&format!("/quotes/{quote}?notice=order_exists")).into_response())
+        }
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orders/list.html")]
+struct ListPage {
+    nav: Nav,
+    /// Id, size, price, state label, date.
+    orders: Vec<(String, String, String, &'static str, String)>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: PageUser<perm::OwnOrders>,
+) -> Result<Response, PageError> {
+    let orders = service::list_own(&state.db, caller.user)
+        .await
+        .map_err(page_error)?
+        .into_iter()
+        .map(|o| {
+            (
+                o.id.to_string(),
+                format!("{:.2}", o.system_kw),
+                money(o.price_cents),
+                o.state.label(),
+                o.created_at.format("%Y-%m-%d").to_string(),
+            )
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &ListPage {
+            nav: Nav::for_caller("orders", Some(&caller)),
+            orders,
+        },
+    )
+}
+
+/// One day of the booking calendar.
+struct Day {
+    slot_id: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "orders/order.html")]
+struct OrderPage {
+    nav: Nav,
+    csrf: String,
+    order: Order,
+    price: String,
+    deposit: String,
+    checkout: Option<Checkout>,
+    pay_now: bool,
+    bookings: Vec<Booking>,
+    /// The kind the calendar offers now, and its free days.
+    calendar: Option<(Kind, Vec<Day>)>,
+    timeline: Vec<TimelineEntry>,
+    photos: Vec<Photo>,
+    steps: Vec<(JobState, &'static str)>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+/// What the button for the customer's step says.
+fn step_label(to: JobState) -> &'static str {
+    match to {
+        JobState::DesignApproved => "Approve the design",
+        JobState::Active => "My system is switched on",
+        JobState::Cancelled => "Cancel the order (the deposit is refunded)",
+        _ => to.label(),
+    }
+}
+
+fn day_label(day: NaiveDate) -> String {
+    day.format("%a %-d %b").to_string()
+}
+
+async fn order_page(
+    state: &AppState,
+    caller: &PageCaller,
+    ctx: &RequestContext,
+    id: OrderId,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let actor = Actor::user(ctx, caller.user, caller.role);
+    let order = service::own(&state.db, &actor, caller.user, id)
+        .await
+        .map_err(page_error)?;
+    let checkout = payments::latest(&state.db, order.id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let bookings = booking::of_job(&state.db, order.job_id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let live = |kind: Kind| {
+        bookings
+            .iter()
+            .any(|b| b.kind == kind && matches!(b.status, BookingStatus::Offered | BookingStatus::Confirmed))
+    };
+    let kind = match order.state {
+        JobState::DepositPaid if !live(Kind::Survey) => Some(Kind::Survey),
+        JobState::PermitApproved if !live(Kind::Install) => Some(Kind::Install),
+        _ => None,
+    };
+    let calendar = match kind {
+        Some(kind) => {
+            let need = need_of(state, &order, kind).await.map_err(api_to_page)?;
+            let days = slots::free(&state.db, need, rules(state).window)
+                .await
+                .map_err(anyhow::Error::from)?
+                .into_iter()
+                .map(|s: Slot| Day {
+                    label: day_label(s.date),
+                    slot_id: s.id,
+                })
+                .collect();
+            Some((kind, days))
+        }
+        None => None,
+    };
+    let timeline = jobs::timeline(&state.db, order.job_id)
+        .await
+        .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?;
+    let photos = crate::jobs::photos::list(&state.db, order.job_id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let steps = lifecycle::next_steps(order.state, Party::Owner)
+        .into_iter()
+        .map(|s| (s, step_label(s)))
+        .collect();
+    let pay_now = order.state == JobState::Accepted;
+    let page = OrderPage {
+        nav: Nav::for_caller("orders", Some(caller)),
+        csrf: caller.csrf.clone(),
+        price: money(order.price_cents),
+        deposit: money(order.deposit_cents),
+        checkout: checkout.filter(|c| c.status != PaymentStatus::Expired),
+        pay_now,
+        bookings,
+        calendar,
+        timeline,
+        photos,
+        steps,
+        order,
+        notice,
+        error,
+    };
+    render(status, &page)
+}
+
+fn api_to_page(e: ApiError) -> PageError {
+    match e {
+        ApiError::NotFound => PageError::NotFound,
+        other => PageError::Internal(anyhow::anyhow!("{other}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+    paid: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    caller: PageUser<perm::OwnOrders>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let notice = match (q.notice.as_deref(), q.paid.as_deref()) {
+        (_, Some(_)) => {
+            Some("Thank you. The deposit shows here as soon as the payment provider confirms it.")
+        }
+        (Some("booked"), _) => {
+            Some("Day booked. We have offered it to a crew; you will hear as soon as one confirms.")
+        }
+        (Some("step"), _) => Some("Saved."),
+        _ => None,
+    };
+    order_page(
+        &state,
+        &caller,
+        &ctx,
+        order_id(&id)?,
+        StatusCode::OK,
+        notice,
+        None,
+    )
+    .await
+}
+
+async fn deposit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, _form): SignedInForm<perm::OwnOrders, CsrfOnly>,
+) -> Result<Response, PageError> {
+    let id = order_id(&id)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let order = service::own(&state.db, &actor, caller.user, id)
+        .await
+        .map_err(page_error)?;
+    match payments::start_deposit(
+        &state.db,
+        state.payments.as_ref(),
+        &actor,
+        &order,
+        &state.settings.public_url,
+    )
+    .await
+    {
+        Ok(checkout) => Ok(Redirect::to(&checkout.checkout_url).into_response()),
+        Err(payments::PaymentError::NotPayable) => {
+            let message = Some("There is no deposit to pay on this order.".to_owned());
+            order_page(&state, &caller, &ctx, id, StatusCode::CONFLICT, None, message).await
+        }
+        Err(payments::PaymentError::Provider(e)) => {
+            tracing::error!(error = %e, "payment provider failed to start a checkout");
+            let message = Some("The payment provider is not answering. Nothing was charged; please try again in a few minutes.".to_owned());
+            order_page(&state, &caller, &ctx, id, StatusCode::BAD_GATEWAY, None, message).await
+        }
+        Err(payments::PaymentError::Internal(e)) => Err(PageError::Internal(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct BookFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    slot_id: String,
+}
+
+impl CsrfProtected for BookFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn book(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnOrders, BookFields>,
+) -> Result<Response, PageError> {
+    let id = order_id(&id)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let order = service::own(&state.db, &actor, caller.user, id)
+        .await
+        .map_err(page_error)?;
+    match super::api::book_for(&state, &actor, &order, &fields.slot_id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/orders/{id}?notice=booked")).into_response()),
+        Err(ApiError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(ApiError::NotFound) => Err(PageError::NotFound),
+        Err(e) => {
+            let message = match e {
+                ApiError::Conflict { code: "slot_taken" } => {
+                    "That day was just taken. Please choose another."
+                }
+                ApiError::Conflict {
+                    code: "already_booked",
+                } => "A day is already booked for this step.",
+                _ => "That day cannot be booked. Please choose one from the calendar.",
+            };
+            order_page(
+                &state,
+                &caller,
+                &ctx,
+                id,
+                StatusCode::CONFLICT,
+                None,
+                Some(message.to_owned()),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct StepFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    to: String,
+}
+
+impl CsrfProtected for StepFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn step(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnOrders, StepFields>,
+) -> Result<Response, PageError> {
+    let id = order_id(&id)?;
+    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let order = service::own(&state.db, &actor, caller.user, id)
+        .await
+        .map_err(page_error)?;
+    let to: JobState = fields.to.parse().map_err(|_| PageError::BadRequest)?;
+    let job = jobs::of_order(&state.db, order.id)
+        .await
+        .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?
+        .ok_or(PageError::NotFound)?;
+    match jobs::step(
+        &state.db,
+        &actor,
+        &job,
+        Party::Owner,
+        to,
+        None,
+        &state.settings.public_url,
+    )
+    .await
+    {
+        Ok(_) => {
+            state.mailer.wake();
+            Ok(Redirect::to(&format!("/orders/{id}?notice=step")).into_response())
+        }
+        Err(crate::jobs::JobError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(e) => {
+            let message = Some(sentence(&e.to_string()));
+            order_page(&state, &caller, &ctx, id, StatusCode::CONFLICT, None, message).await
+        }
+    }
+}
