@@ -21,6 +21,7 @@ mod logging;
 mod login;
 mod mail;
 mod marketplace;
+mod marketplace_pages;
 mod mfa;
 mod openapi;
 mod pages;

@@ -1,0 +1,262 @@
+//! The marketplace in the browser's pages: a customer accepts, pays on the development
+//! checkout page, books from the calendar; the crew answers in its portal and uploads a photo;
+//! staff see jobs masked; admins set up crews.
+
+use serde_json::Value;
+use sunbridge::access::Role;
+
+use crate::helpers::spawn_app;
+use crate::helpers_roles::PageSession;
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+fn first_value_after(html: &str, marker: &str) -> String {
+    let start = html.find(marker).unwrap_or_else(|| panic!("{marker} not in page")) + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+async fn multipart_post(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    session: &PageSession,
+    form: reqwest::multipart::Form,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("cookie", &session.cookie)
+        .header("sec-fetch-site", "same-origin")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_its_portal() {
+    let app = spawn_app().await;
+    let admin = app.member("admin@example.com", Role::Admin).await;
+    let mut crew = app.crew(&admin, "Page Crew", (36.08, -79.80), 2, &[]).await;
+    let (mut ann, quote) = app.quoted_customer("ann@example.com", &[]).await;
+    let ann_page = app.page_session(&mut ann).await;
+
+    // The quote page offers to accept; accepting leads to the order page.
+    let quote_page = app
+        .page_get(&format!("/quotes/{quote}"), &ann_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(quote_page.contains("Accept this quote"));
+    let accepted = app
+        .page_post(&format!("/quotes/{quote}/accept"), &ann_page, &[])
+        .await;
+    assert_eq!(accepted.status(), 303);
+    let order_path = location(&accepted);
+    assert!(order_path.starts_with("/orders/"));
+    let order_page = app.page_get(&order_path, &ann_page.cookie).await.text().await.unwrap();
+    assert!(order_page.contains("Pay the deposit") && order_page.contains("Quote accepted"));
+
+    // Paying: to the provider's page (the development stand-in), then back.
+    let deposit = app.page_post(&format!("{order_path}/deposit"), &ann_page, &[]).await;
+    assert_eq!(deposit.status(), 303);
+    let checkout = location(&deposit);
+    assert!(checkout.contains("/dev-payments/cs_dev_"), "{checkout}");
+    let checkout_path = checkout.trim_start_matches("http://127.0.0.1:8080");
+    let pay_page = app.page_get(checkout_path, &ann_page.cookie).await.text().await.unwrap();
+    assert!(pay_page.contains("no money moves"));
+    // Another customer cannot open or pay this checkout.
+    let (mut bob, _) = app.quoted_customer("bob@example.com", &[]).await;
+    let bob_page = app.page_session(&mut bob).await;
+    assert_eq!(app.page_get(checkout_path, &bob_page.cookie).await.status(), 404);
+    assert_eq!(app.page_post(checkout_path, &bob_page, &[]).await.status(), 404);
+    let paid = app.page_post(checkout_path, &ann_page, &[]).await;
+    assert_eq!(paid.status(), 303);
+    assert!(location(&paid).ends_with("?paid=1"));
+
+    // The calendar: book the first free day.
+    let order_page = app.page_get(&order_path, &ann_page.cookie).await.text().await.unwrap();
+    assert!(order_page.contains("Deposit paid") && order_page.contains("Choose a day for your site survey"));
+    let slot = first_value_after(&order_page, r#"name="slot_id" value=""#);
+    let booked = app
+        .page_post(&format!("{order_path}/bookings"), &ann_page, &[("slot_id", &slot)])
+        .await;
+    assert_eq!(booked.status(), 303);
+    let order_page = app.page_get(&order_path, &ann_page.cookie).await.text().await.unwrap();
+    assert!(order_page.contains("waiting for a crew to confirm"));
+
+    // The crew's portal shows the offer without the street; accepting shows the job.
+    let crew_page = app.page_session(&mut crew.installer).await;
+    let portal = app.page_get("/installer", &crew_page.cookie).await.text().await.unwrap();
+    assert!(portal.contains("site survey on") && !portal.contains("Elm Street"));
+    let offer_action = first_value_after(&portal, r#"<form method="post" action=""#);
+    let answered = app
+        .page_post(&offer_action, &crew_page, &[("answer", "accept")])
+        .await;
+    assert_eq!(answered.status(), 303);
+    assert_eq!(location(&answered), "/installer?notice=accepted");
+    let portal = app.page_get("/installer", &crew_page.cookie).await.text().await.unwrap();
+    let job_path = first_value_after(&portal, r#"<a href="/jobs/"#);
+    let job_path = format!("/jobs/{job_path}");
+    let job_page = app.page_get(&job_path, &crew_page.cookie).await.text().await.unwrap();
+    assert!(job_page.contains("1200 Elm Street") && job_page.contains("Add a photo"));
+    assert!(!job_page.contains("Price"), "crews do not see the price");
+
+    // A photo from the phone: CSRF token first, then the kind and the file.
+    let photo = {
+        let img = image::DynamicImage::ImageRgb8(image::RgbImage::new(40, 30));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let form = |csrf: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_owned())
+            .text("kind", "survey")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(photo.clone())
+                    .file_name("IMG_0001.png")
+                    .mime_str("image/png")
+                    .unwrap(),
+            )
+    };
+    let forged = multipart_post(&app, &format!("{job_path}/photos"), &crew_page, form(&"0".repeat(64))).await;
+    assert_eq!(forged.status(), 403);
+    let uploaded = multipart_post(&app, &format!("{job_path}/photos"), &crew_page, form(&crew_page.csrf)).await;
+    assert_eq!(uploaded.status(), 303);
+    // The surveyed step with a note.
+    let stepped = app
+        .page_post(
+            &format!("{job_path}/step"),
+            &crew_page,
+            &[("to", "surveyed"), ("note", "South roof sound; <b>no</b> shading.")],
+        )
+        .await;
+    assert_eq!(stepped.status(), 303);
+
+    // The customer sees the step, the note as text, and the photo; then approves the design.
+    let order_page = app.page_get(&order_path, &ann_page.cookie).await.text().await.unwrap();
+    assert!(order_page.contains("Site surveyed"));
+    assert!(
+        order_page.contains("&#60;b&#62;no&#60;/b&#62;") && !order_page.contains("<b>no</b>"),
+        "notes are shown as text"
+    );
+    let img = first_value_after(&order_page, r#"<img src=""#);
+    let served = app.page_get(&img, &ann_page.cookie).await;
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(app.page_get(&img, &bob_page.cookie).await.status(), 404);
+    let approved = app
+        .page_post(&format!("{order_path}/step"), &ann_page, &[("to", "design_approved")])
+        .await;
+    assert_eq!(approved.status(), 303);
+    // A step that is not the customer's is explained, not taken.
+    let refused = app
+        .page_post(&format!("{order_path}/step"), &ann_page, &[("to", "permit_submitted")])
+        .await;
+    assert_eq!(refused.status(), 409);
+    // Cross-site posts are refused on every new form.
+    for path in [
+        format!("{order_path}/step"),
+        format!("{order_path}/bookings"),
+        format!("{order_path}/deposit"),
+        format!("/quotes/{quote}/accept"),
+    ] {
+        let cross = app
+            .client
+            .post(app.url(&path))
+            .header("cookie", &ann_page.cookie)
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("csrf", ann_page.csrf.as_str()), ("to", "cancelled")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cross.status(), 403, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn staff_see_jobs_masked_and_admins_set_up_crews_on_the_pages() {
+    let app = spawn_app().await;
+    let mut admin = app.member("admin@example.com", Role::Admin).await;
+    let admin_page = app.page_session(&mut admin).await;
+    let mut support = app.member("sue@example.com", Role::Support).await;
+    let support_page = app.page_session(&mut support).await;
+    let installer = app.member("ian@example.com", Role::Installer).await;
+
+    // A company, a crew, and a member added by email.
+    let company = app
+        .page_post("/admin/crews/companies", &admin_page, &[("name", "Bright Roofs LLC")])
+        .await;
+    assert_eq!(company.status(), 303);
+    let crews_page = app.page_get("/admin/crews", &admin_page.cookie).await.text().await.unwrap();
+    let company_id = first_value_after(&crews_page, r#"<option value=""#);
+    let created = app
+        .page_post(
+            "/admin/crews",
+            &admin_page,
+            &[
+                ("company_id", &company_id),
+                ("name", "Bright Crew 1"),
+                ("base_latitude", "36.08"),
+                ("base_longitude", "-79.80"),
+                ("service_radius_km", "60"),
+                ("daily_capacity", "2"),
+                ("skills", "battery"),
+                ("working_days", "mon"),
+                ("working_days", "tue"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), 303);
+    let crew_path = location(&created);
+    let crew_path = crew_path.split('?').next().unwrap().to_owned();
+    let member = app
+        .page_post(
+            &format!("{crew_path}/members"),
+            &admin_page,
+            &[("email", "ian@example.com"), ("action", "add")],
+        )
+        .await;
+    assert_eq!(member.status(), 303);
+    let crew_id = crew_path.rsplit('/').next().unwrap();
+    let detail: Value = app
+        .api("GET", &format!("/api/v1/admin/crews/{crew_id}"), &admin.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["skills"], serde_json::json!(["battery"]));
+    assert_eq!(detail["working_days"], serde_json::json!(["mon", "tue"]));
+    assert_eq!(detail["members"][0]["user_id"], installer.id.to_string());
+    // A customer cannot join a crew.
+    let (ann, quote) = app.quoted_customer("ann@example.com", &[]).await;
+    let refused = app
+        .page_post(
+            &format!("{crew_path}/members"),
+            &admin_page,
+            &[("email", "ann@example.com"), ("action", "add")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+
+    // Support sees the job in the list, with the address masked until the customer is opened.
+    let order = app.accept(&ann, &quote).await;
+    let list = app.page_get("/staff/jobs", &support_page.cookie).await.text().await.unwrap();
+    let job = order["job_id"].as_str().unwrap();
+    assert!(list.contains(job));
+    let job_page = app
+        .page_get(&format!("/jobs/{job}"), &support_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!job_page.contains("1200 Elm Street") && job_page.contains("Personal data is masked"));
+    // Sales has no job pages.
+    let mut sales = app.member("sam@example.com", Role::Sales).await;
+    let sales_page = app.page_session(&mut sales).await;
+    assert_eq!(app.page_get("/staff/jobs", &sales_page.cookie).await.status(), 403);
+}
