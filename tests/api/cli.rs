@@ -168,3 +168,38 @@ fn every_command_has_help() {
         );
     }
 }
+
+#[tokio::test]
+async fn seed_demo_makes_crews_and_one_sample_order_at_every_step_once() {
+    let app = spawn_app().await;
+    let out = sunbridge_on(&app, &["seed-demo"], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let count_by_state = || async {
+        let query = Query::select()
+            .column(Alias::new("state"))
+            .from(Alias::new("jobs"))
+            .to_owned();
+        let mut states: Vec<String> = app
+            .db
+            .query_all(&query)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String>("", "state").unwrap())
+            .collect();
+        states.sort();
+        states
+    };
+    let mut expected: Vec<String> = sunbridge::jobs::JobState::ALL
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(count_by_state().await, expected);
+    // A second run adds nothing.
+    let again = sunbridge_on(&app, &["seed-demo"], "");
+    assert!(again.status.success());
+    assert_eq!(count_by_state().await, expected);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Piedmont Crew A") && stderr.contains("13 sample orders"));
+}

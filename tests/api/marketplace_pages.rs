@@ -13,7 +13,10 @@ fn location(response: &reqwest::Response) -> String {
 }
 
 fn first_value_after(html: &str, marker: &str) -> String {
-    let start = html.find(marker).unwrap_or_else(|| panic!("{marker} not in page")) + marker.len();
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in page"))
+        + marker.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_owned()
 }
@@ -56,16 +59,28 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
     assert_eq!(accepted.status(), 303);
     let order_path = location(&accepted);
     assert!(order_path.starts_with("/orders/"));
-    let order_page = app.page_get(&order_path, &ann_page.cookie).await.text().await.unwrap();
+    let order_page = app
+        .page_get(&order_path, &ann_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(order_page.contains("Pay the deposit") && order_page.contains("Quote accepted"));
 
     // Paying: to the provider's page (the development stand-in), then back.
-    let deposit = app.page_post(&format!("{order_path}/deposit"), &ann_page, &[]).await;
+    let deposit = app
+        .page_post(&format!("{order_path}/deposit"), &ann_page, &[])
+        .await;
     assert_eq!(deposit.status(), 303);
     let checkout = location(&deposit);
     assert!(checkout.contains("/dev-payments/cs_dev_"), "{checkout}");
     let checkout_path = checkout.trim_start_matches("http://127.0.0.1:8080");
-    let pay_page = app.page_get(checkout_path, &ann_page.cookie).await.text().await.unwrap();
+    let pay_page = app
+        .page_get(checkout_path, &ann_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(pay_page.contains("no money moves"));
     // Another customer cannot open or pay this checkout.
     let (mut bob, _) = app.quoted_customer("bob@example.com", &[]).await;
@@ -77,19 +92,38 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
     assert!(location(&paid).ends_with("?paid=1"));
 
     // The calendar: book the first free day.
-    let order_page = app.page_get(&order_path, &ann_page.cookie).await.text().await.unwrap();
+    let order_page = app
+        .page_get(&order_path, &ann_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(order_page.contains("Deposit paid") && order_page.contains("Choose a day for your site survey"));
     let slot = first_value_after(&order_page, r#"name="slot_id" value=""#);
     let booked = app
-        .page_post(&format!("{order_path}/bookings"), &ann_page, &[("slot_id", &slot)])
+        .page_post(
+            &format!("{order_path}/bookings"),
+            &ann_page,
+            &[("slot_id", &slot)],
+        )
         .await;
     assert_eq!(booked.status(), 303);
-    let order_page = app.page_get(&order_path, &ann_page.cookie).await.text().await.unwrap();
+    let order_page = app
+        .page_get(&order_path, &ann_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(order_page.contains("waiting for a crew to confirm"));
 
     // The crew's portal shows the offer without the street; accepting shows the job.
     let crew_page = app.page_session(&mut crew.installer).await;
-    let portal = app.page_get("/installer", &crew_page.cookie).await.text().await.unwrap();
+    let portal = app
+        .page_get("/installer", &crew_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(portal.contains("site survey on") && !portal.contains("Elm Street"));
     let offer_action = first_value_after(&portal, r#"<form method="post" action=""#);
     let answered = app
@@ -97,10 +131,20 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
         .await;
     assert_eq!(answered.status(), 303);
     assert_eq!(location(&answered), "/installer?notice=accepted");
-    let portal = app.page_get("/installer", &crew_page.cookie).await.text().await.unwrap();
+    let portal = app
+        .page_get("/installer", &crew_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     let job_path = first_value_after(&portal, r#"<a href="/jobs/"#);
     let job_path = format!("/jobs/{job_path}");
-    let job_page = app.page_get(&job_path, &crew_page.cookie).await.text().await.unwrap();
+    let job_page = app
+        .page_get(&job_path, &crew_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(job_page.contains("1200 Elm Street") && job_page.contains("Add a photo"));
     assert!(!job_page.contains("Price"), "crews do not see the price");
 
@@ -123,22 +167,42 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
                     .unwrap(),
             )
     };
-    let forged = multipart_post(&app, &format!("{job_path}/photos"), &crew_page, form(&"0".repeat(64))).await;
+    let forged = multipart_post(
+        &app,
+        &format!("{job_path}/photos"),
+        &crew_page,
+        form(&"0".repeat(64)),
+    )
+    .await;
     assert_eq!(forged.status(), 403);
-    let uploaded = multipart_post(&app, &format!("{job_path}/photos"), &crew_page, form(&crew_page.csrf)).await;
+    let uploaded = multipart_post(
+        &app,
+        &format!("{job_path}/photos"),
+        &crew_page,
+        form(&crew_page.csrf),
+    )
+    .await;
     assert_eq!(uploaded.status(), 303);
     // The surveyed step with a note.
     let stepped = app
         .page_post(
             &format!("{job_path}/step"),
             &crew_page,
-            &[("to", "surveyed"), ("note", "South roof sound; <b>no</b> shading.")],
+            &[
+                ("to", "surveyed"),
+                ("note", "South roof sound; <b>no</b> shading."),
+            ],
         )
         .await;
     assert_eq!(stepped.status(), 303);
 
     // The customer sees the step, the note as text, and the photo; then approves the design.
-    let order_page = app.page_get(&order_path, &ann_page.cookie).await.text().await.unwrap();
+    let order_page = app
+        .page_get(&order_path, &ann_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(order_page.contains("Site surveyed"));
     assert!(
         order_page.contains("&#60;b&#62;no&#60;/b&#62;") && !order_page.contains("<b>no</b>"),
@@ -150,12 +214,20 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
     assert_eq!(served.headers()["content-type"], "image/png");
     assert_eq!(app.page_get(&img, &bob_page.cookie).await.status(), 404);
     let approved = app
-        .page_post(&format!("{order_path}/step"), &ann_page, &[("to", "design_approved")])
+        .page_post(
+            &format!("{order_path}/step"),
+            &ann_page,
+            &[("to", "design_approved")],
+        )
         .await;
     assert_eq!(approved.status(), 303);
     // A step that is not the customer's is explained, not taken.
     let refused = app
-        .page_post(&format!("{order_path}/step"), &ann_page, &[("to", "permit_submitted")])
+        .page_post(
+            &format!("{order_path}/step"),
+            &ann_page,
+            &[("to", "permit_submitted")],
+        )
         .await;
     assert_eq!(refused.status(), 409);
     // Cross-site posts are refused on every new form.
@@ -189,10 +261,19 @@ async fn staff_see_jobs_masked_and_admins_set_up_crews_on_the_pages() {
 
     // A company, a crew, and a member added by email.
     let company = app
-        .page_post("/admin/crews/companies", &admin_page, &[("name", "Bright Roofs LLC")])
+        .page_post(
+            "/admin/crews/companies",
+            &admin_page,
+            &[("name", "Bright Roofs LLC")],
+        )
         .await;
     assert_eq!(company.status(), 303);
-    let crews_page = app.page_get("/admin/crews", &admin_page.cookie).await.text().await.unwrap();
+    let crews_page = app
+        .page_get("/admin/crews", &admin_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     let company_id = first_value_after(&crews_page, r#"<option value=""#);
     let created = app
         .page_post(
@@ -224,7 +305,12 @@ async fn staff_see_jobs_masked_and_admins_set_up_crews_on_the_pages() {
     assert_eq!(member.status(), 303);
     let crew_id = crew_path.rsplit('/').next().unwrap();
     let detail: Value = app
-        .api("GET", &format!("/api/v1/admin/crews/{crew_id}"), &admin.token, None)
+        .api(
+            "GET",
+            &format!("/api/v1/admin/crews/{crew_id}"),
+            &admin.token,
+            None,
+        )
         .await
         .json()
         .await
@@ -245,7 +331,12 @@ async fn staff_see_jobs_masked_and_admins_set_up_crews_on_the_pages() {
 
     // Support sees the job in the list, with the address masked until the customer is opened.
     let order = app.accept(&ann, &quote).await;
-    let list = app.page_get("/staff/jobs", &support_page.cookie).await.text().await.unwrap();
+    let list = app
+        .page_get("/staff/jobs", &support_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     let job = order["job_id"].as_str().unwrap();
     assert!(list.contains(job));
     let job_page = app
@@ -258,5 +349,8 @@ async fn staff_see_jobs_masked_and_admins_set_up_crews_on_the_pages() {
     // Sales has no job pages.
     let mut sales = app.member("sam@example.com", Role::Sales).await;
     let sales_page = app.page_session(&mut sales).await;
-    assert_eq!(app.page_get("/staff/jobs", &sales_page.cookie).await.status(), 403);
+    assert_eq!(
+        app.page_get("/staff/jobs", &sales_page.cookie).await.status(),
+        403
+    );
 }

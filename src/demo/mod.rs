@@ -1,5 +1,8 @@
-//! Demo data for a first look on a laptop: one account per role. Refused in production.
+//! Demo data for a first look on a laptop: one account per role, then the marketplace (crews
+//! with calendars, and a sample order at every step of the job). Refused in production.
 //! Passwords are random, printed once to the terminal, and never stored in plain text.
+
+mod market;
 
 use secrecy::SecretString;
 
@@ -7,6 +10,10 @@ use crate::access::Role;
 use crate::audit::{self, Action, Actor, Details};
 use crate::auth::{self, AccountError, EmailAddress, NewAccount, Password, PersonName};
 use crate::startup::AppState;
+
+pub(crate) const CUSTOMER: &str = "customer@demo.sunbridge.test";
+pub(crate) const INSTALLER: &str = "installer@demo.sunbridge.test";
+pub(crate) const ADMIN: &str = "admin@demo.sunbridge.test";
 
 const DEMO_ACCOUNTS: &[(Role, &str, &str)] = &[
     (Role::Customer, "customer@demo.sunbridge.test", "Dana Customer"),
@@ -43,8 +50,9 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             Err(err) => return Err(err.into()),
         }
     }
+    market::seed(state).await?;
     if created.is_empty() {
-        eprintln!("Demo accounts already exist; nothing seeded.");
+        eprintln!("Demo accounts already exist; no account created.");
         return Ok(());
     }
     audit::record(
