@@ -238,6 +238,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             headers::HeaderConfig {
                 hsts: settings.https_for_clients(),
+                csp: headers::content_security_policy(match settings.payment_provider {
+                    crate::config::PaymentProvider::Stripe => &["https://checkout.stripe.com"],
+                    crate::config::PaymentProvider::Dev => &[],
+                }),
             },
             headers::security_headers,
         ))

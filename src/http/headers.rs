@@ -12,10 +12,23 @@ pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains
 pub const PERMISSIONS_POLICY: &str =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct HeaderConfig {
     /// Clients reach us over HTTPS (our own TLS, or a TLS-terminating proxy).
     pub hsts: bool,
+    /// The policy sent on every response (`content_security_policy`).
+    pub csp: HeaderValue,
+}
+
+/// The CSP, with `form_targets` added to `form-action`: the deposit form redirects to the
+/// payment provider's page, and browsers apply `form-action` to a form's redirects too.
+pub fn content_security_policy(form_targets: &[&str]) -> HeaderValue {
+    let mut policy = CONTENT_SECURITY_POLICY.to_owned();
+    for target in form_targets {
+        policy.push(' ');
+        policy.push_str(target);
+    }
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static(CONTENT_SECURITY_POLICY))
 }
 
 pub async fn security_headers(State(config): State<HeaderConfig>, req: Request, next: Next) -> Response {
@@ -24,7 +37,7 @@ pub async fn security_headers(State(config): State<HeaderConfig>, req: Request, 
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
-    set(h, header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    h.insert(header::CONTENT_SECURITY_POLICY, config.csp.clone());
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     // Older browsers ignore frame-ancestors.
     set(h, header::X_FRAME_OPTIONS, "DENY");

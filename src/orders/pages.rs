@@ -304,7 +304,16 @@ async fn deposit(
     )
     .await
     {
-        Ok(checkout) => Ok(Redirect::to(&checkout.checkout_url).into_response()),
+        Ok(checkout) => {
+            // A checkout on this server (the development provider) keeps the browser on the
+            // host it is using; the provider's own page is reached by its full URL.
+            let public = state.settings.public_url.as_str().trim_end_matches('/');
+            let target = match checkout.checkout_url.strip_prefix(public) {
+                Some(path) if path.starts_with('/') => path.to_owned(),
+                _ => checkout.checkout_url,
+            };
+            Ok(Redirect::to(&target).into_response())
+        }
         Err(payments::PaymentError::NotPayable) => {
             let message = Some("There is no deposit to pay on this order.".to_owned());
             order_page(&state, &caller, &ctx, id, StatusCode::CONFLICT, None, message).await

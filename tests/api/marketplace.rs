@@ -1123,6 +1123,15 @@ async fn the_stripe_provider_asks_for_the_deposit_the_order_says_and_is_paid_by_
     // Asking again while the checkout is open makes no second session.
     app.start_deposit(&ann, order_id).await;
     assert_eq!(seen.lock().unwrap().len(), 1);
+    // The deposit form's redirect to Stripe's page is allowed by the CSP, and nothing else is.
+    let csp = app.get("/").await.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.ends_with("form-action 'self' https://checkout.stripe.com"),
+        "{csp}"
+    );
     // There is no development payment page with Stripe.
     assert_eq!(app.get(&format!("/dev-payments/{checkout}")).await.status(), 404);
     let body = paid_event("evt_stripe_1", &checkout, &payment, amount);
