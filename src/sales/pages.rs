@@ -45,7 +45,7 @@ async fn pipeline(
         .map(|w| w.week_start.format("%b %d").to_string())
         .collect();
     let chart = BarChart::new(
-        "New customers, confirmations and quotes per week",
+        "New customers, confirmations, quotes and orders per week",
         &labels,
         &[
             Series {
@@ -62,6 +62,11 @@ async fn pipeline(
                 name: "quotes",
                 class: "series-c",
                 values: pipeline.weeks.iter().map(|w| w.quotes).collect(),
+            },
+            Series {
+                name: "orders",
+                class: "series-d",
+                values: pipeline.weeks.iter().map(|w| w.orders).collect(),
             },
         ],
     );

@@ -1,6 +1,6 @@
 //! The sales pipeline (S-AC-5: names, stages and figures; no street address, phone, email,
-//! documents or payment data). Stages: signed up, confirmed, quoted. The order stages join it
-//! with the marketplace, as one more stage and one more weekly series each.
+//! documents or payment data). Stages: signed up, confirmed, quoted, ordered (an order that is
+//! not cancelled); orders per week next to sign-ups, confirmations and quotes.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeDelta, Utc};
 use sea_orm::{
@@ -12,6 +12,9 @@ use utoipa::ToSchema;
 use crate::access::Role;
 use crate::auth::store::user;
 use crate::ids::UserId;
+use crate::jobs::JobState;
+use crate::jobs::store::job;
+use crate::orders::store::order;
 use crate::quotes::calc::Figures;
 use crate::quotes::store::quote;
 use std::collections::HashMap;
@@ -28,6 +31,8 @@ pub enum Stage {
     Confirmed,
     /// Has at least one quote.
     Quoted,
+    /// Has an order that is not cancelled.
+    Ordered,
 }
 
 impl Stage {
@@ -36,6 +41,7 @@ impl Stage {
             Stage::SignedUp => "Signed up",
             Stage::Confirmed => "Confirmed",
             Stage::Quoted => "Quoted",
+            Stage::Ordered => "Ordered",
         }
     }
 }
@@ -64,6 +70,8 @@ pub struct Week {
     pub new_customers: u64,
     pub confirmed: u64,
     pub quotes: u64,
+    #[serde(default)]
+    pub orders: u64,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -79,12 +87,15 @@ fn monday_of(day: NaiveDate) -> NaiveDate {
 }
 
 /// The weekly buckets ending with the current week, oldest first.
-pub fn weeks(
-    now: DateTime<Utc>,
-    created: &[DateTime<Utc>],
-    confirmed: &[DateTime<Utc>],
-    quoted: &[DateTime<Utc>],
-) -> Vec<Week> {
+/// Events per week: sign-ups, confirmations, quotes, orders.
+pub struct Events<'a> {
+    pub created: &'a [DateTime<Utc>],
+    pub confirmed: &'a [DateTime<Utc>],
+    pub quoted: &'a [DateTime<Utc>],
+    pub ordered: &'a [DateTime<Utc>],
+}
+
+pub fn weeks(now: DateTime<Utc>, events: Events<'_>) -> Vec<Week> {
     let this_monday = monday_of(now.date_naive());
     let starts: Vec<NaiveDate> = (0..WEEKS)
         .rev()
@@ -101,21 +112,20 @@ pub fn weeks(
             new_customers: 0,
             confirmed: 0,
             quotes: 0,
+            orders: 0,
         })
         .collect();
-    for at in created {
-        if let Some(i) = bucket(at) {
-            out[i].new_customers += 1;
-        }
-    }
-    for at in confirmed {
-        if let Some(i) = bucket(at) {
-            out[i].confirmed += 1;
-        }
-    }
-    for at in quoted {
-        if let Some(i) = bucket(at) {
-            out[i].quotes += 1;
+    let series: [(&[DateTime<Utc>], fn(&mut Week)); 4] = [
+        (events.created, |w| w.new_customers += 1),
+        (events.confirmed, |w| w.confirmed += 1),
+        (events.quoted, |w| w.quotes += 1),
+        (events.ordered, |w| w.orders += 1),
+    ];
+    for (times, count) in series {
+        for at in times {
+            if let Some(i) = bucket(at) {
+                count(&mut out[i]);
+            }
         }
     }
     out
@@ -161,6 +171,23 @@ pub async fn pipeline(
         .all(db)
         .await?
         .len() as u64;
+    // Orders: when they were made, and who has one that is not cancelled (no amounts paid).
+    let ordered: Vec<DateTime<Utc>> = order::Entity::find()
+        .select_only()
+        .column(order::Column::CreatedAt)
+        .filter(order::Column::CreatedAt.gte(since))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let live_jobs = || job::Entity::find().filter(job::Column::State.ne(JobState::Cancelled.as_str()));
+    let ordered_customers = live_jobs()
+        .select_only()
+        .column(job::Column::OwnerId)
+        .distinct()
+        .into_tuple::<uuid::Uuid>()
+        .all(db)
+        .await?
+        .len() as u64;
     let mut q = customers();
     if let Some(before) = before {
         q = q.filter(user::Column::Id.lt(before.0));
@@ -173,6 +200,15 @@ pub async fn pipeline(
         None
     };
     let owners: Vec<uuid::Uuid> = rows.iter().map(|u| u.id).collect();
+    let with_orders: std::collections::HashSet<uuid::Uuid> = live_jobs()
+        .filter(job::Column::OwnerId.is_in(owners.clone()))
+        .select_only()
+        .column(job::Column::OwnerId)
+        .into_tuple::<uuid::Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let mut newest: HashMap<uuid::Uuid, (f64, i64)> = HashMap::new();
     for q in quote::Entity::find()
         .filter(quote::Column::OwnerId.is_in(owners))
@@ -194,6 +230,7 @@ pub async fn pipeline(
             Lead {
                 customer_id: u.id.to_string(),
                 stage: match (quote.is_some(), u.email_verified_at.is_some()) {
+                    _ if with_orders.contains(&u.id) => Stage::Ordered,
                     (true, _) => Stage::Quoted,
                     (false, true) => Stage::Confirmed,
                     (false, false) => Stage::SignedUp,
@@ -217,10 +254,22 @@ pub async fn pipeline(
             },
             StageCount {
                 stage: Stage::Quoted,
-                count: quoted_customers,
+                count: quoted_customers.saturating_sub(ordered_customers),
+            },
+            StageCount {
+                stage: Stage::Ordered,
+                count: ordered_customers,
             },
         ],
-        weeks: weeks(now, &created, &confirmed, &quoted),
+        weeks: weeks(
+            now,
+            Events {
+                created: &created,
+                confirmed: &confirmed,
+                quoted: &quoted,
+                ordered: &ordered,
+            },
+        ),
         items,
         next_cursor,
     })
@@ -240,7 +289,16 @@ mod tests {
             Utc.with_ymd_and_hms(2026, 11, 15, 23, 59, 0).unwrap(), // last Sunday
             Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),   // too old: not shown
         ];
-        let w = weeks(now, &created, &[], &[]);
+        let w = weeks(
+            now,
+            Events {
+                created: &created,
+                confirmed: &[],
+                quoted: &[],
+                ordered: &created[..1],
+            },
+        );
+        assert_eq!(w[WEEKS - 1].orders, 1);
         assert_eq!(w.len(), WEEKS);
         assert_eq!(
             w[WEEKS - 1].week_start,

@@ -1168,3 +1168,43 @@ async fn the_stripe_call_goes_through_the_outbound_guard() {
     assert_eq!((status, code.as_str()), (502, "payment_provider_unavailable"));
     assert!(seen.lock().unwrap().is_empty(), "the stand-in saw no request");
 }
+
+#[tokio::test]
+async fn the_sales_pipeline_counts_orders_without_payment_data() {
+    let app = spawn_app().await;
+    let sales = app.member("sasha@example.com", Role::Sales).await;
+    let (ann, quote) = app.quoted_customer("ann@example.com", &[]).await;
+    app.quoted_customer("bob@example.com", &[]).await;
+    let order = app.accept(&ann, &quote).await;
+    app.pay_deposit(&ann, order["id"].as_str().unwrap()).await;
+    let pipeline: Value = app
+        .api("GET", "/api/v1/staff/pipeline", &sales.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let count = |stage: &str| {
+        pipeline["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stage"] == stage)
+            .map(|s| s["count"].as_u64().unwrap())
+    };
+    assert_eq!(count("ordered"), Some(1));
+    assert_eq!(count("quoted"), Some(1));
+    let weeks = pipeline["weeks"].as_array().unwrap();
+    assert_eq!(weeks.last().unwrap()["orders"], 1);
+    let ann_lead = pipeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["customer_id"] == ann.id.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(ann_lead["stage"], "ordered");
+    let text = pipeline.to_string();
+    for secret in ["deposit", "payment", "Elm Street", "ann@example.com", "checkout"] {
+        assert!(!text.contains(secret), "{secret} in the pipeline");
+    }
+}
