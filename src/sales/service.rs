@@ -115,7 +115,8 @@ pub fn weeks(now: DateTime<Utc>, events: Events<'_>) -> Vec<Week> {
             orders: 0,
         })
         .collect();
-    let series: [(&[DateTime<Utc>], fn(&mut Week)); 4] = [
+    type Count = fn(&mut Week);
+    let series: [(&[DateTime<Utc>], Count); 4] = [
         (events.created, |w| w.new_customers += 1),
         (events.confirmed, |w| w.confirmed += 1),
         (events.quoted, |w| w.quotes += 1),
