@@ -156,7 +156,7 @@ impl From<DbErr> for GrantError {
 }
 
 /// Is `id` a customer account (the only accounts grants open)?
-pub(crate) async fn customer_exists<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<bool, DbErr> {
+pub(crate) async fn customer_exists<C: crate::db::Conn>(conn: &C, id: UserId) -> Result<bool, DbErr> {
     Ok(user::Entity::find_by_id(id.0)
         .one(conn)
         .await?
@@ -232,7 +232,7 @@ pub async fn open(
 }
 
 /// The newest live grant `staff` holds on `customer`, if any.
-pub async fn live<C: ConnectionTrait>(
+pub async fn live<C: crate::db::Conn>(
     conn: &C,
     staff: UserId,
     customer: UserId,
@@ -315,7 +315,7 @@ pub async fn end(
 
 /// Ends every live grant `staff` holds (their account was disabled, or their new role does not
 /// read personal data). Returns how many ended.
-pub async fn end_all_for_staff<C: ConnectionTrait>(
+pub async fn end_all_for_staff<C: crate::db::Conn>(
     conn: &C,
     staff: UserId,
     by: UserId,
@@ -340,7 +340,7 @@ pub fn grant_target(id: GrantId) -> Target {
 }
 
 /// Every grant ever opened on `customer`'s data, newest first, with the staff member's name.
-pub async fn for_customer<C: ConnectionTrait>(conn: &C, customer: UserId) -> Result<Vec<DataAccess>, DbErr> {
+pub async fn for_customer<C: crate::db::Conn>(conn: &C, customer: UserId) -> Result<Vec<DataAccess>, DbErr> {
     let grants = Entity::find()
         .filter(Column::CustomerId.eq(customer.0))
         .order_by_desc(Column::CreatedAt)
@@ -374,7 +374,7 @@ pub async fn for_customer<C: ConnectionTrait>(conn: &C, customer: UserId) -> Res
 }
 
 /// Live grants held by `staff`, newest first (their "open customers" list).
-pub async fn live_for_staff<C: ConnectionTrait>(
+pub async fn live_for_staff<C: crate::db::Conn>(
     conn: &C,
     staff: UserId,
     now: DateTime<Utc>,
@@ -392,7 +392,7 @@ pub async fn live_for_staff<C: ConnectionTrait>(
 }
 
 /// How many live grants each staff member holds (for the access review).
-pub async fn live_counts<C: ConnectionTrait>(
+pub async fn live_counts<C: crate::db::Conn>(
     conn: &C,
     now: DateTime<Utc>,
 ) -> Result<std::collections::HashMap<uuid::Uuid, u64>, DbErr> {

@@ -6,6 +6,7 @@
 //! the trail by accident.
 
 pub mod api;
+pub mod chain;
 mod store;
 
 use std::collections::BTreeMap;
@@ -22,7 +23,7 @@ use crate::ids::UserId;
 pub use store::{AuditEvent, page, page_for, recent};
 
 /// How many `action` events touched `target` since `since` (for rate caps on notices).
-pub async fn count_since<C: ConnectionTrait>(
+pub async fn count_since<C: crate::db::Conn>(
     conn: &C,
     action: Action,
     target: &Target,
@@ -291,7 +292,7 @@ impl Details {
 }
 
 /// Appends an event. Pass the transaction of the change it describes.
-pub async fn record<C: ConnectionTrait>(
+pub async fn record<C: crate::db::Conn>(
     conn: &C,
     actor: &Actor,
     action: Action,

@@ -24,6 +24,10 @@ pub(super) mod entity {
         pub target_kind: Option<String>,
         pub target_id: Option<String>,
         pub details: String,
+        /// Position in the hash chain (see `chain.rs`).
+        pub seq: Option<i64>,
+        pub prev_hash: Option<String>,
+        pub hash: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -48,7 +52,7 @@ pub struct AuditEvent {
     pub details: serde_json::Value,
 }
 
-pub(super) async fn insert<C: ConnectionTrait>(
+pub(super) async fn insert<C: crate::db::Conn>(
     conn: &C,
     at: DateTime<Utc>,
     actor: &Actor,
@@ -56,31 +60,50 @@ pub(super) async fn insert<C: ConnectionTrait>(
     target: Option<Target>,
     details: String,
 ) -> Result<(), DbErr> {
+    let at = super::chain::storable(at);
+    let actor_id = actor.user_id.map(|id| id.0);
+    let actor_role = actor.role.map(|r| r.as_str().to_owned());
+    let client_ip = actor.client_ip.map(|ip| ip.to_string());
+    let request_id = actor.request_id.map(|id| id.to_string());
+    let target_kind = target.as_ref().map(|t| t.kind.to_owned());
+    let target_id = target.map(|t| t.id);
+    let fields = super::chain::Fields {
+        seq: 0,
+        occurred_at: at,
+        actor_id,
+        actor_role: actor_role.as_deref(),
+        origin: actor.origin.as_str(),
+        client_ip: client_ip.as_deref(),
+        request_id: request_id.as_deref(),
+        action: action.as_str(),
+        target_kind: target_kind.as_deref(),
+        target_id: target_id.as_deref(),
+        details: &details,
+    };
     let row = entity::ActiveModel {
         occurred_at: Set(at),
-        actor_id: Set(actor.user_id.map(|id| id.0)),
-        actor_role: Set(actor.role.map(|r| r.as_str().to_owned())),
+        actor_id: Set(actor_id),
+        actor_role: Set(actor_role.clone()),
         origin: Set(actor.origin.as_str().to_owned()),
-        client_ip: Set(actor.client_ip.map(|ip| ip.to_string())),
-        request_id: Set(actor.request_id.map(|id| id.to_string())),
+        client_ip: Set(client_ip.clone()),
+        request_id: Set(request_id.clone()),
         action: Set(action.as_str().to_owned()),
-        target_kind: Set(target.as_ref().map(|t| t.kind.to_owned())),
-        target_id: Set(target.map(|t| t.id)),
-        details: Set(details),
+        target_kind: Set(target_kind.clone()),
+        target_id: Set(target_id.clone()),
+        details: Set(details.clone()),
         ..Default::default()
     };
-    entity::Entity::insert(row).exec_without_returning(conn).await?;
-    Ok(())
+    super::chain::append(conn, row, fields).await
 }
 
 /// The newest events first, at most `limit`.
-pub async fn recent<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<AuditEvent>, DbErr> {
+pub async fn recent<C: crate::db::Conn>(conn: &C, limit: u64) -> Result<Vec<AuditEvent>, DbErr> {
     page(conn, None, None, limit).await
 }
 
 /// A page of at most `limit` events as `role` may see them, and the cursor of the next page.
 /// Only admins see client addresses: engineers see no personal data (S-AC-5).
-pub async fn page_for<C: ConnectionTrait>(
+pub async fn page_for<C: crate::db::Conn>(
     conn: &C,
     role: crate::access::Role,
     before: Option<i64>,
@@ -103,7 +126,7 @@ pub async fn page_for<C: ConnectionTrait>(
 }
 
 /// Events older than `before` (an event id), of one `action` if given, newest first.
-pub async fn page<C: ConnectionTrait>(
+pub async fn page<C: crate::db::Conn>(
     conn: &C,
     before: Option<i64>,
     action: Option<&str>,
@@ -139,7 +162,7 @@ pub async fn page<C: ConnectionTrait>(
         .collect())
 }
 
-pub(super) async fn count_since<C: ConnectionTrait>(
+pub(super) async fn count_since<C: crate::db::Conn>(
     conn: &C,
     action: Action,
     target: &Target,

@@ -170,7 +170,7 @@ pub async fn change_password(
     Ok(())
 }
 
-async fn set_password<C: ConnectionTrait>(
+async fn set_password<C: crate::db::Conn>(
     tx: &C,
     account: &user::Model,
     hash: String,
@@ -189,7 +189,7 @@ async fn set_password<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn enqueue_changed_notice<C: ConnectionTrait>(
+async fn enqueue_changed_notice<C: crate::db::Conn>(
     tx: &C,
     account: &user::Model,
     public_url: &url::Url,

@@ -10,7 +10,7 @@ use crate::access::Role;
 use crate::ids::UserId;
 
 /// Display names of the given accounts (missing ids are left out).
-pub async fn names_of<C: ConnectionTrait>(
+pub async fn names_of<C: crate::db::Conn>(
     conn: &C,
     ids: &[uuid::Uuid],
 ) -> Result<HashMap<uuid::Uuid, String>, DbErr> {
@@ -27,7 +27,7 @@ pub async fn names_of<C: ConnectionTrait>(
 }
 
 /// The role of an active account (`None` when it does not exist or is disabled).
-pub async fn role_of<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<Option<Role>, DbErr> {
+pub async fn role_of<C: crate::db::Conn>(conn: &C, id: UserId) -> Result<Option<Role>, DbErr> {
     Ok(user::Entity::find_by_id(id.0)
         .one(conn)
         .await?
@@ -43,7 +43,7 @@ pub struct Contact {
     pub phone: Option<String>,
 }
 
-pub async fn contact_of<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<Option<Contact>, DbErr> {
+pub async fn contact_of<C: crate::db::Conn>(conn: &C, id: UserId) -> Result<Option<Contact>, DbErr> {
     Ok(user::Entity::find_by_id(id.0)
         .one(conn)
         .await?
@@ -57,7 +57,7 @@ pub async fn contact_of<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<Opti
 }
 
 /// The active account with this address, if any (admin tools that take an email).
-pub async fn id_by_email<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Option<UserId>, DbErr> {
+pub async fn id_by_email<C: crate::db::Conn>(conn: &C, email: &str) -> Result<Option<UserId>, DbErr> {
     let Ok(email) = super::EmailAddress::parse(email) else {
         return Ok(None);
     };

@@ -53,7 +53,7 @@ pub(crate) mod entity {
 use entity::{Column, Entity};
 
 /// Creates a token and returns it; the caller puts it in the email and nowhere else.
-pub async fn issue<C: ConnectionTrait>(
+pub async fn issue<C: crate::db::Conn>(
     conn: &C,
     user: UserId,
     purpose: Purpose,
@@ -75,7 +75,7 @@ pub async fn issue<C: ConnectionTrait>(
 }
 
 /// How many tokens of this purpose the account was sent since `since` (the hourly cap).
-pub async fn issued_since<C: ConnectionTrait>(
+pub async fn issued_since<C: crate::db::Conn>(
     conn: &C,
     user: UserId,
     purpose: Purpose,
@@ -91,7 +91,7 @@ pub async fn issued_since<C: ConnectionTrait>(
 
 /// The account a token belongs to if it is valid, unexpired and unused, without spending it
 /// (a reset form checks the new password before the token is spent).
-pub async fn peek<C: ConnectionTrait>(
+pub async fn peek<C: crate::db::Conn>(
     conn: &C,
     token: &str,
     purpose: Purpose,
@@ -110,7 +110,7 @@ pub async fn peek<C: ConnectionTrait>(
 }
 
 /// Spends a token: the account it belongs to if it was valid, unexpired and unused.
-pub async fn consume<C: ConnectionTrait>(
+pub async fn consume<C: crate::db::Conn>(
     conn: &C,
     token: &str,
     purpose: Purpose,
@@ -143,7 +143,7 @@ pub async fn consume<C: ConnectionTrait>(
 }
 
 /// Spends every open token of this purpose for the account (a reset also voids older links).
-pub async fn revoke_all<C: ConnectionTrait>(conn: &C, user: UserId, purpose: Purpose) -> Result<(), DbErr> {
+pub async fn revoke_all<C: crate::db::Conn>(conn: &C, user: UserId, purpose: Purpose) -> Result<(), DbErr> {
     Entity::update_many()
         .col_expr(Column::UsedAt, Expr::value(Utc::now()))
         .filter(Column::UserId.eq(user.0))

@@ -363,7 +363,7 @@ pub async fn refresh(
     }
 }
 
-async fn enqueue_reuse_notice<C: sea_orm::ConnectionTrait>(
+async fn enqueue_reuse_notice<C: crate::db::Conn>(
     tx: &C,
     owner: &user::Model,
 ) -> anyhow::Result<()> {

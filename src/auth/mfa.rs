@@ -295,7 +295,7 @@ pub async fn remove(cx: &LoginContext<'_>, user: UserId, ctx: &RequestContext) -
     Ok(())
 }
 
-async fn set_enabled<C: ConnectionTrait>(
+async fn set_enabled<C: crate::db::Conn>(
     tx: &C,
     user: UserId,
     at: Option<DateTime<Utc>>,
@@ -404,7 +404,7 @@ fn normalise_recovery_code(code: &str) -> String {
         .collect()
 }
 
-async fn enqueue_notice<C: ConnectionTrait>(
+async fn enqueue_notice<C: crate::db::Conn>(
     tx: &C,
     account: &user::Model,
     public_url: &url::Url,
@@ -435,7 +435,7 @@ pub struct PendingLogin {
 }
 
 /// Records a pending sign-in and returns its token (given to the client as `mfa_token`).
-pub async fn create_challenge<C: ConnectionTrait>(
+pub async fn create_challenge<C: crate::db::Conn>(
     conn: &C,
     pending: &PendingLogin,
 ) -> Result<String, sea_orm::DbErr> {
@@ -458,7 +458,7 @@ pub async fn create_challenge<C: ConnectionTrait>(
 }
 
 /// The pending sign-in behind `token`, if it is live (not spent, not expired).
-pub async fn find_challenge<C: ConnectionTrait>(
+pub async fn find_challenge<C: crate::db::Conn>(
     conn: &C,
     token: &str,
 ) -> Result<Option<(uuid::Uuid, PendingLogin)>, sea_orm::DbErr> {
@@ -484,7 +484,7 @@ pub async fn find_challenge<C: ConnectionTrait>(
 }
 
 /// Spends a challenge; false if another request spent it first.
-pub async fn spend_challenge<C: ConnectionTrait>(conn: &C, id: uuid::Uuid) -> Result<bool, sea_orm::DbErr> {
+pub async fn spend_challenge<C: crate::db::Conn>(conn: &C, id: uuid::Uuid) -> Result<bool, sea_orm::DbErr> {
     let spent = challenge_entity::Entity::update_many()
         .col_expr(challenge_entity::Column::UsedAt, Expr::value(Utc::now()))
         .filter(challenge_entity::Column::Id.eq(id))

@@ -42,7 +42,7 @@ pub async fn create_account(
 }
 
 /// Inserts an account and its audit row in the caller's transaction.
-pub async fn insert_account<C: ConnectionTrait>(
+pub async fn insert_account<C: crate::db::Conn>(
     tx: &C,
     id: UserId,
     account: NewAccount,

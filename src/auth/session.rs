@@ -113,7 +113,7 @@ pub struct NewSession<'a> {
 }
 
 /// Starts an API session: an access token and the first refresh token of its family.
-pub async fn start_api_session<C: ConnectionTrait>(
+pub async fn start_api_session<C: crate::db::Conn>(
     conn: &C,
     new: NewSession<'_>,
     lifetimes: TokenLifetimes,
@@ -140,7 +140,7 @@ pub async fn start_api_session<C: ConnectionTrait>(
 }
 
 /// One row per sign-in, holding the hash of its current token.
-async fn insert_session<C: ConnectionTrait>(
+async fn insert_session<C: crate::db::Conn>(
     conn: &C,
     new: &NewSession<'_>,
     kind: &'static str,
@@ -169,7 +169,7 @@ async fn insert_session<C: ConnectionTrait>(
     Ok(id)
 }
 
-async fn add_refresh_token<C: ConnectionTrait>(
+async fn add_refresh_token<C: crate::db::Conn>(
     conn: &C,
     session: SessionId,
     now: DateTime<Utc>,
@@ -197,7 +197,7 @@ pub struct BrowserLifetimes {
 }
 
 /// Starts a browser session; the token goes into the session cookie only.
-pub async fn start_browser_session<C: ConnectionTrait>(
+pub async fn start_browser_session<C: crate::db::Conn>(
     conn: &C,
     new: NewSession<'_>,
     lifetimes: BrowserLifetimes,
@@ -212,7 +212,7 @@ pub async fn start_browser_session<C: ConnectionTrait>(
 /// The browser session a cookie token belongs to, if it is not revoked and within its
 /// absolute lifetime, with the time it was last used. The caller applies the idle timeout
 /// of the user's role and then calls `touch`.
-pub async fn find_by_cookie_token<C: ConnectionTrait>(
+pub async fn find_by_cookie_token<C: crate::db::Conn>(
     conn: &C,
     token: &str,
     now: DateTime<Utc>,
@@ -241,7 +241,7 @@ pub async fn find_by_cookie_token<C: ConnectionTrait>(
 
 /// Gives a browser session a new cookie token (after re-authentication, S-AU-5), so a token
 /// seen before the re-authentication is worthless after it.
-pub async fn rotate_cookie_token<C: ConnectionTrait>(conn: &C, session: SessionId) -> Result<String, DbErr> {
+pub async fn rotate_cookie_token<C: crate::db::Conn>(conn: &C, session: SessionId) -> Result<String, DbErr> {
     let token = random_token();
     Entity::update_many()
         .col_expr(Column::TokenHash, Expr::value(token_hash(&token)))
@@ -254,7 +254,7 @@ pub async fn rotate_cookie_token<C: ConnectionTrait>(conn: &C, session: SessionI
 
 /// Records use of a session, at most once per `resolution`: coarse enough to spare writes,
 /// fine enough for idle timeouts to hold.
-pub async fn touch<C: ConnectionTrait>(
+pub async fn touch<C: crate::db::Conn>(
     conn: &C,
     session: SessionId,
     last_seen_at: DateTime<Utc>,
@@ -285,7 +285,7 @@ pub struct LiveSession {
 const LAST_SEEN_RESOLUTION: TimeDelta = TimeDelta::seconds(60);
 
 /// The session an access token belongs to, if it is live.
-pub async fn find_by_access_token<C: ConnectionTrait>(
+pub async fn find_by_access_token<C: crate::db::Conn>(
     conn: &C,
     token: &str,
     now: DateTime<Utc>,
@@ -332,7 +332,7 @@ pub enum RefreshOutcome {
 }
 
 /// Spends a refresh token for a new access token and a new refresh token.
-pub async fn refresh<C: ConnectionTrait>(
+pub async fn refresh<C: crate::db::Conn>(
     conn: &C,
     token: &str,
     lifetimes: TokenLifetimes,
@@ -396,7 +396,7 @@ pub async fn refresh<C: ConnectionTrait>(
 }
 
 /// Records a fresh authentication (sign-in or re-authentication) on the session.
-pub async fn mark_authenticated<C: ConnectionTrait>(
+pub async fn mark_authenticated<C: crate::db::Conn>(
     conn: &C,
     session: SessionId,
     now: DateTime<Utc>,
@@ -410,7 +410,7 @@ pub async fn mark_authenticated<C: ConnectionTrait>(
 }
 
 /// Ends one session at once; its access and refresh tokens stop working.
-pub async fn end<C: ConnectionTrait>(
+pub async fn end<C: crate::db::Conn>(
     conn: &C,
     session: SessionId,
     reason: EndReason,
@@ -427,7 +427,7 @@ pub async fn end<C: ConnectionTrait>(
 }
 
 /// Ends every live session of `user` except `keep`; returns how many ended.
-pub async fn end_all_except<C: ConnectionTrait>(
+pub async fn end_all_except<C: crate::db::Conn>(
     conn: &C,
     user: UserId,
     keep: Option<SessionId>,
@@ -456,7 +456,7 @@ pub struct SessionSummary {
 }
 
 /// Live sessions of `user`, newest first, `limit` at most, starting after `before`.
-pub async fn list_live<C: ConnectionTrait>(
+pub async fn list_live<C: crate::db::Conn>(
     conn: &C,
     user: UserId,
     before: Option<SessionId>,

@@ -93,7 +93,7 @@ pub async fn sign_up(cx: &SignupContext<'_>, form: SignupForm, actor: &Actor) ->
     Ok(())
 }
 
-async fn notify_existing_owner<C: ConnectionTrait>(
+async fn notify_existing_owner<C: crate::db::Conn>(
     cx: &SignupContext<'_>,
     tx: &C,
     owner: user::Model,
@@ -135,7 +135,7 @@ async fn notify_existing_owner<C: ConnectionTrait>(
     Ok(())
 }
 
-pub(crate) async fn send_verification<C: ConnectionTrait>(
+pub(crate) async fn send_verification<C: crate::db::Conn>(
     cx: &SignupContext<'_>,
     tx: &C,
     id: UserId,

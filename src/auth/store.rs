@@ -46,7 +46,7 @@ pub(super) struct UserRow<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub(super) async fn insert_user<C: ConnectionTrait>(conn: &C, row: UserRow<'_>) -> Result<(), DbErr> {
+pub(super) async fn insert_user<C: crate::db::Conn>(conn: &C, row: UserRow<'_>) -> Result<(), DbErr> {
     let model = user::ActiveModel {
         id: Set(row.id.0),
         email: Set(row.email.as_str().to_owned()),
@@ -65,7 +65,7 @@ pub(super) async fn insert_user<C: ConnectionTrait>(conn: &C, row: UserRow<'_>) 
     Ok(())
 }
 
-pub(super) async fn email_exists<C: ConnectionTrait>(conn: &C, email: &EmailAddress) -> Result<bool, DbErr> {
+pub(super) async fn email_exists<C: crate::db::Conn>(conn: &C, email: &EmailAddress) -> Result<bool, DbErr> {
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
         .one(conn)

@@ -102,7 +102,7 @@ impl Key {
 }
 
 /// Seconds until the first of `keys` unblocks, if any is blocked.
-pub async fn blocked_for<C: ConnectionTrait>(
+pub async fn blocked_for<C: crate::db::Conn>(
     conn: &C,
     keys: &[&Key],
     now: DateTime<Utc>,
@@ -121,7 +121,7 @@ pub async fn blocked_for<C: ConnectionTrait>(
 }
 
 /// Counts a failure against `key` and blocks it when the rule says so.
-pub async fn record_failure<C: ConnectionTrait>(
+pub async fn record_failure<C: crate::db::Conn>(
     conn: &C,
     key: &Key,
     rules: &Rules,
@@ -171,7 +171,7 @@ pub async fn record_failure<C: ConnectionTrait>(
 }
 
 /// Forgets the failures of `key` (after a successful sign-in).
-pub async fn clear<C: ConnectionTrait>(conn: &C, key: &Key) -> Result<(), DbErr> {
+pub async fn clear<C: crate::db::Conn>(conn: &C, key: &Key) -> Result<(), DbErr> {
     Entity::delete_by_id(key.as_str().to_owned()).exec(conn).await?;
     Ok(())
 }

@@ -113,7 +113,7 @@ impl From<quote_option::Model> for QuoteOption {
 }
 
 /// The options on offer (`all` includes retired ones, for admins).
-pub async fn options<C: ConnectionTrait>(conn: &C, all: bool) -> Result<Vec<QuoteOption>, DbErr> {
+pub async fn options<C: crate::db::Conn>(conn: &C, all: bool) -> Result<Vec<QuoteOption>, DbErr> {
     let mut query = quote_option::Entity::find();
     if !all {
         query = query.filter(quote_option::Column::Active.eq(true));
@@ -127,7 +127,7 @@ pub async fn options<C: ConnectionTrait>(conn: &C, all: bool) -> Result<Vec<Quot
         .collect())
 }
 
-pub async fn panels<C: ConnectionTrait>(conn: &C) -> Result<Vec<Panel>, DbErr> {
+pub async fn panels<C: crate::db::Conn>(conn: &C) -> Result<Vec<Panel>, DbErr> {
     Ok(panel::Entity::find()
         .filter(panel::Column::Active.eq(true))
         .order_by_asc(panel::Column::Watts)
@@ -138,7 +138,7 @@ pub async fn panels<C: ConnectionTrait>(conn: &C) -> Result<Vec<Panel>, DbErr> {
         .collect())
 }
 
-pub async fn regions<C: ConnectionTrait>(conn: &C) -> Result<Vec<Region>, DbErr> {
+pub async fn regions<C: crate::db::Conn>(conn: &C) -> Result<Vec<Region>, DbErr> {
     Ok(region::Entity::find()
         .filter(region::Column::Active.eq(true))
         .order_by_asc(region::Column::Name)
@@ -150,7 +150,7 @@ pub async fn regions<C: ConnectionTrait>(conn: &C) -> Result<Vec<Region>, DbErr>
 }
 
 /// Every panel, retired ones too (for admins).
-pub async fn all_panels<C: ConnectionTrait>(conn: &C) -> Result<Vec<Panel>, DbErr> {
+pub async fn all_panels<C: crate::db::Conn>(conn: &C) -> Result<Vec<Panel>, DbErr> {
     Ok(panel::Entity::find()
         .order_by_desc(panel::Column::Active)
         .order_by_asc(panel::Column::Watts)
@@ -162,7 +162,7 @@ pub async fn all_panels<C: ConnectionTrait>(conn: &C) -> Result<Vec<Panel>, DbEr
 }
 
 /// Every region, those out of service too (for admins).
-pub async fn all_regions<C: ConnectionTrait>(conn: &C) -> Result<Vec<Region>, DbErr> {
+pub async fn all_regions<C: crate::db::Conn>(conn: &C) -> Result<Vec<Region>, DbErr> {
     Ok(region::Entity::find()
         .order_by_asc(region::Column::Name)
         .all(conn)
@@ -172,7 +172,7 @@ pub async fn all_regions<C: ConnectionTrait>(conn: &C) -> Result<Vec<Region>, Db
         .collect())
 }
 
-pub async fn region<C: ConnectionTrait>(conn: &C, id: &str) -> Result<Option<Region>, DbErr> {
+pub async fn region<C: crate::db::Conn>(conn: &C, id: &str) -> Result<Option<Region>, DbErr> {
     Ok(region::Entity::find_by_id(id.to_owned())
         .one(conn)
         .await?

@@ -86,7 +86,7 @@ impl From<crew::Model> for Crew {
     }
 }
 
-pub async fn companies<C: ConnectionTrait>(conn: &C) -> Result<Vec<Company>, DbErr> {
+pub async fn companies<C: crate::db::Conn>(conn: &C) -> Result<Vec<Company>, DbErr> {
     Ok(company::Entity::find()
         .order_by_asc(company::Column::Name)
         .all(conn)
@@ -133,7 +133,7 @@ pub async fn add_company(
 }
 
 /// Every crew (admins), or only active ones (matching).
-pub async fn crews<C: ConnectionTrait>(conn: &C, only_active: bool) -> Result<Vec<Crew>, DbErr> {
+pub async fn crews<C: crate::db::Conn>(conn: &C, only_active: bool) -> Result<Vec<Crew>, DbErr> {
     let mut query = crew::Entity::find();
     if only_active {
         query = query.filter(crew::Column::Active.eq(true));
@@ -148,7 +148,7 @@ pub async fn crews<C: ConnectionTrait>(conn: &C, only_active: bool) -> Result<Ve
         .collect())
 }
 
-pub async fn crew<C: ConnectionTrait>(conn: &C, id: CrewId) -> Result<Option<Crew>, DbErr> {
+pub async fn crew<C: crate::db::Conn>(conn: &C, id: CrewId) -> Result<Option<Crew>, DbErr> {
     Ok(crew::Entity::find_by_id(id.0).one(conn).await?.map(Crew::from))
 }
 
@@ -273,7 +273,7 @@ pub struct Member {
     pub name: String,
 }
 
-pub async fn members<C: ConnectionTrait>(conn: &C, id: CrewId) -> Result<Vec<Member>, DbErr> {
+pub async fn members<C: crate::db::Conn>(conn: &C, id: CrewId) -> Result<Vec<Member>, DbErr> {
     let ids: Vec<uuid::Uuid> = member::Entity::find()
         .filter(member::Column::CrewId.eq(id.0))
         .all(conn)
@@ -359,7 +359,7 @@ pub async fn remove_member(
 }
 
 /// The crew an installer account works in, if any.
-pub async fn crew_of<C: ConnectionTrait>(conn: &C, user: UserId) -> Result<Option<CrewId>, DbErr> {
+pub async fn crew_of<C: crate::db::Conn>(conn: &C, user: UserId) -> Result<Option<CrewId>, DbErr> {
     Ok(member::Entity::find_by_id(user.0)
         .one(conn)
         .await?
@@ -367,7 +367,7 @@ pub async fn crew_of<C: ConnectionTrait>(conn: &C, user: UserId) -> Result<Optio
 }
 
 /// The members of a crew (to notify them of offers).
-pub async fn member_ids<C: ConnectionTrait>(conn: &C, id: CrewId) -> Result<Vec<UserId>, DbErr> {
+pub async fn member_ids<C: crate::db::Conn>(conn: &C, id: CrewId) -> Result<Vec<UserId>, DbErr> {
     Ok(member::Entity::find()
         .filter(member::Column::CrewId.eq(id.0))
         .all(conn)
@@ -414,7 +414,7 @@ pub async fn set_day_off(
 }
 
 /// Days off of the given crews within `[from, to]`.
-pub async fn days_off<C: ConnectionTrait>(
+pub async fn days_off<C: crate::db::Conn>(
     conn: &C,
     crews: &[CrewId],
     from: NaiveDate,

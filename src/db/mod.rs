@@ -57,6 +57,12 @@ pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result
         .with_context(|| format!("Failed to connect to the {backend} database"))
 }
 
+/// A connection or a transaction: what the stores take. Both can open a transaction (a
+/// savepoint inside one), which the audit chain needs to hold its head for the change.
+pub trait Conn: sea_orm::ConnectionTrait + sea_orm::TransactionTrait {}
+
+impl<T: sea_orm::ConnectionTrait + sea_orm::TransactionTrait> Conn for T {}
+
 /// Begins a transaction for a change. On SQLite it takes the write lock at once (`BEGIN
 /// IMMEDIATE`): a deferred transaction that reads and then writes fails with
 /// SQLITE_BUSY_SNAPSHOT when another connection wrote in between, and the busy timeout does

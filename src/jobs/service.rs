@@ -109,7 +109,7 @@ pub struct Viewer {
 }
 
 /// How `viewer` stands to `job`, or `None` when it is not theirs to see.
-pub async fn party_of<C: ConnectionTrait>(
+pub async fn party_of<C: crate::db::Conn>(
     conn: &C,
     viewer: Viewer,
     job: &Job,
@@ -125,7 +125,7 @@ pub async fn party_of<C: ConnectionTrait>(
     })
 }
 
-async fn load<C: ConnectionTrait>(conn: &C, id: JobId) -> Result<Option<Job>, JobError> {
+async fn load<C: crate::db::Conn>(conn: &C, id: JobId) -> Result<Option<Job>, JobError> {
     match job::Entity::find_by_id(id.0).one(conn).await? {
         Some(m) => Ok(Some(Job::try_from(m)?)),
         None => Ok(None),
@@ -151,7 +151,7 @@ pub async fn visible(
 }
 
 /// The job of an order.
-pub async fn of_order<C: ConnectionTrait>(conn: &C, order: OrderId) -> Result<Option<Job>, JobError> {
+pub async fn of_order<C: crate::db::Conn>(conn: &C, order: OrderId) -> Result<Option<Job>, JobError> {
     match job::Entity::find()
         .filter(job::Column::OrderId.eq(order.0))
         .one(conn)
@@ -163,7 +163,7 @@ pub async fn of_order<C: ConnectionTrait>(conn: &C, order: OrderId) -> Result<Op
 }
 
 /// Jobs of a customer, newest first.
-pub async fn of_owner<C: ConnectionTrait>(conn: &C, owner: UserId) -> Result<Vec<Job>, JobError> {
+pub async fn of_owner<C: crate::db::Conn>(conn: &C, owner: UserId) -> Result<Vec<Job>, JobError> {
     let rows = job::Entity::find()
         .filter(job::Column::OwnerId.eq(owner.0))
         .order_by_desc(job::Column::CreatedAt)
@@ -175,7 +175,7 @@ pub async fn of_owner<C: ConnectionTrait>(conn: &C, owner: UserId) -> Result<Vec
 }
 
 /// Jobs assigned to a crew, most recently changed first.
-pub async fn of_crew<C: ConnectionTrait>(conn: &C, crew: CrewId) -> Result<Vec<Job>, JobError> {
+pub async fn of_crew<C: crate::db::Conn>(conn: &C, crew: CrewId) -> Result<Vec<Job>, JobError> {
     let rows = job::Entity::find()
         .filter(job::Column::CrewId.eq(crew.0))
         .order_by_desc(job::Column::UpdatedAt)
@@ -190,7 +190,7 @@ pub async fn of_crew<C: ConnectionTrait>(conn: &C, crew: CrewId) -> Result<Vec<J
 pub const PAGE: u64 = 100;
 
 /// Jobs for staff, most recently changed first, optionally in one state.
-pub async fn recent<C: ConnectionTrait>(conn: &C, state: Option<JobState>) -> Result<Vec<Job>, JobError> {
+pub async fn recent<C: crate::db::Conn>(conn: &C, state: Option<JobState>) -> Result<Vec<Job>, JobError> {
     let mut query = job::Entity::find();
     if let Some(state) = state {
         query = query.filter(job::Column::State.eq(state.as_str()));
@@ -203,7 +203,7 @@ pub async fn recent<C: ConnectionTrait>(conn: &C, state: Option<JobState>) -> Re
         .collect()
 }
 
-pub async fn timeline<C: ConnectionTrait>(conn: &C, id: JobId) -> Result<Vec<TimelineEntry>, JobError> {
+pub async fn timeline<C: crate::db::Conn>(conn: &C, id: JobId) -> Result<Vec<TimelineEntry>, JobError> {
     let rows = event::Entity::find()
         .filter(event::Column::JobId.eq(id.0))
         .order_by_asc(event::Column::At)
@@ -280,7 +280,7 @@ fn explanation(state: JobState) -> &'static str {
 
 /// Writes the step: the state (only if it is still `from`), the timeline event, the audit row
 /// and the customer's email, in the caller's transaction.
-pub async fn record_step<C: ConnectionTrait>(
+pub async fn record_step<C: crate::db::Conn>(
     tx: &C,
     actor: &Actor,
     job: &Job,
@@ -315,7 +315,7 @@ pub async fn record_step<C: ConnectionTrait>(
 }
 
 /// A timeline event (also the first one, when a job is created).
-pub async fn append_event<C: ConnectionTrait>(
+pub async fn append_event<C: crate::db::Conn>(
     tx: &C,
     actor: &Actor,
     id: JobId,
@@ -340,7 +340,7 @@ pub async fn append_event<C: ConnectionTrait>(
 }
 
 /// Emails the customer what the step means (queued in the transaction).
-pub async fn notify_owner<C: ConnectionTrait>(
+pub async fn notify_owner<C: crate::db::Conn>(
     tx: &C,
     job: &Job,
     to: JobState,

@@ -28,12 +28,12 @@ pub struct OutgoingMail {
 }
 
 /// Queues `mail` in the caller's transaction. Call `Mailer::wake` after the commit.
-pub async fn enqueue<C: ConnectionTrait>(conn: &C, mail: OutgoingMail) -> Result<(), DbErr> {
+pub async fn enqueue<C: crate::db::Conn>(conn: &C, mail: OutgoingMail) -> Result<(), DbErr> {
     outbox::insert(conn, mail).await
 }
 
 /// Queues a notice to an address read back from the database (it was validated when stored).
-pub async fn enqueue_to_stored<C: ConnectionTrait>(
+pub async fn enqueue_to_stored<C: crate::db::Conn>(
     conn: &C,
     address: &str,
     subject: impl Into<String>,

@@ -45,7 +45,7 @@ pub(crate) mod entity {
 
 use entity::{ActiveModel, Column, Entity};
 
-pub(super) async fn insert<C: ConnectionTrait>(conn: &C, mail: OutgoingMail) -> Result<(), DbErr> {
+pub(super) async fn insert<C: crate::db::Conn>(conn: &C, mail: OutgoingMail) -> Result<(), DbErr> {
     let now = Utc::now();
     let row = ActiveModel {
         to_address: Set(mail.to.as_str().to_owned()),

@@ -341,7 +341,7 @@ async fn apply(
     Ok(outcome)
 }
 
-async fn mark_paid<C: sea_orm::ConnectionTrait>(
+async fn mark_paid<C: crate::db::Conn>(
     tx: &C,
     actor: &Actor,
     session: &SessionObject,

@@ -133,7 +133,7 @@ pub async fn ensure_load_rows(db: &DatabaseConnection, crews: &[Crew], day: Naiv
 }
 
 /// Takes one unit of `crew`'s capacity on `day`, if it has one left.
-pub async fn reserve<C: ConnectionTrait>(tx: &C, crew: &Crew, day: NaiveDate) -> Result<bool, DbErr> {
+pub async fn reserve<C: crate::db::Conn>(tx: &C, crew: &Crew, day: NaiveDate) -> Result<bool, DbErr> {
     let taken = load::Entity::update_many()
         .col_expr(load::Column::Booked, Expr::col(load::Column::Booked).add(1))
         .filter(load::Column::CrewId.eq(crew.id.0))
@@ -145,7 +145,7 @@ pub async fn reserve<C: ConnectionTrait>(tx: &C, crew: &Crew, day: NaiveDate) ->
 }
 
 /// Gives a unit back.
-pub async fn release<C: ConnectionTrait>(tx: &C, crew: CrewId, day: NaiveDate) -> Result<(), DbErr> {
+pub async fn release<C: crate::db::Conn>(tx: &C, crew: CrewId, day: NaiveDate) -> Result<(), DbErr> {
     load::Entity::update_many()
         .col_expr(load::Column::Booked, Expr::col(load::Column::Booked).sub(1))
         .filter(load::Column::CrewId.eq(crew.0))
@@ -248,7 +248,7 @@ pub async fn book(
 }
 
 /// The bookings of a job, oldest first.
-pub async fn of_job<C: ConnectionTrait>(conn: &C, job: JobId) -> Result<Vec<Booking>, DbErr> {
+pub async fn of_job<C: crate::db::Conn>(conn: &C, job: JobId) -> Result<Vec<Booking>, DbErr> {
     Ok(booking::Entity::find()
         .filter(booking::Column::JobId.eq(job.0))
         .all(conn)
@@ -260,7 +260,7 @@ pub async fn of_job<C: ConnectionTrait>(conn: &C, job: JobId) -> Result<Vec<Book
 
 /// A cancelled job gives back its days and withdraws its open offers (in the cancellation's
 /// transaction).
-pub async fn release_all<C: ConnectionTrait>(tx: &C, actor: &Actor, job: &Job) -> Result<(), DbErr> {
+pub async fn release_all<C: crate::db::Conn>(tx: &C, actor: &Actor, job: &Job) -> Result<(), DbErr> {
     for b in of_job(tx, job.id).await? {
         if !matches!(b.status, BookingStatus::Offered | BookingStatus::Confirmed) {
             continue;

@@ -90,7 +90,7 @@ struct OfferMail<'a> {
 
 /// Offers booking `booking` to `crew` (whose capacity the caller reserved) and emails its
 /// members, in the caller's transaction.
-pub async fn offer_to<C: ConnectionTrait>(
+pub async fn offer_to<C: crate::db::Conn>(
     tx: &C,
     actor: &Actor,
     booking: BookingId,
@@ -282,7 +282,7 @@ pub async fn respond(
 }
 
 /// The crew took the day: the booking is confirmed, the job is theirs, the customer is told.
-async fn confirm<C: ConnectionTrait>(
+async fn confirm<C: crate::db::Conn>(
     tx: &C,
     actor: &Actor,
     b: &booking_row::Model,
@@ -322,7 +322,7 @@ async fn prepare_next(db: &DatabaseConnection, b: &booking_row::Model) -> Result
     Ok(())
 }
 
-async fn need_of<C: ConnectionTrait>(conn: &C, b: &booking_row::Model) -> Result<Need, OfferError> {
+async fn need_of<C: crate::db::Conn>(conn: &C, b: &booking_row::Model) -> Result<Need, OfferError> {
     let j = job::Entity::find_by_id(b.job_id)
         .one(conn)
         .await?
@@ -353,7 +353,7 @@ struct PickAnotherDay<'a> {
 /// The crew that held `b` let it go: its unit goes back, and the next crew that could take the
 /// day (and has not been asked) gets the offer. With none left, the booking is released and the
 /// customer asked to pick another day.
-async fn move_on<C: ConnectionTrait>(
+async fn move_on<C: crate::db::Conn>(
     tx: &C,
     actor: &Actor,
     b: &booking_row::Model,

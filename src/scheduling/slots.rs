@@ -82,7 +82,7 @@ impl Window {
 }
 
 /// Active crews that serve the place and have the skills.
-pub async fn candidates<C: ConnectionTrait>(conn: &C, need: Need) -> Result<Vec<Crew>, DbErr> {
+pub async fn candidates<C: crate::db::Conn>(conn: &C, need: Need) -> Result<Vec<Crew>, DbErr> {
     let skills = need.skills();
     Ok(crews::crews(conn, true)
         .await?
@@ -92,7 +92,7 @@ pub async fn candidates<C: ConnectionTrait>(conn: &C, need: Need) -> Result<Vec<
 }
 
 /// Jobs held per crew and day within `[from, to]`.
-pub async fn loads<C: ConnectionTrait>(
+pub async fn loads<C: crate::db::Conn>(
     conn: &C,
     crews: &[CrewId],
     from: NaiveDate,
@@ -113,7 +113,7 @@ pub async fn loads<C: ConnectionTrait>(
 }
 
 /// Free days in the window.
-pub async fn free<C: ConnectionTrait>(conn: &C, need: Need, window: Window) -> Result<Vec<Slot>, DbErr> {
+pub async fn free<C: crate::db::Conn>(conn: &C, need: Need, window: Window) -> Result<Vec<Slot>, DbErr> {
     let crews = candidates(conn, need).await?;
     let ids: Vec<CrewId> = crews.iter().map(|c| c.id).collect();
     let off: HashSet<(CrewId, NaiveDate)> = crews::days_off(conn, &ids, window.first, window.last)
@@ -139,7 +139,7 @@ pub async fn free<C: ConnectionTrait>(conn: &C, need: Need, window: Window) -> R
 
 /// Crews that could take `day`, best first: near the home, lightly loaded over the fortnight
 /// around the day, well rated. Ties go to the crew id, so every replica ranks alike.
-pub async fn ranked<C: ConnectionTrait>(
+pub async fn ranked<C: crate::db::Conn>(
     conn: &C,
     need: Need,
     day: NaiveDate,

@@ -151,7 +151,7 @@ pub async fn own(
 
 /// Any site, for the services that checked the caller's right to it through another object
 /// (a job the caller may see, an offer made to their crew).
-pub async fn by_id<C: sea_orm::ConnectionTrait>(conn: &C, id: SiteId) -> Result<Site, SiteError> {
+pub async fn by_id<C: crate::db::Conn>(conn: &C, id: SiteId) -> Result<Site, SiteError> {
     site::Entity::find_by_id(id.0)
         .one(conn)
         .await?

@@ -60,7 +60,7 @@ pub fn built_in(key: &str) -> Option<Arc<Tmy>> {
 
 /// The weather file `key`, built in or uploaded, parsed off the async workers on first use.
 /// `None` when no such file exists.
-pub async fn load<C: ConnectionTrait>(conn: &C, key: &str) -> anyhow::Result<Option<Arc<Tmy>>> {
+pub async fn load<C: crate::db::Conn>(conn: &C, key: &str) -> anyhow::Result<Option<Arc<Tmy>>> {
     if let Some(tmy) = cached(key) {
         return Ok(Some(tmy));
     }
@@ -102,7 +102,7 @@ pub struct WeatherFile {
 pub const MAX_UPLOADED: u64 = 500;
 
 /// Every weather file: built-in first, then uploaded ones, newest first.
-pub async fn list<C: ConnectionTrait>(conn: &C) -> Result<Vec<WeatherFile>, DbErr> {
+pub async fn list<C: crate::db::Conn>(conn: &C) -> Result<Vec<WeatherFile>, DbErr> {
     let mut files: Vec<WeatherFile> = BUILT_IN
         .iter()
         .filter_map(|(key, _)| {
@@ -148,7 +148,7 @@ pub async fn list<C: ConnectionTrait>(conn: &C) -> Result<Vec<WeatherFile>, DbEr
 }
 
 /// Does a weather file `key` exist (built in or uploaded)?
-pub async fn exists<C: ConnectionTrait>(conn: &C, key: &str) -> Result<bool, DbErr> {
+pub async fn exists<C: crate::db::Conn>(conn: &C, key: &str) -> Result<bool, DbErr> {
     if is_built_in(key) {
         return Ok(true);
     }
