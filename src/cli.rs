@@ -52,6 +52,9 @@ enum Command {
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The audit trail's hash chain.
+    #[command(subcommand, name = "audit-log")]
+    AuditLog(AuditLogCommand),
     /// Estimate a system's AC energy from a TMY3 weather file with the PVWatts model: monthly
     /// and annual kWh.
     Simulate {
@@ -68,6 +71,24 @@ enum Command {
         #[arg(long, default_value_t = 180.0)]
         azimuth: f64,
         /// Print {"monthly_kwh": [12 values], "annual_kwh": x}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditLogCommand {
+    /// Walk the chain and its signed checkpoints; name the first row edited, deleted or
+    /// inserted out of band, or a cut-off tail. Exits 1 when the trail was tampered with.
+    Verify {
+        /// A checkpoint kept elsewhere (the `audit checkpoint written` log line): the chain
+        /// must reach this position…
+        #[arg(long, value_name = "SEQ", requires = "expect_hash")]
+        expect_seq: Option<i64>,
+        /// …with this hash.
+        #[arg(long, value_name = "HASH", requires = "expect_seq")]
+        expect_hash: Option<String>,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -195,6 +216,11 @@ pub async fn run() -> anyhow::Result<()> {
             println!("all {cores} cores hashing at once: {rate:.0} hashes/s");
             Ok(())
         }
+        Command::AuditLog(AuditLogCommand::Verify {
+            expect_seq,
+            expect_hash,
+            json,
+        }) => verify_audit_log(settings, expect_seq.zip(expect_hash), json).await,
         Command::Admin(AdminCommand::CreateUser { email, name, role }) => {
             create_user(settings, &email, &name, role).await
         }
@@ -241,6 +267,32 @@ fn simulate(path: &std::path::Path, kw: f64, tilt: f64, azimuth: f64, json: bool
     }
     println!("Year {:8.1} kWh AC", production.annual_kwh);
     Ok(())
+}
+
+async fn verify_audit_log(settings: Settings, expect: Option<(i64, String)>, json: bool) -> anyhow::Result<()> {
+    let db = crate::db::connect(&settings.database_url(), 2).await?;
+    let secret_key = settings.secret_key_or_dev()?;
+    let key = settings.audit_checkpoint_key_or_derived(&secret_key);
+    let report = crate::audit::chain::verify(&db, &key, expect.as_ref().map(|(s, h)| (*s, h.as_str()))).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "Checked {} rows and {} signed checkpoints; the chain ends at position {} ({}).",
+            report.checked, report.checkpoints, report.last_seq, report.last_hash
+        );
+        if let Some(problem) = &report.problem {
+            println!("TAMPERED: {}", problem.message);
+        } else {
+            println!("The audit trail is intact.");
+        }
+    }
+    if report.ok() {
+        Ok(())
+    } else {
+        // A distinct exit code for scripts and alerts; the report says what was found.
+        std::process::exit(1)
+    }
 }
 
 async fn build_state_for_cli(mut settings: Settings) -> anyhow::Result<crate::startup::AppState> {

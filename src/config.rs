@@ -143,6 +143,11 @@ pub struct Settings {
     /// Lets outgoing calls reach loopback and private addresses over plain http, for local
     /// stand-ins of outside services in development and tests (S-SF-1 refuses it otherwise).
     pub outbound_allow_local: bool,
+    /// The key audit checkpoints are signed with (S-IT-1). Keep it out of the database's
+    /// reach; derived from `secret_key` when unset.
+    pub audit_checkpoint_key: Option<SecretString>,
+    /// How often each server writes a signed checkpoint of the audit chain (when it grew).
+    pub audit_checkpoint_secs: u64,
 }
 
 impl Default for Settings {
@@ -193,6 +198,8 @@ impl Default for Settings {
             photo_limit_bytes: 10 * 1024 * 1024,
             files_dir: None,
             outbound_allow_local: false,
+            audit_checkpoint_key: None,
+            audit_checkpoint_secs: 10,
         }
     }
 }
@@ -414,6 +421,11 @@ impl Settings {
         if self.outbound_allow_local {
             p.push("outbound_allow_local must be off in production (S-SF-1)".into());
         }
+        if let Some(key) = &self.audit_checkpoint_key
+            && key.expose_secret().len() < MIN_SECRET_LEN
+        {
+            p.push(format!("audit_checkpoint_key is shorter than {MIN_SECRET_LEN} bytes"));
+        }
         if self.offer_timeout_secs < 60 {
             p.push("offer_timeout_secs must be at least 60 in production (crews need time to answer)".into());
         }
@@ -480,6 +492,14 @@ impl Settings {
                 _ => false,
             }
         })
+    }
+
+    /// The key audit checkpoints are signed with: the configured one, or one derived from the
+    /// secret key.
+    pub fn audit_checkpoint_key_or_derived(&self, secret_key: &SecretString) -> SecretString {
+        self.audit_checkpoint_key
+            .clone()
+            .unwrap_or_else(|| SecretString::from(crate::crypto::derive_hex(secret_key, "audit-checkpoint-v1")))
     }
 
     /// Where uploaded files are kept.

@@ -83,6 +83,13 @@ impl Application {
         }
         let secret_key = settings.secret_key_or_dev()?;
         let webhook_secret = settings.payment_webhook_secret_or_dev(&secret_key)?;
+        if settings.audit_checkpoint_secs > 0 {
+            crate::audit::chain::spawn_checkpointer(
+                db.clone(),
+                settings.audit_checkpoint_key_or_derived(&secret_key),
+                Duration::from_secs(settings.audit_checkpoint_secs),
+            );
+        }
         crate::scheduling::dispatch::spawn(
             db.clone(),
             Duration::from_secs(settings.dispatch_interval_secs),

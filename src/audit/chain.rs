@@ -16,8 +16,8 @@
 //! chain, or one whose row differs.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::TransactionSession;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
@@ -85,7 +85,7 @@ pub struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn of(row: &'a event::Model) -> Self {
+    pub(crate) fn of(row: &'a event::Model) -> Self {
         Self {
             seq: row.seq.unwrap_or(0),
             occurred_at: row.occurred_at,
@@ -274,12 +274,14 @@ pub async fn verify(
         last_hash: GENESIS.to_owned(),
         problem: None,
     };
-    let problem = |kind, row_id, seq, message: String| Some(Problem {
-        kind,
-        row_id,
-        seq,
-        message,
-    });
+    let problem = |kind, row_id, seq, message: String| {
+        Some(Problem {
+            kind,
+            row_id,
+            seq,
+            message,
+        })
+    };
     // Rows without a position were written around the chain.
     if let Some(stray) = event::Entity::find()
         .filter(event::Column::Seq.is_null())
@@ -342,7 +344,10 @@ pub async fn verify(
                     ProblemKind::Edited,
                     Some(row.id),
                     Some(seq),
-                    format!("row {} (position {seq}) was edited: its hash no longer matches", row.id),
+                    format!(
+                        "row {} (position {seq}) was edited: its hash no longer matches",
+                        row.id
+                    ),
                 );
                 return Ok(report);
             }
@@ -428,7 +433,9 @@ async fn reaches(db: &DatabaseConnection, seq: i64, hash: &str, last: i64) -> Re
             kind: ProblemKind::Edited,
             row_id: row.map(|r| r.id),
             seq: Some(seq),
-            message: format!("the row at position {seq} differs from its checkpoint: the chain was rewritten"),
+            message: format!(
+                "the row at position {seq} differs from its checkpoint: the chain was rewritten"
+            ),
         }));
     }
     Ok(None)

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::DbErr;
 use serde_json::Value;
 
 use crate::access::Role;
@@ -21,6 +21,7 @@ use crate::http::{RequestContext, RequestId};
 use crate::ids::UserId;
 
 pub use store::{AuditEvent, page, page_for, recent};
+pub(crate) use store::entity as store_entity;
 
 /// How many `action` events touched `target` since `since` (for rate caps on notices).
 pub async fn count_since<C: crate::db::Conn>(

@@ -363,10 +363,7 @@ pub async fn refresh(
     }
 }
 
-async fn enqueue_reuse_notice<C: crate::db::Conn>(
-    tx: &C,
-    owner: &user::Model,
-) -> anyhow::Result<()> {
+async fn enqueue_reuse_notice<C: crate::db::Conn>(tx: &C, owner: &user::Model) -> anyhow::Result<()> {
     use askama::Template;
     #[derive(Template)]
     #[template(path = "mail/refresh_reuse.txt")]

@@ -1,7 +1,7 @@
 //! Account rules, independent of HTTP.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{DatabaseConnection, DbErr, SqlErr};
 
 use crate::access::Role;
 use crate::audit::{self, Action, Actor, Details, Target};

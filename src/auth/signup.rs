@@ -4,7 +4,7 @@
 
 use askama::Template;
 use chrono::{TimeDelta, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use secrecy::SecretString;
 
 use crate::access::Role;

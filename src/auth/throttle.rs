@@ -14,7 +14,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, SqlErr};
+use sea_orm::{ActiveValue::Set, DbErr, EntityTrait, SqlErr};
 
 use crate::crypto::token_hash;
 

@@ -12,7 +12,7 @@ mod transport;
 
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::Notify;
 
 use crate::auth::EmailAddress;
