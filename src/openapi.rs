@@ -49,6 +49,7 @@ use utoipa::OpenApi;
         crate::staff::api::change,
         crate::staff::api::access_review,
         crate::audit::api::list,
+        crate::audit::api::verify,
         crate::catalog::api::panels,
         crate::catalog::api::regions,
         crate::catalog::api::add_panel,

@@ -12,7 +12,9 @@ use crate::http::ApiError;
 use crate::startup::AppState;
 
 pub fn router() -> Routes {
-    Routes::new().get("/api/v1/admin/audit", Permission::ReadAudit, list)
+    Routes::new()
+        .get("/api/v1/admin/audit", Permission::ReadAudit, list)
+        .get("/api/v1/admin/audit/verify", Permission::ReadAudit, verify)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -24,6 +26,12 @@ pub struct AuditQuery {
     cursor: Option<String>,
     /// Only events of this action, e.g. `access.grant_opened`.
     action: Option<String>,
+    /// Only events by this account.
+    actor_id: Option<String>,
+    /// Only events about this kind of object (`user`, `job`, `order`, …)…
+    target_kind: Option<String>,
+    /// …and this one.
+    target_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -48,8 +56,37 @@ pub async fn list(
         ),
         None => None,
     };
-    let (items, next_cursor) = super::page_for(&state.db, caller.role, before, q.action.as_deref(), limit)
+    let actor_id = match q.actor_id.as_deref() {
+        Some(raw) => Some(
+            raw.parse::<uuid::Uuid>()
+                .map_err(|_| ApiError::BadRequest("invalid actor_id".into()))?,
+        ),
+        None => None,
+    };
+    let filter = super::Filter {
+        before,
+        action: q.action,
+        actor_id,
+        target_kind: q.target_kind,
+        target_id: q.target_id,
+    };
+    let (items, next_cursor) = super::page_for(&state.db, caller.role, &filter, limit)
         .await
         .map_err(anyhow::Error::from)?;
     Ok(axum::Json(AuditList { items, next_cursor }))
+}
+
+/// Walks the whole hash chain and its signed checkpoints (S-IT-1) and reports the first row
+/// edited, deleted or inserted out of band, or a cut-off tail.
+#[utoipa::path(get, path = "/api/v1/admin/audit/verify", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = super::chain::Report), (status = 403, body = crate::http::error::Problem)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    _caller: Caller<perm::ReadAudit>,
+) -> Result<axum::Json<super::chain::Report>, ApiError> {
+    let key = state.settings.audit_checkpoint_key_or_derived(&state.secret_key);
+    let report = super::chain::verify(&state.db, &key, None)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(axum::Json(report))
 }

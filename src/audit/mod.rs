@@ -20,7 +20,7 @@ use crate::access::Role;
 use crate::http::{RequestContext, RequestId};
 use crate::ids::UserId;
 
-pub use store::{AuditEvent, page, page_for, recent};
+pub use store::{AuditEvent, Filter, page, page_for, recent};
 pub(crate) use store::entity as store_entity;
 
 /// How many `action` events touched `target` since `since` (for rate caps on notices).

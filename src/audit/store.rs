@@ -49,6 +49,20 @@ pub struct AuditEvent {
     pub target_kind: Option<String>,
     pub target_id: Option<String>,
     pub details: serde_json::Value,
+    /// Position in the hash chain, and this row's hash.
+    pub seq: Option<i64>,
+    pub hash: Option<String>,
+}
+
+/// What a page of the trail is narrowed to.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Events older than this event id.
+    pub before: Option<i64>,
+    pub action: Option<String>,
+    pub actor_id: Option<uuid::Uuid>,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
 }
 
 pub(super) async fn insert<C: crate::db::Conn>(
@@ -97,7 +111,7 @@ pub(super) async fn insert<C: crate::db::Conn>(
 
 /// The newest events first, at most `limit`.
 pub async fn recent<C: crate::db::Conn>(conn: &C, limit: u64) -> Result<Vec<AuditEvent>, DbErr> {
-    page(conn, None, None, limit).await
+    page(conn, &Filter::default(), limit).await
 }
 
 /// A page of at most `limit` events as `role` may see them, and the cursor of the next page.
@@ -105,11 +119,10 @@ pub async fn recent<C: crate::db::Conn>(conn: &C, limit: u64) -> Result<Vec<Audi
 pub async fn page_for<C: crate::db::Conn>(
     conn: &C,
     role: crate::access::Role,
-    before: Option<i64>,
-    action: Option<&str>,
+    filter: &Filter,
     limit: u64,
 ) -> Result<(Vec<AuditEvent>, Option<String>), DbErr> {
-    let mut items = page(conn, before, action, limit + 1).await?;
+    let mut items = page(conn, filter, limit + 1).await?;
     let next_cursor = if items.len() as u64 > limit {
         items.truncate(limit as usize);
         items.last().map(|e| e.id.to_string())
@@ -124,19 +137,23 @@ pub async fn page_for<C: crate::db::Conn>(
     Ok((items, next_cursor))
 }
 
-/// Events older than `before` (an event id), of one `action` if given, newest first.
-pub async fn page<C: crate::db::Conn>(
-    conn: &C,
-    before: Option<i64>,
-    action: Option<&str>,
-    limit: u64,
-) -> Result<Vec<AuditEvent>, DbErr> {
+/// Events matching `filter`, newest first.
+pub async fn page<C: crate::db::Conn>(conn: &C, filter: &Filter, limit: u64) -> Result<Vec<AuditEvent>, DbErr> {
     let mut query = entity::Entity::find();
-    if let Some(before) = before {
+    if let Some(before) = filter.before {
         query = query.filter(entity::Column::Id.lt(before));
     }
-    if let Some(action) = action {
-        query = query.filter(entity::Column::Action.eq(action));
+    if let Some(action) = &filter.action {
+        query = query.filter(entity::Column::Action.eq(action.as_str()));
+    }
+    if let Some(actor) = filter.actor_id {
+        query = query.filter(entity::Column::ActorId.eq(actor));
+    }
+    if let Some(kind) = &filter.target_kind {
+        query = query.filter(entity::Column::TargetKind.eq(kind.as_str()));
+    }
+    if let Some(id) = &filter.target_id {
+        query = query.filter(entity::Column::TargetId.eq(id.as_str()));
     }
     let rows = query
         .order_by_desc(entity::Column::Id)
@@ -157,6 +174,8 @@ pub async fn page<C: crate::db::Conn>(
             target_kind: r.target_kind,
             target_id: r.target_id,
             details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+            seq: r.seq,
+            hash: r.hash,
         })
         .collect())
 }

@@ -320,15 +320,22 @@ async fn access_review(
 struct AuditPage {
     nav: Nav,
     action: String,
+    target: String,
     events: Vec<AuditEvent>,
     next_cursor: Option<String>,
+    /// The chain verification, when asked for.
+    report: Option<crate::audit::chain::Report>,
 }
 
 #[derive(Deserialize)]
 struct AuditQuery {
     #[serde(default)]
     action: String,
+    /// An id: events by it or about it.
+    #[serde(default)]
+    target: String,
     cursor: Option<String>,
+    verify: Option<String>,
 }
 
 async fn audit(
@@ -337,16 +344,34 @@ async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
     let action: String = q.action.trim().chars().take(64).collect();
-    let before = q.cursor.and_then(|c| c.parse::<i64>().ok());
-    let filter = (!action.is_empty()).then_some(action.as_str());
-    let (events, next_cursor) = crate::audit::page_for(&state.db, caller.role, before, filter, 100)
+    let target: String = q.target.trim().chars().take(64).collect();
+    let filter = crate::audit::Filter {
+        before: q.cursor.and_then(|c| c.parse::<i64>().ok()),
+        action: (!action.is_empty()).then(|| action.clone()),
+        target_id: (!target.is_empty()).then(|| target.clone()),
+        ..Default::default()
+    };
+    let (events, next_cursor) = crate::audit::page_for(&state.db, caller.role, &filter, 100)
         .await
         .map_err(anyhow::Error::from)?;
+    let report = match q.verify {
+        Some(_) => {
+            let key = state.settings.audit_checkpoint_key_or_derived(&state.secret_key);
+            Some(
+                crate::audit::chain::verify(&state.db, &key, None)
+                    .await
+                    .map_err(anyhow::Error::from)?,
+            )
+        }
+        None => None,
+    };
     let page = AuditPage {
         nav: Nav::for_caller("staff", Some(&caller)),
         action,
+        target,
         events,
         next_cursor,
+        report,
     };
     render(StatusCode::OK, &page)
 }

@@ -1,6 +1,7 @@
 //! Black-box tests: one binary, one module per concern.
 
 mod access;
+mod audit_chain;
 mod browser_sessions;
 mod catalog;
 mod cli;
