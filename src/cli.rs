@@ -55,6 +55,9 @@ enum Command {
     /// The audit trail's hash chain.
     #[command(subcommand, name = "audit-log")]
     AuditLog(AuditLogCommand),
+    /// The data keys of encryption at rest.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Estimate a system's AC energy from a TMY3 weather file with the PVWatts model: monthly
     /// and annual kWh.
     Simulate {
@@ -73,6 +76,19 @@ enum Command {
         /// Print {"monthly_kwh": [12 values], "annual_kwh": x}.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// List the data keys: id, provider, created, retired.
+    List,
+    /// Add a data key (it encrypts from now on), re-encrypt every sealed field and file under
+    /// it in batches while the servers run, and retire keys nothing uses any more.
+    Rotate {
+        /// Seconds to wait after the new key exists, so writes in flight finish first.
+        #[arg(long, default_value_t = 2)]
+        settle_secs: u64,
     },
 }
 
@@ -216,6 +232,7 @@ pub async fn run() -> anyhow::Result<()> {
             println!("all {cores} cores hashing at once: {rate:.0} hashes/s");
             Ok(())
         }
+        Command::Keys(command) => keys(settings, command).await,
         Command::AuditLog(AuditLogCommand::Verify {
             expect_seq,
             expect_hash,
@@ -269,11 +286,57 @@ fn simulate(path: &std::path::Path, kw: f64, tilt: f64, azimuth: f64, json: bool
     Ok(())
 }
 
-async fn verify_audit_log(settings: Settings, expect: Option<(i64, String)>, json: bool) -> anyhow::Result<()> {
+async fn keys(settings: Settings, command: KeysCommand) -> anyhow::Result<()> {
+    let db = crate::db::connect(&settings.database_url(), 2).await?;
+    crate::crypto::keys::register(std::sync::Arc::new(
+        crate::crypto::keys::LocalKeyProvider::from_encoded(settings.master_key_or_dev()?.expose_secret())?,
+    ));
+    match command {
+        KeysCommand::List => {
+            for k in crate::crypto::keys::list(&db).await? {
+                let state = match k.retired_at {
+                    Some(at) => format!("retired {}", at.format("%Y-%m-%d %H:%M")),
+                    None => "in use".to_owned(),
+                };
+                println!(
+                    "{}  {:<6} created {}  {state}",
+                    k.id,
+                    k.provider,
+                    k.created_at.format("%Y-%m-%d %H:%M")
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Rotate { settle_secs } => {
+            let files = crate::files::FileStore::local(&settings.files_dir())?;
+            let report =
+                crate::crypto::rotation::rotate(&db, &files, std::time::Duration::from_secs(settle_secs))
+                    .await?;
+            println!("New data key {} encrypts from now on.", report.new_key);
+            for (column, n) in &report.reencrypted {
+                println!("  {column}: {n} re-encrypted");
+            }
+            println!("  files: {} re-encrypted", report.files);
+            if report.retired.is_empty() {
+                println!("No key retired.");
+            } else {
+                println!("Retired (nothing uses them): {}", report.retired.join(", "));
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn verify_audit_log(
+    settings: Settings,
+    expect: Option<(i64, String)>,
+    json: bool,
+) -> anyhow::Result<()> {
     let db = crate::db::connect(&settings.database_url(), 2).await?;
     let secret_key = settings.secret_key_or_dev()?;
     let key = settings.audit_checkpoint_key_or_derived(&secret_key);
-    let report = crate::audit::chain::verify(&db, &key, expect.as_ref().map(|(s, h)| (*s, h.as_str()))).await?;
+    let report =
+        crate::audit::chain::verify(&db, &key, expect.as_ref().map(|(s, h)| (*s, h.as_str()))).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -148,6 +148,11 @@ pub struct Settings {
     pub audit_checkpoint_key: Option<SecretString>,
     /// How often each server writes a signed checkpoint of the audit chain (when it grew).
     pub audit_checkpoint_secs: u64,
+    /// The master key of encryption at rest (S-CR-3): 32 bytes as hex or base64. It wraps the
+    /// data keys and never reaches the database.
+    pub master_key: Option<SecretString>,
+    /// …or a file holding it (a mounted Kubernetes Secret, say).
+    pub master_key_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -200,6 +205,8 @@ impl Default for Settings {
             outbound_allow_local: false,
             audit_checkpoint_key: None,
             audit_checkpoint_secs: 10,
+            master_key: None,
+            master_key_file: None,
         }
     }
 }
@@ -424,7 +431,12 @@ impl Settings {
         if let Some(key) = &self.audit_checkpoint_key
             && key.expose_secret().len() < MIN_SECRET_LEN
         {
-            p.push(format!("audit_checkpoint_key is shorter than {MIN_SECRET_LEN} bytes"));
+            p.push(format!(
+                "audit_checkpoint_key is shorter than {MIN_SECRET_LEN} bytes"
+            ));
+        }
+        if self.master_key.is_none() && self.master_key_file.is_none() {
+            p.push("master_key (or master_key_file) is missing: personal data could not be encrypted at rest (S-CR-3)".into());
         }
         if self.offer_timeout_secs < 60 {
             p.push("offer_timeout_secs must be at least 60 in production (crews need time to answer)".into());
@@ -494,12 +506,38 @@ impl Settings {
         })
     }
 
+    /// The master key of encryption at rest: configured, read from its file, or in development
+    /// generated once into the data directory.
+    pub fn master_key_or_dev(&self) -> anyhow::Result<SecretString> {
+        if let Some(key) = &self.master_key {
+            return Ok(key.clone());
+        }
+        if let Some(path) = &self.master_key_file {
+            let key = std::fs::read_to_string(path)
+                .with_context(|| format!("Failed to read master_key_file {}", path.display()))?;
+            return Ok(SecretString::from(key.trim().to_owned()));
+        }
+        anyhow::ensure!(!self.is_production(), "master_key is required in production");
+        let path = self.data_dir.join("master.key");
+        if let Ok(existing) = std::fs::read_to_string(&path)
+            && existing.trim().len() == 64
+        {
+            return Ok(SecretString::from(existing.trim().to_owned()));
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("Failed to create {}", self.data_dir.display()))?;
+        let key = crate::crypto::random_token();
+        write_private_file(&path, key.as_bytes())
+            .with_context(|| format!("Failed to write {}", path.display()))?;
+        Ok(SecretString::from(key))
+    }
+
     /// The key audit checkpoints are signed with: the configured one, or one derived from the
     /// secret key.
     pub fn audit_checkpoint_key_or_derived(&self, secret_key: &SecretString) -> SecretString {
-        self.audit_checkpoint_key
-            .clone()
-            .unwrap_or_else(|| SecretString::from(crate::crypto::derive_hex(secret_key, "audit-checkpoint-v1")))
+        self.audit_checkpoint_key.clone().unwrap_or_else(|| {
+            SecretString::from(crate::crypto::derive_hex(secret_key, "audit-checkpoint-v1"))
+        })
     }
 
     /// Where uploaded files are kept.
@@ -582,6 +620,11 @@ mod tests {
             payment_provider: PaymentProvider::Stripe,
             stripe_api_key: Some("sk_live_example".to_string().into()),
             payment_webhook_secret: Some("whsec_k3Jx9vQ2pL8wZ5rT1yU6iO0aS".to_string().into()),
+            master_key: Some(
+                "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                    .to_string()
+                    .into(),
+            ),
             ..Settings::default()
         }
     }
@@ -759,6 +802,13 @@ mod tests {
                     ..production()
                 },
                 "outbound_allow_local",
+            ),
+            (
+                Settings {
+                    master_key: None,
+                    ..production()
+                },
+                "master_key",
             ),
             (
                 Settings {

@@ -82,6 +82,11 @@ impl Application {
             );
         }
         let secret_key = settings.secret_key_or_dev()?;
+        crate::crypto::keys::register(std::sync::Arc::new(
+            crate::crypto::keys::LocalKeyProvider::from_encoded(
+                settings.master_key_or_dev()?.expose_secret(),
+            )?,
+        ));
         let webhook_secret = settings.payment_webhook_secret_or_dev(&secret_key)?;
         if settings.audit_checkpoint_secs > 0 {
             crate::audit::chain::spawn_checkpointer(

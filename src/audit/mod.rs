@@ -20,8 +20,8 @@ use crate::access::Role;
 use crate::http::{RequestContext, RequestId};
 use crate::ids::UserId;
 
-pub use store::{AuditEvent, Filter, page, page_for, recent};
 pub(crate) use store::entity as store_entity;
+pub use store::{AuditEvent, Filter, page, page_for, recent};
 
 /// How many `action` events touched `target` since `since` (for rate caps on notices).
 pub async fn count_since<C: crate::db::Conn>(
@@ -154,6 +154,7 @@ pub enum Action {
     OfferExpired,
     JobTransition,
     PhotoUploaded,
+    KeysRotated,
 }
 
 impl Action {
@@ -208,6 +209,7 @@ impl Action {
             Action::OfferExpired => "offer.expired",
             Action::JobTransition => "job.transition",
             Action::PhotoUploaded => "job.photo_uploaded",
+            Action::KeysRotated => "keys.rotated",
         }
     }
 }

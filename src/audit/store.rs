@@ -138,7 +138,11 @@ pub async fn page_for<C: crate::db::Conn>(
 }
 
 /// Events matching `filter`, newest first.
-pub async fn page<C: crate::db::Conn>(conn: &C, filter: &Filter, limit: u64) -> Result<Vec<AuditEvent>, DbErr> {
+pub async fn page<C: crate::db::Conn>(
+    conn: &C,
+    filter: &Filter,
+    limit: u64,
+) -> Result<Vec<AuditEvent>, DbErr> {
     let mut query = entity::Entity::find();
     if let Some(before) = filter.before {
         query = query.filter(entity::Column::Id.lt(before));

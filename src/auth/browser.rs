@@ -242,7 +242,12 @@ pub(crate) async fn page_caller(parts: &Parts, state: &AppState) -> Result<Optio
         name: account.name,
         email: account.email,
         email_verified: account.email_verified_at.is_some(),
-        phone: account.phone,
+        phone: crate::crypto::seal::open_opt(
+            &state.db,
+            crate::crypto::seal::Field::UserPhone,
+            account.phone.as_deref(),
+        )
+        .await?,
         mfa_enabled: account.mfa_enabled_at.is_some(),
         authenticated_at: live.authenticated_at,
         csrf: csrf_token(state, live.id),

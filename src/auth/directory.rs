@@ -44,16 +44,23 @@ pub struct Contact {
 }
 
 pub async fn contact_of<C: crate::db::Conn>(conn: &C, id: UserId) -> Result<Option<Contact>, DbErr> {
-    Ok(user::Entity::find_by_id(id.0)
+    let Some(u) = user::Entity::find_by_id(id.0)
         .one(conn)
         .await?
         .filter(|u| u.disabled_at.is_none())
-        .map(|u| Contact {
-            email: u.email,
-            name: u.name,
-            email_verified: u.email_verified_at.is_some(),
-            phone: u.phone,
-        }))
+    else {
+        return Ok(None);
+    };
+    let phone =
+        crate::crypto::seal::open_opt(conn, crate::crypto::seal::Field::UserPhone, u.phone.as_deref())
+            .await
+            .map_err(|e| DbErr::Custom(format!("{e:#}")))?;
+    Ok(Some(Contact {
+        email: u.email,
+        name: u.name,
+        email_verified: u.email_verified_at.is_some(),
+        phone,
+    }))
 }
 
 /// The active account with this address, if any (admin tools that take an email).

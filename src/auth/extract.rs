@@ -83,7 +83,12 @@ pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Auth
                 authenticated_at: live.authenticated_at,
                 mfa_enabled: account.mfa_enabled_at.is_some(),
                 email_verified: account.email_verified_at.is_some(),
-                phone: account.phone,
+                phone: crate::crypto::seal::open_opt(
+                    &state.db,
+                    crate::crypto::seal::Field::UserPhone,
+                    account.phone.as_deref(),
+                )
+                .await?,
                 email: account.email,
                 name: account.name,
             };

@@ -102,7 +102,12 @@ pub async fn update_me(
                 id: caller.user.to_string(),
                 email: account.email,
                 name: account.name,
-                phone: account.phone,
+                phone: crate::crypto::seal::open_opt(
+                    &state.db,
+                    crate::crypto::seal::Field::UserPhone,
+                    account.phone.as_deref(),
+                )
+                .await?,
                 role: caller.role,
                 email_verified: account.email_verified_at.is_some(),
             }))

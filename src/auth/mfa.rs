@@ -3,6 +3,7 @@
 //! as SHA-256 (80 random bits each, so a hash cannot be reversed by brute force), and factor
 //! throttling (5 wrong codes, then the same doubling delay as passwords).
 
+use crate::crypto::seal::{self, Field};
 use askama::Template;
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngCore;
@@ -144,7 +145,8 @@ pub async fn start_enrolment(db: &impl ConnectionTrait, user: UserId) -> Result<
     totp_entity::Entity::delete_by_id(user.0).exec(db).await?;
     let row = totp_entity::ActiveModel {
         user_id: Set(user.0),
-        secret_base32: Set(secret_base32.clone()),
+        // The shared secret is what an attacker with the database would need (S-CR-3).
+        secret_base32: Set(seal::seal(db, Field::TotpSecret, &secret_base32).await?),
         created_at: Set(Utc::now()),
         confirmed_at: Set(None),
         last_used_step: Set(None),
@@ -171,7 +173,8 @@ pub async fn pending_enrolment(
         .one(db)
         .await?
         .ok_or(MfaError::NotStarted)?;
-    enrolment_for(pending.secret_base32, &account.email).map(Some)
+    let secret = seal::open(db, Field::TotpSecret, &pending.secret_base32).await?;
+    enrolment_for(secret, &account.email).map(Some)
 }
 
 fn enrolment_for(secret_base32: String, account: &str) -> Result<Enrolment, MfaError> {
@@ -210,7 +213,8 @@ pub async fn confirm_enrolment(
         .one(cx.db)
         .await?
         .ok_or(MfaError::NotStarted)?;
-    let totp = totp_for(&pending.secret_base32, &account.email)?;
+    let secret = seal::open(cx.db, Field::TotpSecret, &pending.secret_base32).await?;
+    let totp = totp_for(&secret, &account.email)?;
     let Some(step) = totp.check(code.trim(), unix_seconds(now)) else {
         throttle::record_failure(cx.db, &key, cx.rules, now).await?;
         return Err(MfaError::InvalidCode);
@@ -347,7 +351,8 @@ async fn accept_totp(
         .one(cx.db)
         .await?
         .ok_or(MfaError::InvalidCode)?;
-    let Some(step) = totp_for(&totp.secret_base32, &account.email)?.check(code, unix_seconds(now)) else {
+    let secret = seal::open(cx.db, Field::TotpSecret, &totp.secret_base32).await?;
+    let Some(step) = totp_for(&secret, &account.email)?.check(code, unix_seconds(now)) else {
         return Ok(false);
     };
     // Replay protection: only a step later than the last accepted one moves the marker.

@@ -85,7 +85,14 @@ pub async fn update(
         user::Entity::update_many()
             .col_expr(
                 user::Column::Phone,
-                Expr::value(phone.as_ref().map(|p| p.as_str().to_owned())),
+                Expr::value(
+                    crate::crypto::seal::seal_opt(
+                        &tx,
+                        crate::crypto::seal::Field::UserPhone,
+                        phone.as_ref().map(|p| p.as_str()),
+                    )
+                    .await?,
+                ),
             )
             .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(user.0))

@@ -199,7 +199,9 @@ pub async fn upload(
     let id = PhotoId::new();
     let key = FileStore::new_key("photos");
     let size = clean.bytes.len() as i64;
-    files.put(&key, clean.bytes).await?;
+    // Encrypted before it leaves the process (S-CR-3): the store never holds the picture.
+    let (sealed, key_id) = crate::crypto::seal::seal_file(db, &clean.bytes).await?;
+    files.put(&key, sealed).await?;
     let tx = crate::db::begin(db).await?;
     photo::Entity::insert(photo::ActiveModel {
         id: Set(id.0),
@@ -211,6 +213,7 @@ pub async fn upload(
         width: Set(i32::try_from(clean.width).unwrap_or(i32::MAX)),
         height: Set(i32::try_from(clean.height).unwrap_or(i32::MAX)),
         storage_key: Set(key.clone()),
+        key_id: Set(Some(key_id)),
         created_at: Set(Utc::now()),
     })
     .exec_without_returning(&tx)
@@ -262,7 +265,7 @@ pub async fn read(
         .filter(|p| p.job_id == job.0)
         .ok_or(PhotoError::NotFound)?
         .into();
-    let bytes = files.get(&photo.storage_key).await?;
+    let bytes = crate::crypto::seal::open_file(db, &files.get(&photo.storage_key).await?).await?;
     Ok((photo, bytes))
 }
 

@@ -6,8 +6,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -210,21 +209,24 @@ pub async fn timeline<C: crate::db::Conn>(conn: &C, id: JobId) -> Result<Vec<Tim
         .order_by_asc(event::Column::Id)
         .all(conn)
         .await?;
-    rows.into_iter()
-        .map(|e| {
-            let state: JobState = e
-                .to_state
-                .parse()
-                .map_err(|_| JobError::Internal(anyhow::anyhow!("unknown state on the timeline")))?;
-            Ok(TimelineEntry {
-                state,
-                label: state.label(),
-                at: e.at,
-                by: e.actor_role.unwrap_or_else(|| "system".into()),
-                note: e.note,
-            })
-        })
-        .collect()
+    let mut entries = Vec::with_capacity(rows.len());
+    for e in rows {
+        let state: JobState = e
+            .to_state
+            .parse()
+            .map_err(|_| JobError::Internal(anyhow::anyhow!("unknown state on the timeline")))?;
+        let note =
+            crate::crypto::seal::open_opt(conn, crate::crypto::seal::Field::JobNote, e.note.as_deref())
+                .await?;
+        entries.push(TimelineEntry {
+            state,
+            label: state.label(),
+            at: e.at,
+            by: e.actor_role.unwrap_or_else(|| "system".into()),
+            note,
+        });
+    }
+    Ok(entries)
 }
 
 /// Longest note a step may carry.
@@ -331,7 +333,11 @@ pub async fn append_event<C: crate::db::Conn>(
         to_state: Set(to.as_str().to_owned()),
         actor_id: Set(actor.user_id.map(|u| u.0)),
         actor_role: Set(actor.role.map(|r| r.as_str().to_owned())),
-        note: Set(note),
+        note: Set(
+            crate::crypto::seal::seal_opt(tx, crate::crypto::seal::Field::JobNote, note.as_deref())
+                .await
+                .map_err(|e| DbErr::Custom(format!("{e:#}")))?,
+        ),
         at: Set(at),
     })
     .exec_without_returning(tx)

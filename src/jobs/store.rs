@@ -64,6 +64,8 @@ pub(crate) mod photo {
         pub width: i32,
         pub height: i32,
         pub storage_key: String,
+        /// The data key the file is encrypted under.
+        pub key_id: Option<String>,
         pub created_at: ChronoDateTimeUtc,
     }
 

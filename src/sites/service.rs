@@ -13,6 +13,7 @@ use super::store::{site, usage};
 use super::usage::{self as year, YearOfUsage};
 use crate::access::{Permission, object};
 use crate::audit::{self, Action, Actor, Details, Target};
+use crate::crypto::seal::{self, Field};
 use crate::ids::{SiteId, UserId};
 use crate::sizing::greenbutton::{self, ImportError, Limits};
 
@@ -50,12 +51,14 @@ pub struct Site {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<site::Model> for Site {
-    fn from(m: site::Model) -> Self {
-        Self {
+impl Site {
+    /// The stored row with its address decrypted (S-CR-3).
+    async fn open<C: sea_orm::ConnectionTrait>(conn: &C, m: site::Model) -> Result<Self, SiteError> {
+        let address = seal::open(conn, Field::SiteAddress, &m.address).await?;
+        Ok(Self {
             id: SiteId(m.id),
             label: m.label,
-            address: m.address,
+            address,
             latitude: m.latitude,
             longitude: m.longitude,
             region_id: m.region_id,
@@ -63,7 +66,7 @@ impl From<site::Model> for Site {
             roof_azimuth_deg: m.roof_azimuth_deg,
             max_panels: m.max_panels,
             created_at: m.created_at,
-        }
+        })
     }
 }
 
@@ -95,7 +98,7 @@ pub async fn create(
         id: Set(id.0),
         owner_id: Set(owner.0),
         label: Set(new.label),
-        address: Set(new.address),
+        address: Set(seal::seal(&tx, Field::SiteAddress, &new.address).await?),
         latitude: Set(new.latitude),
         longitude: Set(new.longitude),
         region_id: Set(new.region_id),
@@ -118,19 +121,22 @@ pub async fn create(
         .one(&tx)
         .await?
         .ok_or(SiteError::NotFound)?;
+    let site = Site::open(&tx, stored).await?;
     tx.commit().await?;
-    Ok(stored.into())
+    Ok(site)
 }
 
 pub async fn list_own(db: &DatabaseConnection, owner: UserId) -> Result<Vec<Site>, SiteError> {
-    Ok(site::Entity::find()
+    let rows = site::Entity::find()
         .filter(site::Column::OwnerId.eq(owner.0))
         .order_by_asc(site::Column::CreatedAt)
         .all(db)
-        .await?
-        .into_iter()
-        .map(Site::from)
-        .collect())
+        .await?;
+    let mut sites = Vec::with_capacity(rows.len());
+    for row in rows {
+        sites.push(Site::open(db, row).await?);
+    }
+    Ok(sites)
 }
 
 /// The site `id` if `owner` owns it; otherwise 404 and an audited refusal.
@@ -141,7 +147,7 @@ pub async fn own(
     id: SiteId,
 ) -> Result<Site, SiteError> {
     match site::Entity::find_by_id(id.0).one(db).await? {
-        Some(s) if s.owner_id == owner.0 => Ok(s.into()),
+        Some(s) if s.owner_id == owner.0 => Site::open(db, s).await,
         _ => {
             object::refused(db, actor, site_target(id), Permission::OwnSites).await;
             Err(SiteError::NotFound)
@@ -152,11 +158,10 @@ pub async fn own(
 /// Any site, for the services that checked the caller's right to it through another object
 /// (a job the caller may see, an offer made to their crew).
 pub async fn by_id<C: crate::db::Conn>(conn: &C, id: SiteId) -> Result<Site, SiteError> {
-    site::Entity::find_by_id(id.0)
-        .one(conn)
-        .await?
-        .map(Site::from)
-        .ok_or(SiteError::NotFound)
+    match site::Entity::find_by_id(id.0).one(conn).await? {
+        Some(row) => Site::open(conn, row).await,
+        None => Err(SiteError::NotFound),
+    }
 }
 
 /// What the customer gave us.

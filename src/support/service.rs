@@ -152,10 +152,13 @@ pub async fn view(
         } else {
             account.email.clone()
         },
-        phone: account
-            .phone
-            .as_deref()
-            .map(|p| if masked { mask::phone(p) } else { p.to_owned() }),
+        phone: crate::crypto::seal::open_opt(
+            db,
+            crate::crypto::seal::Field::UserPhone,
+            account.phone.as_deref(),
+        )
+        .await?
+        .map(|p| if masked { mask::phone(&p) } else { p }),
         masked,
         email_verified: account.email_verified_at.is_some(),
         mfa_enabled: account.mfa_enabled_at.is_some(),

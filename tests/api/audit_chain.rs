@@ -53,7 +53,10 @@ async fn app_with_trail() -> TestApp {
 async fn count(app: &TestApp, sql: &str) -> i64 {
     let row = app
         .db
-        .query_one_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), sql.to_owned()))
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            sql.to_owned(),
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -62,7 +65,10 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 
 async fn exec(app: &TestApp, sql: &str) {
     app.db
-        .execute_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), sql.to_owned()))
+        .execute_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            sql.to_owned(),
+        ))
         .await
         .unwrap();
 }
@@ -108,7 +114,11 @@ async fn an_intact_trail_verifies_with_every_row_and_checkpoint_counted() {
 async fn an_edited_row_is_named() {
     let app = app_with_trail().await;
     let id = id_at(&app, 3).await;
-    exec(&app, &format!("UPDATE audit_events SET action = 'auth.login_succeeded' WHERE id = {id}")).await;
+    exec(
+        &app,
+        &format!("UPDATE audit_events SET action = 'auth.login_succeeded' WHERE id = {id}"),
+    )
+    .await;
     let (ok, report) = verify(&app, &[]);
     assert!(!ok);
     let (kind, row, message) = problem(&report);
@@ -173,7 +183,11 @@ async fn a_cut_off_tail_is_caught_by_the_signed_checkpoint() {
     let app = app_with_trail().await;
     let rows = count(&app, "SELECT COUNT(*) AS n FROM audit_events").await;
     // Remove the newest rows and rewind the head to the new end, as an insider would.
-    exec(&app, &format!("DELETE FROM audit_events WHERE seq > {}", rows - 2)).await;
+    exec(
+        &app,
+        &format!("DELETE FROM audit_events WHERE seq > {}", rows - 2),
+    )
+    .await;
     exec(
         &app,
         &format!(
@@ -200,7 +214,11 @@ async fn a_cut_off_tail_is_caught_by_the_signed_checkpoint() {
 #[tokio::test]
 async fn a_checkpoint_not_signed_with_the_key_is_refused() {
     let app = app_with_trail().await;
-    exec(&app, &format!("UPDATE audit_checkpoints SET mac = '{}'", "0".repeat(64))).await;
+    exec(
+        &app,
+        &format!("UPDATE audit_checkpoints SET mac = '{}'", "0".repeat(64)),
+    )
+    .await;
     let (ok, report) = verify(&app, &[]);
     assert!(!ok);
     assert_eq!(problem(&report).0, "bad_checkpoint");
@@ -295,7 +313,11 @@ async fn admins_and_engineers_verify_and_filter_the_trail_through_the_api() {
     // Each row shows its place in the chain.
     assert!(items[0]["seq"].as_i64().unwrap() > 0 && items[0]["hash"].as_str().unwrap().len() == 64);
     // After tampering, the API says so too.
-    exec(&app, "UPDATE audit_events SET details = '{\"x\":1}' WHERE seq = 2").await;
+    exec(
+        &app,
+        "UPDATE audit_events SET details = '{\"x\":1}' WHERE seq = 2",
+    )
+    .await;
     let report: Value = app
         .api("GET", "/api/v1/admin/audit/verify", &engineer.token, None)
         .await

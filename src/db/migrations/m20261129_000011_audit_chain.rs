@@ -47,7 +47,10 @@ impl MigrationTrait for Migration {
         let backend = manager.get_database_backend();
         for col in [
             ColumnDef::new(AuditEvents::Seq).big_integer().null().to_owned(),
-            ColumnDef::new(AuditEvents::PrevHash).string_len(64).null().to_owned(),
+            ColumnDef::new(AuditEvents::PrevHash)
+                .string_len(64)
+                .null()
+                .to_owned(),
             ColumnDef::new(AuditEvents::Hash).string_len(64).null().to_owned(),
         ] {
             manager
@@ -116,7 +119,9 @@ impl MigrationTrait for Migration {
             active.seq = Set(Some(seq));
             active.prev_hash = Set(Some(prev.clone()));
             active.hash = Set(Some(digest.clone()));
-            crate::audit::store_entity::Entity::update(active).exec(db).await?;
+            crate::audit::store_entity::Entity::update(active)
+                .exec(db)
+                .await?;
             prev = digest;
         }
         let mut insert = Query::insert();
@@ -145,7 +150,12 @@ impl MigrationTrait for Migration {
             .await?;
         for col in [AuditEvents::Hash, AuditEvents::PrevHash, AuditEvents::Seq] {
             manager
-                .alter_table(Table::alter().table(AuditEvents::Table).drop_column(col).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(AuditEvents::Table)
+                        .drop_column(col)
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())

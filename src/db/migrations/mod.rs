@@ -13,6 +13,7 @@ mod m20261122_000008_hourly_usage;
 mod m20261129_000009_weather_and_options;
 mod m20261129_000010_marketplace;
 mod m20261129_000011_audit_chain;
+mod m20261129_000012_encryption_at_rest;
 
 use sea_orm_migration::prelude::*;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_weather_and_options::Migration),
             Box::new(m20261129_000010_marketplace::Migration),
             Box::new(m20261129_000011_audit_chain::Migration),
+            Box::new(m20261129_000012_encryption_at_rest::Migration),
         ]
     }
 }

@@ -1,6 +1,10 @@
 //! Randomness and hashing primitives shared by the modules (no cryptography of our own:
 //! the OS CSPRNG through `rand::rngs::OsRng`, SHA-256 from `sha2`).
 
+pub mod keys;
+pub mod rotation;
+pub mod seal;
+
 use hmac::{Hmac, KeyInit, Mac};
 use rand::RngCore;
 use rand::rngs::OsRng;

@@ -1,0 +1,331 @@
+//! Encryption at rest (S-CR-3): a raw dump of the database (the SQLite file and its journal;
+//! `mysqldump` or `pg_dump` of the test database) holds none of the personal values put in
+//! through the front door, nor does the file store hold the photo; and a key rotation run while
+//! the server is serving leaves every record readable.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+use sunbridge::access::Role;
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::helpers_roles::Member;
+
+const ADDRESS: &str = "4242 Canary Lane, Greensboro NC 27401";
+const PHONE: &str = "+1 919 555 0142";
+const PHONE_DIGITS: &str = "9195550142";
+const NOTE: &str = "Canary note: the side gate code is 8841";
+
+/// Every byte of the database as an operator with a copy of it would have it.
+fn raw_dump(app: &TestApp) -> Vec<u8> {
+    if let Some(file) = app.sqlite_file() {
+        let mut bytes = std::fs::read(&file).unwrap();
+        for suffix in ["-wal", "-journal"] {
+            if let Ok(more) = std::fs::read(format!("{}{suffix}", file.display())) {
+                bytes.extend(more);
+            }
+        }
+        return bytes;
+    }
+    let url = url::Url::parse(&app.database_url).unwrap();
+    let name = url.path().trim_start_matches('/').to_owned();
+    let out = if app.database_url.starts_with("postgres") {
+        Command::new("pg_dump")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "--data-only", &name])
+            .output()
+            .unwrap()
+    } else {
+        Command::new("mysqldump")
+            .args([
+                "-h127.0.0.1",
+                "-uroot",
+                "--no-create-info",
+                "--skip-extended-insert",
+                &name,
+            ])
+            .output()
+            .unwrap()
+    };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+fn all_files(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(all_files(&path));
+        } else {
+            out.push(std::fs::read(&path).unwrap());
+        }
+    }
+    out
+}
+
+/// A customer with a home, a phone and a job with a noted step and a photo; answers the
+/// customer, the job id, the photo path, and the TOTP secret of the crew member.
+async fn personal_data_through_the_front_door(app: &TestApp) -> (Member, String, String, String) {
+    let admin = app.member("admin@example.com", Role::Admin).await;
+    let crew = app.crew(&admin, "Crew", (36.08, -79.80), 2, &[]).await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    assert_eq!(
+        app.api("PATCH", "/api/v1/me", &ann.token, Some(json!({"phone": PHONE})))
+            .await
+            .status(),
+        200
+    );
+    let site: Value = app
+        .api(
+            "POST",
+            "/api/v1/sites",
+            &ann.token,
+            Some(json!({"label": "Home", "address": ADDRESS, "latitude": 36.07, "longitude": -79.79,
+                "region_id": "us-nc-piedmont", "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 30})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let site = site["id"].as_str().unwrap();
+    app.api(
+        "POST",
+        &format!("/api/v1/sites/{site}/usage"),
+        &ann.token,
+        Some(json!({"annual_kwh": 9000.0})),
+    )
+    .await;
+    let quote: Value = app
+        .api(
+            "POST",
+            "/api/v1/quotes",
+            &ann.token,
+            Some(json!({"site_id": site})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order = app.accept(&ann, quote["id"].as_str().unwrap()).await;
+    let (order_id, job) = (
+        order["id"].as_str().unwrap().to_owned(),
+        order["job_id"].as_str().unwrap().to_owned(),
+    );
+    app.pay_deposit(&ann, &order_id).await;
+    let slot = app.first_slot(&ann, &order_id, "survey").await;
+    app.api(
+        "POST",
+        &format!("/api/v1/orders/{order_id}/bookings"),
+        &ann.token,
+        Some(json!({"slot_id": slot})),
+    )
+    .await;
+    let offer = app.offers(&crew.installer).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.api(
+        "POST",
+        &format!("/api/v1/installer/offers/{offer}/accept"),
+        &crew.installer.token,
+        None,
+    )
+    .await;
+    let stepped = app
+        .api(
+            "POST",
+            &format!("/api/v1/jobs/{job}/transitions"),
+            &crew.installer.token,
+            Some(json!({"to": "surveyed", "note": NOTE})),
+        )
+        .await;
+    assert_eq!(stepped.status(), 200);
+    // A photo whose pixels spell a recognisable run of bytes in the PNG.
+    let png = {
+        let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(64, 64, image::Rgb([1, 2, 3])));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "survey")
+        .part("file", reqwest::multipart::Part::bytes(png).file_name("p.png"));
+    let uploaded: Value = app
+        .client
+        .post(app.url(&format!("/api/v1/jobs/{job}/photos")))
+        .bearer_auth(&crew.installer.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let photo = format!("/api/v1/jobs/{job}/photos/{}", uploaded["id"].as_str().unwrap());
+    (ann, job, photo, crew.installer.totp_secret.clone().unwrap())
+}
+
+async fn everything_reads_back(app: &TestApp, ann: &Member, job: &str, photo: &str) {
+    let me: Value = app
+        .api("GET", "/api/v1/me", &ann.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["phone"].as_str().map(|p| p.replace([' ', '+'], "")),
+        Some(format!("1{PHONE_DIGITS}"))
+    );
+    let sites: Value = app
+        .api("GET", "/api/v1/sites", &ann.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sites["items"][0]["address"], ADDRESS);
+    let detail: Value = app
+        .api("GET", &format!("/api/v1/jobs/{job}"), &ann.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(detail["timeline"].to_string().contains(NOTE), "{detail}");
+    let served = app.api("GET", photo, &ann.token, None).await;
+    assert_eq!(served.status(), 200);
+    assert!(image::load_from_memory(&served.bytes().await.unwrap()).is_ok());
+}
+
+#[tokio::test]
+async fn a_raw_dump_of_the_database_holds_none_of_the_personal_values() {
+    let app = spawn_app().await;
+    let (ann, job, photo, totp_secret) = personal_data_through_the_front_door(&app).await;
+    everything_reads_back(&app, &ann, &job, &photo).await;
+    let dump = raw_dump(&app);
+    assert!(
+        contains(&dump, "ann@example.com"),
+        "the dump is real: it has the (unencrypted) email"
+    );
+    for canary in [
+        ADDRESS,
+        "Canary Lane",
+        PHONE,
+        PHONE_DIGITS,
+        NOTE,
+        "gate code",
+        totp_secret.as_str(),
+    ] {
+        assert!(!contains(&dump, canary), "{canary} is in the raw database");
+    }
+    // The stored photo is ciphertext: no PNG signature, no JPEG marker.
+    let files = all_files(&app.data_dir.path().join("files"));
+    assert_eq!(files.len(), 1);
+    assert!(files[0].starts_with(b"SBE1"));
+    assert!(!files[0].windows(4).any(|w| w == b"\x89PNG" || w == b"IHDR"));
+}
+
+fn sunbridge(app: &TestApp, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sunbridge"))
+        .args(args)
+        .env_remove("SUNBRIDGE_ENV")
+        .env("SUNBRIDGE_DATABASE_URL", &app.database_url)
+        .env("SUNBRIDGE_DATA_DIR", app.data_dir.path())
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_key_rotation_while_the_server_runs_leaves_every_record_readable() {
+    let app = spawn_app().await;
+    let (ann, job, photo, _) = personal_data_through_the_front_door(&app).await;
+    let listed = sunbridge(&app, &["keys", "list"]);
+    let before = String::from_utf8_lossy(&listed.stdout).to_string();
+    let old_key = before.split_whitespace().next().unwrap().to_owned();
+    assert_eq!(before.lines().count(), 1, "{before}");
+
+    // Rotate in another process while this server keeps writing sealed values.
+    let writer = {
+        let token = ann.token.clone();
+        let client = app.client.clone();
+        let url = app.url("/api/v1/me");
+        tokio::spawn(async move {
+            for i in 0..20 {
+                let phone = format!("+1 919 555 {:04}", 1000 + i);
+                let r = client
+                    .patch(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"phone": phone}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let data_dir = app.data_dir.path().to_owned();
+    let url = app.database_url.clone();
+    let rotated = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_sunbridge"))
+            .args(["keys", "rotate", "--settle-secs", "1"])
+            .env_remove("SUNBRIDGE_ENV")
+            .env("SUNBRIDGE_DATABASE_URL", url)
+            .env("SUNBRIDGE_DATA_DIR", data_dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    writer.await.unwrap();
+    let said = String::from_utf8_lossy(&rotated.stdout).to_string();
+    assert!(
+        rotated.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert!(
+        said.contains("sites.address: 1 re-encrypted") && said.contains("files: 1 re-encrypted"),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("Retired (nothing uses them): {old_key}")),
+        "{said}"
+    );
+
+    // The last phone written meanwhile, the home, the note, the photo: all readable.
+    app.api("PATCH", "/api/v1/me", &ann.token, Some(json!({"phone": PHONE})))
+        .await;
+    everything_reads_back(&app, &ann, &job, &photo).await;
+    let after = String::from_utf8_lossy(&sunbridge(&app, &["keys", "list"]).stdout).to_string();
+    assert_eq!(after.lines().count(), 2);
+    assert!(
+        after
+            .lines()
+            .any(|l| l.starts_with(&old_key) && l.contains("retired")),
+        "{after}"
+    );
+    // No row names the old key any more (old pages of a SQLite file may still hold ciphertext
+    // under it until a VACUUM; the key stays in the ring, retired, so they remain readable).
+    use sea_orm::ConnectionTrait;
+    for (table, column) in [
+        ("sites", "address"),
+        ("users", "phone"),
+        ("job_events", "note"),
+        ("mfa_totp", "secret_base32"),
+    ] {
+        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} LIKE 'enc:v1:{old_key}:%'");
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "{table}.{column}");
+    }
+}
