@@ -153,6 +153,12 @@ pub struct Settings {
     pub master_key: Option<SecretString>,
     /// …or a file holding it (a mounted Kubernetes Secret, say).
     pub master_key_file: Option<PathBuf>,
+    /// Where Prometheus scrapes `/metrics`: an address of its own, never the public listener
+    /// (S-LG-3). Off when unset.
+    pub metrics_listen: Option<SocketAddr>,
+    /// A bearer token the scraper must send, when the metrics address is reachable by more
+    /// than the scraper.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for Settings {
@@ -207,6 +213,8 @@ impl Default for Settings {
             audit_checkpoint_secs: 10,
             master_key: None,
             master_key_file: None,
+            metrics_listen: None,
+            metrics_token: None,
         }
     }
 }
@@ -327,6 +335,13 @@ impl Settings {
         }
         if self.public_url.cannot_be_a_base() || self.public_url.host().is_none() {
             problems.push("public_url must be an absolute http(s) URL".into());
+        }
+        if self
+            .metrics_listen
+            .is_some_and(|m| m.port() != 0 && m == self.listen)
+        {
+            problems
+                .push("metrics_listen must differ from listen: metrics are never on the public port".into());
         }
         if !(1..=7 * 24 * 3600).contains(&self.offer_timeout_secs) || self.dispatch_interval_secs == 0 {
             problems.push(

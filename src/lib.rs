@@ -21,6 +21,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod monitoring;
 pub mod openapi;
 pub mod orders;
 pub mod outbound;

@@ -45,6 +45,7 @@ pub struct AppState {
 
 pub struct Application {
     listener: tokio::net::TcpListener,
+    metrics_addr: Option<SocketAddr>,
     local_addr: SocketAddr,
     router: Router,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
@@ -119,12 +120,21 @@ impl Application {
             (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
             _ => None,
         };
+        crate::monitoring::handle();
+        crate::monitoring::spawn_gauges(state.db.clone(), Duration::from_secs(15));
+        let metrics_addr = match state.settings.metrics_listen {
+            Some(listen) => {
+                Some(crate::monitoring::serve(listen, state.settings.metrics_token.clone()).await?)
+            }
+            None => None,
+        };
         let listener = tokio::net::TcpListener::bind(state.settings.listen)
             .await
             .with_context(|| format!("Failed to listen on {}", state.settings.listen))?;
         let local_addr = listener.local_addr()?;
         Ok(Self {
             listener,
+            metrics_addr,
             local_addr,
             router: router(state.clone()),
             tls,
@@ -135,6 +145,11 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where `/metrics` is served, when `metrics_listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The address to reach this server at (the bound port, not the configured one).

@@ -341,7 +341,9 @@ mod tests {
     }
 
     /// The guard refuses undeclared routes at run time; this keeps them out of the code in
-    /// the first place: no module but this one builds an axum router by hand.
+    /// the first place: no module but this one builds an axum router by hand. The one
+    /// exception is the metrics listener (`monitoring.rs`): a separate address, not the
+    /// application, one read-only path.
     #[test]
     fn no_module_adds_routes_around_the_table() {
         fn visit(dir: &std::path::Path, found: &mut Vec<String>) {
@@ -349,7 +351,10 @@ mod tests {
                 let path = entry.unwrap().path();
                 if path.is_dir() {
                     visit(&path, found);
-                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("access/routes.rs") {
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && !path.ends_with("access/routes.rs")
+                    && !path.ends_with("src/monitoring.rs")
+                {
                     let text = std::fs::read_to_string(&path).unwrap();
                     for needle in [
                         "Router::new",

@@ -155,6 +155,9 @@ pub enum Action {
     JobTransition,
     PhotoUploaded,
     KeysRotated,
+    IpBlocked,
+    IpUnblocked,
+    NewDeviceNotified,
 }
 
 impl Action {
@@ -210,6 +213,9 @@ impl Action {
             Action::JobTransition => "job.transition",
             Action::PhotoUploaded => "job.photo_uploaded",
             Action::KeysRotated => "keys.rotated",
+            Action::IpBlocked => "security.ip_blocked",
+            Action::IpUnblocked => "security.ip_unblocked",
+            Action::NewDeviceNotified => "auth.new_device_notified",
         }
     }
 }
@@ -302,7 +308,9 @@ pub async fn record<C: crate::db::Conn>(
     target: Option<Target>,
     details: Details,
 ) -> Result<(), DbErr> {
-    store::insert(conn, Utc::now(), actor, action, target, details.canonical_json()).await
+    store::insert(conn, Utc::now(), actor, action, target, details.canonical_json()).await?;
+    crate::monitoring::record_audit(action);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -285,6 +285,32 @@ async fn finish(
         details,
     )
     .await?;
+    // A sign-in from a device this account never used, after an earlier sign-in: tell the owner
+    // (at most a few times an hour, so an attacker cannot flood the inbox).
+    if pending.known_device.is_none() && account.last_login_at.is_some() {
+        let hour_ago = now - chrono::TimeDelta::hours(1);
+        let sent =
+            audit::count_since(&tx, Action::NewDeviceNotified, &Target::user(user_id), hour_ago).await?;
+        if sent < super::signup::MAX_MAILS_PER_HOUR {
+            enqueue_new_device_notice(
+                &tx,
+                account,
+                pending.device_name.as_deref(),
+                ctx,
+                now,
+                cx.public_url,
+            )
+            .await?;
+            audit::record(
+                &tx,
+                &actor,
+                Action::NewDeviceNotified,
+                Some(Target::user(user_id)),
+                Details::new(),
+            )
+            .await?;
+        }
+    }
     // The access review (S-AC-2) flags staff accounts nobody has used for 90 days.
     user::Entity::update_many()
         .col_expr(user::Column::LastLoginAt, Expr::value(now))
@@ -292,6 +318,7 @@ async fn finish(
         .exec(&tx)
         .await?;
     tx.commit().await?;
+    cx.mailer.wake();
     tracing::Span::current().record("user_id", tracing::field::display(user_id));
     tracing::info!(
         known_device = pending.known_device.is_some(),
@@ -361,6 +388,38 @@ pub async fn refresh(
             Err(RefreshError::Invalid)
         }
     }
+}
+
+async fn enqueue_new_device_notice<C: crate::db::Conn>(
+    tx: &C,
+    owner: &user::Model,
+    device: Option<&str>,
+    ctx: &RequestContext,
+    at: chrono::DateTime<Utc>,
+    public_url: &url::Url,
+) -> anyhow::Result<()> {
+    use askama::Template;
+    #[derive(Template)]
+    #[template(path = "mail/new_device.txt")]
+    struct Notice<'a> {
+        name: &'a str,
+        device: &'a str,
+        ip: String,
+        at: String,
+        account_link: String,
+    }
+    let body = Notice {
+        name: &owner.name,
+        device: device
+            .filter(|d| !d.is_empty())
+            .unwrap_or("a browser or app without a name"),
+        ip: ctx.client_ip.to_string(),
+        at: at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        account_link: super::signup::link(public_url, "/account", None),
+    }
+    .render()?;
+    mail::enqueue_to_stored(tx, &owner.email, "New sign-in to your Sunbridge account", body).await?;
+    Ok(())
 }
 
 async fn enqueue_reuse_notice<C: crate::db::Conn>(tx: &C, owner: &user::Model) -> anyhow::Result<()> {

@@ -107,6 +107,7 @@ pub async fn middleware(State(config): State<ContextConfig>, mut req: Request, n
         tracing::error!(parent: &span, status, detail = %detail, "request failed");
     }
     tracing::info!(parent: &span, status, latency_ms, "request finished");
+    crate::monitoring::record_request(method.as_str(), &route, status, started.elapsed().as_secs_f64());
     if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
         response.headers_mut().insert("x-request-id", value);
     }

@@ -439,3 +439,48 @@ async fn sign_in_secrets_never_reach_the_log() {
         "the sign-ins were logged"
     );
 }
+
+#[tokio::test]
+async fn a_sign_in_from_a_new_device_is_told_to_the_owner_and_a_known_device_is_not() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", sunbridge::access::Role::Customer)
+        .await;
+    // The first sign-in of an account tells nobody: there is no other device to warn about.
+    let first: serde_json::Value = app.login_ok("ann@example.com").await;
+    let device = first["device_token"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(app.sent_mail().is_empty());
+    // The same device again: silent.
+    let known = app
+        .post_json(
+            "/api/v1/auth/login",
+            serde_json::json!({"email": "ann@example.com", "password": crate::helpers::PASSWORD, "device_token": device}),
+        )
+        .await;
+    assert_eq!(known.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(app.sent_mail().is_empty());
+    // Another device: the owner is told, with the device name and the address, not a secret.
+    let other = app
+        .post_json(
+            "/api/v1/auth/login",
+            serde_json::json!({"email": "ann@example.com", "password": crate::helpers::PASSWORD, "device_name": "Pixel 9"}),
+        )
+        .await;
+    assert_eq!(other.status(), 200);
+    let mail = app.wait_for_mail("ann@example.com", 1).await.remove(0);
+    assert_eq!(mail.subject, "New sign-in to your Sunbridge account");
+    assert!(mail.body.contains("Pixel 9") && mail.body.contains("127.0.0.1"));
+    assert!(!mail.body.contains(crate::helpers::PASSWORD));
+    // At most three such notices an hour.
+    for _ in 0..4 {
+        app.login_ok("ann@example.com").await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let notices = app
+        .sent_mail()
+        .into_iter()
+        .filter(|m| m.subject == "New sign-in to your Sunbridge account")
+        .count();
+    assert_eq!(notices, 3);
+}
