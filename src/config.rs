@@ -159,6 +159,13 @@ pub struct Settings {
     /// A bearer token the scraper must send, when the metrics address is reachable by more
     /// than the scraper.
     pub metrics_token: Option<SecretString>,
+    /// Authentication failures (sign-in, second factor, re-authentication) from one address
+    /// within `block_window_secs` that block it for `block_secs` (0 = never).
+    pub block_auth_failures: u64,
+    /// Authorization failures (refused routes, other people's objects) that do the same.
+    pub block_authz_failures: u64,
+    pub block_window_secs: u64,
+    pub block_secs: u64,
 }
 
 impl Default for Settings {
@@ -215,6 +222,10 @@ impl Default for Settings {
             master_key_file: None,
             metrics_listen: None,
             metrics_token: None,
+            block_auth_failures: 50,
+            block_authz_failures: 30,
+            block_window_secs: 600,
+            block_secs: 3600,
         }
     }
 }
@@ -519,6 +530,18 @@ impl Settings {
                 _ => false,
             }
         })
+    }
+
+    /// The rules of automatic blocking.
+    pub fn defence_rules(&self) -> crate::defence::Rules {
+        // 0 turns a rule off: no count reaches u64::MAX.
+        let off = |n: u64| if n == 0 { u64::MAX } else { n };
+        crate::defence::Rules {
+            auth_failures: off(self.block_auth_failures),
+            authz_failures: off(self.block_authz_failures),
+            window: chrono::TimeDelta::seconds(self.block_window_secs as i64),
+            block_for: chrono::TimeDelta::seconds(self.block_secs as i64),
+        }
     }
 
     /// The master key of encryption at rest: configured, read from its file, or in development

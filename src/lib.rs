@@ -14,6 +14,7 @@ pub mod crews;
 pub mod crypto;
 pub mod db;
 mod debug_routes;
+pub mod defence;
 mod demo;
 pub mod files;
 pub mod health;

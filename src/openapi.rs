@@ -50,6 +50,8 @@ use utoipa::OpenApi;
         crate::staff::api::access_review,
         crate::audit::api::list,
         crate::audit::api::verify,
+        crate::defence::api::list,
+        crate::defence::api::lift,
         crate::catalog::api::panels,
         crate::catalog::api::regions,
         crate::catalog::api::add_panel,

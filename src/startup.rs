@@ -41,6 +41,8 @@ pub struct AppState {
     pub webhook_secret: SecretString,
     /// Uploaded files (job photos).
     pub files: crate::files::FileStore,
+    /// Addresses blocked by the automatic defence.
+    pub blocks: crate::defence::BlockList,
 }
 
 pub struct Application {
@@ -103,7 +105,9 @@ impl Application {
             settings.public_url.clone(),
             mailer.clone(),
         );
+        crate::defence::configure(settings.defence_rules());
         let state = AppState {
+            blocks: crate::defence::BlockList::new(db.clone()),
             payments: crate::payments::provider::from_settings(&settings)?,
             files: crate::files::FileStore::local(&settings.files_dir())?,
             webhook_secret,
@@ -228,6 +232,7 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::sales::pages::router())
         .merge(crate::staff::pages::router())
         .merge(crate::support::pages::router())
+        .merge(crate::defence::api::router())
         .merge(crate::crews::api::router())
         .merge(crate::crews::pages::router())
         .merge(crate::orders::api::router())
@@ -251,6 +256,7 @@ pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let largest_body = settings.body_limit_bytes.max(settings.upload_limit_bytes);
     let (app, _) = routes(&settings).finish(crate::access::routes::BodyLimits::from_settings(&settings));
+    let blocks = state.blocks.clone();
     let app = app.with_state(state);
 
     // Outermost first: the request context wraps everything, so even a panic or a timeout
@@ -272,6 +278,8 @@ pub fn router(state: AppState) -> Router {
             },
             headers::security_headers,
         ))
+        // After the headers, so a refusal carries them too.
+        .layer(axum::middleware::from_fn_with_state(blocks, crate::defence::gate))
         .layer(axum::middleware::from_fn(error::render_bare_errors))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TimeoutLayer::with_status_code(

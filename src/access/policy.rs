@@ -83,6 +83,8 @@ permissions! {
     ManageJobs => "job.manage",
     /// Installer companies, crews, their members, service areas and calendars.
     ManageCrews => "crew.manage",
+    /// The automatic defence: blocked addresses, and lifting a block.
+    ManageSecurity => "security.manage",
 }
 
 use Permission::*;
@@ -127,6 +129,7 @@ pub const POLICY: &[(Role, &[Permission])] = &[
             ReadJobs,
             ManageJobs,
             ManageCrews,
+            ManageSecurity,
         ],
     ),
 ];
@@ -150,6 +153,7 @@ pub fn has_back_office(role: Role) -> bool {
         ManageCatalog,
         ReadJobs,
         ManageCrews,
+        ManageSecurity,
     ]
     .into_iter()
     .any(|p| allows(role, p))

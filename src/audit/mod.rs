@@ -310,6 +310,9 @@ pub async fn record<C: crate::db::Conn>(
 ) -> Result<(), DbErr> {
     store::insert(conn, Utc::now(), actor, action, target, details.canonical_json()).await?;
     crate::monitoring::record_audit(action);
+    if actor.origin == Origin::Http {
+        crate::defence::after_alarm(conn, actor, action).await?;
+    }
     Ok(())
 }
 

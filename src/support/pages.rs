@@ -56,6 +56,7 @@ struct HomePage {
     catalog: bool,
     jobs: bool,
     crews: bool,
+    security: bool,
 }
 
 /// The back-office home: links to what the caller's role holds. Customers and staff without
@@ -77,6 +78,7 @@ async fn home(caller: PageUser<perm::OwnAccount>) -> Result<Response, PageError>
         catalog: allows(role, Permission::ManageCatalog),
         jobs: allows(role, Permission::ReadJobs),
         crews: allows(role, Permission::ManageCrews),
+        security: allows(role, Permission::ManageSecurity),
     };
     render(StatusCode::OK, &page)
 }

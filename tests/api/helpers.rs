@@ -28,6 +28,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub database_url: String,
     pub data_dir: tempfile::TempDir,
+    /// Where `/metrics` is served, when the settings asked for it.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl TestApp {
@@ -78,6 +80,10 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
         database_url: Some(SecretString::from(database_url.to_owned())),
         debug_routes: true,
         payment_webhook_secret: Some(SecretString::from(crate::helpers_market::WEBHOOK_SECRET)),
+        // Tests make many deliberate failures from one address; the defence tests turn
+        // blocking on with their own thresholds.
+        block_auth_failures: 0,
+        block_authz_failures: 0,
         ..Settings::default()
     }
 }
@@ -102,6 +108,7 @@ pub async fn spawn_with_settings(
     logs();
     let app = Application::build(settings).await.expect("application builds");
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
     let address = app.url();
     let db = app.state.db.clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
@@ -115,6 +122,7 @@ pub async fn spawn_with_settings(
         db,
         database_url,
         data_dir,
+        metrics_addr,
     }
 }
 

@@ -25,6 +25,7 @@ mod mail;
 mod marketplace;
 mod marketplace_pages;
 mod mfa;
+mod monitoring;
 mod openapi;
 mod pages;
 mod quotes;

@@ -14,6 +14,7 @@ mod m20261129_000009_weather_and_options;
 mod m20261129_000010_marketplace;
 mod m20261129_000011_audit_chain;
 mod m20261129_000012_encryption_at_rest;
+mod m20261129_000013_ip_blocks;
 
 use sea_orm_migration::prelude::*;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_marketplace::Migration),
             Box::new(m20261129_000011_audit_chain::Migration),
             Box::new(m20261129_000012_encryption_at_rest::Migration),
+            Box::new(m20261129_000013_ip_blocks::Migration),
         ]
     }
 }

@@ -1,0 +1,256 @@
+//! Monitoring and automatic defence: metrics only on their own listener (with the security
+//! signals the alert rules read), and addresses blocked after too many failures, then lifted.
+
+use serde_json::{Value, json};
+use sunbridge::access::Role;
+
+use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers_roles::Member;
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_address_only_with_the_security_signals() {
+    let app = spawn_app_with(|s| {
+        s.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+        s.metrics_token = Some("scrape-token-0123456789abcdef0123".to_string().into());
+    })
+    .await;
+    // Not on the public port, under any name.
+    for path in ["/metrics", "/api/v1/metrics", "/__metrics"] {
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
+    }
+    app.create_user("ann@example.com", Role::Customer).await;
+    assert_eq!(
+        app.login("ann@example.com", "wrong password entirely")
+            .await
+            .status(),
+        401
+    );
+    app.login_ok("ann@example.com").await;
+    let metrics = app.metrics_url().expect("a metrics address");
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client.get(&metrics).send().await.unwrap().status(),
+        401,
+        "the token is required"
+    );
+    let wrong = client.get(&metrics).bearer_auth("guess").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let body = client
+        .get(&metrics)
+        .bearer_auth("scrape-token-0123456789abcdef0123")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        r#"sunbridge_logins_total{outcome="failed"}"#,
+        r#"sunbridge_logins_total{outcome="ok"}"#,
+        "sunbridge_http_requests_total{",
+        r#"route="/api/v1/auth/login""#,
+        "sunbridge_http_request_duration_seconds_bucket",
+    ] {
+        assert!(body.contains(needle), "{needle} missing from:\n{body}");
+    }
+    // No personal data in the metrics.
+    assert!(!body.contains("ann@example.com"));
+}
+
+impl TestApp {
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_addr.map(|a| format!("http://{a}/metrics"))
+    }
+
+    /// A request as if from `ip`, through the trusted proxy (the test client is it).
+    async fn from_ip(
+        &self,
+        ip: &str,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method.parse().unwrap(), self.url(path))
+            .header("x-forwarded-for", ip);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+async fn blocking_app() -> TestApp {
+    spawn_app_with(|s| {
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        s.block_authz_failures = 5;
+        s.block_auth_failures = 8;
+        s.block_secs = 3600;
+    })
+    .await
+}
+
+const ATTACKER: &str = "203.0.113.7";
+const OFFICE: &str = "198.51.100.9";
+
+#[tokio::test]
+async fn an_address_reaching_for_what_is_not_its_own_is_blocked_and_an_admin_lifts_it() {
+    let app = blocking_app().await;
+    let admin: Member = app.member("admin@example.com", Role::Admin).await;
+    let mallory = app.member("mallory@example.com", Role::Customer).await;
+    // Four refusals: still served.
+    for _ in 0..4 {
+        let r = app
+            .from_ip(ATTACKER, "GET", "/api/v1/admin/staff", Some(&mallory.token), None)
+            .await;
+        assert_eq!(r.status(), 403);
+    }
+    assert_eq!(
+        app.from_ip(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
+            .await
+            .status(),
+        200
+    );
+    // The fifth blocks the address: every route, page or API, with no detail.
+    app.from_ip(ATTACKER, "GET", "/api/v1/admin/staff", Some(&mallory.token), None)
+        .await;
+    let blocked = app
+        .from_ip(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
+        .await;
+    assert_eq!(blocked.status(), 403);
+    let body: Value = blocked.json().await.unwrap();
+    assert_eq!(body["code"], "forbidden");
+    assert!(body.get("detail").is_none());
+    assert_eq!(app.from_ip(ATTACKER, "GET", "/", None, None).await.status(), 403);
+    // The probes still answer, and other addresses are served.
+    assert_eq!(
+        app.from_ip(ATTACKER, "GET", "/healthz", None, None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.from_ip(OFFICE, "GET", "/api/v1/me", Some(&admin.token), None)
+            .await
+            .status(),
+        200
+    );
+    // The admin sees the block, audited, and lifts it.
+    let blocks: Value = app
+        .from_ip(OFFICE, "GET", "/api/v1/admin/ip-blocks", Some(&admin.token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let block = &blocks["items"][0];
+    assert_eq!(block["ip"], ATTACKER);
+    assert_eq!(block["reason"], "authorization_failures");
+    assert_eq!(block["active"], true);
+    let audit: Value = app
+        .from_ip(
+            OFFICE,
+            "GET",
+            "/api/v1/admin/audit?action=security.ip_blocked",
+            Some(&admin.token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1);
+    // Mallory cannot lift it, from anywhere.
+    assert_eq!(
+        app.from_ip(
+            OFFICE,
+            "DELETE",
+            &format!("/api/v1/admin/ip-blocks/{}", block["id"].as_str().unwrap()),
+            Some(&mallory.token),
+            None
+        )
+        .await
+        .status(),
+        403
+    );
+    let lifted = app
+        .from_ip(
+            OFFICE,
+            "DELETE",
+            &format!("/api/v1/admin/ip-blocks/{}", block["id"].as_str().unwrap()),
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(lifted.status(), 204);
+    assert_eq!(
+        app.from_ip(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
+            .await
+            .status(),
+        200
+    );
+    let unblocked: Value = app
+        .from_ip(
+            OFFICE,
+            "GET",
+            "/api/v1/admin/audit?action=security.ip_unblocked",
+            Some(&admin.token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unblocked["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn credential_stuffing_from_one_address_blocks_it_across_accounts() {
+    let app = blocking_app().await;
+    for i in 0..8 {
+        app.create_user(&format!("user{i}@example.com"), Role::Customer)
+            .await;
+    }
+    // One guess per account: no per-account throttle ever trips, the address does.
+    for i in 0..8 {
+        let r = app
+            .from_ip(
+                ATTACKER,
+                "POST",
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"email": format!("user{i}@example.com"), "password": "Summer2026!!"})),
+            )
+            .await;
+        assert_eq!(r.status(), 401, "attempt {i}");
+    }
+    let r = app
+        .from_ip(
+            ATTACKER,
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": "user0@example.com", "password": crate::helpers::PASSWORD})),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        403,
+        "even the right password is refused from a blocked address"
+    );
+    // Another address signs in as usual.
+    let ok = app
+        .from_ip(
+            OFFICE,
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": "user0@example.com", "password": crate::helpers::PASSWORD})),
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+}
