@@ -63,7 +63,7 @@ impl TestApp {
     }
 
     /// A request as if from `ip`, through the trusted proxy (the test client is it).
-    async fn from_ip(
+    async fn as_client(
         &self,
         ip: &str,
         method: &str,
@@ -106,43 +106,46 @@ async fn an_address_reaching_for_what_is_not_its_own_is_blocked_and_an_admin_lif
     // Four refusals: still served.
     for _ in 0..4 {
         let r = app
-            .from_ip(ATTACKER, "GET", "/api/v1/admin/staff", Some(&mallory.token), None)
+            .as_client(ATTACKER, "GET", "/api/v1/admin/staff", Some(&mallory.token), None)
             .await;
         assert_eq!(r.status(), 403);
     }
     assert_eq!(
-        app.from_ip(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
+        app.as_client(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
             .await
             .status(),
         200
     );
     // The fifth blocks the address: every route, page or API, with no detail.
-    app.from_ip(ATTACKER, "GET", "/api/v1/admin/staff", Some(&mallory.token), None)
+    app.as_client(ATTACKER, "GET", "/api/v1/admin/staff", Some(&mallory.token), None)
         .await;
     let blocked = app
-        .from_ip(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
+        .as_client(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
         .await;
     assert_eq!(blocked.status(), 403);
     let body: Value = blocked.json().await.unwrap();
     assert_eq!(body["code"], "forbidden");
     assert!(body.get("detail").is_none());
-    assert_eq!(app.from_ip(ATTACKER, "GET", "/", None, None).await.status(), 403);
+    assert_eq!(
+        app.as_client(ATTACKER, "GET", "/", None, None).await.status(),
+        403
+    );
     // The probes still answer, and other addresses are served.
     assert_eq!(
-        app.from_ip(ATTACKER, "GET", "/healthz", None, None)
+        app.as_client(ATTACKER, "GET", "/healthz", None, None)
             .await
             .status(),
         200
     );
     assert_eq!(
-        app.from_ip(OFFICE, "GET", "/api/v1/me", Some(&admin.token), None)
+        app.as_client(OFFICE, "GET", "/api/v1/me", Some(&admin.token), None)
             .await
             .status(),
         200
     );
     // The admin sees the block, audited, and lifts it.
     let blocks: Value = app
-        .from_ip(OFFICE, "GET", "/api/v1/admin/ip-blocks", Some(&admin.token), None)
+        .as_client(OFFICE, "GET", "/api/v1/admin/ip-blocks", Some(&admin.token), None)
         .await
         .json()
         .await
@@ -152,7 +155,7 @@ async fn an_address_reaching_for_what_is_not_its_own_is_blocked_and_an_admin_lif
     assert_eq!(block["reason"], "authorization_failures");
     assert_eq!(block["active"], true);
     let audit: Value = app
-        .from_ip(
+        .as_client(
             OFFICE,
             "GET",
             "/api/v1/admin/audit?action=security.ip_blocked",
@@ -166,7 +169,7 @@ async fn an_address_reaching_for_what_is_not_its_own_is_blocked_and_an_admin_lif
     assert_eq!(audit["items"].as_array().unwrap().len(), 1);
     // Mallory cannot lift it, from anywhere.
     assert_eq!(
-        app.from_ip(
+        app.as_client(
             OFFICE,
             "DELETE",
             &format!("/api/v1/admin/ip-blocks/{}", block["id"].as_str().unwrap()),
@@ -178,7 +181,7 @@ async fn an_address_reaching_for_what_is_not_its_own_is_blocked_and_an_admin_lif
         403
     );
     let lifted = app
-        .from_ip(
+        .as_client(
             OFFICE,
             "DELETE",
             &format!("/api/v1/admin/ip-blocks/{}", block["id"].as_str().unwrap()),
@@ -188,13 +191,13 @@ async fn an_address_reaching_for_what_is_not_its_own_is_blocked_and_an_admin_lif
         .await;
     assert_eq!(lifted.status(), 204);
     assert_eq!(
-        app.from_ip(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
+        app.as_client(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
             .await
             .status(),
         200
     );
     let unblocked: Value = app
-        .from_ip(
+        .as_client(
             OFFICE,
             "GET",
             "/api/v1/admin/audit?action=security.ip_unblocked",
@@ -218,7 +221,7 @@ async fn credential_stuffing_from_one_address_blocks_it_across_accounts() {
     // One guess per account: no per-account throttle ever trips, the address does.
     for i in 0..8 {
         let r = app
-            .from_ip(
+            .as_client(
                 ATTACKER,
                 "POST",
                 "/api/v1/auth/login",
@@ -229,7 +232,7 @@ async fn credential_stuffing_from_one_address_blocks_it_across_accounts() {
         assert_eq!(r.status(), 401, "attempt {i}");
     }
     let r = app
-        .from_ip(
+        .as_client(
             ATTACKER,
             "POST",
             "/api/v1/auth/login",
@@ -244,7 +247,7 @@ async fn credential_stuffing_from_one_address_blocks_it_across_accounts() {
     );
     // Another address signs in as usual.
     let ok = app
-        .from_ip(
+        .as_client(
             OFFICE,
             "POST",
             "/api/v1/auth/login",
