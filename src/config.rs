@@ -166,6 +166,10 @@ pub struct Settings {
     pub block_authz_failures: u64,
     pub block_window_secs: u64,
     pub block_secs: u64,
+    /// First delay before a failed webhook delivery is retried; it doubles up to 128 times.
+    pub webhook_retry_base_secs: u64,
+    /// How often due webhook deliveries are sent.
+    pub webhook_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -226,6 +230,8 @@ impl Default for Settings {
             block_authz_failures: 30,
             block_window_secs: 600,
             block_secs: 3600,
+            webhook_retry_base_secs: 30,
+            webhook_interval_secs: 5,
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod support;
 pub mod telemetry;
 mod tls;
 pub mod web;
+pub mod webhooks;
 
 pub use config::Settings;
 pub use startup::{AppState, Application};

@@ -83,6 +83,8 @@ use utoipa::OpenApi;
         crate::crews::api::remove_member,
         crate::crews::api::add_day_off,
         crate::crews::api::remove_day_off,
+        crate::webhooks::api::set,
+        crate::webhooks::api::show,
         crate::orders::api::accept,
         crate::orders::api::list,
         crate::orders::api::show,

@@ -106,6 +106,14 @@ impl Application {
             mailer.clone(),
         );
         crate::defence::configure(settings.defence_rules());
+        crate::webhooks::spawn(
+            db.clone(),
+            crate::webhooks::Sender {
+                client: crate::outbound::OutboundClient::new(settings.outbound_allow_local),
+                retry_base: Duration::from_secs(settings.webhook_retry_base_secs.max(1)),
+            },
+            Duration::from_secs(settings.webhook_interval_secs.max(1)),
+        );
         let state = AppState {
             blocks: crate::defence::BlockList::new(db.clone()),
             payments: crate::payments::provider::from_settings(&settings)?,
@@ -233,6 +241,7 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::staff::pages::router())
         .merge(crate::support::pages::router())
         .merge(crate::defence::api::router())
+        .merge(crate::webhooks::api::router())
         .merge(crate::crews::api::router())
         .merge(crate::crews::pages::router())
         .merge(crate::orders::api::router())

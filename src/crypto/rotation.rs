@@ -24,7 +24,7 @@ struct Sealed {
     field: Field,
 }
 
-const COLUMNS: [Sealed; 4] = [
+const COLUMNS: [Sealed; 5] = [
     Sealed {
         table: "sites",
         key: "id",
@@ -48,6 +48,12 @@ const COLUMNS: [Sealed; 4] = [
         key: "user_id",
         column: "secret_base32",
         field: Field::TotpSecret,
+    },
+    Sealed {
+        table: "webhook_endpoints",
+        key: "company_id",
+        column: "secret",
+        field: Field::WebhookSecret,
     },
 ];
 

@@ -27,6 +27,7 @@ pub enum Field {
     JobNote,
     TotpSecret,
     Photo,
+    WebhookSecret,
 }
 
 impl Field {
@@ -37,6 +38,7 @@ impl Field {
             Field::JobNote => b"job_events.note",
             Field::TotpSecret => b"mfa_totp.secret_base32",
             Field::Photo => b"job_photos.file",
+            Field::WebhookSecret => b"webhook_endpoints.secret",
         }
     }
 }

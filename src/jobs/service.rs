@@ -313,6 +313,23 @@ pub async fn record_step<C: crate::db::Conn>(
         details,
     )
     .await?;
+    // The assigned crew's company hears of each step (the crew may have just been assigned).
+    let crew = match job.crew_id {
+        Some(c) => Some(c),
+        None => job::Entity::find_by_id(job.id.0)
+            .one(tx)
+            .await?
+            .and_then(|j| j.crew_id)
+            .map(CrewId),
+    };
+    if let Some(crew) = crew {
+        let data = serde_json::json!({
+            "job_id": job.id.to_string(),
+            "from": job.state.as_str(),
+            "to": to.as_str(),
+        });
+        crate::webhooks::enqueue_for_crew(tx, crew, "job.step", data).await?;
+    }
     notify_owner(tx, job, to, public_url).await
 }
 

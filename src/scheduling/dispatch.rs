@@ -116,6 +116,16 @@ pub async fn offer_to<C: crate::db::Conn>(
     let details = Details::new().with("booking", booking.0).with("crew", crew.0);
     audit::record(tx, actor, Action::OfferMade, Some(offer_target(id)), details).await?;
     if let Some(b) = booking_row::Entity::find_by_id(booking.0).one(tx).await? {
+        let data = serde_json::json!({
+            "offer_id": id.to_string(),
+            "job_id": b.job_id.to_string(),
+            "kind": b.kind,
+            "day": b.day.to_string(),
+            "expires_at": expires.to_rfc3339(),
+        });
+        crate::webhooks::enqueue_for_crew(tx, crew, "offer.made", data).await?;
+    }
+    if let Some(b) = booking_row::Entity::find_by_id(booking.0).one(tx).await? {
         let kind = Kind::parse(&b.kind).unwrap_or(Kind::Survey);
         for member in crate::crews::service::member_ids(tx, crew).await? {
             let Some(contact) = crate::auth::contact_of(tx, member).await? else {

@@ -27,6 +27,7 @@ mod marketplace_pages;
 mod mfa;
 mod monitoring;
 mod openapi;
+mod outbound;
 mod pages;
 mod quotes;
 mod shutdown;

@@ -15,6 +15,7 @@ mod m20261129_000010_marketplace;
 mod m20261129_000011_audit_chain;
 mod m20261129_000012_encryption_at_rest;
 mod m20261129_000013_ip_blocks;
+mod m20261129_000014_webhooks;
 
 use sea_orm_migration::prelude::*;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_audit_chain::Migration),
             Box::new(m20261129_000012_encryption_at_rest::Migration),
             Box::new(m20261129_000013_ip_blocks::Migration),
+            Box::new(m20261129_000014_webhooks::Migration),
         ]
     }
 }
