@@ -170,6 +170,10 @@ pub struct Settings {
     pub webhook_retry_base_secs: u64,
     /// How often due webhook deliveries are sent.
     pub webhook_interval_secs: u64,
+    /// NREL's API key: regions without a weather file are then simulated by the PVWatts API
+    /// for each home's coordinates, instead of the region's yield.
+    pub nrel_api_key: Option<SecretString>,
+    pub nrel_api_url: Url,
 }
 
 impl Default for Settings {
@@ -232,6 +236,9 @@ impl Default for Settings {
             block_secs: 3600,
             webhook_retry_base_secs: 30,
             webhook_interval_secs: 5,
+            nrel_api_key: None,
+            nrel_api_url: Url::parse("https://developer.nrel.gov/api/pvwatts/v8.json")
+                .expect("static URL parses"),
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub files: crate::files::FileStore,
     /// Addresses blocked by the automatic defence.
     pub blocks: crate::defence::BlockList,
+    /// NREL's PVWatts API, when a key is configured.
+    pub pvwatts_api: Option<Arc<crate::sizing::pvwatts_api::PvWattsApi>>,
 }
 
 pub struct Application {
@@ -114,7 +116,15 @@ impl Application {
             },
             Duration::from_secs(settings.webhook_interval_secs.max(1)),
         );
+        let pvwatts_api = settings.nrel_api_key.clone().map(|key| {
+            Arc::new(crate::sizing::pvwatts_api::PvWattsApi::new(
+                settings.nrel_api_url.clone(),
+                key,
+                crate::outbound::OutboundClient::new(settings.outbound_allow_local),
+            ))
+        });
         let state = AppState {
+            pvwatts_api,
             blocks: crate::defence::BlockList::new(db.clone()),
             payments: crate::payments::provider::from_settings(&settings)?,
             files: crate::files::FileStore::local(&settings.files_dir())?,

@@ -205,6 +205,7 @@ async fn sample_order(
         .map_err(|e| err(&e))?;
     let quote = crate::quotes::service::create(
         db,
+        state.pvwatts_api.as_deref(),
         &owner,
         customer,
         crate::quotes::service::QuoteRequest {

@@ -200,8 +200,25 @@ impl OutboundClient {
         Ok(addresses)
     }
 
+    /// Sends a GET and reads the answer within the limits.
+    pub async fn get(&self, url: &Url) -> Result<Answer, OutboundError> {
+        self.send(
+            reqwest::Method::GET,
+            Request {
+                url,
+                headers: Vec::new(),
+                body: None,
+            },
+        )
+        .await
+    }
+
     /// Sends a POST and reads the answer within the limits.
     pub async fn post(&self, request: Request<'_>) -> Result<Answer, OutboundError> {
+        self.send(reqwest::Method::POST, request).await
+    }
+
+    async fn send(&self, method: reqwest::Method, request: Request<'_>) -> Result<Answer, OutboundError> {
         let addresses = self.checked_addresses(request.url).await?;
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -216,7 +233,7 @@ impl OutboundClient {
         let client = builder
             .build()
             .map_err(|e| OutboundError::Transport(e.to_string()))?;
-        let mut call = client.post(request.url.clone());
+        let mut call = client.request(method, request.url.clone());
         for (name, value) in request.headers {
             call = call.header(name, value);
         }

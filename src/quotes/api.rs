@@ -53,9 +53,15 @@ pub async fn create(
     ApiJson(request): ApiJson<QuoteRequest>,
 ) -> Result<(StatusCode, axum::Json<Quote>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let quote = service::create(&state.db, &actor, caller.user, request)
-        .await
-        .map_err(map_error)?;
+    let quote = service::create(
+        &state.db,
+        state.pvwatts_api.as_deref(),
+        &actor,
+        caller.user,
+        request,
+    )
+    .await
+    .map_err(map_error)?;
     Ok((StatusCode::CREATED, axum::Json(quote)))
 }
 

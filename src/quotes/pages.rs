@@ -226,7 +226,15 @@ async fn create(
         options: fields.options,
     };
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    match service::create(&state.db, &actor, caller.user, request).await {
+    match service::create(
+        &state.db,
+        state.pvwatts_api.as_deref(),
+        &actor,
+        caller.user,
+        request,
+    )
+    .await
+    {
         Ok(quote) => Ok(Redirect::to(&format!("/quotes/{}", quote.id)).into_response()),
         Err(QuoteError::NotFound) => Err(PageError::NotFound),
         Err(QuoteError::Invalid(_) | QuoteError::UsageRequired | QuoteError::Calc(_)) => {

@@ -15,6 +15,7 @@ use crate::audit::{self, Action, Actor, Details, Target};
 use crate::catalog::{self, Panel, Region};
 use crate::ids::{QuoteId, SiteId, UserId};
 use crate::sites::service::{self as sites, SiteError};
+use crate::sizing::pvwatts_api::PvWattsApi;
 use crate::sizing::{pvwatts, weather};
 
 /// Share of production used in the home as produced, without hourly data to match it. Studies
@@ -109,10 +110,11 @@ struct PerKw {
 /// the figure comes from. A region whose weather file is missing falls back to its yield.
 async fn production_per_kw(
     db: &DatabaseConnection,
+    api: Option<&PvWattsApi>,
     region: &Region,
-    tilt: f64,
-    azimuth: f64,
+    site: &sites::Site,
 ) -> anyhow::Result<PerKw> {
+    let (tilt, azimuth) = (site.roof_tilt_deg, site.roof_azimuth_deg);
     let tmy = match region.tmy_key.as_deref() {
         Some(key) => weather::load(db, key).await?,
         None => None,
@@ -135,12 +137,31 @@ async fn production_per_kw(
             hourly: Some(production.hourly_ac_kwh),
         });
     }
-    // No weather file: the region's yield, spread over the months by their length.
+    // No weather file: NREL's PVWatts API for the home's coordinates, when configured.
+    let mut api_note = "";
+    if let Some(api) = api {
+        match api.per_kw(site.latitude, site.longitude, tilt, azimuth).await {
+            Ok(per_kw) => {
+                return Ok(PerKw {
+                    monthly: per_kw.monthly_kwh,
+                    hourly: per_kw.hourly_kwh,
+                    source: format!(
+                        "NREL's PVWatts API (v8) for this home's coordinates, roof {tilt:.0}° facing {azimuth:.0}°"
+                    ),
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "PVWatts API unavailable; the region's yield is used");
+                api_note = "; NREL's PVWatts API did not answer";
+            }
+        }
+    }
+    // The region's yield, spread over the months by their length.
     Ok(PerKw {
         monthly: crate::sites::usage::by_days(region.specific_yield),
         hourly: None,
         source: format!(
-            "the region's figure of {:.0} kWh per kW a year (no hourly weather file), spread by month length",
+            "the region's figure of {:.0} kWh per kW a year (no hourly weather file{api_note}), spread by month length",
             region.specific_yield
         ),
     })
@@ -186,6 +207,7 @@ async fn chosen_options(
 /// from and the figures shown.
 pub async fn compute(
     db: &DatabaseConnection,
+    api: Option<&PvWattsApi>,
     actor: &Actor,
     owner: UserId,
     request: &QuoteRequest,
@@ -210,7 +232,7 @@ pub async fn compute(
         None => panels.into_iter().next().ok_or(QuoteError::Invalid("panel_id"))?,
     };
     let options = chosen_options(db, &request.options).await?;
-    let per_kw = production_per_kw(db, &region, site.roof_tilt_deg, site.roof_azimuth_deg).await?;
+    let per_kw = production_per_kw(db, api, &region, &site).await?;
     let hourly_usage = match &per_kw.hourly {
         Some(_) => sites::hourly_usage(db, site.id).await?,
         None => None,
@@ -255,11 +277,12 @@ pub async fn compute(
 /// Makes and stores the next version of the site's quote.
 pub async fn create(
     db: &DatabaseConnection,
+    api: Option<&PvWattsApi>,
     actor: &Actor,
     owner: UserId,
     request: QuoteRequest,
 ) -> Result<Quote, QuoteError> {
-    let (inputs, figures) = compute(db, actor, owner, &request).await?;
+    let (inputs, figures) = compute(db, api, actor, owner, &request).await?;
     let site_id = request.site_id;
     let inputs_json = serde_json::to_string(&inputs).map_err(anyhow::Error::from)?;
     let figures_json = serde_json::to_string(&figures).map_err(anyhow::Error::from)?;

@@ -224,7 +224,15 @@ async fn site_page(
                 panel_id: None,
                 options: Vec::new(),
             };
-            match crate::quotes::service::compute(&state.db, &actor, caller.user, &request).await {
+            match crate::quotes::service::compute(
+                &state.db,
+                state.pvwatts_api.as_deref(),
+                &actor,
+                caller.user,
+                &request,
+            )
+            .await
+            {
                 Ok((_, figures)) => Some((
                     figures.production_monthly_kwh,
                     format!(

@@ -3,6 +3,7 @@
 
 pub mod greenbutton;
 pub mod pvwatts;
+pub mod pvwatts_api;
 pub mod solar;
 pub mod tmy;
 pub mod weather;
