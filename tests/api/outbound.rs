@@ -290,7 +290,7 @@ async fn fake_nrel() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
                 let hourly: Vec<f64> = (0..8760)
                     .map(|h| {
                         if (10..14).contains(&(h % 24)) {
-                            1232.876_712
+                            1_232.876_712
                         } else {
                             0.0
                         }
