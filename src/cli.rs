@@ -42,6 +42,9 @@ enum Command {
     SeedDemo,
     /// Check the configuration and list every problem, without starting.
     CheckConfig,
+    /// Probe this machine's server (`GET /healthz` on the `listen` port): exit 0 when it
+    /// answers. For container HEALTHCHECKs in images without a shell.
+    Healthcheck,
     /// Measure one password hash (argon2id at the configured cost) on this machine, and the
     /// sign-in capacity it allows: cores ÷ hash time.
     HashCost,
@@ -187,6 +190,7 @@ pub async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Healthcheck => healthcheck(&settings).await,
         Command::CheckConfig => {
             let problems = settings.problems();
             println!("{settings:#?}");
@@ -283,6 +287,25 @@ fn simulate(path: &std::path::Path, kw: f64, tilt: f64, azimuth: f64, json: bool
         println!("{month}  {kwh:8.1} kWh");
     }
     println!("Year {:8.1} kWh AC", production.annual_kwh);
+    Ok(())
+}
+
+async fn healthcheck(settings: &Settings) -> anyhow::Result<()> {
+    let scheme = if settings.tls_enabled() { "https" } else { "http" };
+    let url = format!("{scheme}://127.0.0.1:{}/healthz", settings.listen.port());
+    // Our own certificate is for the public name, not 127.0.0.1: this local probe does not check it.
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .danger_accept_invalid_certs(true)
+        .no_proxy()
+        .build()?;
+    let status = client
+        .get(&url)
+        .send()
+        .await
+        .context("the server does not answer")?
+        .status();
+    anyhow::ensure!(status.is_success(), "the server answered {status}");
     Ok(())
 }
 

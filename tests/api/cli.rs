@@ -203,3 +203,28 @@ async fn seed_demo_makes_crews_and_one_sample_order_at_every_step_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Piedmont Crew A") && stderr.contains("13 sample orders"));
 }
+
+#[tokio::test]
+async fn healthcheck_exits_zero_only_while_the_server_answers() {
+    let app = spawn_app().await;
+    let listen = format!("127.0.0.1:{}", app.addr.port());
+    // The server runs on this test's runtime: probe it from another thread.
+    let up = tokio::task::spawn_blocking(move || {
+        sunbridge(&["healthcheck"], &[("SUNBRIDGE_LISTEN", &listen)], "")
+    })
+    .await
+    .unwrap();
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    // A port where nothing listens.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = sunbridge(
+        &["healthcheck"],
+        &[("SUNBRIDGE_LISTEN", &format!("127.0.0.1:{free}"))],
+        "",
+    );
+    assert!(!down.status.success());
+}
