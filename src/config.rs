@@ -174,6 +174,11 @@ pub struct Settings {
     /// for each home's coordinates, instead of the region's yield.
     pub nrel_api_key: Option<SecretString>,
     pub nrel_api_url: Url,
+    /// Redis shared by the replicas: throttle counters, and invalidations of token caches and
+    /// block lists. Without it the database is the source of truth (correct, slower).
+    pub redis_url: Option<SecretString>,
+    /// The prefix of every Redis key and channel.
+    pub redis_prefix: String,
 }
 
 impl Default for Settings {
@@ -239,6 +244,8 @@ impl Default for Settings {
             nrel_api_key: None,
             nrel_api_url: Url::parse("https://developer.nrel.gov/api/pvwatts/v8.json")
                 .expect("static URL parses"),
+            redis_url: None,
+            redis_prefix: "sunbridge".into(),
         }
     }
 }

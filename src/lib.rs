@@ -30,6 +30,7 @@ pub mod payments;
 pub mod quotes;
 pub mod sales;
 pub mod scheduling;
+pub mod shared;
 pub mod sites;
 pub mod sizing;
 pub mod staff;

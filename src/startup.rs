@@ -43,6 +43,8 @@ pub struct AppState {
     pub files: crate::files::FileStore,
     /// Addresses blocked by the automatic defence.
     pub blocks: crate::defence::BlockList,
+    /// Redis, shared by the replicas, when `redis_url` is set.
+    pub shared: Option<Arc<crate::shared::Shared>>,
     /// NREL's PVWatts API, when a key is configured.
     pub pvwatts_api: Option<Arc<crate::sizing::pvwatts_api::PvWattsApi>>,
 }
@@ -123,14 +125,30 @@ impl Application {
                 crate::outbound::OutboundClient::new(settings.outbound_allow_local),
             ))
         });
+        let shared = match &settings.redis_url {
+            Some(url) => Some(crate::shared::Shared::new(url, &settings.redis_prefix)?),
+            None => None,
+        };
+        let auth_cache =
+            crate::auth::cache::AuthCache::new(Duration::from_millis(settings.auth_cache_ttl_ms));
+        let blocks = crate::defence::BlockList::new(db.clone());
+        if let Some(shared) = &shared {
+            crate::shared::install(shared.clone());
+            let (cache, list) = (auth_cache.clone(), blocks.clone());
+            shared.spawn_subscriber(move |topic| match topic {
+                crate::shared::Topic::Auth => cache.clear_local(),
+                crate::shared::Topic::Blocks => list.invalidate(),
+            });
+        }
         let state = AppState {
+            shared,
             pvwatts_api,
-            blocks: crate::defence::BlockList::new(db.clone()),
+            blocks,
             payments: crate::payments::provider::from_settings(&settings)?,
             files: crate::files::FileStore::local(&settings.files_dir())?,
             webhook_secret,
             throttle_rules: Arc::new(crate::auth::throttle::Rules::default()),
-            auth_cache: crate::auth::cache::AuthCache::new(Duration::from_millis(settings.auth_cache_ttl_ms)),
+            auth_cache,
             mailer,
             db,
             secret_key,

@@ -172,6 +172,10 @@ fn login_error_message(err: &LoginError) -> (StatusCode, String) {
             StatusCode::TOO_MANY_REQUESTS,
             format!("Too many attempts. Wait {retry_after_secs} seconds, then try again."),
         ),
+        LoginError::Unavailable { retry_after_secs } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("Signing in is unavailable for a moment. Try again in {retry_after_secs} seconds."),
+        ),
         LoginError::InvalidCode => (
             StatusCode::UNAUTHORIZED,
             "That code is not right. Try the current one.".into(),

@@ -147,6 +147,10 @@ pub(crate) fn login_context(state: &AppState) -> LoginContext<'_> {
         mailer: &state.mailer,
         secret_key: &state.secret_key,
         rules: &state.throttle_rules,
+        counters: match &state.shared {
+            Some(shared) => super::throttle::Counters::Shared(shared),
+            None => super::throttle::Counters::Database(&state.db),
+        },
         auth_cache: &state.auth_cache,
         public_url: &state.settings.public_url,
         browser: super::session::BrowserLifetimes {
@@ -206,6 +210,7 @@ fn map_login_error(err: LoginError) -> ApiError {
             code: "invalid_credentials",
         },
         LoginError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
+        LoginError::Unavailable { retry_after_secs } => ApiError::UnavailableFor { retry_after_secs },
         LoginError::InvalidCode => ApiError::Unauthorized { code: "invalid_code" },
         LoginError::InvalidToken => ApiError::Unauthorized {
             code: "invalid_token",

@@ -50,8 +50,15 @@ impl AuthCache {
         }
     }
 
-    /// Forgets every entry: call after any committed change to sessions or accounts.
+    /// Forgets every entry: call after any committed change to sessions or accounts. With
+    /// Redis, every other replica forgets too, at once.
     pub fn clear(&self) {
+        self.clear_local();
+        crate::shared::publish_soon(crate::shared::Topic::Auth);
+    }
+
+    /// Forgets this replica's entries (an invalidation from another replica).
+    pub fn clear_local(&self) {
         if let Some(entries) = &self.entries {
             entries.invalidate_all();
         }

@@ -41,6 +41,18 @@ pub enum CredentialError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<throttle::ThrottleError> for CredentialError {
+    fn from(e: throttle::ThrottleError) -> Self {
+        match e {
+            // Fails closed: no password is checked while the counters cannot be read.
+            throttle::ThrottleError::Unavailable(_) => CredentialError::RateLimited {
+                retry_after_secs: throttle::UNAVAILABLE_RETRY_SECS,
+            },
+            throttle::ThrottleError::Database(e) => CredentialError::Internal(e.into()),
+        }
+    }
+}
+
 impl From<sea_orm::DbErr> for CredentialError {
     fn from(e: sea_orm::DbErr) -> Self {
         CredentialError::Internal(e.into())
@@ -67,14 +79,14 @@ async fn check_password(
     let account_key = Key::account(&account.email);
     let ip_key = Key::ip(ctx.client_ip);
     let permit = cx.hasher.permit().await?;
-    if let Some(retry_after_secs) = throttle::blocked_for(cx.db, &[&ip_key, &account_key], now).await? {
+    if let Some(retry_after_secs) = throttle::blocked_for(cx.counters, &[&ip_key, &account_key], now).await? {
         return Err(CredentialError::RateLimited { retry_after_secs });
     }
     if cx.hasher.verify(password, account.password_hash.clone()).await? && account.password_hash.is_some() {
         return Ok(());
     }
-    throttle::record_failure(cx.db, &account_key, cx.rules, now).await?;
-    throttle::record_failure(cx.db, &ip_key, cx.rules, now).await?;
+    throttle::record_failure(cx.counters, &account_key, cx.rules, now).await?;
+    throttle::record_failure(cx.counters, &ip_key, cx.rules, now).await?;
     drop(permit);
     let actor = Actor::anonymous(ctx);
     audit::record(
@@ -284,8 +296,6 @@ pub async fn reset_password(
     ctx: &RequestContext,
 ) -> Result<(), CredentialError> {
     let (tx, account, user) = password_from_link(cx, token, Purpose::ResetPassword, new).await?;
-    // A successful reset also clears the throttle on the account: its owner proved control.
-    throttle::clear(&tx, &Key::account(&account.email)).await?;
     let actor = Actor {
         user_id: Some(user),
         ..Actor::anonymous(ctx)
@@ -300,6 +310,8 @@ pub async fn reset_password(
     .await?;
     enqueue_changed_notice(&tx, &account, cx.public_url, "reset").await?;
     tx.commit().await?;
+    // A successful reset also clears the throttle on the account: its owner proved control.
+    throttle::clear(cx.counters, &Key::account(&account.email)).await?;
     cx.auth_cache.clear();
     cx.mailer.wake();
     Ok(())

@@ -25,6 +25,8 @@ pub struct LoginContext<'a> {
     pub mailer: &'a Mailer,
     pub secret_key: &'a SecretString,
     pub rules: &'a Rules,
+    /// Where throttle counters are kept (the database, or Redis when configured).
+    pub counters: throttle::Counters<'a>,
     pub lifetimes: TokenLifetimes,
     pub browser: BrowserLifetimes,
     pub public_url: &'a url::Url,
@@ -77,12 +79,26 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("too many failed sign-ins")]
     RateLimited { retry_after_secs: u64 },
+    /// The throttle counters cannot be read: sign-in is refused, never let through uncounted.
+    #[error("sign-in is unavailable for a moment")]
+    Unavailable { retry_after_secs: u64 },
     #[error("wrong second-factor code")]
     InvalidCode,
     #[error("the pending sign-in is unknown, expired or finished")]
     InvalidToken,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<throttle::ThrottleError> for LoginError {
+    fn from(e: throttle::ThrottleError) -> Self {
+        match e {
+            throttle::ThrottleError::Unavailable(_) => LoginError::Unavailable {
+                retry_after_secs: throttle::UNAVAILABLE_RETRY_SECS,
+            },
+            throttle::ThrottleError::Database(e) => LoginError::Internal(e.into()),
+        }
+    }
 }
 
 impl From<sea_orm::DbErr> for LoginError {
@@ -121,7 +137,7 @@ pub async fn login(
 
     // Hold a hashing slot from the throttle check to the recorded outcome (see throttle.rs).
     let permit = cx.hasher.permit().await?;
-    if let Some(retry_after_secs) = throttle::blocked_for(cx.db, &[&ip_key, &account_key], now).await? {
+    if let Some(retry_after_secs) = throttle::blocked_for(cx.counters, &[&ip_key, &account_key], now).await? {
         audit::record(
             cx.db,
             &Actor::anonymous(ctx),
@@ -146,8 +162,8 @@ pub async fn login(
             .await?
         && usable.is_some_and(|a| a.password_hash.is_some());
     let Some(account) = usable.filter(|_| matched) else {
-        throttle::record_failure(cx.db, &account_key, cx.rules, now).await?;
-        throttle::record_failure(cx.db, &ip_key, cx.rules, now).await?;
+        throttle::record_failure(cx.counters, &account_key, cx.rules, now).await?;
+        throttle::record_failure(cx.counters, &ip_key, cx.rules, now).await?;
         drop(permit);
         audit::record(
             cx.db,
@@ -252,7 +268,6 @@ async fn finish(
         .parse()
         .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
     let tx = crate::db::begin(cx.db).await?;
-    throttle::clear(&tx, &account_key).await?;
     let new = NewSession {
         user: user_id,
         device_name: pending.device_name.as_deref(),
@@ -318,6 +333,7 @@ async fn finish(
         .exec(&tx)
         .await?;
     tx.commit().await?;
+    throttle::clear(cx.counters, &account_key).await?;
     cx.mailer.wake();
     tracing::Span::current().record("user_id", tracing::field::display(user_id));
     tracing::info!(

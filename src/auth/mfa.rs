@@ -105,6 +105,18 @@ pub enum MfaError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<throttle::ThrottleError> for MfaError {
+    fn from(e: throttle::ThrottleError) -> Self {
+        match e {
+            // Fails closed: no code is checked while the counters cannot be read.
+            throttle::ThrottleError::Unavailable(_) => MfaError::RateLimited {
+                retry_after_secs: throttle::UNAVAILABLE_RETRY_SECS,
+            },
+            throttle::ThrottleError::Database(e) => MfaError::Internal(e.into()),
+        }
+    }
+}
+
 impl From<sea_orm::DbErr> for MfaError {
     fn from(e: sea_orm::DbErr) -> Self {
         MfaError::Internal(e.into())
@@ -206,7 +218,7 @@ pub async fn confirm_enrolment(
         .filter(|t| t.confirmed_at.is_none())
         .ok_or(MfaError::NotStarted)?;
     let key = Key::mfa(user);
-    if let Some(retry_after_secs) = throttle::blocked_for(cx.db, &[&key], now).await? {
+    if let Some(retry_after_secs) = throttle::blocked_for(cx.counters, &[&key], now).await? {
         return Err(MfaError::RateLimited { retry_after_secs });
     }
     let account = user::Entity::find_by_id(user.0)
@@ -216,7 +228,7 @@ pub async fn confirm_enrolment(
     let secret = seal::open(cx.db, Field::TotpSecret, &pending.secret_base32).await?;
     let totp = totp_for(&secret, &account.email)?;
     let Some(step) = totp.check(code.trim(), unix_seconds(now)) else {
-        throttle::record_failure(cx.db, &key, cx.rules, now).await?;
+        throttle::record_failure(cx.counters, &key, cx.rules, now).await?;
         return Err(MfaError::InvalidCode);
     };
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
@@ -244,7 +256,6 @@ pub async fn confirm_enrolment(
             .exec_without_returning(&tx)
             .await?;
     }
-    throttle::clear(&tx, &key).await?;
     let actor = Actor {
         user_id: Some(user),
         ..Actor::anonymous(ctx)
@@ -259,6 +270,7 @@ pub async fn confirm_enrolment(
     .await?;
     enqueue_notice(&tx, &account, cx.public_url, "turned on").await?;
     tx.commit().await?;
+    throttle::clear(cx.counters, &key).await?;
     cx.auth_cache.clear();
     cx.mailer.wake();
     Ok(codes)
@@ -317,7 +329,7 @@ async fn set_enabled<C: crate::db::Conn>(
 pub async fn verify_second_factor(cx: &LoginContext<'_>, user: UserId, code: &str) -> Result<(), MfaError> {
     let now = Utc::now();
     let key = Key::mfa(user);
-    if let Some(retry_after_secs) = throttle::blocked_for(cx.db, &[&key], now).await? {
+    if let Some(retry_after_secs) = throttle::blocked_for(cx.counters, &[&key], now).await? {
         return Err(MfaError::RateLimited { retry_after_secs });
     }
     let accepted = match totp_entity::Entity::find_by_id(user.0).one(cx.db).await? {
@@ -332,10 +344,10 @@ pub async fn verify_second_factor(cx: &LoginContext<'_>, user: UserId, code: &st
         _ => false,
     };
     if accepted {
-        throttle::clear(cx.db, &key).await?;
+        throttle::clear(cx.counters, &key).await?;
         Ok(())
     } else {
-        throttle::record_failure(cx.db, &key, cx.rules, now).await?;
+        throttle::record_failure(cx.counters, &key, cx.rules, now).await?;
         Err(MfaError::InvalidCode)
     }
 }

@@ -7,14 +7,17 @@
 //! - A device that signed in to the account before presents its signed device token and is
 //!   counted under its own key, so an attacker elsewhere cannot lock the owner out.
 //!
-//! The state is in the database, so every replica sees the same counters. Callers check and
-//! record while holding a password-hashing permit, so at most as many attempts as there are
-//! permits can slip past a block that is being recorded.
+//! The state is in the database, so every replica sees the same counters; with Redis
+//! configured it is in Redis instead (atomic, and off the database's hot path). If Redis does
+//! not answer, the check fails closed: the caller refuses the sign-in with 503 and
+//! Retry-After rather than letting it through uncounted. Callers check and record while
+//! holding a password-hashing permit, so at most as many attempts as there are permits can
+//! slip past a block that is being recorded.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{ActiveValue::Set, DbErr, EntityTrait, SqlErr};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, SqlErr};
 
 use crate::crypto::token_hash;
 
@@ -101,17 +104,41 @@ impl Key {
     }
 }
 
+/// Where the counters are.
+#[derive(Clone, Copy)]
+pub enum Counters<'a> {
+    Database(&'a DatabaseConnection),
+    Shared(&'a crate::shared::Shared),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ThrottleError {
+    #[error(transparent)]
+    Database(#[from] DbErr),
+    /// Redis did not answer: the caller must refuse, not proceed uncounted.
+    #[error(transparent)]
+    Unavailable(#[from] crate::shared::Unavailable),
+}
+
+/// How long a caller tells a client to wait when the counters cannot be read.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
 /// Seconds until the first of `keys` unblocks, if any is blocked.
-pub async fn blocked_for<C: crate::db::Conn>(
-    conn: &C,
+pub async fn blocked_for(
+    counters: Counters<'_>,
     keys: &[&Key],
     now: DateTime<Utc>,
-) -> Result<Option<u64>, DbErr> {
+) -> Result<Option<u64>, ThrottleError> {
     let mut longest: Option<u64> = None;
     for key in keys {
-        if let Some(row) = Entity::find_by_id(key.as_str().to_owned()).one(conn).await?
-            && let Some(until) = row.blocked_until.filter(|u| *u > now)
-        {
+        let until = match counters {
+            Counters::Database(db) => Entity::find_by_id(key.as_str().to_owned())
+                .one(db)
+                .await?
+                .and_then(|row| row.blocked_until),
+            Counters::Shared(shared) => shared.throttle_blocked_until(key.as_str()).await?,
+        };
+        if let Some(until) = until.filter(|u| *u > now) {
             // Round up: a client that waits Retry-After seconds must find the block lifted.
             let secs = ((until - now).num_milliseconds() as u64).div_ceil(1000).max(1);
             longest = Some(longest.map_or(secs, |l| l.max(secs)));
@@ -121,8 +148,38 @@ pub async fn blocked_for<C: crate::db::Conn>(
 }
 
 /// Counts a failure against `key` and blocks it when the rule says so.
-pub async fn record_failure<C: crate::db::Conn>(
-    conn: &C,
+pub async fn record_failure(
+    counters: Counters<'_>,
+    key: &Key,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<(), ThrottleError> {
+    match counters {
+        Counters::Database(db) => Ok(record_failure_in_db(db, key, rules, now).await?),
+        Counters::Shared(shared) => {
+            let rule = match key {
+                Key::Ip(_) => crate::shared::FailureRule {
+                    quiet: rules.ip_window,
+                    threshold: rules.ip_failures,
+                    per_address: true,
+                    address_block: rules.ip_block,
+                    max_penalty_secs: rules.account_max_penalty_secs,
+                },
+                _ => crate::shared::FailureRule {
+                    quiet: rules.account_quiet,
+                    threshold: rules.account_failures,
+                    per_address: false,
+                    address_block: rules.ip_block,
+                    max_penalty_secs: rules.account_max_penalty_secs,
+                },
+            };
+            Ok(shared.throttle_record_failure(key.as_str(), now, rule).await?)
+        }
+    }
+}
+
+async fn record_failure_in_db(
+    conn: &DatabaseConnection,
     key: &Key,
     rules: &Rules,
     now: DateTime<Utc>,
@@ -165,13 +222,18 @@ pub async fn record_failure<C: crate::db::Conn>(
         if !matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
             return Err(err);
         }
-        return Box::pin(record_failure(conn, key, rules, now)).await;
+        return Box::pin(record_failure_in_db(conn, key, rules, now)).await;
     }
     Ok(())
 }
 
-/// Forgets the failures of `key` (after a successful sign-in).
-pub async fn clear<C: crate::db::Conn>(conn: &C, key: &Key) -> Result<(), DbErr> {
-    Entity::delete_by_id(key.as_str().to_owned()).exec(conn).await?;
+/// Forgets the failures of `key` (after a successful sign-in: call it after the commit).
+pub async fn clear(counters: Counters<'_>, key: &Key) -> Result<(), ThrottleError> {
+    match counters {
+        Counters::Database(db) => {
+            Entity::delete_by_id(key.as_str().to_owned()).exec(db).await?;
+        }
+        Counters::Shared(shared) => shared.throttle_clear(key.as_str()).await?,
+    }
     Ok(())
 }

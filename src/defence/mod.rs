@@ -67,6 +67,7 @@ static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 
 fn changed() {
     GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    crate::shared::publish_soon(crate::shared::Topic::Blocks);
 }
 
 fn generation() -> u64 {
@@ -284,7 +285,7 @@ impl BlockList {
         }
     }
 
-    fn invalidate(&self) {
+    pub fn invalidate(&self) {
         if let Ok(mut c) = self.cached.write() {
             c.loaded = None;
         }

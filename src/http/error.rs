@@ -329,6 +329,9 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    /// Unavailable for a while: 503 with Retry-After.
+    #[error("service unavailable")]
+    UnavailableFor { retry_after_secs: u64 },
     /// Any other documented problem: a status and its stable code.
     #[error("{code}")]
     Coded { status: StatusCode, code: &'static str },
@@ -382,6 +385,12 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unavailable => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response()
+            }
+            ApiError::UnavailableFor { retry_after_secs } => {
+                let mut r = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response();
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+                r
             }
             ApiError::Internal(err) => {
                 let mut r = Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response();

@@ -1,0 +1,261 @@
+//! State shared by replicas through Redis, when `redis_url` is set.
+//!
+//! - Throttle counters live in Redis: one hash per key, updated by a Lua script so a failure
+//!   counts once however many replicas record failures at the same instant.
+//! - Invalidations are published on one channel: a session or account change on any replica
+//!   clears every replica's one-second token cache at once, and a block made or lifted reloads
+//!   every replica's block list.
+//!
+//! The database stays the source of truth for sessions, accounts and blocks. If Redis goes
+//! away, the token cache falls back to its one-second lifetime and block lists to their
+//! one-second reload; sign-in throttling fails closed (the caller answers 503 with
+//! Retry-After), never open. The connection manager reconnects by itself, and the subscriber
+//! loop resubscribes, so recovery needs no one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+
+/// Counts one failure and answers the block's end (ms since the epoch, 0 when not blocked).
+/// KEYS[1] the counter; ARGV: now ms, quiet ms, threshold, "1" for an address rule, address
+/// block ms, longest penalty s.
+const RECORD_FAILURE: &str = r"
+local f = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
+local last = tonumber(redis.call('HGET', KEYS[1], 'l') or '0')
+local p = tonumber(redis.call('HGET', KEYS[1], 'p') or '0')
+local now = tonumber(ARGV[1])
+if now - last > tonumber(ARGV[2]) then f = 0; p = 0 end
+f = f + 1
+local blocked = 0
+if ARGV[4] == '1' then
+  if f > tonumber(ARGV[3]) then blocked = now + tonumber(ARGV[5]) end
+elseif f >= tonumber(ARGV[3]) then
+  if p == 0 then p = 1 else p = math.min(p * 2, tonumber(ARGV[6])) end
+  blocked = now + p * 1000
+end
+redis.call('HSET', KEYS[1], 'f', f, 'l', now, 'p', p, 'u', blocked)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[5]) + tonumber(ARGV[6]) * 1000)
+return blocked
+";
+
+/// What an invalidation is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// Sessions or accounts changed: clear the token caches.
+    Auth,
+    /// Address blocks changed: reload the block lists.
+    Blocks,
+}
+
+impl Topic {
+    fn as_str(self) -> &'static str {
+        match self {
+            Topic::Auth => "auth",
+            Topic::Blocks => "blocks",
+        }
+    }
+}
+
+pub struct Shared {
+    client: redis::Client,
+    /// Every key and the channel start with it (`redis_prefix`), so environments can share a
+    /// Redis without seeing each other's counters.
+    prefix: String,
+    manager: Mutex<Option<ConnectionManager>>,
+    script: redis::Script,
+}
+
+/// How long a Redis call may take before the caller treats Redis as down.
+const TIMEOUT: Duration = Duration::from_millis(800);
+
+impl Shared {
+    pub fn new(url: &SecretString, prefix: &str) -> anyhow::Result<Arc<Self>> {
+        let client = redis::Client::open(url.expose_secret())
+            .map_err(|_| anyhow::anyhow!("redis_url is not a Redis URL"))?;
+        Ok(Arc::new(Self {
+            client,
+            prefix: prefix.to_owned(),
+            manager: Mutex::new(None),
+            script: redis::Script::new(RECORD_FAILURE),
+        }))
+    }
+
+    /// A connection: the managed one (which reconnects by itself), made on first use.
+    async fn conn(&self) -> redis::RedisResult<ConnectionManager> {
+        let mut slot = self.manager.lock().await;
+        if let Some(m) = slot.as_ref() {
+            return Ok(m.clone());
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(TIMEOUT))
+            .set_response_timeout(Some(TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(2));
+        let manager = self.client.get_connection_manager_with_config(config).await?;
+        *slot = Some(manager.clone());
+        Ok(manager)
+    }
+
+    async fn with_timeout<T>(
+        &self,
+        call: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, Unavailable> {
+        match tokio::time::timeout(TIMEOUT * 2, call).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "Redis call failed");
+                Err(Unavailable)
+            }
+            Err(_) => {
+                tracing::warn!("Redis call timed out");
+                Err(Unavailable)
+            }
+        }
+    }
+
+    fn throttle_key(&self, key: &str) -> String {
+        format!("{}:throttle:{key}", self.prefix)
+    }
+
+    fn channel(&self) -> String {
+        format!("{}:invalidate", self.prefix)
+    }
+
+    /// Is Redis answering? (readiness and the audit report).
+    pub async fn ping(&self) -> bool {
+        self.with_timeout(async {
+            let mut c = self.conn().await?;
+            redis::cmd("PING").query_async::<String>(&mut c).await
+        })
+        .await
+        .is_ok()
+    }
+
+    /// When the block on `key` ends, if it is blocked.
+    pub async fn throttle_blocked_until(&self, key: &str) -> Result<Option<DateTime<Utc>>, Unavailable> {
+        let until: Option<i64> = self
+            .with_timeout(async {
+                let mut c = self.conn().await?;
+                c.hget(self.throttle_key(key), "u").await
+            })
+            .await?;
+        Ok(until.filter(|u| *u > 0).and_then(DateTime::from_timestamp_millis))
+    }
+
+    pub async fn throttle_record_failure(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        rule: FailureRule,
+    ) -> Result<(), Unavailable> {
+        self.with_timeout(async {
+            let mut c = self.conn().await?;
+            self.script
+                .key(self.throttle_key(key))
+                .arg(now.timestamp_millis())
+                .arg(rule.quiet.num_milliseconds())
+                .arg(rule.threshold)
+                .arg(if rule.per_address { "1" } else { "0" })
+                .arg(rule.address_block.num_milliseconds())
+                .arg(rule.max_penalty_secs)
+                .invoke_async::<i64>(&mut c)
+                .await
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn throttle_clear(&self, key: &str) -> Result<(), Unavailable> {
+        self.with_timeout(async {
+            let mut c = self.conn().await?;
+            c.del::<_, ()>(self.throttle_key(key)).await
+        })
+        .await
+    }
+
+    /// Tells every replica (this one included) that `topic` changed. Best effort: without
+    /// Redis the one-second lifetimes still bound how late other replicas see it.
+    pub async fn publish(&self, topic: Topic) {
+        let _ = self
+            .with_timeout(async {
+                let mut c = self.conn().await?;
+                c.publish::<_, _, ()>(self.channel(), topic.as_str()).await
+            })
+            .await;
+    }
+
+    /// Listens for invalidations for the life of the process, resubscribing after an outage.
+    pub fn spawn_subscriber(self: &Arc<Self>, on: impl Fn(Topic) + Send + Sync + 'static) {
+        let client = self.client.clone();
+        let channel = self.channel();
+        tokio::spawn(async move {
+            let mut delay = Duration::from_millis(200);
+            loop {
+                match client.get_async_pubsub().await {
+                    Ok(mut pubsub) => {
+                        if pubsub.subscribe(&channel).await.is_ok() {
+                            delay = Duration::from_millis(200);
+                            // Whatever was missed while away: clear everything once.
+                            on(Topic::Auth);
+                            on(Topic::Blocks);
+                            let mut messages = pubsub.on_message();
+                            while let Some(msg) = messages.next().await {
+                                match msg.get_payload::<String>().as_deref() {
+                                    Ok("auth") => on(Topic::Auth),
+                                    Ok("blocks") => on(Topic::Blocks),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        tracing::warn!("Redis subscription ended; resubscribing");
+                    }
+                    Err(e) => tracing::warn!(error = %e, "Redis subscription failed; retrying"),
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        });
+    }
+}
+
+static GLOBAL: std::sync::OnceLock<std::sync::RwLock<Option<Arc<Shared>>>> = std::sync::OnceLock::new();
+
+/// Makes `shared` the one this process publishes invalidations to (set at start-up).
+pub fn install(shared: Arc<Shared>) {
+    let slot = GLOBAL.get_or_init(Default::default);
+    if let Ok(mut s) = slot.write() {
+        *s = Some(shared);
+    }
+}
+
+/// Publishes `topic` in the background, when Redis is configured; changes call it after their
+/// commit, wherever they are made.
+pub fn publish_soon(topic: Topic) {
+    let shared = GLOBAL.get().and_then(|s| s.read().ok().and_then(|s| s.clone()));
+    if let Some(shared) = shared
+        && let Ok(handle) = tokio::runtime::Handle::try_current()
+    {
+        handle.spawn(async move { shared.publish(topic).await });
+    }
+}
+
+/// Redis did not answer in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the shared state (Redis) is unavailable")]
+pub struct Unavailable;
+
+/// The rule a failure is counted under (the numbers of `throttle::Rules`).
+#[derive(Clone, Copy, Debug)]
+pub struct FailureRule {
+    pub quiet: chrono::TimeDelta,
+    pub threshold: i32,
+    pub per_address: bool,
+    pub address_block: chrono::TimeDelta,
+    pub max_penalty_secs: i32,
+}
