@@ -30,6 +30,7 @@ mod openapi;
 mod outbound;
 mod pages;
 mod quotes;
+mod replicas;
 mod shared_state;
 mod shutdown;
 mod signup;
