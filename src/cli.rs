@@ -61,6 +61,22 @@ enum Command {
     /// The data keys of encryption at rest.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Write the OWASP Top 10 (2021) security report of this configuration and database, as
+    /// Markdown and JSON; exit 1 when a control fails.
+    Audit {
+        /// A running server to probe (TLS, HSTS, headers, errors, metrics exposure).
+        #[arg(long, value_name = "URL")]
+        url: Option<url::Url>,
+        /// A RustSec advisory-db checkout to check this build's dependencies against.
+        #[arg(long, value_name = "DIR")]
+        advisory_db: Option<PathBuf>,
+        /// The deployment files (Dockerfile, kubernetes/, prometheus/); `./deploy` when it exists.
+        #[arg(long, value_name = "DIR")]
+        deploy: Option<PathBuf>,
+        /// Where to write `security-report.md` and `security-report.json`.
+        #[arg(long, value_name = "DIR", default_value = "security-report")]
+        out: PathBuf,
+    },
     /// Estimate a system's AC energy from a TMY3 weather file with the PVWatts model: monthly
     /// and annual kWh.
     Simulate {
@@ -237,6 +253,12 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => keys(settings, command).await,
+        Command::Audit {
+            url,
+            advisory_db,
+            deploy,
+            out,
+        } => audit(settings, url, advisory_db, deploy, &out).await,
         Command::AuditLog(AuditLogCommand::Verify {
             expect_seq,
             expect_hash,
@@ -348,6 +370,57 @@ async fn keys(settings: Settings, command: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn audit(
+    settings: Settings,
+    url: Option<url::Url>,
+    advisory_db: Option<PathBuf>,
+    deploy: Option<PathBuf>,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let db = crate::db::connect(&settings.database_url(), 2).await?;
+    crate::crypto::keys::register(std::sync::Arc::new(
+        crate::crypto::keys::LocalKeyProvider::from_encoded(settings.master_key_or_dev()?.expose_secret())?,
+    ));
+    let secret_key = settings.secret_key_or_dev()?;
+    let deploy = deploy.or_else(|| Some(PathBuf::from("deploy")).filter(|d| d.join("Dockerfile").is_file()));
+    let throttle = crate::auth::throttle::Rules::default();
+    let inputs = crate::report::Inputs {
+        settings: &settings,
+        db: &db,
+        checkpoint_key: settings.audit_checkpoint_key_or_derived(&secret_key),
+        throttle: &throttle,
+        url,
+        advisory_db,
+        deploy_dir: deploy,
+    };
+    let report = crate::report::run(&inputs).await?;
+    std::fs::create_dir_all(out).with_context(|| format!("Failed to create {}", out.display()))?;
+    let md = out.join("security-report.md");
+    let json = out.join("security-report.json");
+    std::fs::write(&md, crate::report::render::markdown(&report))
+        .with_context(|| format!("Failed to write {}", md.display()))?;
+    std::fs::write(&json, crate::report::render::json(&report)?)
+        .with_context(|| format!("Failed to write {}", json.display()))?;
+    for c in &report.categories {
+        println!("{} {:<45} {}", c.id, c.name, c.status.label());
+        for k in c.controls.iter().filter(|k| k.status == crate::report::Status::Fail) {
+            println!("      FAIL {} {}", k.id, k.title);
+        }
+    }
+    let (pass, warn, fail, unchecked) = report.counts();
+    println!(
+        "Overall {}: {pass} pass, {warn} warn, {fail} fail, {unchecked} not checked. Written to {} and {}.",
+        report.status.label(),
+        md.display(),
+        json.display()
+    );
+    if report.failed() {
+        // A distinct exit code for CI and scripts; the report says what failed.
+        std::process::exit(1)
+    }
+    Ok(())
 }
 
 async fn verify_audit_log(

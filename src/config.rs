@@ -412,13 +412,8 @@ impl Settings {
                 "secret_key is missing: set SUNBRIDGE_SECRET_KEY to at least {MIN_SECRET_LEN} random bytes (S-CR-4)"
             )),
             Some(key) => {
-                let key = key.expose_secret();
-                if PLACEHOLDER_SECRETS.iter().any(|d| key.eq_ignore_ascii_case(d)) {
-                    p.push("secret_key is a published placeholder value: generate a random one".into());
-                } else if key.len() < MIN_SECRET_LEN {
-                    p.push(format!("secret_key is shorter than {MIN_SECRET_LEN} bytes"));
-                } else if distinct_bytes(key) < 10 {
-                    p.push("secret_key is not random (too few distinct characters)".into());
+                if let Some(weakness) = secret_weakness(key, MIN_SECRET_LEN) {
+                    p.push(format!("secret_key {weakness}"));
                 }
             }
         }
@@ -639,6 +634,20 @@ impl Settings {
         write_private_file(&path, key.as_bytes())
             .with_context(|| format!("Failed to write {}", path.display()))?;
         Ok(SecretString::from(key))
+    }
+}
+
+/// Why a secret is too weak to use, or `None`. Never includes the value.
+pub fn secret_weakness(secret: &SecretString, min_len: usize) -> Option<String> {
+    let secret = secret.expose_secret();
+    if PLACEHOLDER_SECRETS.iter().any(|d| secret.eq_ignore_ascii_case(d)) {
+        Some("is a published placeholder value: generate a random one".into())
+    } else if secret.len() < min_len {
+        Some(format!("is shorter than {min_len} bytes"))
+    } else if distinct_bytes(secret) < 10 {
+        Some("is not random (too few distinct characters)".into())
+    } else {
+        None
     }
 }
 

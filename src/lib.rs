@@ -28,6 +28,7 @@ pub mod orders;
 pub mod outbound;
 pub mod payments;
 pub mod quotes;
+pub mod report;
 pub mod sales;
 pub mod scheduling;
 pub mod shared;

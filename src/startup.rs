@@ -269,6 +269,7 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::staff::pages::router())
         .merge(crate::support::pages::router())
         .merge(crate::defence::api::router())
+        .merge(crate::report::page::router())
         .merge(crate::webhooks::api::router())
         .merge(crate::crews::api::router())
         .merge(crate::crews::pages::router())

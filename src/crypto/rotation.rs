@@ -215,3 +215,90 @@ async fn in_use(db: &DatabaseConnection, id: &str) -> anyhow::Result<bool> {
         .limit(1);
     Ok(db.query_one(&photos).await?.is_some())
 }
+
+/// Where sealed values stand: per column, how many are still stored in plaintext (written
+/// before encryption, or restored from an old backup) and how many are under a key older than
+/// the newest. For the audit report; rotation fixes both.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Census {
+    pub newest_key: Option<String>,
+    /// `table.column` (or `files`), plaintext values, values under an older key.
+    pub columns: Vec<(String, u64, u64)>,
+}
+
+impl Census {
+    pub fn plaintext(&self) -> u64 {
+        self.columns.iter().map(|(_, p, _)| p).sum()
+    }
+    pub fn under_older_keys(&self) -> u64 {
+        self.columns.iter().map(|(_, _, o)| o).sum()
+    }
+}
+
+pub async fn census(db: &DatabaseConnection) -> anyhow::Result<Census> {
+    let newest = keys::list(db)
+        .await?
+        .into_iter()
+        .filter(|k| k.retired_at.is_none())
+        .max_by_key(|k| k.created_at)
+        .map(|k| k.id);
+    let count = |select: &mut sea_orm::sea_query::SelectStatement| {
+        select.expr_as(Expr::col(sea_orm::sea_query::Asterisk).count(), Alias::new("n"));
+    };
+    let mut census = Census {
+        newest_key: newest.clone(),
+        columns: Vec::new(),
+    };
+    let sealed_pattern = format!("{}%", "enc:v1:");
+    for col in &COLUMNS {
+        let mut plain = Query::select();
+        plain
+            .from(Alias::new(col.table))
+            .and_where(Expr::col(Alias::new(col.column)).is_not_null())
+            .and_where(Expr::col(Alias::new(col.column)).not_like(sealed_pattern.as_str()));
+        count(&mut plain);
+        let mut older = Query::select();
+        older
+            .from(Alias::new(col.table))
+            .and_where(Expr::col(Alias::new(col.column)).like(sealed_pattern.as_str()));
+        if let Some(newest) = &newest {
+            older.and_where(
+                Expr::col(Alias::new(col.column)).not_like(format!("enc:v1:{newest}:%").as_str()),
+            );
+        }
+        count(&mut older);
+        census.columns.push((
+            format!("{}.{}", col.table, col.column),
+            count_of(db, &plain).await?,
+            count_of(db, &older).await?,
+        ));
+    }
+    let mut plain_files = Query::select();
+    plain_files
+        .from(Alias::new("job_photos"))
+        .and_where(Expr::col(Alias::new("key_id")).is_null());
+    count(&mut plain_files);
+    let mut older_files = Query::select();
+    older_files
+        .from(Alias::new("job_photos"))
+        .and_where(Expr::col(Alias::new("key_id")).is_not_null());
+    if let Some(newest) = &newest {
+        older_files.and_where(Expr::col(Alias::new("key_id")).ne(newest.as_str()));
+    }
+    count(&mut older_files);
+    census.columns.push((
+        "files".to_owned(),
+        count_of(db, &plain_files).await?,
+        count_of(db, &older_files).await?,
+    ));
+    Ok(census)
+}
+
+async fn count_of(db: &DatabaseConnection, select: &sea_orm::sea_query::SelectStatement) -> anyhow::Result<u64> {
+    let row = db
+        .query_one(select)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("COUNT returned no row"))?;
+    // COUNT is BIGINT on MySQL and PostgreSQL, INTEGER on SQLite: both read as i64.
+    Ok(u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0))
+}
