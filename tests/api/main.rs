@@ -31,6 +31,7 @@ mod outbound;
 mod pages;
 mod quotes;
 mod replicas;
+mod security_report;
 mod shared_state;
 mod shutdown;
 mod signup;
