@@ -47,6 +47,9 @@ pub async fn probe(base: &Url, production: bool, body_limit: usize) -> Probed {
     let client = match reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
+        // A fresh connection per probe: the server closes the one it refused an oversized body
+        // on, and a pooled reuse of it would fail the next probe for no fault of the server.
+        .pool_max_idle_per_host(0)
         .build()
     {
         Ok(c) => c,
