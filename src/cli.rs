@@ -405,7 +405,11 @@ async fn audit(
         .with_context(|| format!("Failed to write {}", json.display()))?;
     for c in &report.categories {
         println!("{} {:<45} {}", c.id, c.name, c.status.label());
-        for k in c.controls.iter().filter(|k| k.status == crate::report::Status::Fail) {
+        for k in c
+            .controls
+            .iter()
+            .filter(|k| k.status == crate::report::Status::Fail)
+        {
             println!("      FAIL {} {}", k.id, k.title);
         }
     }

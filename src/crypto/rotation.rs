@@ -262,9 +262,8 @@ pub async fn census(db: &DatabaseConnection) -> anyhow::Result<Census> {
             .from(Alias::new(col.table))
             .and_where(Expr::col(Alias::new(col.column)).like(sealed_pattern.as_str()));
         if let Some(newest) = &newest {
-            older.and_where(
-                Expr::col(Alias::new(col.column)).not_like(format!("enc:v1:{newest}:%").as_str()),
-            );
+            older
+                .and_where(Expr::col(Alias::new(col.column)).not_like(format!("enc:v1:{newest}:%").as_str()));
         }
         count(&mut older);
         census.columns.push((
@@ -294,7 +293,10 @@ pub async fn census(db: &DatabaseConnection) -> anyhow::Result<Census> {
     Ok(census)
 }
 
-async fn count_of(db: &DatabaseConnection, select: &sea_orm::sea_query::SelectStatement) -> anyhow::Result<u64> {
+async fn count_of(
+    db: &DatabaseConnection,
+    select: &sea_orm::sea_query::SelectStatement,
+) -> anyhow::Result<u64> {
     let row = db
         .query_one(select)
         .await?

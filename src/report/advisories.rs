@@ -29,7 +29,10 @@ pub fn check(advisory_db: Option<&Path>) -> Control {
             id,
             title,
             status: Status::Fail,
-            evidence: format!("The advisory database at {} could not be read: {err}", path.display()),
+            evidence: format!(
+                "The advisory database at {} could not be read: {err}",
+                path.display()
+            ),
         },
     }
 }

@@ -9,9 +9,9 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::{Category, Control, Report, Status, advisories, deployment, probe, worst};
+use crate::access::Role;
 use crate::access::policy::{self, Permission};
 use crate::access::{Access, routes::BodyLimits};
-use crate::access::Role;
 use crate::auth::throttle;
 use crate::config::{Environment, MIN_SECRET_LEN, Settings, secret_weakness};
 
@@ -69,7 +69,11 @@ pub async fn run(i: &Inputs<'_>) -> anyhow::Result<Report> {
                 probed.body_limit,
             ],
         ),
-        category("A04", "Insecure Design", vec![defence(i.settings), grants_design(i.settings)]),
+        category(
+            "A04",
+            "Insecure Design",
+            vec![defence(i.settings), grants_design(i.settings)],
+        ),
         category(
             "A05",
             "Security Misconfiguration",
@@ -103,7 +107,12 @@ pub async fn run(i: &Inputs<'_>) -> anyhow::Result<Report> {
         category(
             "A09",
             "Security Logging and Monitoring Failures",
-            vec![logging(i, now).await?, metrics(i.settings), probed.metrics, alert_rules(i.deploy_dir.as_deref())],
+            vec![
+                logging(i, now).await?,
+                metrics(i.settings),
+                probed.metrics,
+                alert_rules(i.deploy_dir.as_deref()),
+            ],
         ),
         category(
             "A10",
@@ -183,7 +192,11 @@ async fn a01(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Result<Vec<Control>>
     let exposed: Vec<&str> = public
         .iter()
         .copied()
-        .filter(|p| ["/admin", "/staff", "/api/v1/admin", "/api/v1/staff", "/installer"].iter().any(|s| p.starts_with(s)))
+        .filter(|p| {
+            ["/admin", "/staff", "/api/v1/admin", "/api/v1/staff", "/installer"]
+                .iter()
+                .any(|s| p.starts_with(s))
+        })
         .collect();
     let deny_by_default = control(
         "S-AC-1",
@@ -223,7 +236,11 @@ async fn a01(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Result<Vec<Control>>
             format!(
                 "Widened: {}{}",
                 widened.join(", "),
-                if customer_back_office { "; customers reach the back office" } else { "" }
+                if customer_back_office {
+                    "; customers reach the back office"
+                } else {
+                    ""
+                }
             )
         },
     );
@@ -241,14 +258,25 @@ async fn a01(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Result<Vec<Control>>
     let mut holders = std::collections::BTreeMap::<String, usize>::new();
     for g in &live {
         let staff = user::Entity::find_by_id(g.staff_id).one(i.db).await?;
-        let label = staff.as_ref().map_or_else(|| g.staff_id.to_string(), |s| s.email.clone());
+        let label = staff
+            .as_ref()
+            .map_or_else(|| g.staff_id.to_string(), |s| s.email.clone());
         *holders.entry(label.clone()).or_default() += 1;
         if g.expires_at - g.created_at > ttl + TimeDelta::minutes(1) {
-            problems.push(format!("a grant held by {label} runs longer than access_grant_ttl_secs"));
+            problems.push(format!(
+                "a grant held by {label} runs longer than access_grant_ttl_secs"
+            ));
         }
         match staff {
-            Some(s) if s.disabled_at.is_some() => problems.push(format!("{label} is disabled but holds a live grant")),
-            Some(s) if !s.role.parse::<Role>().is_ok_and(|r| policy::allows(r, Permission::ReadCustomerPii)) => {
+            Some(s) if s.disabled_at.is_some() => {
+                problems.push(format!("{label} is disabled but holds a live grant"))
+            }
+            Some(s)
+                if !s
+                    .role
+                    .parse::<Role>()
+                    .is_ok_and(|r| policy::allows(r, Permission::ReadCustomerPii)) =>
+            {
                 problems.push(format!("{label} holds a grant its role no longer allows"))
             }
             None => problems.push(format!("a grant is held by a deleted account {label}")),
@@ -266,7 +294,11 @@ async fn a01(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Result<Vec<Control>>
                 "{} grants open now, each for one customer with a reason and at most {} min: {}.",
                 live.len(),
                 i.settings.access_grant_ttl_secs / 60,
-                holders.iter().map(|(h, n)| format!("{h} ({n})")).collect::<Vec<_>>().join(", ")
+                holders
+                    .iter()
+                    .map(|(h, n)| format!("{h} ({n})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         } else {
             problems.join("; ")
@@ -298,7 +330,10 @@ fn transport(s: &Settings) -> Control {
             true,
             format!(
                 "The server speaks TLS itself (rustls), certificate {}.",
-                s.tls_cert_file.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+                s.tls_cert_file
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
             ),
         )
     } else if s.behind_tls_proxy && !s.trusted_proxies.is_empty() {
@@ -306,7 +341,11 @@ fn transport(s: &Settings) -> Control {
             true,
             format!(
                 "Behind a TLS-terminating proxy; forwarded headers trusted only from {}.",
-                s.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                s.trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
     } else {
@@ -342,7 +381,10 @@ async fn password_hashes(i: &Inputs<'_>) -> anyhow::Result<Control> {
         "Passwords hashed with argon2id (m ≥ 19 MiB, t ≥ 2, p ≥ 1)",
         pass_or(weak == 0, Status::Warn),
         if weak == 0 {
-            format!("All {} stored password hashes are argon2id at the required cost or more.", stored.len())
+            format!(
+                "All {} stored password hashes are argon2id at the required cost or more.",
+                stored.len()
+            )
         } else {
             format!(
                 "{weak} of {} stored hashes are weaker than the standard; each is re-hashed at its owner's next sign-in.",
@@ -357,13 +399,22 @@ async fn encryption_at_rest(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Resul
     let (master_ok, master) = if s.master_key.is_some() {
         (true, "the master key comes from the configuration (master_key)")
     } else if s.master_key_file.is_some() {
-        (true, "the master key is read from master_key_file (a mounted Secret)")
+        (
+            true,
+            "the master key is read from master_key_file (a mounted Secret)",
+        )
     } else {
-        (false, "the master key is the development file in the data directory")
+        (
+            false,
+            "the master key is the development file in the data directory",
+        )
     };
     let keys = crate::crypto::keys::list(i.db).await?;
     let census = crate::crypto::rotation::census(i.db).await?;
-    let newest = keys.iter().filter(|k| k.retired_at.is_none()).max_by_key(|k| k.created_at);
+    let newest = keys
+        .iter()
+        .filter(|k| k.retired_at.is_none())
+        .max_by_key(|k| k.created_at);
     let age_days = newest.map(|k| (now - k.created_at).num_days());
     let plaintext = census.plaintext();
     let older = census.under_older_keys();
@@ -445,7 +496,10 @@ fn secrets(s: &Settings) -> Control {
         );
     }
     // The checkpoint key may be derived in production too; the others may not.
-    let dev_only: Vec<&String> = dev.iter().filter(|d| !d.starts_with("audit_checkpoint_key")).collect();
+    let dev_only: Vec<&String> = dev
+        .iter()
+        .filter(|d| !d.starts_with("audit_checkpoint_key"))
+        .collect();
     let metrics_open = dev.iter().any(|d| d.starts_with("metrics_token"));
     let status = if !weak.is_empty() || metrics_open {
         Status::Fail
@@ -476,7 +530,8 @@ fn secrets(s: &Settings) -> Control {
 // ---------------------------------------------------------------------------------------- A03
 
 fn limits(s: &Settings) -> Control {
-    let ok = s.body_limit_bytes <= 1 << 20 && s.upload_limit_bytes <= 32 << 20 && s.request_timeout_secs <= 60;
+    let ok =
+        s.body_limit_bytes <= 1 << 20 && s.upload_limit_bytes <= 32 << 20 && s.request_timeout_secs <= 60;
     control(
         "S-IN-3",
         "Input bounded at the edge",
@@ -541,7 +596,11 @@ fn production_rules(s: &Settings) -> Control {
         if problems.is_empty() {
             "Every setting passes the production rules (`sunbridge check-config`).".to_owned()
         } else if s.is_production() {
-            format!("{} settings break the production rules: {}.", problems.len(), problems.join("; "))
+            format!(
+                "{} settings break the production rules: {}.",
+                problems.len(),
+                problems.join("; ")
+            )
         } else {
             format!(
                 "Development install: the server would refuse to start in production because {}.",
@@ -634,7 +693,8 @@ async fn stale_staff(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Result<Contr
                 "{} ({}, last sign-in {})",
                 s.email,
                 s.role.as_str(),
-                s.last_login_at.map_or("never".to_owned(), |t| t.format("%Y-%m-%d").to_string())
+                s.last_login_at
+                    .map_or("never".to_owned(), |t| t.format("%Y-%m-%d").to_string())
             )
         })
         .collect();
@@ -723,7 +783,12 @@ async fn audit_chain(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Result<Contr
         }
         None => Status::Pass,
     };
-    Ok(control("S-IT-1", "Audit trail intact (hash chain and signed checkpoints)", status, evidence))
+    Ok(control(
+        "S-IT-1",
+        "Audit trail intact (hash chain and signed checkpoints)",
+        status,
+        evidence,
+    ))
 }
 
 fn webhooks_signed(s: &Settings) -> Control {
@@ -734,7 +799,11 @@ fn webhooks_signed(s: &Settings) -> Control {
         pass_or(configured, shortfall(s)),
         format!(
             "Payment webhooks need an HMAC-SHA256 signature over a timestamp within 5 minutes, with the {} secret; outgoing installer webhooks are signed the same way with a per-company secret, sealed at rest.",
-            if configured { "configured" } else { "development (derived)" }
+            if configured {
+                "configured"
+            } else {
+                "development (derived)"
+            }
         ),
     )
 }
@@ -771,26 +840,54 @@ fn metrics(s: &Settings) -> Control {
             Status::Pass,
             format!(
                 "Prometheus metrics on {addr}, apart from the public port{}.",
-                if s.metrics_token.is_some() { ", behind a bearer token" } else { "" }
+                if s.metrics_token.is_some() {
+                    ", behind a bearer token"
+                } else {
+                    ""
+                }
             ),
         ),
     };
-    control("S-LG-3", "Metrics for Prometheus on a private port", status, evidence)
+    control(
+        "S-LG-3",
+        "Metrics for Prometheus on a private port",
+        status,
+        evidence,
+    )
 }
 
 fn alert_rules(deploy: Option<&std::path::Path>) -> Control {
     const TITLE: &str = "Alert rules for login bursts, token reuse and authorization spikes";
     let Some(dir) = deploy else {
-        return control("S-LG-3", TITLE, Status::NotChecked, "No deployment directory given (`--deploy deploy`).");
+        return control(
+            "S-LG-3",
+            TITLE,
+            Status::NotChecked,
+            "No deployment directory given (`--deploy deploy`).",
+        );
     };
     let path = dir.join("prometheus/alerts.yml");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(_) => return control("S-LG-3", TITLE, Status::Fail, format!("No alert rules at {}.", path.display())),
+        Err(_) => {
+            return control(
+                "S-LG-3",
+                TITLE,
+                Status::Fail,
+                format!("No alert rules at {}.", path.display()),
+            );
+        }
     };
     let rules: serde_yaml_ng::Value = match serde_yaml_ng::from_str(&text) {
         Ok(v) => v,
-        Err(err) => return control("S-LG-3", TITLE, Status::Fail, format!("{} is not valid YAML: {err}", path.display())),
+        Err(err) => {
+            return control(
+                "S-LG-3",
+                TITLE,
+                Status::Fail,
+                format!("{} is not valid YAML: {err}", path.display()),
+            );
+        }
     };
     let alerts: Vec<String> = rules
         .get("groups")
@@ -806,13 +903,22 @@ fn alert_rules(deploy: Option<&std::path::Path>) -> Control {
         "SunbridgeRefreshTokenReuse",
         "SunbridgeAuthorizationFailureSpike",
     ];
-    let missing: Vec<&str> = required.iter().copied().filter(|r| !alerts.iter().any(|a| a == r)).collect();
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|r| !alerts.iter().any(|a| a == r))
+        .collect();
     control(
         "S-LG-3",
         TITLE,
         pass_or(missing.is_empty(), Status::Fail),
         if missing.is_empty() {
-            format!("{}: {} alerts, including {}.", path.display(), alerts.len(), required.join(", "))
+            format!(
+                "{}: {} alerts, including {}.",
+                path.display(),
+                alerts.len(),
+                required.join(", ")
+            )
         } else {
             format!("{} lacks {}.", path.display(), missing.join(", "))
         },
@@ -826,9 +932,14 @@ async fn outbound(i: &Inputs<'_>) -> anyhow::Result<Control> {
     let s = i.settings;
     let mut problems = Vec::new();
     if s.outbound_allow_local {
-        problems.push("outbound_allow_local is on: calls to private and loopback addresses are allowed".to_owned());
+        problems.push(
+            "outbound_allow_local is on: calls to private and loopback addresses are allowed".to_owned(),
+        );
     }
-    for (name, url) in [("stripe_api_url", &s.stripe_api_url), ("nrel_api_url", &s.nrel_api_url)] {
+    for (name, url) in [
+        ("stripe_api_url", &s.stripe_api_url),
+        ("nrel_api_url", &s.nrel_api_url),
+    ] {
         if url.scheme() != "https" {
             problems.push(format!("{name} is not https"));
         }
@@ -864,7 +975,11 @@ async fn outbound(i: &Inputs<'_>) -> anyhow::Result<Control> {
         status,
         format!(
             "{}One outbound client: https only, addresses checked after DNS resolution and connected to as checked, no redirects, timeouts and a size cap. {} installer webhook endpoints.",
-            if problems.is_empty() { String::new() } else { format!("{}. ", problems.join("; ")) },
+            if problems.is_empty() {
+                String::new()
+            } else {
+                format!("{}. ", problems.join("; "))
+            },
             endpoints.len()
         ),
     ))

@@ -31,11 +31,7 @@ pub fn check(dir: Option<&Path>) -> Control {
     } else {
         Status::Pass
     };
-    let mut evidence = format!(
-        "{}: {} manifests read. ",
-        dir.display(),
-        manifests.len()
-    );
+    let mut evidence = format!("{}: {} manifests read. ", dir.display(), manifests.len());
     if !findings.failures.is_empty() {
         evidence.push_str(&format!("Failed: {}. ", findings.failures.join("; ")));
     }
@@ -175,17 +171,25 @@ fn kind(v: &Value) -> &str {
 }
 
 fn name(v: &Value) -> &str {
-    get(v, &["metadata", "name"]).and_then(Value::as_str).unwrap_or("?")
+    get(v, &["metadata", "name"])
+        .and_then(Value::as_str)
+        .unwrap_or("?")
 }
 
 fn kubernetes(docs: &[(String, Value)], f: &mut Findings) {
     let workloads: Vec<&Value> = docs
         .iter()
         .map(|(_, v)| v)
-        .filter(|v| matches!(kind(v), "Deployment" | "Job" | "StatefulSet" | "DaemonSet" | "CronJob"))
+        .filter(|v| {
+            matches!(
+                kind(v),
+                "Deployment" | "Job" | "StatefulSet" | "DaemonSet" | "CronJob"
+            )
+        })
         .collect();
     if workloads.is_empty() {
-        f.failures.push("no workload (Deployment or Job) in the manifests".into());
+        f.failures
+            .push("no workload (Deployment or Job) in the manifests".into());
     }
     let mut containers = 0;
     let failures_before = f.failures.len();
@@ -198,22 +202,30 @@ fn kubernetes(docs: &[(String, Value)], f: &mut Findings) {
         let Some(pod) = pod else { continue };
         let label = format!("{} {}", kind(w), name(w));
         if pod.get("automountServiceAccountToken").and_then(Value::as_bool) != Some(false) {
-            f.failures
-                .push(format!("{label} mounts a service-account token (automountServiceAccountToken is not false)"));
+            f.failures.push(format!(
+                "{label} mounts a service-account token (automountServiceAccountToken is not false)"
+            ));
         }
-        let pod_non_root = get(pod, &["securityContext", "runAsNonRoot"]).and_then(Value::as_bool) == Some(true);
+        let pod_non_root =
+            get(pod, &["securityContext", "runAsNonRoot"]).and_then(Value::as_bool) == Some(true);
         let all = pod
             .get("containers")
             .and_then(Value::as_sequence)
             .into_iter()
             .flatten()
-            .chain(pod.get("initContainers").and_then(Value::as_sequence).into_iter().flatten());
+            .chain(
+                pod.get("initContainers")
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten(),
+            );
         for c in all {
             containers += 1;
             let cname = format!("{label}/{}", c.get("name").and_then(Value::as_str).unwrap_or("?"));
             let sc = |key: &str| get(c, &["securityContext", key]).and_then(Value::as_bool);
             if !(pod_non_root || sc("runAsNonRoot") == Some(true)) {
-                f.failures.push(format!("{cname} may run as root (runAsNonRoot not set)"));
+                f.failures
+                    .push(format!("{cname} may run as root (runAsNonRoot not set)"));
             }
             if sc("readOnlyRootFilesystem") != Some(true) {
                 f.failures.push(format!("{cname} has a writable root filesystem"));
@@ -236,19 +248,27 @@ fn kubernetes(docs: &[(String, Value)], f: &mut Findings) {
             }
             let image = c.get("image").and_then(Value::as_str).unwrap_or("");
             if !image.contains("@sha256:") {
-                f.failures.push(format!("{cname} image is not pinned by digest ({image})"));
+                f.failures
+                    .push(format!("{cname} image is not pinned by digest ({image})"));
             }
             if c.get("env")
                 .and_then(Value::as_sequence)
                 .into_iter()
                 .flatten()
                 .any(|e| {
-                    let n = e.get("name").and_then(Value::as_str).unwrap_or("").to_ascii_uppercase();
+                    let n = e
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
                     e.get("value").is_some()
-                        && ["KEY", "SECRET", "PASSWORD", "TOKEN"].iter().any(|s| n.contains(s))
+                        && ["KEY", "SECRET", "PASSWORD", "TOKEN"]
+                            .iter()
+                            .any(|s| n.contains(s))
                 })
             {
-                f.failures.push(format!("{cname} has a secret-looking value written into its env"));
+                f.failures
+                    .push(format!("{cname} has a secret-looking value written into its env"));
             }
         }
         if kind(w) == "Deployment" {
@@ -256,13 +276,17 @@ fn kubernetes(docs: &[(String, Value)], f: &mut Findings) {
             f.expect(
                 replicas >= 2,
                 format!("Deployment {} runs {replicas} replicas", name(w)),
-                format!("Deployment {} runs {replicas} replica (at least 2 expected)", name(w)),
+                format!(
+                    "Deployment {} runs {replicas} replica (at least 2 expected)",
+                    name(w)
+                ),
             );
             let main = pod
                 .get("containers")
                 .and_then(Value::as_sequence)
                 .and_then(|c| c.first());
-            let probes = main.is_some_and(|c| c.get("readinessProbe").is_some() && c.get("livenessProbe").is_some());
+            let probes =
+                main.is_some_and(|c| c.get("readinessProbe").is_some() && c.get("livenessProbe").is_some());
             f.expect(
                 probes,
                 "readiness and liveness probes set",

@@ -78,7 +78,12 @@ impl Report {
     pub fn counts(&self) -> (usize, usize, usize, usize) {
         let all = self.categories.iter().flat_map(|c| &c.controls);
         let n = |s: Status| all.clone().filter(|c| c.status == s).count();
-        (n(Status::Pass), n(Status::Warn), n(Status::Fail), n(Status::NotChecked))
+        (
+            n(Status::Pass),
+            n(Status::Warn),
+            n(Status::Fail),
+            n(Status::NotChecked),
+        )
     }
 }
 

@@ -9,15 +9,19 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{Inputs, Report, Status};
-use crate::access::{PageUser, Permission, Routes, perm};
 use crate::access::Caller;
+use crate::access::{PageUser, Permission, Routes, perm};
 use crate::http::{ApiError, PageError};
 use crate::startup::AppState;
 use crate::web::{Nav, render};
 
 pub fn router() -> Routes {
     Routes::new()
-        .get("/api/v1/admin/security/report", Permission::ManageSecurity, report_json)
+        .get(
+            "/api/v1/admin/security/report",
+            Permission::ManageSecurity,
+            report_json,
+        )
         .get("/admin/security/report", Permission::ManageSecurity, page)
 }
 
@@ -66,7 +70,10 @@ impl ReportPage {
     }
 }
 
-async fn page(State(state): State<AppState>, caller: PageUser<perm::ManageSecurity>) -> Result<Response, PageError> {
+async fn page(
+    State(state): State<AppState>,
+    caller: PageUser<perm::ManageSecurity>,
+) -> Result<Response, PageError> {
     let report = live_report(&state).await?;
     let (pass, warn, fail, unchecked) = report.counts();
     render(

@@ -101,7 +101,10 @@ pub async fn probe(base: &Url, production: bool, body_limit: usize) -> Probed {
                 .ok()
                 .and_then(|v| v.get("request_id").and_then(|i| i.as_str().map(str::to_owned)))
                 .is_some();
-            let ok = status == 404 && content_type.starts_with("application/problem+json") && has_id && leaks.is_none();
+            let ok = status == 404
+                && content_type.starts_with("application/problem+json")
+                && has_id
+                && leaks.is_none();
             (
                 control(
                     "S-MC-2",
@@ -110,8 +113,14 @@ pub async fn probe(base: &Url, production: bool, body_limit: usize) -> Probed {
                     Status::Fail,
                     format!(
                         "An unknown API path answered {status}, {content_type}, {}{}",
-                        if has_id { "with a request id" } else { "without a request id" },
-                        leaks.map(|l| format!(", and its body mentions `{l}`")).unwrap_or_default()
+                        if has_id {
+                            "with a request id"
+                        } else {
+                            "without a request id"
+                        },
+                        leaks
+                            .map(|l| format!(", and its body mentions `{l}`"))
+                            .unwrap_or_default()
                     ),
                 ),
                 Some(headers),
@@ -128,7 +137,10 @@ pub async fn probe(base: &Url, production: bool, body_limit: usize) -> Probed {
         let Some(h) = headers else { continue };
         let csp = header(h, "content-security-policy").unwrap_or_default();
         // The payment provider's checkout may be added to form-action; the rest is fixed.
-        if !csp.starts_with(CONTENT_SECURITY_POLICY) || csp.contains("unsafe-inline") || csp.contains("unsafe-eval") {
+        if !csp.starts_with(CONTENT_SECURITY_POLICY)
+            || csp.contains("unsafe-inline")
+            || csp.contains("unsafe-eval")
+        {
             header_problems.push(format!("{what}: Content-Security-Policy is `{csp}`"));
         }
         for (name, want) in [
@@ -148,7 +160,10 @@ pub async fn probe(base: &Url, production: bool, body_limit: usize) -> Probed {
             }
         }
         let referrer = header(h, "referrer-policy").unwrap_or_default();
-        if !matches!(referrer.as_str(), "strict-origin-when-cross-origin" | "no-referrer") {
+        if !matches!(
+            referrer.as_str(),
+            "strict-origin-when-cross-origin" | "no-referrer"
+        ) {
             header_problems.push(format!("{what}: Referrer-Policy is `{referrer}`"));
         }
     }
@@ -178,7 +193,11 @@ pub async fn probe(base: &Url, production: bool, body_limit: usize) -> Probed {
                 Status::Fail,
                 format!(
                     "A request carrying a script tag in its query answered {status}; the tag {} in the page.",
-                    if body.contains(marker) { "appears unescaped" } else { "does not appear unescaped" }
+                    if body.contains(marker) {
+                        "appears unescaped"
+                    } else {
+                        "does not appear unescaped"
+                    }
                 ),
             )
         }
@@ -200,7 +219,11 @@ pub async fn probe(base: &Url, production: bool, body_limit: usize) -> Probed {
             BODY_TITLE,
             r.status() == 413,
             Status::Fail,
-            format!("A body one byte over the {} limit answered {}", bytes(body_limit), r.status()),
+            format!(
+                "A body one byte over the {} limit answered {}",
+                bytes(body_limit),
+                r.status()
+            ),
         ),
         Err(err) => control("S-IN-3", BODY_TITLE, false, Status::Fail, error_chain(&err)),
     };
@@ -215,7 +238,10 @@ pub async fn probe(base: &Url, production: bool, body_limit: usize) -> Probed {
                 METRICS_TITLE,
                 !exposed,
                 Status::Fail,
-                format!("GET /metrics on the public address answered {status}{}", if exposed { " with metrics" } else { "" }),
+                format!(
+                    "GET /metrics on the public address answered {status}{}",
+                    if exposed { " with metrics" } else { "" }
+                ),
             )
         }
         Err(err) => control("S-LG-3", METRICS_TITLE, false, Status::Fail, error_chain(&err)),

@@ -37,7 +37,14 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(out, "|---|---|---|");
     for c in &report.categories {
         let ids: Vec<&str> = c.controls.iter().map(|c| c.id).collect();
-        let _ = writeln!(out, "| {} {} | {} | {} |", c.id, c.name, badge(c.status), ids.join(", "));
+        let _ = writeln!(
+            out,
+            "| {} {} | {} | {} |",
+            c.id,
+            c.name,
+            badge(c.status),
+            ids.join(", ")
+        );
     }
     for c in &report.categories {
         let _ = writeln!(out, "\n## {} {} — {}\n", c.id, c.name, badge(c.status));

@@ -18,6 +18,7 @@ mod helpers_market;
 mod helpers_proxy;
 mod helpers_roles;
 mod housekeeping;
+mod injection;
 mod limits;
 mod logging;
 mod login;

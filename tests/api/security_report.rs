@@ -139,9 +139,19 @@ async fn a_sound_install_reports_every_category_with_live_evidence_and_exits_zer
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "A10"]);
+    assert_eq!(
+        ids,
+        [
+            "A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "A10"
+        ]
+    );
     // Nothing is left unchecked when every input is given.
-    assert_eq!(result.markdown.matches("| not checked |").count(), 0, "{}", result.markdown);
+    assert_eq!(
+        result.markdown.matches("| not checked |").count(),
+        0,
+        "{}",
+        result.markdown
+    );
     for (id, title) in [
         ("S-AC-1", "Deny by default"),
         ("S-MC-1", "headers"),
@@ -165,7 +175,11 @@ async fn a_sound_install_reports_every_category_with_live_evidence_and_exits_zer
     assert!(evidence.contains("1 advisories in"), "{evidence}");
     let (_, evidence) = status_of(report, "S-AU-4", "second factor");
     assert!(evidence.contains("All 1 active staff accounts"), "{evidence}");
-    assert!(result.markdown.starts_with("# Sunbridge security report: OWASP Top 10 (2021)"));
+    assert!(
+        result
+            .markdown
+            .starts_with("# Sunbridge security report: OWASP Top 10 (2021)")
+    );
     assert!(result.markdown.contains("## A10 Server-Side Request Forgery"));
 }
 
@@ -199,14 +213,23 @@ async fn tampering_plaintext_an_advisory_and_a_root_image_each_fail_the_report()
     assert_eq!(result.report["status"], "fail");
     let (status, evidence) = status_of(&result.report, "S-IT-1", "Audit trail");
     assert_eq!(status, "fail");
-    assert!(evidence.contains("TAMPERED") && evidence.contains("edited"), "{evidence}");
+    assert!(
+        evidence.contains("TAMPERED") && evidence.contains("edited"),
+        "{evidence}"
+    );
     let (status, evidence) = status_of(&result.report, "S-CR-3", "encrypted at rest");
     assert_eq!(status, "fail");
     assert!(evidence.contains("users.phone 1 plaintext"), "{evidence}");
-    assert!(!evidence.contains("+15550100123"), "evidence never quotes personal data");
+    assert!(
+        !evidence.contains("+15550100123"),
+        "evidence never quotes personal data"
+    );
     let (status, evidence) = status_of(&result.report, "S-VC-1", "advisory");
     assert_eq!(status, "fail");
-    assert!(evidence.contains("serde_yaml_ng") && evidence.contains("RUSTSEC-2099-0001"), "{evidence}");
+    assert!(
+        evidence.contains("serde_yaml_ng") && evidence.contains("RUSTSEC-2099-0001"),
+        "{evidence}"
+    );
     let (status, evidence) = status_of(&result.report, "S-MC-3", "Deployment");
     assert_eq!(status, "fail");
     for finding in [
@@ -220,10 +243,17 @@ async fn tampering_plaintext_an_advisory_and_a_root_image_each_fail_the_report()
     ] {
         assert!(evidence.contains(finding), "{finding}: {evidence}");
     }
-    assert!(!evidence.contains("hunter2"), "a committed secret's value is never repeated");
+    assert!(
+        !evidence.contains("hunter2"),
+        "a committed secret's value is never repeated"
+    );
     // The Markdown shows the failures where a reader looks first.
     assert!(result.markdown.contains("**Overall: FAIL**"));
-    assert!(result.markdown.contains("| A08 Software and Data Integrity Failures | **FAIL** |"));
+    assert!(
+        result
+            .markdown
+            .contains("| A08 Software and Data Integrity Failures | **FAIL** |")
+    );
 }
 
 #[tokio::test]
@@ -253,8 +283,16 @@ async fn admins_read_the_report_as_a_page_and_as_json_and_nobody_else_does() {
     let page = app.page_get("/admin/security/report", &session.cookie).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("A07 Identification and Authentication Failures"), "{html}");
+    assert!(
+        html.contains("A07 Identification and Authentication Failures"),
+        "{html}"
+    );
     assert!(html.contains("S-AU-3"));
-    let home = app.page_get("/staff", &session.cookie).await.text().await.unwrap();
+    let home = app
+        .page_get("/staff", &session.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains(r#"href="/admin/security/report""#));
 }
