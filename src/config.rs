@@ -469,6 +469,15 @@ impl Settings {
         if self.outbound_allow_local {
             p.push("outbound_allow_local must be off in production (S-SF-1)".into());
         }
+        if let Some(url) = &self.redis_url
+            && let Ok(url) = Url::parse(url.expose_secret())
+            && url.scheme() == "redis"
+            && !url.host_str().is_some_and(|h| {
+                h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            })
+        {
+            p.push("redis_url must use TLS (rediss://) unless Redis is on this host".into());
+        }
         if let Some(key) = &self.audit_checkpoint_key
             && key.expose_secret().len() < MIN_SECRET_LEN
         {
@@ -757,6 +766,13 @@ mod tests {
                     ..production()
                 },
                 "embedded SQLite",
+            ),
+            (
+                Settings {
+                    redis_url: Some("redis://redis.sunbridge.svc:6379".to_string().into()),
+                    ..production()
+                },
+                "rediss://",
             ),
             (
                 Settings {

@@ -419,7 +419,7 @@ async fn encryption_at_rest(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Resul
     let plaintext = census.plaintext();
     let older = census.under_older_keys();
     let mut evidence = format!(
-        "AES-256-GCM per field, data keys wrapped by a master key; {master}. {} data keys ({} retired)",
+        "XChaCha20-Poly1305 per field and per file, data keys wrapped by a master key; {master}. {} data key(s) ({} retired)",
         keys.len(),
         keys.iter().filter(|k| k.retired_at.is_some()).count()
     );
