@@ -95,7 +95,7 @@ pub fn worst(statuses: impl IntoIterator<Item = Status>) -> Status {
         Status::Fail
     } else if statuses.contains(&Status::Warn) {
         Status::Warn
-    } else if statuses.iter().any(|s| *s == Status::Pass) {
+    } else if statuses.contains(&Status::Pass) {
         Status::Pass
     } else {
         Status::NotChecked
