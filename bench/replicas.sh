@@ -37,15 +37,17 @@ echo "$PASSWORD" | SUNBRIDGE_DATA_DIR=$WORK/cli "$BIN" admin create-user --email
 
 start() {
   local i=$1 log=$WORK/server$1.err
-  SUNBRIDGE_DATA_DIR=$WORK/data$i "$BIN" serve --listen 127.0.0.1:0 >/dev/null 2>"$log" &
+  SUNBRIDGE_DATA_DIR=$WORK/data$i "$BIN" serve --listen 127.0.0.1:0 >>"$WORK/server$i.out" 2>"$log" &
   PIDS+=($!)
   for _ in $(seq 100); do grep -q 'running at' "$log" && break; sleep 0.1; done
-  grep -o 'running at [^ ]*' "$log" | awk '{print $3}' | sed 's:/$::'
+  # Not in a subshell: PIDS must keep the server. The URL is left in STARTED.
+  STARTED=$(grep -o 'running at [^ ]*' "$log" | awk '{print $3}' | sed 's:/$::')
 }
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-FIRST=$(start 1)
+start 1
+FIRST=$STARTED
 TOKEN=$(curl -sf -H 'content-type: application/json' -d "{\"email\":\"bench@example.com\",\"password\":\"$PASSWORD\"}" "$FIRST/api/v1/auth/login" | json '["access_token"]')
 SITE=$(curl -sf -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"label":"Home","address":"123 Main St, Greensboro NC 27401","latitude":36.07,"longitude":-79.79,"region_id":"us-nc-piedmont","roof_tilt_deg":25.0,"roof_azimuth_deg":180.0,"max_panels":24}' "$FIRST/api/v1/sites" | json '["id"]')
 curl -sf -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"annual_kwh": 10950}' "$FIRST/api/v1/sites/$SITE/usage" >/dev/null
@@ -82,18 +84,26 @@ run() {
     rps=$(awk -v t="$rps" '/Requests\/sec/ {printf "%.0f", t + $2}' "$out")
     local p; p=$(awk '$1=="99%" {print $2}' "$out" | to_ms)
     p99=$(awk -v a="$p99" -v b="$p" 'BEGIN{print (b>a)?b:a}')
-    errors="$errors$(grep -E 'Non-2xx|Socket errors' "$out" | tr '\n' ' ')"
+    errors="$errors$(grep -E 'Non-2xx|Socket errors' "$out" | tr '\n' ' ' || true)"
   done
   local busy
   busy=$(awk -v s="$s1" -v s0="$s0" -v m="$m1" -v m0="$m0" -v r="$r1" -v r0="$r0" -v b="$b1" -v b0="$b0" -v w="$wall" -v n="$(nproc)" \
     'BEGIN{ss=s-s0; mm=m-m0; rr=r-r0; bb=b-b0; printf "CPU: servers %3.0f%%  mariadb %3.0f%%  redis %2.0f%%  wrk+other %3.0f%%  idle %3.0f%% (of %d00%%)", 100*ss/w, 100*mm/w, 100*rr/w, 100*(bb-ss-mm-rr)/w, 100*(n*w-bb)/w, n}')
   printf '%-22s %d replica(s) %8s req/s   worst p99 %8s ms   %s   %s\n' "$name" "$replicas" "$rps" "$p99" "$busy" "${errors:-no errors}"
+  if [ -n "$errors" ]; then
+    # What the refused requests were, from the servers' own access logs.
+    cat "$WORK"/server*.out | grep '"request finished"' | grep -v '"status":20[01]' |
+      grep -o '"status":[0-9]*' | sort | uniq -c | sed 's/^/      /'
+    cat "$WORK"/server*.out | grep -E '"level":"(ERROR|WARN)"' | grep -o '"message":"[^"]*"' | sort | uniq -c | head -5 | sed 's/^/      /'
+  fi
+  [ -n "${KEEP_LOGS:-}" ] && cat "$WORK"/server*.out >>"$KEEP_LOGS"
+  for i in $(seq "$replicas"); do : >"$WORK/server$i.out"; done
 }
 
 echo "sunbridge replica benchmark: $(nproc) cores, MariaDB + Redis on this machine, $CONNECTIONS connections in total, ${DURATION}s per run, release build"
 for replicas in 1 2 3; do
   URLS=()
-  for i in $(seq "$replicas"); do URLS+=("$(start "$i")"); done
+  for i in $(seq "$replicas"); do start "$i"; URLS+=("$STARTED"); done
   PATH_UNDER_TEST=/api/v1/sites run "$replicas" "GET /api/v1/sites"
   PATH_UNDER_TEST=/api/v1/quotes run "$replicas" "POST /api/v1/quotes" -s "$WORK/quote.lua"
   stop_servers

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -286,10 +287,15 @@ pub async fn create(
     let site_id = request.site_id;
     let inputs_json = serde_json::to_string(&inputs).map_err(anyhow::Error::from)?;
     let figures_json = serde_json::to_string(&figures).map_err(anyhow::Error::from)?;
-    // The next version number; a concurrent request for the same site meets the unique index
-    // and takes the one after.
+    // The next version number. Creators for the same site queue on the site's row, so each
+    // reads the version the one before committed; the unique index stays the last word, and a
+    // clash (a database without row locks) takes the one after.
     for _ in 0..3 {
         let tx = crate::db::begin(db).await?;
+        crate::sites::store::site::Entity::find_by_id(site_id.0)
+            .lock_exclusive()
+            .one(&tx)
+            .await?;
         let latest = quote::Entity::find()
             .filter(quote::Column::SiteId.eq(site_id.0))
             .order_by_desc(quote::Column::Version)

@@ -563,3 +563,22 @@ async fn support_and_sales_read_a_customers_quotes_engineers_do_not() {
     .await;
     assert_eq!(status, 404);
 }
+
+/// Many quotes asked for one home at once (a double-clicking customer, a retrying app) each get
+/// their own version, on every database: no 500, no gap, no duplicate.
+#[tokio::test]
+async fn concurrent_quotes_for_one_home_each_get_the_next_version() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = site_with_usage(&app, &ann, "us-nc-piedmont", Some(10_950.0)).await;
+    let body = json!({"site_id": site});
+    let requests = (0..12).map(|_| app.api("POST", "/api/v1/quotes", &ann.token, Some(body.clone())));
+    let mut versions = Vec::new();
+    for response in futures_util::future::join_all(requests).await {
+        assert_eq!(response.status(), 201);
+        let quote: Value = response.json().await.unwrap();
+        versions.push(quote["version"].as_i64().unwrap());
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (1..=12).collect::<Vec<i64>>());
+}
