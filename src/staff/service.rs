@@ -77,7 +77,9 @@ impl TryFrom<user::Model> for StaffMember {
 /// Every staff account (every role but customer), by name.
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<StaffMember>, StaffError> {
     user::Entity::find()
-        .filter(user::Column::Role.ne(Role::Customer.as_str()))
+        // The staff roles by name, not "not customer": an index on the role finds a dozen staff
+        // among a hundred thousand customers without reading them.
+        .filter(user::Column::Role.is_in(Role::ALL.iter().filter(|r| r.is_staff()).map(|r| r.as_str())))
         .order_by_asc(user::Column::Name)
         .all(db)
         .await?

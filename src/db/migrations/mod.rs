@@ -16,6 +16,7 @@ mod m20261129_000011_audit_chain;
 mod m20261129_000012_encryption_at_rest;
 mod m20261129_000013_ip_blocks;
 mod m20261129_000014_webhooks;
+mod m20261129_000015_users_by_role;
 
 use sea_orm_migration::prelude::*;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_encryption_at_rest::Migration),
             Box::new(m20261129_000013_ip_blocks::Migration),
             Box::new(m20261129_000014_webhooks::Migration),
+            Box::new(m20261129_000015_users_by_role::Migration),
         ]
     }
 }
