@@ -109,7 +109,12 @@ INSERT INTO audit_events (occurred_at, actor_id, actor_role, origin, client_ip, 
   FROM seq_1_to_$AUDIT_ROWS;
 ANALYZE TABLE users, audit_events;
 SQL
-echo "large: $(mysql -h"$MYSQL_HOST" -uroot -N "$DB" -e 'SELECT COUNT(*) FROM users') users, $(mysql -h"$MYSQL_HOST" -uroot -N "$DB" -e 'SELECT COUNT(*) FROM audit_events') audit rows (loaded in $(( $(date +%s) - started )) s)"
+loaded=$(( $(date +%s) - started ))
+# Accounts written around the application get their search words the way an operator gives
+# them after a bulk import.
+started=$(date +%s)
+"$BIN" admin reindex-search
+echo "large: $(mysql -h"$MYSQL_HOST" -uroot -N "$DB" -e 'SELECT COUNT(*) FROM users') users, $(mysql -h"$MYSQL_HOST" -uroot -N "$DB" -e 'SELECT COUNT(*) FROM audit_events') audit rows (loaded in $loaded s, search words in $(( $(date +%s) - started )) s)"
 run_all large
 
 echo "p99 large / small (target at most 1.5):"

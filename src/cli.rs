@@ -141,6 +141,10 @@ enum AdminCommand {
         #[arg(long)]
         role: Role,
     },
+    /// Rebuild the words customers are searched by, for accounts written around the
+    /// application (a bulk import, a restore from a dump taken before the index existed).
+    /// Safe while servers run.
+    ReindexSearch,
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -266,6 +270,12 @@ pub async fn run() -> anyhow::Result<()> {
         }) => verify_audit_log(settings, expect_seq.zip(expect_hash), json).await,
         Command::Admin(AdminCommand::CreateUser { email, name, role }) => {
             create_user(settings, &email, &name, role).await
+        }
+        Command::Admin(AdminCommand::ReindexSearch) => {
+            let db = crate::db::connect(&settings.database_url(), 2).await?;
+            let accounts = crate::auth::search::rebuild(&db).await?;
+            println!("search words rebuilt for {accounts} accounts");
+            Ok(())
         }
         Command::Simulate {
             tmy,

@@ -18,6 +18,7 @@ pub mod model;
 pub mod pages;
 pub mod password;
 pub mod profile;
+pub mod search;
 pub mod service;
 pub mod session;
 pub mod sign_out;

@@ -109,6 +109,7 @@ pub async fn update(
             .await?;
         }
     }
+    let new_email = email.as_ref().map(|e| e.as_str().to_owned());
     if let Some(email) = email.filter(|e| e.as_str() != account.email) {
         let changed = user::Entity::update_many()
             .col_expr(user::Column::Email, Expr::value(email.as_str()))
@@ -153,6 +154,15 @@ pub async fn update(
             Action::EmailChanged,
             Some(Target::user(user)),
             Details::new(),
+        )
+        .await?;
+    }
+    if name.is_some() || new_email.is_some() {
+        super::search::reindex(
+            &tx,
+            user,
+            new_email.as_deref().unwrap_or(&account.email),
+            name.as_ref().map_or(account.name.as_str(), |n| n.as_str()),
         )
         .await?;
     }

@@ -62,6 +62,7 @@ pub(super) async fn insert_user<C: crate::db::Conn>(conn: &C, row: UserRow<'_>) 
         last_login_at: Set(None),
     };
     user::Entity::insert(model).exec_without_returning(conn).await?;
+    super::search::reindex(conn, row.id, row.email.as_str(), row.name.as_str()).await?;
     Ok(())
 }
 

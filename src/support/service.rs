@@ -4,10 +4,7 @@
 //! sessions of customers and installers, not of other staff.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -16,6 +13,7 @@ use crate::access::{Permission, Role, mask, object, policy};
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::auth::cache::AuthCache;
 use crate::auth::email_token::{self, Purpose};
+use crate::auth::search::Needle;
 use crate::auth::session::{self, EndReason};
 use crate::auth::signup::{MAX_MAILS_PER_HOUR, SignupContext, send_verification};
 use crate::auth::store::user;
@@ -64,41 +62,42 @@ fn summary(u: &user::Model) -> CustomerSummary {
     }
 }
 
-/// Customers whose email or name contains `query` (case-insensitive), oldest first, `limit`
-/// at most, after the cursor. Staff type what the customer told them; they see masked rows.
+/// Customers whose address or name has words starting with each word of `query` (case and
+/// accents aside), oldest account first, `limit` at most, after the cursor. Staff type what
+/// the customer told them ("jane.doe@ex", "Doe Jane", "doe"); they see masked rows. The
+/// words are matched through an index (`crate::auth::search`), so the cost follows the
+/// matches, not the number of customers.
 pub async fn search(
     db: &DatabaseConnection,
     query: &str,
     after: Option<UserId>,
     limit: u64,
 ) -> Result<(Vec<CustomerSummary>, Option<String>), SupportError> {
-    let needle = query.trim().to_lowercase();
-    if needle.chars().count() < 3 {
+    if query.trim().chars().count() < 3 {
         return Err(SupportError::QueryTooShort);
     }
-    // LIKE wildcards typed by staff are taken literally. `!` escapes: a backslash means
-    // different things in MySQL string literals and elsewhere.
-    let escaped = needle.replace('!', "!!").replace('%', "!%").replace('_', "!_");
-    let pattern = format!("%{escaped}%");
-    let like = |col: user::Column| {
-        Expr::expr(Func::lower(Expr::col(col)))
-            .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('!'))
+    // Punctuation and single letters narrow nothing: "%%%" or "j e" names nobody.
+    let Some(needle) = Needle::parse(query) else {
+        return Ok((Vec::new(), None));
     };
-    let mut q = user::Entity::find()
-        .filter(user::Column::Role.eq(Role::Customer.as_str()))
-        .filter(
-            Condition::any()
-                .add(like(user::Column::Email))
-                .add(like(user::Column::Name)),
-        );
+    let mut q = user::Entity::find().filter(user::Column::Role.eq(Role::Customer.as_str()));
+    for words in needle.subqueries() {
+        q = q.filter(user::Column::Id.in_subquery(words));
+    }
     if let Some(after) = after {
         q = q.filter(user::Column::Id.gt(after.0));
     }
     let rows = q.order_by_asc(user::Column::Id).limit(limit + 1).all(db).await?;
     let more = rows.len() as u64 > limit;
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    // The cursor is the last row read, even when the full-word check below drops it.
     let next = more.then(|| rows.last().map(|u| u.id.to_string())).flatten();
-    Ok((rows.iter().map(summary).collect(), next))
+    let found = rows
+        .iter()
+        .filter(|u| needle.matches(&u.email, &u.name))
+        .map(summary)
+        .collect();
+    Ok((found, next))
 }
 
 /// A customer's account as staff see it: masked unless the viewer holds a live grant.

@@ -23,7 +23,7 @@ fn sunbridge(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> Output {
 }
 
 /// Runs `sunbridge` against the test app's database and data directory.
-fn sunbridge_on(app: &crate::helpers::TestApp, args: &[&str], stdin: &str) -> Output {
+pub(crate) fn sunbridge_on(app: &crate::helpers::TestApp, args: &[&str], stdin: &str) -> Output {
     let data_dir = app.data_dir.path().display().to_string();
     sunbridge(
         args,

@@ -8,6 +8,7 @@ mod cli;
 mod client_ip;
 mod conformance;
 mod credentials;
+mod customer_search;
 mod encryption;
 mod errors;
 mod grants;

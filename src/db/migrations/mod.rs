@@ -17,6 +17,7 @@ mod m20261129_000012_encryption_at_rest;
 mod m20261129_000013_ip_blocks;
 mod m20261129_000014_webhooks;
 mod m20261129_000015_users_by_role;
+mod m20261129_000016_user_search_terms;
 
 use sea_orm_migration::prelude::*;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_ip_blocks::Migration),
             Box::new(m20261129_000014_webhooks::Migration),
             Box::new(m20261129_000015_users_by_role::Migration),
+            Box::new(m20261129_000016_user_search_terms::Migration),
         ]
     }
 }
