@@ -114,7 +114,18 @@ loaded=$(( $(date +%s) - started ))
 # them after a bulk import.
 started=$(date +%s)
 "$BIN" admin reindex-search
-echo "large: $(mysql -h"$MYSQL_HOST" -uroot -N "$DB" -e 'SELECT COUNT(*) FROM users') users, $(mysql -h"$MYSQL_HOST" -uroot -N "$DB" -e 'SELECT COUNT(*) FROM audit_events') audit rows (loaded in $loaded s, search words in $(( $(date +%s) - started )) s)"
+words=$(( $(date +%s) - started ))
+# A freshly bulk-loaded InnoDB spends minutes flushing dirty pages and merging secondary-index
+# changes in the background; production's years of data are at rest. Measure once that work is
+# done (at most 5 minutes' wait), so the figures are the data's cost, not the load's echo.
+started=$(date +%s)
+innodb() { mysql -h"$MYSQL_HOST" -uroot -N -e "SHOW GLOBAL STATUS LIKE '$1'" | awk '{print $2}'; }
+while [ $(( $(date +%s) - started )) -lt 300 ]; do
+  dirty=$(innodb Innodb_buffer_pool_pages_dirty)
+  [ "${dirty:-0}" -lt 200 ] && break
+  sleep 2
+done
+echo "large: $(mysql -h"$MYSQL_HOST" -uroot -N "$DB" -e 'SELECT COUNT(*) FROM users') users, $(mysql -h"$MYSQL_HOST" -uroot -N "$DB" -e 'SELECT COUNT(*) FROM audit_events') audit rows (loaded in $loaded s, search words in $words s, settled in $(( $(date +%s) - started )) s: $(innodb Innodb_buffer_pool_pages_dirty) dirty pages)"
 run_all large
 
 echo "p99 large / small (target at most 1.5):"

@@ -363,7 +363,7 @@ async fn keys(settings: Settings, command: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
         KeysCommand::Rotate { settle_secs } => {
-            let files = crate::files::FileStore::local(&settings.files_dir())?;
+            let files = crate::files::FileStore::open(&settings, &db)?;
             let report =
                 crate::crypto::rotation::rotate(&db, &files, std::time::Duration::from_secs(settle_secs))
                     .await?;

@@ -55,6 +55,18 @@ pub enum PaymentProvider {
     Stripe,
 }
 
+/// Where uploaded files (job photos) are kept.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FilesStore {
+    /// In the database, beside the rows that name them: every replica sees them, and a
+    /// database backup holds them.
+    #[default]
+    Database,
+    /// In `files_dir` on this host: one server, or a volume shared by all replicas.
+    Directory,
+}
+
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -137,8 +149,10 @@ pub struct Settings {
     pub booking_horizon_days: u32,
     /// Largest photo upload accepted (S-SF-3).
     pub photo_limit_bytes: usize,
-    /// Where uploaded files (job photos) are stored; `data_dir/files` when unset. Never a
-    /// folder the server serves as static files.
+    /// Where uploaded files (job photos) are kept: `database` (the default) or `directory`.
+    pub files_store: FilesStore,
+    /// The folder of the `directory` file store; `data_dir/files` when unset. Never a folder
+    /// the server serves as static files.
     pub files_dir: Option<PathBuf>,
     /// Lets outgoing calls reach loopback and private addresses over plain http, for local
     /// stand-ins of outside services in development and tests (S-SF-1 refuses it otherwise).
@@ -227,6 +241,7 @@ impl Default for Settings {
             booking_lead_days: 2,
             booking_horizon_days: 42,
             photo_limit_bytes: 10 * 1024 * 1024,
+            files_store: FilesStore::Database,
             files_dir: None,
             outbound_allow_local: false,
             audit_checkpoint_key: None,

@@ -145,7 +145,7 @@ impl Application {
             pvwatts_api,
             blocks,
             payments: crate::payments::provider::from_settings(&settings)?,
-            files: crate::files::FileStore::local(&settings.files_dir())?,
+            files: crate::files::FileStore::open(&settings, &db)?,
             webhook_secret,
             throttle_rules: Arc::new(crate::auth::throttle::Rules::default()),
             auth_cache,

@@ -34,7 +34,7 @@ sb() {
 
 counts() {
   local kind=$1 target=$2 q=""
-  for t in users sites quotes orders jobs job_events audit_events data_keys; do
+  for t in users sites quotes orders jobs job_events audit_events data_keys user_search_terms stored_files; do
     q="$q SELECT '$t', COUNT(*) FROM $t UNION ALL"
   done
   q="${q% UNION ALL};"

@@ -271,6 +271,19 @@ async fn sample_order(
     if target == JobState::SurveyScheduled {
         return Ok(());
     }
+    // The crew's survey photo, through the same checks and sealing as an upload.
+    let job = job_of(state, &order).await?;
+    crate::jobs::photos::upload(
+        db,
+        &state.files,
+        &crew,
+        &job,
+        crate::jobs::photos::PhotoKind::Survey,
+        roof_picture()?,
+        state.settings.photo_limit_bytes,
+    )
+    .await
+    .map_err(|e| err(&e))?;
     for (to, party) in STEPS {
         if to == JobState::InstallScheduled {
             book_and_accept(state, &order, Kind::Install, installer).await?;
@@ -290,6 +303,24 @@ async fn sample_order(
         }
     }
     Ok(())
+}
+
+/// A drawn roof under a sky (640 × 480 JPEG): the demo's survey photo.
+fn roof_picture() -> anyhow::Result<Vec<u8>> {
+    let picture = image::RgbImage::from_fn(640, 480, |x, y| {
+        // The roof's ridge runs from (0, 300) up to (320, 140) and down to (640, 300).
+        let ridge = 300 - (140 * (320 - x.abs_diff(320)) / 320);
+        if y < ridge {
+            image::Rgb([110 + (y / 4) as u8, 160 + (y / 6) as u8, 230])
+        } else if (x / 40 + y / 30) % 2 == 0 {
+            image::Rgb([40, 52, 80])
+        } else {
+            image::Rgb([52, 66, 98])
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(picture).write_to(&mut out, image::ImageFormat::Jpeg)?;
+    Ok(out.into_inner())
 }
 
 async fn job_of(state: &AppState, order: &crate::orders::service::Order) -> anyhow::Result<jobs::Job> {

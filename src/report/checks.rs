@@ -438,6 +438,14 @@ async fn encryption_at_rest(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Resul
             .collect::<Vec<_>>()
             .join("; ")
     ));
+    evidence.push_str(match s.files_store {
+        crate::config::FilesStore::Database => {
+            " Uploaded files are kept sealed in the database: every replica reads them and a database backup holds them."
+        }
+        crate::config::FilesStore::Directory => {
+            " Uploaded files are kept sealed in files_dir: back that folder up with the database, and share it between replicas."
+        }
+    });
     let status = if plaintext > 0 {
         evidence.push_str(&format!(
             " {plaintext} values are stored in plaintext: run `sunbridge keys rotate` to encrypt them."

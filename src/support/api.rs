@@ -75,7 +75,9 @@ fn user_id(raw: &str) -> Result<UserId, ApiError> {
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
-    /// Part of the customer's email address or name (3 characters at least).
+    /// Words of the customer's email address or name, each matched by its start, case and
+    /// accents aside ("jane.doe@ex", "doe jan"); 3 characters at least. Single letters and
+    /// punctuation only separate words.
     query: String,
     /// At most 100 (default 20).
     limit: Option<u64>,
@@ -89,7 +91,7 @@ pub struct CustomerList {
     next_cursor: Option<String>,
 }
 
-/// Find customers by part of their email or name. Results are masked (S-AC-5).
+/// Find customers by the start of words of their email or name. Results are masked (S-AC-5).
 #[utoipa::path(get, path = "/api/v1/staff/customers", tag = "staff", params(SearchQuery), security(("bearer" = [])),
     responses((status = 200, body = CustomerList), (status = 403, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem)))]

@@ -54,19 +54,6 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-fn all_files(dir: &std::path::Path) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(all_files(&path));
-        } else {
-            out.push(std::fs::read(&path).unwrap());
-        }
-    }
-    out
-}
-
 /// A customer with a home, a phone and a job with a noted step and a photo; answers the
 /// customer, the job id, the photo path, and the TOTP secret of the crew member.
 async fn personal_data_through_the_front_door(app: &TestApp) -> (Member, String, String, String) {
@@ -221,10 +208,10 @@ async fn a_raw_dump_of_the_database_holds_none_of_the_personal_values() {
         assert!(!contains(&dump, canary), "{canary} is in the raw database");
     }
     // The stored photo is ciphertext: no PNG signature, no JPEG marker.
-    let files = all_files(&app.data_dir.path().join("files"));
+    let files = app.stored_files().await;
     assert_eq!(files.len(), 1);
-    assert!(files[0].starts_with(b"SBE1"));
-    assert!(!files[0].windows(4).any(|w| w == b"\x89PNG" || w == b"IHDR"));
+    assert!(files[0].1.starts_with(b"SBE1"));
+    assert!(!files[0].1.windows(4).any(|w| w == b"\x89PNG" || w == b"IHDR"));
 }
 
 fn sunbridge(app: &TestApp, args: &[&str]) -> std::process::Output {

@@ -26,6 +26,28 @@ pub struct CrewFixture {
 }
 
 impl TestApp {
+    /// Every file in the database file store, as `(key, bytes)`, parts joined, by key.
+    pub async fn stored_files(&self) -> Vec<(String, Vec<u8>)> {
+        use sea_orm::ConnectionTrait;
+        use sea_orm::sea_query::{Alias, Order, Query};
+        let mut select = Query::select();
+        select
+            .columns([Alias::new("key"), Alias::new("bytes")])
+            .from(Alias::new("stored_files"))
+            .order_by(Alias::new("key"), Order::Asc)
+            .order_by(Alias::new("part"), Order::Asc);
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        for row in self.db.query_all(&select).await.unwrap() {
+            let key: String = row.try_get("", "key").unwrap();
+            let bytes: Vec<u8> = row.try_get("", "bytes").unwrap();
+            match files.last_mut() {
+                Some((last, joined)) if *last == key => joined.extend(bytes),
+                _ => files.push((key, bytes)),
+            }
+        }
+        files
+    }
+
     /// A company and a crew based at `base` with one installer member (signed in, TOTP on).
     pub async fn crew(
         &self,

@@ -924,10 +924,12 @@ async fn photos_are_checked_by_content_stripped_of_location_and_shown_only_to_th
     let bytes = served.bytes().await.unwrap();
     assert!(!bytes.windows(3).any(|w| w == b"GPS") && !bytes.windows(4).any(|w| w == b"Exif"));
     assert!(image::load_from_memory(&bytes).is_ok());
-    // The stored file sits under a random name in the file store, not under the upload's name.
-    let files: Vec<_> = walk(&app.data_dir.path().join("files"));
+    // The stored file sits under a random name in the file store, not under the upload's
+    // name, and nothing was written to the data directory.
+    let files = app.stored_files().await;
     assert_eq!(files.len(), 1);
-    assert!(!files[0].contains("passwd"));
+    assert!(files[0].0.starts_with("photos/") && !files[0].0.contains("passwd"));
+    assert!(walk(&app.data_dir.path().join("files")).is_empty());
 
     // The crew sees it; another crew and another customer do not; support needs a grant.
     assert_eq!(

@@ -1,8 +1,9 @@
 //! Three replicas behave as one: three `sunbridge serve` processes on one database (MariaDB in
 //! CI) and one Redis. The per-account throttle counts failures made on any replica; a sign-out
 //! on replica 1 and a role change on replica 2 act on replica 3 within a second; two customers
-//! racing for the last place of a day on different replicas get one booking; and the audit
-//! chain they all wrote is intact. Run by CI's `replicas` stage (ignored otherwise).
+//! racing for the last place of a day on different replicas get one booking; a photo uploaded
+//! through one is served by the others; and the audit chain they all wrote is intact. Run by
+//! CI's `replicas` stage (ignored otherwise).
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -181,7 +182,7 @@ async fn three_replicas_behave_as_one() {
     eprintln!("role change honoured on replica 3 after {took:?}");
 
     // 4. Two customers on different replicas racing for the last place of a day: one wins.
-    r1.crew(&admin, "Solo Crew", (36.10, -79.80), 1, &[]).await;
+    let crew = r1.crew(&admin, "Solo Crew", (36.10, -79.80), 1, &[]).await;
     for round in 0..3 {
         let (a, a_quote) = r1.quoted_customer(&format!("a{round}@example.com"), &[]).await;
         let (b, b_quote) = r2.quoted_customer(&format!("b{round}@example.com"), &[]).await;
@@ -203,7 +204,62 @@ async fn three_replicas_behave_as_one() {
         assert_eq!(statuses, [201, 409], "round {round}");
     }
 
-    // 5. The audit chain all three wrote is one intact chain.
+    // 5. A photo uploaded through replica 1 is served by replicas 2 and 3 (the file store is
+    // shared, not each server's disk).
+    let offer = r3.offers(&crew.installer).await[0].clone();
+    let job = offer["job_id"].as_str().unwrap().to_owned();
+    let accepted = r3
+        .api(
+            "POST",
+            &format!(
+                "/api/v1/installer/offers/{}/accept",
+                offer["id"].as_str().unwrap()
+            ),
+            &crew.installer.token,
+            None,
+        )
+        .await;
+    assert_eq!(accepted.status(), 204);
+    // Noise compresses badly: a photo of several megabytes, stored in several parts.
+    let mut seed = 0x2545_f491_u32;
+    let noise = image::RgbImage::from_fn(1800, 1350, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let [r, g, b, _] = seed.to_le_bytes();
+        image::Rgb([r, g, b])
+    });
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(noise)
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .unwrap();
+    assert!(jpeg.get_ref().len() > 2 * sunbridge::files::PART_BYTES);
+    let form = reqwest::multipart::Form::new().text("kind", "survey").part(
+        "file",
+        reqwest::multipart::Part::bytes(jpeg.into_inner())
+            .file_name("roof.jpg")
+            .mime_str("image/jpeg")
+            .unwrap(),
+    );
+    let uploaded = r1
+        .client
+        .post(r1.url(&format!("/api/v1/jobs/{job}/photos")))
+        .bearer_auth(&crew.installer.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 201);
+    let photo: Value = uploaded.json().await.unwrap();
+    let path = format!("/api/v1/jobs/{job}/photos/{}", photo["id"].as_str().unwrap());
+    for other in [r2, r3] {
+        let served = other.get_with_token(&path, &crew.installer.token).await;
+        assert_eq!(served.status(), 200, "served by {}", other.address);
+        let image = image::load_from_memory(&served.bytes().await.unwrap()).unwrap();
+        assert_eq!((image.width(), image.height()), (1800, 1350));
+    }
+
+    // 6. The audit chain all three wrote is one intact chain.
     let verify = tokio::process::Command::new(env!("CARGO_BIN_EXE_sunbridge"))
         .args(["audit-log", "verify", "--json"])
         .env_remove("SUNBRIDGE_ENV")

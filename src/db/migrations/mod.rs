@@ -18,6 +18,7 @@ mod m20261129_000013_ip_blocks;
 mod m20261129_000014_webhooks;
 mod m20261129_000015_users_by_role;
 mod m20261129_000016_user_search_terms;
+mod m20261129_000017_stored_files;
 
 use sea_orm_migration::prelude::*;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000014_webhooks::Migration),
             Box::new(m20261129_000015_users_by_role::Migration),
             Box::new(m20261129_000016_user_search_terms::Migration),
+            Box::new(m20261129_000017_stored_files::Migration),
         ]
     }
 }
