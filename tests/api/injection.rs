@@ -38,6 +38,20 @@ async fn count(app: &TestApp, table: &str) -> i64 {
     row.try_get::<i64>("", "n").unwrap()
 }
 
+/// A home in Greensboro with the given label and address.
+fn home(label: &str, address: &str) -> Value {
+    json!({
+        "label": label,
+        "address": address,
+        "latitude": 36.07,
+        "longitude": -79.79,
+        "region_id": "us-nc-piedmont",
+        "roof_tilt_deg": 25.0,
+        "roof_azimuth_deg": 180.0,
+        "max_panels": 24
+    })
+}
+
 fn no_server_error(status: StatusCode, what: &str) {
     assert!(!status.is_server_error(), "{what} answered {status}");
 }
@@ -175,16 +189,7 @@ async fn sql_injection_payloads_are_only_ever_text() {
                 "POST",
                 "/api/v1/sites",
                 &ann.token,
-                Some(json!({
-                    "label": payload,
-                    "address": format!("12 Elm St {payload}"),
-                    "latitude": 36.07,
-                    "longitude": -79.79,
-                    "region_id": "us-nc-piedmont",
-                    "roof_tilt_deg": 25.0,
-                    "roof_azimuth_deg": 180.0,
-                    "max_panels": 24
-                })),
+                Some(home(payload, &format!("12 Elm St {payload}"))),
             )
             .await;
         no_server_error(site.status(), "site creation");
@@ -230,21 +235,7 @@ async fn markup_in_user_text_shows_as_text_on_every_page() {
         .await;
     assert!(changed.status().is_success(), "{}", changed.status());
     let site: Value = app
-        .api(
-            "POST",
-            "/api/v1/sites",
-            &ann.token,
-            Some(json!({
-                "label": MARKUP,
-                "address": MARKUP,
-                "latitude": 36.07,
-                "longitude": -79.79,
-                "region_id": "us-nc-piedmont",
-                "roof_tilt_deg": 25.0,
-                "roof_azimuth_deg": 180.0,
-                "max_panels": 24
-            })),
-        )
+        .api("POST", "/api/v1/sites", &ann.token, Some(home(MARKUP, MARKUP)))
         .await
         .json()
         .await
