@@ -128,14 +128,20 @@ pub async fn rebuild<C: crate::db::Conn>(conn: &C) -> Result<u64, DbErr> {
     let mut after: Option<uuid::Uuid> = None;
     let mut done = 0;
     loop {
-        let mut q = user::Entity::find().order_by_asc(user::Column::Id).limit(BATCH);
+        // Only the three columns it needs: migration 16 runs this, and a column added to
+        // accounts later must not break migrating an older database.
+        let mut q = user::Entity::find()
+            .select_only()
+            .columns([user::Column::Id, user::Column::Email, user::Column::Name])
+            .order_by_asc(user::Column::Id)
+            .limit(BATCH);
         if let Some(after) = after {
             q = q.filter(user::Column::Id.gt(after));
         }
-        let batch = q.all(conn).await?;
+        let batch: Vec<(uuid::Uuid, String, String)> = q.into_tuple().all(conn).await?;
         let Some(last) = batch.last() else { break };
-        after = Some(last.id);
-        let ids: Vec<_> = batch.iter().map(|u| u.id).collect();
+        after = Some(last.0);
+        let ids: Vec<_> = batch.iter().map(|u| u.0).collect();
         let tx = conn.begin().await?;
         term::Entity::delete_many()
             .filter(term::Column::UserId.is_in(ids))
@@ -143,10 +149,10 @@ pub async fn rebuild<C: crate::db::Conn>(conn: &C) -> Result<u64, DbErr> {
             .await?;
         let rows: Vec<_> = batch
             .iter()
-            .flat_map(|u| {
-                terms(&u.email, &u.name).into_iter().map(|t| term::ActiveModel {
+            .flat_map(|(id, email, name)| {
+                terms(email, name).into_iter().map(|t| term::ActiveModel {
                     term: Set(t.into_bytes()),
-                    user_id: Set(u.id),
+                    user_id: Set(*id),
                 })
             })
             .collect();
