@@ -66,62 +66,17 @@ async fn personal_data_through_the_front_door(app: &TestApp) -> (Member, String,
             .status(),
         200
     );
-    let site: Value = app
-        .api(
-            "POST",
-            "/api/v1/sites",
-            &ann.token,
-            Some(json!({"label": "Home", "address": ADDRESS, "latitude": 36.07, "longitude": -79.79,
-                "region_id": "us-nc-piedmont", "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 30})),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let site = site["id"].as_str().unwrap();
-    app.api(
-        "POST",
-        &format!("/api/v1/sites/{site}/usage"),
-        &ann.token,
-        Some(json!({"annual_kwh": 9000.0})),
-    )
-    .await;
-    let quote: Value = app
-        .api(
-            "POST",
-            "/api/v1/quotes",
-            &ann.token,
-            Some(json!({"site_id": site})),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let home = json!({"label": "Home", "address": ADDRESS, "latitude": 36.07, "longitude": -79.79,
+        "region_id": "us-nc-piedmont", "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 30});
+    let (_, quote) = app.quoted_home(&ann, home, 9000.0, &[]).await;
     let order = app.accept(&ann, quote["id"].as_str().unwrap()).await;
     let (order_id, job) = (
         order["id"].as_str().unwrap().to_owned(),
         order["job_id"].as_str().unwrap().to_owned(),
     );
     app.pay_deposit(&ann, &order_id).await;
-    let slot = app.first_slot(&ann, &order_id, "survey").await;
-    app.api(
-        "POST",
-        &format!("/api/v1/orders/{order_id}/bookings"),
-        &ann.token,
-        Some(json!({"slot_id": slot})),
-    )
-    .await;
-    let offer = app.offers(&crew.installer).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.api(
-        "POST",
-        &format!("/api/v1/installer/offers/{offer}/accept"),
-        &crew.installer.token,
-        None,
-    )
-    .await;
+    app.book_first_slot(&ann, &order_id, "survey").await;
+    app.accept_first_offer(&crew.installer).await;
     let stepped = app
         .api(
             "POST",

@@ -101,44 +101,50 @@ impl TestApp {
     /// A customer's home in Greensboro with 10,000 kWh a year, and its quote.
     pub async fn quoted_customer(&self, email: &str, options: &[&str]) -> (Member, String) {
         let customer = self.member(email, Role::Customer).await;
-        let site: Value = self
-            .api(
-                "POST",
-                "/api/v1/sites",
-                &customer.token,
-                Some(json!({
-                    "label": "Home", "address": "1200 Elm Street, Greensboro NC 27401",
-                    "latitude": HOME.0, "longitude": HOME.1, "region_id": "us-nc-piedmont",
-                    "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 30
-                })),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let site = site["id"].as_str().unwrap();
+        let home = json!({
+            "label": "Home", "address": "1200 Elm Street, Greensboro NC 27401",
+            "latitude": HOME.0, "longitude": HOME.1, "region_id": "us-nc-piedmont",
+            "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 30
+        });
+        let (_, quote) = self.quoted_home(&customer, home, 10_000.0, options).await;
+        let id = quote["id"].as_str().unwrap().to_owned();
+        (customer, id)
+    }
+
+    /// Adds `home` (a site body) for `customer` with `annual_kwh` a year of usage and quotes
+    /// it with `options`; answers the site id and the quote.
+    pub async fn quoted_home(
+        &self,
+        customer: &Member,
+        home: Value,
+        annual_kwh: f64,
+        options: &[&str],
+    ) -> (String, Value) {
+        let response = self
+            .api("POST", "/api/v1/sites", &customer.token, Some(home))
+            .await;
+        assert_eq!(response.status(), 201, "home added");
+        let site: Value = response.json().await.unwrap();
+        let site = site["id"].as_str().unwrap().to_owned();
         let usage = self
             .api(
                 "POST",
                 &format!("/api/v1/sites/{site}/usage"),
                 &customer.token,
-                Some(json!({"annual_kwh": 10_000.0})),
+                Some(json!({"annual_kwh": annual_kwh})),
             )
             .await;
         assert_eq!(usage.status(), 201);
-        let quote: Value = self
+        let response = self
             .api(
                 "POST",
                 "/api/v1/quotes",
                 &customer.token,
                 Some(json!({"site_id": site, "options": options})),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let id = quote["id"].as_str().unwrap().to_owned();
-        (customer, id)
+            .await;
+        assert_eq!(response.status(), 201, "quoted");
+        (site, response.json().await.unwrap())
     }
 
     /// Accepts the quote and answers the order.
@@ -248,6 +254,38 @@ impl TestApp {
         let body: Value = response.json().await.unwrap();
         assert_eq!(status, 200, "{} → {to}: {body}", member.email);
         body
+    }
+
+    /// Books the first free slot of `kind` for the order, expecting success.
+    pub async fn book_first_slot(&self, customer: &Member, order: &str, kind: &str) {
+        let slot = self.first_slot(customer, order, kind).await;
+        let booked = self
+            .api(
+                "POST",
+                &format!("/api/v1/orders/{order}/bookings"),
+                &customer.token,
+                Some(json!({"slot_id": slot})),
+            )
+            .await;
+        assert_eq!(booked.status(), 201, "{kind} booked");
+    }
+
+    /// The installer's crew accepts its first open offer; answers the offer.
+    pub async fn accept_first_offer(&self, installer: &Member) -> Value {
+        let offer = self.offers(installer).await[0].clone();
+        let accepted = self
+            .api(
+                "POST",
+                &format!(
+                    "/api/v1/installer/offers/{}/accept",
+                    offer["id"].as_str().unwrap()
+                ),
+                &installer.token,
+                None,
+            )
+            .await;
+        assert_eq!(accepted.status(), 204, "offer accepted");
+        offer
     }
 
     /// The open offers of the installer's crew.

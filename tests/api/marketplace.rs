@@ -436,14 +436,7 @@ async fn installers_see_only_their_crews_jobs_and_customers_only_their_own() {
     let order = app.accept(&ann, &quote).await;
     let (order_id, job) = (order["id"].as_str().unwrap(), order["job_id"].as_str().unwrap());
     app.pay_deposit(&ann, order_id).await;
-    let slot = app.first_slot(&ann, order_id, "survey").await;
-    app.api(
-        "POST",
-        &format!("/api/v1/orders/{order_id}/bookings"),
-        &ann.token,
-        Some(json!({"slot_id": slot})),
-    )
-    .await;
+    app.book_first_slot(&ann, order_id, "survey").await;
     let offer = app.offers(&a.installer).await[0]["id"]
         .as_str()
         .unwrap()
@@ -582,17 +575,7 @@ async fn the_lifecycle_refuses_skipped_steps_and_other_parties_steps() {
     )
     .await;
     assert_eq!((status, code.as_str()), (409, "already_booked"));
-    let offer = app.offers(&crew.installer).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.api(
-        "POST",
-        &format!("/api/v1/installer/offers/{offer}/accept"),
-        &crew.installer.token,
-        None,
-    )
-    .await;
+    app.accept_first_offer(&crew.installer).await;
     // The survey is the crew's step, not the customer's; the customer can no longer cancel.
     for to in ["surveyed", "cancelled"] {
         let (status, _) = problem_code(
@@ -760,38 +743,14 @@ async fn a_battery_installation_goes_only_to_crews_with_that_skill() {
     let (order_id, job) = (order["id"].as_str().unwrap(), order["job_id"].as_str().unwrap());
     app.pay_deposit(&ann, order_id).await;
     // The survey goes to the nearest crew…
-    let slot = app.first_slot(&ann, order_id, "survey").await;
-    app.api(
-        "POST",
-        &format!("/api/v1/orders/{order_id}/bookings"),
-        &ann.token,
-        Some(json!({"slot_id": slot})),
-    )
-    .await;
-    let offer = app.offers(&plain.installer).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.api(
-        "POST",
-        &format!("/api/v1/installer/offers/{offer}/accept"),
-        &plain.installer.token,
-        None,
-    )
-    .await;
+    app.book_first_slot(&ann, order_id, "survey").await;
+    app.accept_first_offer(&plain.installer).await;
     app.step(&plain.installer, job, "surveyed").await;
     app.step(&ann, job, "design_approved").await;
     app.step(&admin, job, "permit_submitted").await;
     app.step(&admin, job, "permit_approved").await;
     // …the battery installation to the crew that can fit one, although it is farther.
-    let slot = app.first_slot(&ann, order_id, "install").await;
-    app.api(
-        "POST",
-        &format!("/api/v1/orders/{order_id}/bookings"),
-        &ann.token,
-        Some(json!({"slot_id": slot})),
-    )
-    .await;
+    app.book_first_slot(&ann, order_id, "install").await;
     assert!(app.offers(&plain.installer).await.is_empty());
     let offers = app.offers(&skilled.installer).await;
     assert_eq!(offers.len(), 1);
@@ -849,25 +808,8 @@ async fn photos_are_checked_by_content_stripped_of_location_and_shown_only_to_th
     let order = app.accept(&ann, &quote).await;
     let (order_id, job) = (order["id"].as_str().unwrap(), order["job_id"].as_str().unwrap());
     app.pay_deposit(&ann, order_id).await;
-    let slot = app.first_slot(&ann, order_id, "survey").await;
-    app.api(
-        "POST",
-        &format!("/api/v1/orders/{order_id}/bookings"),
-        &ann.token,
-        Some(json!({"slot_id": slot})),
-    )
-    .await;
-    let offer = app.offers(&crew.installer).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.api(
-        "POST",
-        &format!("/api/v1/installer/offers/{offer}/accept"),
-        &crew.installer.token,
-        None,
-    )
-    .await;
+    app.book_first_slot(&ann, order_id, "survey").await;
+    app.accept_first_offer(&crew.installer).await;
 
     // Not an image, an SVG with a script, a GIF, and an image too large: refused.
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.cookie)</script></svg>"#;

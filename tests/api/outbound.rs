@@ -135,14 +135,7 @@ async fn offers_and_steps_reach_the_company_signed_and_failures_are_retried() {
     let order = app.accept(&ann, &quote).await;
     let order_id = order["id"].as_str().unwrap();
     app.pay_deposit(&ann, order_id).await;
-    let slot = app.first_slot(&ann, order_id, "survey").await;
-    app.api(
-        "POST",
-        &format!("/api/v1/orders/{order_id}/bookings"),
-        &ann.token,
-        Some(json!({"slot_id": slot})),
-    )
-    .await;
+    app.book_first_slot(&ann, order_id, "survey").await;
     let delivered = settled(&app, &admin, &company).await;
     assert_eq!(delivered["status"], "delivered", "{delivered}");
     assert_eq!(delivered["event"], "offer.made");
@@ -169,17 +162,7 @@ async fn offers_and_steps_reach_the_company_signed_and_failures_are_retried() {
     // A failing endpoint: the delivery stays pending, with its status, and is tried again.
     let (failing, failing_seen) = receiver(503, None).await;
     assert_eq!(set_webhook(&app, &admin, &company, &failing).await.status(), 200);
-    let offer = app.offers(&crew.installer).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.api(
-        "POST",
-        &format!("/api/v1/installer/offers/{offer}/accept"),
-        &crew.installer.token,
-        None,
-    )
-    .await;
+    app.accept_first_offer(&crew.installer).await;
     let first = settled(&app, &admin, &company).await;
     assert_eq!(first["event"], "job.step");
     assert_eq!(first["last_status"], 503);
@@ -311,37 +294,9 @@ async fn fake_nrel() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
 
 async fn southwest_quote(app: &TestApp) -> Value {
     let ann = app.member("ann@example.com", Role::Customer).await;
-    let site: Value = app
-        .api(
-            "POST",
-            "/api/v1/sites",
-            &ann.token,
-            Some(json!({"label": "Home", "address": "1 Cactus Rd, Phoenix AZ", "latitude": 33.45, "longitude": -112.07,
-                "region_id": "us-southwest", "roof_tilt_deg": 20.0, "roof_azimuth_deg": 180.0, "max_panels": 40})),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let site = site["id"].as_str().unwrap();
-    app.api(
-        "POST",
-        &format!("/api/v1/sites/{site}/usage"),
-        &ann.token,
-        Some(json!({"annual_kwh": 9000.0})),
-    )
-    .await;
-    let first: Value = app
-        .api(
-            "POST",
-            "/api/v1/quotes",
-            &ann.token,
-            Some(json!({"site_id": site})),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let home = json!({"label": "Home", "address": "1 Cactus Rd, Phoenix AZ", "latitude": 33.45, "longitude": -112.07,
+        "region_id": "us-southwest", "roof_tilt_deg": 20.0, "roof_azimuth_deg": 180.0, "max_panels": 40});
+    let (site, first) = app.quoted_home(&ann, home, 9000.0, &[]).await;
     app.api(
         "POST",
         "/api/v1/quotes",

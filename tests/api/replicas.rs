@@ -206,20 +206,8 @@ async fn three_replicas_behave_as_one() {
 
     // 5. A photo uploaded through replica 1 is served by replicas 2 and 3 (the file store is
     // shared, not each server's disk).
-    let offer = r3.offers(&crew.installer).await[0].clone();
+    let offer = r3.accept_first_offer(&crew.installer).await;
     let job = offer["job_id"].as_str().unwrap().to_owned();
-    let accepted = r3
-        .api(
-            "POST",
-            &format!(
-                "/api/v1/installer/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
-            &crew.installer.token,
-            None,
-        )
-        .await;
-    assert_eq!(accepted.status(), 204);
     // Noise compresses badly: a photo of several megabytes, stored in several parts.
     let mut seed = 0x2545_f491_u32;
     let noise = image::RgbImage::from_fn(1800, 1350, |_, _| {
