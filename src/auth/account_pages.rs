@@ -22,8 +22,8 @@ use crate::web::{Nav, sentence};
 
 use super::api::{login_context, signup_context};
 use super::browser::{
-    self, CsrfProtected, DEVICE_COOKIE, MaybePageCaller, PageCaller, SignedInForm, clear_session_cookie,
-    device_cookie, session_cookie,
+    self, CsrfOnly, CsrfProtected, DEVICE_COOKIE, MaybePageCaller, PageCaller, SignedInForm,
+    clear_session_cookie, device_cookie, session_cookie,
 };
 use super::credentials::{self, CredentialError, Proof};
 use super::extract::Authenticated;
@@ -308,18 +308,6 @@ async fn second_factor_submit(
             };
             render(status, &page)
         }
-    }
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl CsrfProtected for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
     }
 }
 

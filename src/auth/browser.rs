@@ -273,6 +273,19 @@ pub trait CsrfProtected {
     fn csrf(&self) -> &str;
 }
 
+/// A form that carries nothing but its CSRF token (a button: sign out, lift a block, …).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl CsrfProtected for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// A form posted by a signed-in user whose role holds `P`: same-origin, with the session's
 /// CSRF token (S-AC-8). A cross-site post, or one without the right token, is refused with
 /// 403 before the handler.

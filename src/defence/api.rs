@@ -4,13 +4,13 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Block;
 use crate::access::{Caller, PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfProtected, SignedInForm};
+use crate::auth::browser::{CsrfOnly, SignedInForm};
 use crate::http::{ApiError, PageError, RequestContext};
 use crate::startup::AppState;
 use crate::web::{Nav, render};
@@ -85,18 +85,6 @@ async fn page(
             blocks,
         },
     )
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl CsrfProtected for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 async fn lift_from_page(

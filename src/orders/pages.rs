@@ -13,7 +13,7 @@ use super::api::{need_of, rules};
 use super::service::{self, Order, OrderError};
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm};
+use crate::auth::browser::{CsrfOnly, CsrfProtected, PageCaller, SignedInForm};
 use crate::http::{ApiError, PageError, RequestContext};
 use crate::ids::{OrderId, QuoteId};
 use crate::jobs::lifecycle::{self, JobState, Party};
@@ -35,18 +35,6 @@ pub fn router() -> Routes {
         .post("/orders/{id}/deposit", Permission::OwnOrders, deposit)
         .post("/orders/{id}/bookings", Permission::OwnOrders, book)
         .post("/orders/{id}/step", Permission::OwnOrders, step)
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl CsrfProtected for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 fn page_error(e: OrderError) -> PageError {

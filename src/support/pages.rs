@@ -13,7 +13,7 @@ use crate::access::grants::{self, Grant};
 use crate::access::policy::allows;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfProtected, SignedInForm};
+use crate::auth::browser::{CsrfOnly, CsrfProtected, SignedInForm};
 use crate::http::{PageError, RequestContext};
 use crate::ids::{GrantId, UserId};
 use crate::startup::AppState;
@@ -236,18 +236,6 @@ async fn customer(
         None,
     )
     .await
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl CsrfProtected for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 #[derive(Deserialize)]
