@@ -96,34 +96,9 @@ impl FileStore {
                     .await
                     .context("Failed to store a file")?;
             }
-            Backend::Database(db) => {
-                let tx = crate::db::begin(db).await.context("Failed to store a file")?;
-                part::Entity::delete_many()
-                    .filter(part::Column::Key.eq(key))
-                    .exec(&tx)
-                    .await
-                    .context("Failed to store a file")?;
-                let now = chrono::Utc::now();
-                // One statement a part: each stays far below the packet limit. An empty file
-                // is one empty part, so it still exists.
-                let parts: Vec<&[u8]> = if bytes.is_empty() {
-                    vec![&[]]
-                } else {
-                    bytes.chunks(PART_BYTES).collect()
-                };
-                for (n, chunk) in parts.into_iter().enumerate() {
-                    part::Entity::insert(part::ActiveModel {
-                        key: Set(key.to_owned()),
-                        part: Set(i32::try_from(n).context("file too large")?),
-                        bytes: Set(chunk.to_vec()),
-                        created_at: Set(now),
-                    })
-                    .exec_without_returning(&tx)
-                    .await
-                    .context("Failed to store a file")?;
-                }
-                tx.commit().await.context("Failed to store a file")?;
-            }
+            Backend::Database(db) => put_parts(db, key, &bytes)
+                .await
+                .context("Failed to store a file")?,
         }
         Ok(())
     }
@@ -183,6 +158,33 @@ impl FileStore {
             Backend::Directory(_) => "directory",
         }
     }
+}
+
+/// Replaces the parts of `key` in one transaction. One statement a part: each stays far below
+/// the packet limit. An empty file is one empty part, so it still exists.
+async fn put_parts(db: &DatabaseConnection, key: &str, bytes: &[u8]) -> Result<(), sea_orm::DbErr> {
+    let tx = crate::db::begin(db).await?;
+    part::Entity::delete_many()
+        .filter(part::Column::Key.eq(key))
+        .exec(&tx)
+        .await?;
+    let now = chrono::Utc::now();
+    let parts: Vec<&[u8]> = if bytes.is_empty() {
+        vec![&[]]
+    } else {
+        bytes.chunks(PART_BYTES).collect()
+    };
+    for (n, chunk) in (0_i32..).zip(parts) {
+        part::Entity::insert(part::ActiveModel {
+            key: Set(key.to_owned()),
+            part: Set(n),
+            bytes: Set(chunk.to_vec()),
+            created_at: Set(now),
+        })
+        .exec_without_returning(&tx)
+        .await?;
+    }
+    tx.commit().await
 }
 
 #[cfg(test)]
