@@ -5,7 +5,6 @@
 # Usage: bench/sizing.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=../shared/testdata
 cargo run --release --quiet --example sizing_bench -- \
-  "$DATA/greenbutton/Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml" \
-  "$DATA/tmy/723170TYA.CSV"
+  testdata/greenbutton/Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml \
+  weather/723170TYA.CSV

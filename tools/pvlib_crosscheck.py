@@ -10,7 +10,7 @@ A development aid, not a CI dependency. To run it:
     cargo build
     /tmp/pvlib-venv/bin/python tools/pvlib_crosscheck.py --sunbridge target/debug/sunbridge
 
-With no file arguments it reads both files in ../shared/testdata/tmy/. Options: --kw, --tilt,
+With no file arguments it reads both files in weather/ (the built-in TMY3 files). Options: --kw, --tilt,
 --azimuth (defaults 1 kW, 20°, 180°, as the pinned tests).
 
 Choices, matching the module documentation of pvwatts.rs:
@@ -44,7 +44,7 @@ ALBEDO = 0.2
 IAM = dict(n=1.526, K=4.0, L=0.002)
 SAPM = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_polymer"]
 
-TESTDATA = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "tmy"
+TESTDATA = pathlib.Path(__file__).resolve().parent.parent / "weather"
 DEFAULT_FILES = [TESTDATA / "723170TYA.CSV", TESTDATA / "703165TY.csv"]
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 

@@ -536,7 +536,7 @@ mod tests {
 
     fn sample(name: &str) -> Vec<u8> {
         let path = format!(
-            "{}/../shared/testdata/greenbutton/{name}",
+            "{}/testdata/greenbutton/{name}",
             env!("CARGO_MANIFEST_DIR")
         );
         std::fs::read(path).unwrap()
@@ -548,7 +548,7 @@ mod tests {
 
     #[test]
     fn totals_match_the_published_figures_to_a_tenth_of_a_kilowatt_hour() {
-        // The figures of ../shared/testdata/greenbutton/README.md.
+        // The figures of testdata/greenbutton/README.md.
         for (file, expected) in [
             ("Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml", 6_563.0),
             ("Mountain_Single_family_Jan_1_2011_to_Jan_1_2012.xml", 8_898.5),

@@ -445,9 +445,9 @@ mod tests {
 
     const GREENSBORO: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/testdata/tmy/723170TYA.CSV"
+        "/weather/723170TYA.CSV"
     );
-    const SAND_POINT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/tmy/703165TY.csv");
+    const SAND_POINT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/weather/703165TY.csv");
 
     fn close(ours: f64, theirs: f64, tolerance: f64) -> bool {
         (ours - theirs).abs() <= tolerance

@@ -376,9 +376,9 @@ mod tests {
 
     const GREENSBORO: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/testdata/tmy/723170TYA.CSV"
+        "/weather/723170TYA.CSV"
     );
-    const SAND_POINT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/tmy/703165TY.csv");
+    const SAND_POINT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/weather/703165TY.csv");
 
     const HEADER: &str = "Date (MM/DD/YYYY),Time (HH:MM),GHI (W/m^2),DNI (W/m^2),DHI (W/m^2),\
                           Dry-bulb (C),Wspd (m/s),Alb (unitless)";

@@ -460,7 +460,7 @@ async fn a_year_of_hourly_readings_is_matched_hour_by_hour_with_production() {
     let ann = app.member("ann@example.com", Role::Customer).await;
     let site = site_with_usage(&app, &ann, "us-nc-piedmont", None).await;
     let file = std::fs::read(format!(
-        "{}/../shared/testdata/greenbutton/Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml",
+        "{}/testdata/greenbutton/Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();

@@ -44,7 +44,7 @@ async fn upload(app: &TestApp, owner: &Member, site: &str, body: Vec<u8>) -> req
 
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(format!(
-        "{}/../shared/testdata/greenbutton/{name}",
+        "{}/testdata/greenbutton/{name}",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap()
