@@ -294,7 +294,7 @@ pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let largest_body = settings.body_limit_bytes.max(settings.upload_limit_bytes);
     let (app, _) = routes(&settings).finish(crate::access::routes::BodyLimits::from_settings(&settings));
-    let blocks = state.blocks.clone();
+    let gate_state = state.clone();
     let app = app.with_state(state);
 
     // Outermost first: the request context wraps everything, so even a panic or a timeout
@@ -317,7 +317,10 @@ pub fn router(state: AppState) -> Router {
             headers::security_headers,
         ))
         // After the headers, so a refusal carries them too.
-        .layer(axum::middleware::from_fn_with_state(blocks, crate::defence::gate))
+        .layer(axum::middleware::from_fn_with_state(
+            gate_state,
+            crate::defence::gate,
+        ))
         .layer(axum::middleware::from_fn(error::render_bare_errors))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TimeoutLayer::with_status_code(

@@ -229,6 +229,7 @@ async fn login_submit(
             },
         ),
         Err(LoginError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(LoginError::AddressBlocked) => Err(PageError::Forbidden),
         Err(err) => {
             let (status, message) = login_error_message(&err);
             render(
@@ -299,6 +300,7 @@ async fn second_factor_submit(
         Ok(success) => signed_in(success),
         Err(LoginError::InvalidToken) => Ok(Redirect::to("/login").into_response()),
         Err(LoginError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(LoginError::AddressBlocked) => Err(PageError::Forbidden),
         Err(err) => {
             let (status, message) = login_error_message(&err);
             let page = SecondFactorPage {

@@ -212,6 +212,7 @@ fn map_login_error(err: LoginError) -> ApiError {
         LoginError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
         LoginError::Unavailable { retry_after_secs } => ApiError::UnavailableFor { retry_after_secs },
         LoginError::InvalidCode => ApiError::Unauthorized { code: "invalid_code" },
+        LoginError::AddressBlocked => ApiError::Forbidden,
         LoginError::InvalidToken => ApiError::Unauthorized {
             code: "invalid_token",
         },

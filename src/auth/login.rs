@@ -84,6 +84,10 @@ pub enum LoginError {
     Unavailable { retry_after_secs: u64 },
     #[error("wrong second-factor code")]
     InvalidCode,
+    /// The client's address is blocked and this is not a device the account knows: the same
+    /// bare refusal the block gives every other anonymous request (S-DE-4).
+    #[error("the client address is blocked")]
+    AddressBlocked,
     #[error("the pending sign-in is unknown, expired or finished")]
     InvalidToken,
     #[error(transparent)]
@@ -128,16 +132,27 @@ pub async fn login(
         (Some(a), Some(token)) => device::verify(cx.secret_key, token, UserId(a.id)),
         _ => None,
     };
+    if ctx.address_blocked && known_device.is_none() {
+        return Err(LoginError::AddressBlocked);
+    }
     let account_key = match known_device {
         Some(d) => Key::device(&identifier, d),
         None => Key::account(&identifier),
     };
     let ip_key = Key::ip(ctx.client_ip);
     let target = account.as_ref().map(|a| Target::user(UserId(a.id)));
+    // A device the account knows is judged by its own count alone: failures of strangers on
+    // the same address (a company network, a carrier's NAT) must not lock its owner out
+    // (S-AU-3, S-DE-4). Its failures still count against the address.
+    let checked: &[&Key] = if known_device.is_some() {
+        &[&account_key]
+    } else {
+        &[&ip_key, &account_key]
+    };
 
     // Hold a hashing slot from the throttle check to the recorded outcome (see throttle.rs).
     let permit = cx.hasher.permit().await?;
-    if let Some(retry_after_secs) = throttle::blocked_for(cx.counters, &[&ip_key, &account_key], now).await? {
+    if let Some(retry_after_secs) = throttle::blocked_for(cx.counters, checked, now).await? {
         audit::record(
             cx.db,
             &Actor::anonymous(ctx),
@@ -214,6 +229,9 @@ pub async fn login_with_second_factor(
     let (challenge, pending) = mfa::find_challenge(cx.db, mfa_token)
         .await?
         .ok_or(LoginError::InvalidToken)?;
+    if ctx.address_blocked && pending.known_device.is_none() {
+        return Err(LoginError::AddressBlocked);
+    }
     let account = user::Entity::find_by_id(pending.user.0)
         .one(cx.db)
         .await?

@@ -93,8 +93,9 @@ impl Key {
         Key::Device(format!("mfa:{user}"))
     }
 
+    /// Failures from one client address (an IPv6 client's whole /64).
     pub fn ip(ip: IpAddr) -> Self {
-        Key::Ip(format!("ip:{ip}"))
+        Key::Ip(format!("ip:{}", crate::http::client_ip::group(ip)))
     }
 
     fn as_str(&self) -> &str {

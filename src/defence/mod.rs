@@ -1,8 +1,14 @@
 //! Automatic defence: an address whose requests keep tripping the authentication alarms (failed
 //! sign-ins, second factors, re-authentications) or the authorization alarms (refused routes,
-//! other people's objects) beyond a threshold within a window is blocked for a while. A blocked
-//! address gets 403 with no detail on every route but the probes. Blocks are audited, listed to
-//! admins, and lifted by them.
+//! other people's objects) beyond a threshold within a window is blocked for a while. Blocks are
+//! audited, listed to admins, and lifted by them.
+//!
+//! A block spares the innocent (S-DE-4): it refuses anonymous requests and new sign-ins from
+//! the address with a bare 403, but a request with a valid session or token goes on, and so
+//! does a sign-in from a device the account already knows (its owner is then throttled per
+//! account). One attacker behind a company network, campus or carrier address must not lock
+//! out everyone else there. An IPv6 client is blocked by its /64, which it owns whole. Lifting
+//! a block forgets the failures before it.
 //!
 //! The counts come from the audit trail itself (its rows carry the client address), so what
 //! triggers a block is exactly what an investigator later reads.
@@ -15,6 +21,8 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -29,6 +37,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::http::{ApiError, PageError, RequestContext};
 use crate::ids::UserId;
+use crate::startup::AppState;
 
 /// When an address is blocked, and for how long.
 #[derive(Clone, Copy, Debug)]
@@ -128,7 +137,7 @@ pub(crate) async fn after_alarm<C: crate::db::Conn>(
     actor: &Actor,
     action: Action,
 ) -> Result<(), DbErr> {
-    let Some(ip) = actor.client_ip else {
+    let Some(ip) = actor.client_ip.map(crate::http::client_ip::group) else {
         return Ok(());
     };
     let (alarms, threshold, reason): (&[Action], u64, &'static str) = if AUTH_ALARMS.contains(&action) {
@@ -141,12 +150,16 @@ pub(crate) async fn after_alarm<C: crate::db::Conn>(
     let r = rules();
     let now = Utc::now();
     let ip_text = ip.to_string();
-    let seen = crate::audit::store_entity::Entity::find()
-        .filter(crate::audit::store_entity::Column::ClientIp.eq(ip_text.as_str()))
-        .filter(crate::audit::store_entity::Column::Action.is_in(alarms.iter().map(|a| a.as_str())))
-        .filter(crate::audit::store_entity::Column::OccurredAt.gte(now - r.window))
-        .count(conn)
-        .await?;
+    // Failures before an admin lifted the last block of this address are forgiven with it.
+    let last_lift = store::Entity::find()
+        .filter(store::Column::Ip.eq(ip_text.as_str()))
+        .filter(store::Column::LiftedAt.is_not_null())
+        .order_by_desc(store::Column::LiftedAt)
+        .one(conn)
+        .await?
+        .and_then(|b| b.lifted_at);
+    let since = last_lift.map_or(now - r.window, |lifted| lifted.max(now - r.window));
+    let seen = alarms_from(conn, ip, alarms, since).await?;
     if seen < threshold {
         return Ok(());
     }
@@ -189,6 +202,49 @@ pub(crate) async fn after_alarm<C: crate::db::Conn>(
         details,
     ))
     .await
+}
+
+/// Alarms recorded since `since` from the address group `group` (see `client_ip::group`).
+async fn alarms_from<C: crate::db::Conn>(
+    conn: &C,
+    group: IpAddr,
+    alarms: &[Action],
+    since: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use crate::audit::store_entity::{Column, Entity};
+    let recent = Entity::find()
+        .filter(Column::Action.is_in(alarms.iter().map(|a| a.as_str())))
+        .filter(Column::OccurredAt.gte(since));
+    match group {
+        IpAddr::V4(_) => {
+            recent
+                .filter(Column::ClientIp.eq(group.to_string()))
+                .count(conn)
+                .await
+        }
+        IpAddr::V6(v6) => {
+            // The trail keeps each exact address as text, and the text of two addresses of
+            // one /64 need not share a prefix (zero runs are shortened), so the candidates
+            // are narrowed by the first group of digits and grouped here. Bounded: past
+            // `V6_SCAN` rows the threshold has long been passed.
+            const V6_SCAN: u64 = 5_000;
+            let first = format!("{:x}:%", v6.segments()[0]);
+            let addresses: Vec<Option<String>> = recent
+                .filter(Column::ClientIp.like(first))
+                .select_only()
+                .column(Column::ClientIp)
+                .limit(V6_SCAN)
+                .into_tuple()
+                .all(conn)
+                .await?;
+            Ok(addresses
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.parse::<IpAddr>().ok())
+                .filter(|a| crate::http::client_ip::group(*a) == group)
+                .count() as u64)
+        }
+    }
 }
 
 /// A block as admins see it.
@@ -268,8 +324,11 @@ pub struct BlockList {
 struct Cached {
     loaded: Option<Instant>,
     generation: u64,
-    map: HashMap<IpAddr, DateTime<Utc>>,
+    /// Blocked address group → (blocked at, until).
+    map: HashMap<IpAddr, Span>,
 }
+
+type Span = (DateTime<Utc>, DateTime<Utc>);
 
 const REFRESH: Duration = Duration::from_secs(1);
 
@@ -291,7 +350,14 @@ impl BlockList {
         }
     }
 
+    /// Is the address (its /64, for IPv6) blocked?
     pub async fn is_blocked(&self, ip: IpAddr) -> bool {
+        self.blocked_since(ip).await.is_some()
+    }
+
+    /// When the block on the address (its /64, for IPv6) began, if one is in force.
+    pub async fn blocked_since(&self, ip: IpAddr) -> Option<DateTime<Utc>> {
+        let ip = crate::http::client_ip::group(ip);
         let now = Utc::now();
         let current = generation();
         let fresh = self.cached.read().ok().and_then(|c| {
@@ -311,18 +377,22 @@ impl BlockList {
                 }
             },
         };
-        until.is_some_and(|u| u > now)
+        until.filter(|(_, u)| *u > now).map(|(since, _)| since)
     }
 
-    async fn reload(&self, now: DateTime<Utc>) -> Result<HashMap<IpAddr, DateTime<Utc>>, DbErr> {
+    async fn reload(&self, now: DateTime<Utc>) -> Result<HashMap<IpAddr, Span>, DbErr> {
         let rows = store::Entity::find()
             .filter(store::Column::LiftedAt.is_null())
             .filter(store::Column::ExpiresAt.gt(now))
             .all(&self.db)
             .await?;
-        let map: HashMap<IpAddr, DateTime<Utc>> = rows
+        let map: HashMap<IpAddr, Span> = rows
             .into_iter()
-            .filter_map(|b| b.ip.parse().ok().map(|ip| (ip, b.expires_at)))
+            .filter_map(|b| {
+                b.ip.parse()
+                    .ok()
+                    .map(|ip| (crate::http::client_ip::group(ip), (b.created_at, b.expires_at)))
+            })
             .collect();
         if let Ok(mut c) = self.cached.write() {
             *c = Cached {
@@ -335,9 +405,21 @@ impl BlockList {
     }
 }
 
-/// Refuses requests from blocked addresses, with no detail (probes excepted, so an
-/// orchestrator behind the same address is never blinded).
-pub async fn gate(State(blocks): State<BlockList>, req: Request, next: Next) -> Response {
+/// Routes that carry their own credential in the body (a password with a known-device token,
+/// a pending second factor, a refresh token): let through from a blocked address, marked, so
+/// the sign-in itself refuses anyone but a known device (S-DE-4).
+const SIGN_IN: [&str; 5] = [
+    "/api/v1/auth/login",
+    "/api/v1/auth/login/mfa",
+    "/api/v1/auth/refresh",
+    "/login",
+    "/login/second-factor",
+];
+
+/// Refuses anonymous requests from blocked addresses, with no detail. Probes are exempt, so an
+/// orchestrator behind the same address is never blinded; a signed-in caller is judged per
+/// account instead (S-DE-4).
+pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path == "/healthz" || path == "/readyz" {
         return next.run(req).await;
@@ -345,12 +427,66 @@ pub async fn gate(State(blocks): State<BlockList>, req: Request, next: Next) -> 
     let Some(ip) = req.extensions().get::<RequestContext>().map(|c| c.client_ip) else {
         return next.run(req).await;
     };
-    if blocks.is_blocked(ip).await {
-        return if path.starts_with("/api/") {
-            ApiError::Forbidden.into_response()
-        } else {
-            PageError::Forbidden.into_response()
-        };
+    let Some(blocked_at) = state.blocks.blocked_since(ip).await else {
+        return next.run(req).await;
+    };
+    let (mut parts, body) = req.into_parts();
+    if let Some(user) = signed_in(&parts, &state).await {
+        // The account that raised the alarms is not a neighbour: it stays shut out with its
+        // address.
+        let since = blocked_at - rules().window;
+        match raised_alarms(&state.db, user, since).await {
+            Ok(false) => return next.run(Request::from_parts(parts, body)).await,
+            Ok(true) => {}
+            Err(e) => tracing::error!(error = %e, "reading a blocked caller's alarms failed"),
+        }
     }
-    next.run(req).await
+    let has_device =
+        crate::auth::browser::cookie(&parts.headers, crate::auth::browser::DEVICE_COOKIE).is_some();
+    let sign_in = parts.method == Method::POST && SIGN_IN.contains(&parts.uri.path());
+    // A browser that signed in here before may still reach the sign-in form and its styles;
+    // the sign-in itself then checks that the device is known to the account.
+    let form = parts.method == Method::GET
+        && has_device
+        && (parts.uri.path() == "/login" || parts.uri.path().starts_with("/static/"));
+    if sign_in || form {
+        if let Some(ctx) = parts.extensions.get_mut::<RequestContext>() {
+            ctx.address_blocked = true;
+        }
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    if parts.uri.path().starts_with("/api/") {
+        ApiError::Forbidden.into_response()
+    } else {
+        PageError::Forbidden.into_response()
+    }
+}
+
+/// The account of the live session (cookie) or access token (bearer) the request carries.
+/// Only asked for requests from blocked addresses, so the lookups cost nothing in the common
+/// case.
+async fn signed_in(parts: &Parts, state: &AppState) -> Option<UserId> {
+    if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+        return crate::auth::extract::authenticate(parts, state)
+            .await
+            .ok()
+            .map(|caller| caller.user);
+    }
+    match crate::auth::browser::page_caller(parts, state).await {
+        Ok(Some(caller)) => Some(caller.user),
+        _ => None,
+    }
+}
+
+/// Did `user` raise an authentication or authorization alarm since `since`?
+async fn raised_alarms(db: &DatabaseConnection, user: UserId, since: DateTime<Utc>) -> Result<bool, DbErr> {
+    use crate::audit::store_entity::{Column, Entity};
+    let alarms = AUTH_ALARMS.iter().chain(AUTHZ_ALARMS.iter()).map(|a| a.as_str());
+    Ok(Entity::find()
+        .filter(Column::ActorId.eq(user.0))
+        .filter(Column::Action.is_in(alarms))
+        .filter(Column::OccurredAt.gte(since))
+        .count(db)
+        .await?
+        > 0)
 }

@@ -41,6 +41,19 @@ fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
     trusted.iter().any(|net| net.contains(&ip))
 }
 
+/// The address a block or a per-address budget is kept for: an IPv4 address itself, an IPv6
+/// address's /64 network (one subscriber, home or phone owns a whole /64 and can pick any
+/// address in it, so keying on the exact address would give it 2^64 fresh budgets).
+pub fn group(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(bits.into())
+        }
+        v4 => v4,
+    }
+}
+
 /// `::ffff:192.0.2.1` is the IPv4 client 192.0.2.1, whichever socket family it arrived on.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -113,6 +126,16 @@ mod tests {
             resolve(ip("10.1.2.3"), &h, &nets(&["10.0.0.0/8"])),
             ip("10.1.2.3")
         );
+    }
+
+    #[test]
+    fn ipv6_clients_are_grouped_by_their_64_and_ipv4_by_address() {
+        assert_eq!(group(ip("2001:db8:1:2::5")), ip("2001:db8:1:2::"));
+        assert_eq!(group(ip("2001:db8:1:2:ffff:1:2:3")), ip("2001:db8:1:2::"));
+        assert_ne!(group(ip("2001:db8:1:3::5")), group(ip("2001:db8:1:2::5")));
+        assert_eq!(group(ip("2001:db8::1:2:3:4")), group(ip("2001:db8::5")));
+        assert_eq!(group(ip("203.0.113.9")), ip("203.0.113.9"));
+        assert_eq!(group(ip("::ffff:203.0.113.9")), ip("203.0.113.9"));
     }
 
     #[test]

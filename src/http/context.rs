@@ -44,6 +44,10 @@ pub fn current_request_id() -> Option<RequestId> {
 pub struct RequestContext {
     pub request_id: RequestId,
     pub client_ip: IpAddr,
+    /// The client's address is blocked, and the request was let through only because it may
+    /// carry a credential (a sign-in from a known device, a refresh token) that the handler
+    /// checks (S-DE-4).
+    pub address_blocked: bool,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
@@ -83,6 +87,7 @@ pub async fn middleware(State(config): State<ContextConfig>, mut req: Request, n
     req.extensions_mut().insert(RequestContext {
         request_id,
         client_ip,
+        address_blocked: false,
     });
 
     // Path and query are not logged: query strings can carry tokens; the route template is enough.

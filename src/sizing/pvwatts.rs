@@ -443,10 +443,7 @@ fn pvwatts_inverter(pdc_w: f64, pdc0_w: f64, efficiency_nominal: f64) -> f64 {
 mod tests {
     use super::*;
 
-    const GREENSBORO: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/weather/723170TYA.CSV"
-    );
+    const GREENSBORO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/weather/723170TYA.CSV");
     const SAND_POINT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/weather/703165TY.csv");
 
     fn close(ours: f64, theirs: f64, tolerance: f64) -> bool {

@@ -374,10 +374,7 @@ fn check_timestamp(
 mod tests {
     use super::*;
 
-    const GREENSBORO: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/weather/723170TYA.CSV"
-    );
+    const GREENSBORO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/weather/723170TYA.CSV");
     const SAND_POINT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/weather/703165TY.csv");
 
     const HEADER: &str = "Date (MM/DD/YYYY),Time (HH:MM),GHI (W/m^2),DNI (W/m^2),DHI (W/m^2),\
