@@ -87,6 +87,14 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// A trusted proxy terminates TLS in front of us: responses carry HSTS.
     pub behind_tls_proxy: bool,
+    /// Host names answered besides `public_url`'s (S-AC-10); any other `Host` gets 400.
+    /// Comma-separated in the env. Development also answers loopback names.
+    #[serde(deserialize_with = "strings_or_csv")]
+    pub allowed_hosts: Vec<String>,
+    /// Web origins (exactly `https://host[:port]`) whose scripts may call the JSON API
+    /// (S-AC-9). Empty: no cross-origin access. Never with credentials; pages never.
+    #[serde(deserialize_with = "strings_or_csv")]
+    pub cors_allowed_origins: Vec<String>,
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
     /// Largest request body accepted (413 beyond); uploads get their own limits.
@@ -208,6 +216,8 @@ impl Default for Settings {
             auto_migrate: true,
             trusted_proxies: Vec::new(),
             behind_tls_proxy: false,
+            allowed_hosts: Vec::new(),
+            cors_allowed_origins: Vec::new(),
             tls_cert_file: None,
             tls_key_file: None,
             body_limit_bytes: 1024 * 1024,
@@ -277,6 +287,8 @@ impl std::fmt::Debug for Settings {
             .field("tls", &self.tls_enabled())
             .field("behind_tls_proxy", &self.behind_tls_proxy)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("mail_transport", &self.mail_transport)
             .field("log_level", &self.log_level)
             .field("payment_provider", &self.payment_provider)
@@ -308,7 +320,60 @@ fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> 
         .collect()
 }
 
+/// A list of words, from a TOML array or a comma-separated environment value.
+fn strings_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Csv(String),
+    }
+    let items = match Raw::deserialize(d)? {
+        Raw::List(v) => v,
+        Raw::Csv(s) => s.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+/// Why `origin` is not an exact web origin we can allow, if it is not.
+fn origin_problem(origin: &str, production: bool) -> Option<String> {
+    let Ok(url) = Url::parse(origin) else {
+        return Some(format!("cors_allowed_origins: `{origin}` is not a URL"));
+    };
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback && !production);
+    let exact = url.origin().ascii_serialization() == origin.trim_end_matches('/');
+    if !scheme_ok || !exact || origin.contains('*') || url.path() != "/" || url.query().is_some() {
+        return Some(format!(
+            "cors_allowed_origins: `{origin}` must be an exact https origin such as https://app.example.com (no path, no wildcard)"
+        ));
+    }
+    None
+}
+
 impl Settings {
+    /// The host names requests may name in `Host` (S-AC-10), lower case.
+    pub fn allowed_host_names(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = self
+            .public_url
+            .host_str()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        hosts.extend(self.allowed_hosts.iter().cloned());
+        if !self.is_production() {
+            hosts.extend(["localhost", "127.0.0.1", "[::1]"].map(str::to_owned));
+        }
+        hosts
+            .iter()
+            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+            .collect()
+    }
+
     /// Loads defaults, then `file` (when given), then `SUNBRIDGE_*` variables.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::new();
@@ -397,6 +462,16 @@ impl Settings {
         }
         if self.booking_horizon_days == 0 || self.booking_horizon_days > 365 || self.booking_lead_days > 60 {
             problems.push("booking_horizon_days must be 1–365 and booking_lead_days at most 60".into());
+        }
+        for origin in &self.cors_allowed_origins {
+            problems.extend(origin_problem(origin, self.is_production()));
+        }
+        for host in &self.allowed_hosts {
+            if url::Host::parse(host).is_err() || host.contains(':') && !host.starts_with('[') {
+                problems.push(format!(
+                    "allowed_hosts: `{host}` is not a host name (no scheme, port or path)"
+                ));
+            }
         }
         if self.payment_provider == PaymentProvider::Stripe && self.stripe_api_key.is_none() {
             problems.push("payment_provider is stripe but stripe_api_key is missing".into());
@@ -723,6 +798,50 @@ mod tests {
     #[test]
     fn a_sound_production_configuration_has_no_problems() {
         assert_eq!(production().problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn production_answers_only_its_own_host_names() {
+        let mut s = production();
+        s.allowed_hosts = vec!["www.sunbridge.example".into()];
+        assert_eq!(
+            s.allowed_host_names(),
+            ["sunbridge.example", "www.sunbridge.example"]
+        );
+        assert!(
+            Settings::default()
+                .allowed_host_names()
+                .contains(&"localhost".to_owned())
+        );
+        s.allowed_hosts = vec!["https://x.example/".into(), "x.example:443".into()];
+        assert_eq!(s.problems().len(), 2, "{:?}", s.problems());
+    }
+
+    #[test]
+    fn cors_origins_are_exact_https_origins() {
+        let mut s = production();
+        s.cors_allowed_origins = vec![
+            "https://app.sunbridge.example".into(),
+            "https://partner.example:8443/".into(),
+        ];
+        assert_eq!(s.problems(), Vec::<String>::new());
+        for bad in [
+            "*",
+            "https://*.sunbridge.example",
+            "http://app.sunbridge.example",
+            "https://app.sunbridge.example/path",
+            "http://localhost:5173",
+            "null",
+        ] {
+            s.cors_allowed_origins = vec![bad.into()];
+            assert_eq!(s.problems().len(), 1, "{bad} must be refused in production");
+        }
+        // A developer's local web app may use http on loopback, outside production.
+        let dev = Settings {
+            cors_allowed_origins: vec!["http://localhost:5173".into()],
+            ..Settings::default()
+        };
+        assert_eq!(dev.problems(), Vec::<String>::new());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::access::{PUBLIC, Routes};
 use crate::auth::PasswordHasher;
 use crate::config::Settings;
-use crate::http::{context, error, headers};
+use crate::http::{context, error, headers, perimeter};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -317,6 +317,18 @@ pub fn router(state: AppState) -> Router {
             headers::security_headers,
         ))
         // After the headers, so a refusal carries them too.
+        .layer(axum::middleware::from_fn_with_state(
+            perimeter::HostConfig {
+                allowed: settings.allowed_host_names().into(),
+            },
+            perimeter::allowed_host,
+        ))
+        // Outside the gate and the limits, so a script on an allowed origin can read a 403 or
+        // a 429 and its Retry-After.
+        .layer(axum::middleware::from_fn_with_state(
+            perimeter::Cors::new(&settings.cors_allowed_origins),
+            perimeter::cors,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             gate_state,
             crate::defence::gate,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod headers;
 pub mod json;
 pub mod origin;
+pub mod perimeter;
 
 pub use context::{RequestContext, RequestId};
 pub use error::{ApiError, FieldError, PageError};

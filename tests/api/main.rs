@@ -31,6 +31,7 @@ mod monitoring;
 mod openapi;
 mod outbound;
 mod pages;
+mod perimeter;
 mod quotes;
 mod replicas;
 mod security_report;
