@@ -28,6 +28,8 @@ pub enum Field {
     TotpSecret,
     Photo,
     WebhookSecret,
+    /// A queued message's text: verification, reset and invitation links carry raw tokens.
+    MailBody,
 }
 
 impl Field {
@@ -39,6 +41,7 @@ impl Field {
             Field::TotpSecret => b"mfa_totp.secret_base32",
             Field::Photo => b"job_photos.file",
             Field::WebhookSecret => b"webhook_endpoints.secret",
+            Field::MailBody => b"mail_outbox.body_text",
         }
     }
 }

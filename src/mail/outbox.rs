@@ -10,6 +10,7 @@ use sea_orm::{
 use tokio::sync::Notify;
 
 use super::{OutgoingMail, Transport};
+use crate::crypto::seal::{Field, open, seal};
 
 /// After this many failed attempts a message is given up (and logged) rather than retried.
 const MAX_ATTEMPTS: i32 = 8;
@@ -45,12 +46,18 @@ pub(crate) mod entity {
 
 use entity::{ActiveModel, Column, Entity};
 
+/// Queues `mail`. The body is sealed like other personal data: the links it carries (email
+/// verification, password reset, staff invitation) hold raw tokens, and whoever reads the
+/// database or a backup must not be able to use them. It is erased once delivered.
 pub(super) async fn insert<C: crate::db::Conn>(conn: &C, mail: OutgoingMail) -> Result<(), DbErr> {
     let now = Utc::now();
+    let body = seal(conn, Field::MailBody, &mail.body)
+        .await
+        .map_err(|e| DbErr::Custom(format!("sealing a mail body: {e:#}")))?;
     let row = ActiveModel {
         to_address: Set(mail.to.as_str().to_owned()),
         subject: Set(mail.subject),
-        body_text: Set(mail.body),
+        body_text: Set(body),
         created_at: Set(now),
         next_attempt_at: Set(now),
         attempts: Set(0),
@@ -106,9 +113,10 @@ async fn deliver_due(
         if !claim(db, &mail, now).await? {
             continue; // another replica has it
         }
-        let outcome = transport
-            .send(&mail.to_address, &mail.subject, &mail.body_text)
-            .await;
+        let outcome = match open(db, Field::MailBody, &mail.body_text).await {
+            Ok(body) => transport.send(&mail.to_address, &mail.subject, &body).await,
+            Err(e) => Err(e.context("opening a sealed mail body")),
+        };
         finish(db, mail, outcome, retry_base).await?;
     }
     Ok(count)
@@ -142,6 +150,8 @@ async fn finish(
         Ok(()) => {
             row.sent_at = Set(Some(now));
             row.last_error = Set(None);
+            // Delivered: the text (and any token in it) has no reason to stay.
+            row.body_text = Set(String::new());
             tracing::info!(mail_id = id, attempts, "mail sent");
         }
         Err(err) => {

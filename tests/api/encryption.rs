@@ -271,3 +271,127 @@ async fn a_key_rotation_while_the_server_runs_leaves_every_record_readable() {
         assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "{table}.{column}");
     }
 }
+
+/// Every flow that mails a link with a token: sign-up and a resent verification, a password
+/// reset, a staff invitation, and an email change. Answers the addresses mailed.
+async fn mail_every_link(app: &TestApp) -> Vec<&'static str> {
+    let signup = app
+        .post_json(
+            "/api/v1/auth/signup",
+            json!({"email": "maya@example.com", "name": "Maya", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(signup.status(), 202);
+    let resend = app
+        .post_json(
+            "/api/v1/auth/verify-email/resend",
+            json!({"email": "maya@example.com"}),
+        )
+        .await;
+    assert!(resend.status().is_success());
+    app.create_user("ann@example.com", Role::Customer).await;
+    let forgot = app
+        .post_json(
+            "/api/v1/auth/password/forgot",
+            json!({"email": "ann@example.com"}),
+        )
+        .await;
+    assert_eq!(forgot.status(), 202);
+    let admin = app.member("ada@example.com", Role::Admin).await;
+    let invite = app
+        .api(
+            "POST",
+            "/api/v1/admin/staff",
+            &admin.token,
+            Some(json!({"email": "sam@example.com", "name": "Sam Support", "role": "support"})),
+        )
+        .await;
+    assert_eq!(invite.status(), 201);
+    let bea = app.member("bea@example.com", Role::Customer).await;
+    let changed = app
+        .api(
+            "PATCH",
+            "/api/v1/me",
+            &bea.token,
+            Some(json!({"email": "bea.new@example.com"})),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    vec![
+        "maya@example.com",
+        "ann@example.com",
+        "sam@example.com",
+        "bea.new@example.com",
+    ]
+}
+
+/// Messages of the outbox not yet delivered.
+async fn pending_mail(app: &TestApp) -> i64 {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let query = Query::select()
+        .expr_as(Expr::col(Alias::new("id")).count(), Alias::new("n"))
+        .from(Alias::new("mail_outbox"))
+        .and_where(Expr::col(Alias::new("sent_at")).is_null())
+        .to_owned();
+    app.db
+        .query_one(&query)
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn no_emailed_token_is_readable_in_the_database_while_queued_or_after_delivery() {
+    // A relay that is down: every message waits in the outbox, sealed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let queued = crate::helpers::spawn_app_with(|s| {
+        s.mail_transport = sunbridge::config::MailTransport::Smtp;
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+    })
+    .await;
+    mail_every_link(&queued).await;
+    assert!(
+        pending_mail(&queued).await >= 5,
+        "the messages wait for the relay"
+    );
+    let dump = raw_dump(&queued);
+    assert!(contains(&dump, "Confirm your email address"), "the dump is real");
+    for link in ["token=", "/verify-email", "/reset-password", "/welcome"] {
+        assert!(!contains(&dump, link), "{link} is readable in a queued message");
+    }
+
+    // Delivered messages: the tokens reached their owners, and the database keeps none.
+    let app = spawn_app().await;
+    let mailed = mail_every_link(&app).await;
+    let mut tokens = Vec::new();
+    for to in mailed {
+        for mail in app.wait_for_mail(to, 1).await {
+            for word in mail.body.split_whitespace().filter(|w| w.contains("token=")) {
+                let link = url::Url::parse(word).unwrap();
+                let (_, token) = link.query_pairs().find(|(k, _)| k == "token").unwrap();
+                tokens.push(token.into_owned());
+            }
+        }
+    }
+    assert!(tokens.len() >= 5, "every flow mailed its link: {tokens:?}");
+    for _ in 0..100 {
+        if pending_mail(&app).await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(pending_mail(&app).await, 0);
+    let dump = raw_dump(&app);
+    let logs = crate::helpers::logs().contents();
+    for token in &tokens {
+        assert!(!contains(&dump, token), "a mailed token is in the raw database");
+        assert!(!logs.contains(token.as_str()), "a mailed token is in the logs");
+    }
+}

@@ -80,8 +80,9 @@ async fn sign_up_answers_the_same_for_a_taken_address_and_tells_its_owner() {
 
 #[tokio::test]
 async fn a_forged_host_header_does_not_change_the_links_in_emails() {
-    let app = spawn_app().await;
-    let response = app
+    // A host we are not is refused outright (S-AC-10)…
+    let app = spawn_app_with(|s| s.allowed_hosts = vec!["alias.example".into()]).await;
+    let forged = app
         .client
         .post(app.url("/api/v1/auth/signup"))
         .header("host", "evil.example")
@@ -89,9 +90,23 @@ async fn a_forged_host_header_does_not_change_the_links_in_emails() {
         .send()
         .await
         .unwrap();
+    assert_eq!(forged.status(), 400);
+    // …and one we answer for still gets links built from public_url, never from Host.
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/signup"))
+        .header("host", "alias.example")
+        .json(&signup_body("host@example.com"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 202);
     let mail = app.wait_for_mail("host@example.com", 1).await.remove(0);
-    assert!(!mail.body.contains("evil.example"));
+    assert!(!mail.body.contains("alias.example"));
+    assert!(
+        mail.body.contains("http://127.0.0.1:8080/"),
+        "the default public_url"
+    );
 }
 
 #[tokio::test]
