@@ -11,6 +11,9 @@ DURATION=${1:-10}
 FLOOD=30
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet --bin sunbridge
+# The request budgets stay on but never refuse: these measure throughput, not the limiter.
+# shellcheck source=bench/wide-budgets.sh
+source bench/wide-budgets.sh
 BIN=./target/release/sunbridge
 
 DATA=$(mktemp -d)

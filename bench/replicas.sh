@@ -16,6 +16,9 @@ TAG=bench_$(date +%s)_$$
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet --bin sunbridge
+# The request budgets stay on but never refuse: these measure throughput, not the limiter.
+# shellcheck source=bench/wide-budgets.sh
+source bench/wide-budgets.sh
 BIN=$PWD/target/release/sunbridge
 
 WORK=$(mktemp -d)

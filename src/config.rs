@@ -187,6 +187,18 @@ pub struct Settings {
     /// Authorization failures (refused routes, other people's objects) that do the same.
     pub block_authz_failures: u64,
     pub block_window_secs: u64,
+    /// Request budgets (S-DE-3) of one caller (token or session), per class of route: so many
+    /// a minute, with bursts of so many. A client address without a proved credential gets
+    /// `rate_address_factor` times as much. `rate_limits = false` turns them off (not allowed
+    /// in production).
+    pub rate_limits: bool,
+    pub rate_read_per_min: u32,
+    pub rate_read_burst: u32,
+    pub rate_write_per_min: u32,
+    pub rate_write_burst: u32,
+    pub rate_expensive_per_min: u32,
+    pub rate_expensive_burst: u32,
+    pub rate_address_factor: u32,
     pub block_secs: u64,
     /// First delay before a failed webhook delivery is retried; it doubles up to 128 times.
     pub webhook_retry_base_secs: u64,
@@ -263,6 +275,16 @@ impl Default for Settings {
             block_auth_failures: 50,
             block_authz_failures: 30,
             block_window_secs: 600,
+            // A person reads a page or screen a second at most; a phone app that opens with a
+            // handful of calls bursts. One token measured making 30,000 requests a second.
+            rate_limits: true,
+            rate_read_per_min: 600,
+            rate_read_burst: 120,
+            rate_write_per_min: 120,
+            rate_write_burst: 30,
+            rate_expensive_per_min: 12,
+            rate_expensive_burst: 10,
+            rate_address_factor: 5,
             block_secs: 3600,
             webhook_retry_base_secs: 30,
             webhook_interval_secs: 5,
@@ -374,6 +396,26 @@ impl Settings {
             .collect()
     }
 
+    /// The request budgets, when they are on.
+    pub fn rate_budgets(&self) -> Option<crate::http::rate_limit::Budgets> {
+        use crate::http::rate_limit::{Budget, Budgets};
+        self.rate_limits.then_some(Budgets {
+            read: Budget {
+                per_minute: self.rate_read_per_min,
+                burst: self.rate_read_burst,
+            },
+            write: Budget {
+                per_minute: self.rate_write_per_min,
+                burst: self.rate_write_burst,
+            },
+            expensive: Budget {
+                per_minute: self.rate_expensive_per_min,
+                burst: self.rate_expensive_burst,
+            },
+            address_factor: self.rate_address_factor,
+        })
+    }
+
     /// Loads defaults, then `file` (when given), then `SUNBRIDGE_*` variables.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::new();
@@ -463,6 +505,18 @@ impl Settings {
         if self.booking_horizon_days == 0 || self.booking_horizon_days > 365 || self.booking_lead_days > 60 {
             problems.push("booking_horizon_days must be 1–365 and booking_lead_days at most 60".into());
         }
+        let budgets = [
+            self.rate_read_per_min,
+            self.rate_read_burst,
+            self.rate_write_per_min,
+            self.rate_write_burst,
+            self.rate_expensive_per_min,
+            self.rate_expensive_burst,
+            self.rate_address_factor,
+        ];
+        if self.rate_limits && budgets.contains(&0) {
+            problems.push("rate_*_per_min, rate_*_burst and rate_address_factor must be above zero".into());
+        }
         for origin in &self.cors_allowed_origins {
             problems.extend(origin_problem(origin, self.is_production()));
         }
@@ -496,6 +550,9 @@ impl Settings {
         }
         if self.public_url.scheme() != "https" {
             p.push("public_url must use https:// (links in emails are built from it)".into());
+        }
+        if !self.rate_limits {
+            p.push("rate_limits is off: every route needs its request budget in production (S-DE-3)".into());
         }
         match &self.secret_key {
             None => p.push(format!(

@@ -44,6 +44,25 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[5]) + tonumber(
 return blocked
 ";
 
+/// Charges one request to a budget by GCRA (S-DE-3), on Redis's clock so replicas with skewed
+/// clocks agree. KEYS[1] the budget's key; ARGV: the interval between requests (µs), the burst.
+/// Answers {allowed, remaining after this one, µs until the next is allowed (refused) or the
+/// burst is whole again (allowed)}.
+const CHARGE_BUDGET: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tolerance = interval * (tonumber(ARGV[2]) - 1)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if now < tat - tolerance then
+  return {0, 0, tat - tolerance - now}
+end
+local next_tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', next_tat), 'PX', math.ceil((next_tat - now) / 1000) + 1000)
+return {1, math.floor((now + tolerance - tat) / interval), next_tat - now}
+";
+
 /// What an invalidation is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Topic {
@@ -69,6 +88,7 @@ pub struct Shared {
     prefix: String,
     manager: Mutex<Option<ConnectionManager>>,
     script: redis::Script,
+    budget_script: redis::Script,
 }
 
 /// How long a Redis call may take before the caller treats Redis as down.
@@ -83,6 +103,7 @@ impl Shared {
             prefix: prefix.to_owned(),
             manager: Mutex::new(None),
             script: redis::Script::new(RECORD_FAILURE),
+            budget_script: redis::Script::new(CHARGE_BUDGET),
         }))
     }
 
@@ -221,6 +242,34 @@ impl Shared {
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
         });
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::http::rate_limit::SharedBudgets for Shared {
+    async fn charge(
+        &self,
+        key: &str,
+        budget: crate::http::rate_limit::Budget,
+    ) -> Result<crate::http::rate_limit::Decision, ()> {
+        let (allowed, remaining, micros): (i64, i64, i64) = self
+            .with_timeout(async {
+                let mut c = self.conn().await?;
+                self.budget_script
+                    .key(format!("{}:rate:{key}", self.prefix))
+                    .arg(budget.interval().as_micros() as u64)
+                    .arg(budget.burst.max(1))
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await
+            .map_err(|_| ())?;
+        Ok(crate::http::rate_limit::Decision {
+            allowed: allowed == 1,
+            budget,
+            remaining: u32::try_from(remaining.max(0)).unwrap_or(u32::MAX),
+            reset: Duration::from_micros(u64::try_from(micros.max(0)).unwrap_or(0)),
+        })
     }
 }
 

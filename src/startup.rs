@@ -45,6 +45,8 @@ pub struct AppState {
     pub blocks: crate::defence::BlockList,
     /// Redis, shared by the replicas, when `redis_url` is set.
     pub shared: Option<Arc<crate::shared::Shared>>,
+    /// Request budgets (S-DE-3), when on.
+    pub rate: Option<Arc<crate::defence::rate::RateGuard>>,
     /// NREL's PVWatts API, when a key is configured.
     pub pvwatts_api: Option<Arc<crate::sizing::pvwatts_api::PvWattsApi>>,
 }
@@ -140,7 +142,18 @@ impl Application {
                 crate::shared::Topic::Blocks => list.invalidate(),
             });
         }
+        let rate = settings.rate_budgets().map(|budgets| {
+            let store = shared
+                .clone()
+                .map(|s| s as Arc<dyn crate::http::rate_limit::SharedBudgets>);
+            Arc::new(crate::defence::rate::RateGuard::new(
+                crate::http::rate_limit::Limiter::new(budgets, store),
+                db.clone(),
+                routes(&settings).table(),
+            ))
+        });
         let state = AppState {
+            rate,
             shared,
             pvwatts_api,
             blocks,
@@ -295,6 +308,14 @@ pub fn router(state: AppState) -> Router {
     let largest_body = settings.body_limit_bytes.max(settings.upload_limit_bytes);
     let (app, _) = routes(&settings).finish(crate::access::routes::BodyLimits::from_settings(&settings));
     let gate_state = state.clone();
+    let app = match state.rate.clone() {
+        // A route layer: it runs once the route is matched, so it knows the route's class.
+        Some(guard) => app.route_layer(axum::middleware::from_fn_with_state(
+            guard,
+            crate::defence::rate::limit,
+        )),
+        None => app,
+    };
     let app = app.with_state(state);
 
     // Outermost first: the request context wraps everything, so even a panic or a timeout

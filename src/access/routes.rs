@@ -142,6 +142,11 @@ impl Routes {
         self
     }
 
+    /// The routes declared so far.
+    pub fn table(&self) -> &[Route] {
+        &self.table
+    }
+
     pub fn merge(mut self, other: Routes) -> Self {
         self.router = self.router.merge(other.router);
         self.table.extend(other.table);

@@ -157,6 +157,8 @@ pub enum Action {
     KeysRotated,
     IpBlocked,
     IpUnblocked,
+    /// A client kept going over its request budget (S-DE-3).
+    RateLimited,
     NewDeviceNotified,
 }
 
@@ -215,6 +217,7 @@ impl Action {
             Action::KeysRotated => "keys.rotated",
             Action::IpBlocked => "security.ip_blocked",
             Action::IpUnblocked => "security.ip_unblocked",
+            Action::RateLimited => "security.rate_limited",
             Action::NewDeviceNotified => "auth.new_device_notified",
         }
     }

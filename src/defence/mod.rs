@@ -14,6 +14,7 @@
 //! triggers a block is exactly what an investigator later reads.
 
 pub mod api;
+pub mod rate;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

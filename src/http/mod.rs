@@ -8,6 +8,7 @@ pub mod headers;
 pub mod json;
 pub mod origin;
 pub mod perimeter;
+pub mod rate_limit;
 
 pub use context::{RequestContext, RequestId};
 pub use error::{ApiError, FieldError, PageError};

@@ -44,7 +44,7 @@ pub async fn allowed_host(State(config): State<HostConfig>, req: Request, next: 
         return next.run(req).await;
     }
     match requested_host(&req) {
-        Some(host) if config.allowed.iter().any(|a| *a == host) => next.run(req).await,
+        Some(host) if config.allowed.contains(&host) => next.run(req).await,
         _ if req.uri().path().starts_with("/api/") => {
             ApiError::BadRequest("This server does not answer for the host named in the request.".into())
                 .into_response()

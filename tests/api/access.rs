@@ -8,7 +8,7 @@ use sunbridge::access::policy::allows;
 use sunbridge::access::routes::Route;
 use sunbridge::access::{Access, Role};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::helpers_roles::{Member, PageSession, problem_code};
 
 /// Every route the application serves with debug routes off (as in production).
@@ -83,7 +83,9 @@ struct Caller {
 
 #[tokio::test]
 async fn every_role_meets_every_route_exactly_as_the_policy_table_says() {
-    let app = spawn_app().await;
+    // Every route, many times over with one token a role: a walk, not a flood, so the request
+    // budgets (tested in rate_limits.rs) stay out of it.
+    let app = spawn_app_with(|s| s.rate_limits = false).await;
     let subject = app
         .create_user("subject@example.com", Role::Customer)
         .await

@@ -33,6 +33,7 @@ mod outbound;
 mod pages;
 mod perimeter;
 mod quotes;
+mod rate_limits;
 mod replicas;
 mod security_report;
 mod shared_state;

@@ -162,3 +162,50 @@ async fn without_redis_sign_in_fails_closed_and_recovers_by_itself() {
     }
     assert!(recovered, "sign-in works again once Redis is back");
 }
+
+#[tokio::test]
+#[ignore = "needs Redis (SUNBRIDGE_TEST_REDIS_URL)"]
+async fn request_budgets_are_one_across_replicas_and_per_replica_while_redis_is_away() {
+    let target = url::Url::parse(&redis_url()).unwrap();
+    let proxy = TcpProxy::start(&format!(
+        "{}:{}",
+        target.host_str().unwrap(),
+        target.port().unwrap_or(6379)
+    ))
+    .await;
+    let through_proxy = format!("redis://127.0.0.1:{}/", proxy.port());
+    let (a, b) = replicas(
+        |s| {
+            s.rate_read_per_min = 6;
+            s.rate_read_burst = 6;
+        },
+        [through_proxy.clone(), through_proxy],
+    )
+    .await;
+    let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
+    a.create_user(&email, Role::Customer).await;
+    let token = a.login_ok(&email).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Three reads on each replica spend the one budget of six; the seventh is refused on
+    // either.
+    for app in [&a, &b, &a, &b, &a, &b] {
+        assert_eq!(app.get_with_token("/api/v1/me", &token).await.status(), 200);
+    }
+    assert_eq!(a.get_with_token("/api/v1/me", &token).await.status(), 429);
+    assert_eq!(b.get_with_token("/api/v1/me", &token).await.status(), 429);
+    let keys = redis_cli(&["--scan", "--pattern", "sbtest-*:rate:read:caller:*"]).await;
+    assert!(!keys.is_empty(), "the budget is kept in Redis");
+
+    // Redis away: each replica keeps a budget of its own, never none.
+    proxy.set_enabled(false).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(b.get_with_token("/api/v1/me", &token).await.status().as_u16());
+    }
+    assert!(
+        statuses.contains(&429),
+        "still limited without Redis: {statuses:?}"
+    );
+}
