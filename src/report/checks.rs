@@ -72,7 +72,16 @@ pub async fn run(i: &Inputs<'_>) -> anyhow::Result<Report> {
         category(
             "A04",
             "Insecure Design",
-            vec![defence(i.settings), grants_design(i.settings)],
+            vec![
+                defence(i.settings),
+                rate_limits(i.settings),
+                by_construction(
+                    "S-DE-4",
+                    "Blocks spare the innocent",
+                    "A blocked address (an IPv6 client's /64) loses anonymous requests and new sign-ins only; live sessions of accounts that raised no alarm, refreshes and known devices go on; a lift forgets earlier failures. Attack tests: tests/api/monitoring.rs.",
+                ),
+                grants_design(i.settings),
+            ],
         ),
         category(
             "A05",
@@ -319,7 +328,54 @@ async fn a01(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Result<Vec<Control>>
             }
         ),
     );
-    Ok(vec![deny_by_default, policy_control, grants, rights])
+    Ok(vec![
+        deny_by_default,
+        policy_control,
+        grants,
+        rights,
+        cross_origin(i.settings),
+        allowed_hosts(i.settings),
+    ])
+}
+
+fn cross_origin(s: &Settings) -> Control {
+    control(
+        "S-AC-9",
+        "Cross-origin access only for listed origins",
+        Status::Pass,
+        if s.cors_allowed_origins.is_empty() {
+            "No origin is listed: the API sends no CORS headers and browsers refuse every cross-origin read."
+                .to_owned()
+        } else {
+            format!(
+                "The JSON API answers these origins only, never with credentials, never for pages: {}.",
+                s.cors_allowed_origins.join(", ")
+            )
+        },
+    )
+}
+
+fn allowed_hosts(s: &Settings) -> Control {
+    let loopback = !s.is_production();
+    control(
+        "S-AC-10",
+        "Requests for another host are refused",
+        pass_or(!loopback, Status::Warn),
+        format!(
+            "Requests naming a host other than {} get 400 before any handler (probes excepted){}.",
+            s.allowed_host_names()
+                .iter()
+                .filter(|h| !loopback || !matches!(h.as_str(), "localhost" | "127.0.0.1" | "[::1]"))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            if loopback {
+                "; a development install also answers loopback names"
+            } else {
+                ""
+            }
+        ),
+    )
 }
 
 // ---------------------------------------------------------------------------------------- A02
@@ -570,6 +626,37 @@ fn defence(s: &Settings) -> Control {
             s.block_window_secs / 60
         ),
     )
+}
+
+fn rate_limits(s: &Settings) -> Control {
+    match s.rate_budgets() {
+        Some(b) => control(
+            "S-DE-3",
+            "Every route has a request budget",
+            Status::Pass,
+            format!(
+                "Per credential a minute (burst): reads {} ({}), changes {} ({}), expensive work {} ({}); a client address without a proved credential {}× that{}. Over budget: 429 with Retry-After.",
+                b.read.per_minute,
+                b.read.burst,
+                b.write.per_minute,
+                b.write.burst,
+                b.expensive.per_minute,
+                b.expensive.burst,
+                b.address_factor,
+                if s.redis_url.is_some() {
+                    "; one budget for all replicas through Redis"
+                } else {
+                    "; kept per replica (no Redis)"
+                }
+            ),
+        ),
+        None => control(
+            "S-DE-3",
+            "Every route has a request budget",
+            shortfall(s),
+            "rate_limits is off: no route has a request budget.",
+        ),
+    }
 }
 
 fn grants_design(s: &Settings) -> Control {
