@@ -39,7 +39,10 @@ pub fn from_monthly(monthly_kwh: [f64; 12]) -> YearOfUsage {
     }
 }
 
-/// From an import: a year or more is averaged month by month; less is scaled to a year.
+/// From an import: a year or more is averaged month by month, each calendar month from the
+/// days its readings cover (a bill that starts on the 26th gives its first month six days, not
+/// a whole month, and a month the file covers in part is scaled by its days, never averaged
+/// with a whole one as if it were one); less than a year is scaled to a year.
 pub fn from_import(
     months: &[MonthTotal],
     start: DateTime<Utc>,
@@ -49,20 +52,31 @@ pub fn from_import(
     let days = (end - start).num_seconds() as f64 / 86_400.0;
     if days >= 360.0 {
         let mut sums = [0.0; 12];
+        let mut days = [0.0; 12];
         let mut counts = [0u32; 12];
-        for m in months {
+        for m in months.iter().filter(|m| m.days_covered > 0.0) {
             let i = (m.month as usize).saturating_sub(1).min(11);
             sums[i] += m.delivered_kwh;
+            days[i] += m.days_covered;
             counts[i] += 1;
         }
         let mut notes = Vec::new();
         if counts.iter().any(|c| *c > 1) {
-            notes.push("months that appear in more than one year are averaged".into());
+            notes
+                .push("months that appear in more than one year are averaged by the days each covers".into());
+        }
+        if counts
+            .iter()
+            .zip(days)
+            .zip(DAYS)
+            .any(|((count, covered), length)| *count == 1 && covered < length - 0.5)
+        {
+            notes.push("months the readings cover only in part are scaled from the days they cover".into());
         }
         let mut monthly = [0.0; 12];
         for i in 0..12 {
-            monthly[i] = if counts[i] > 0 {
-                sums[i] / f64::from(counts[i])
+            monthly[i] = if days[i] > 0.0 {
+                sums[i] / days[i] * DAYS[i]
             } else {
                 0.0
             };
@@ -209,6 +223,7 @@ mod tests {
                 month: m,
                 delivered_kwh: f64::from(m),
                 exported_kwh: 0.0,
+                days_covered: DAYS[(m - 1) as usize],
             })
             .collect();
         let start = Utc.with_ymd_and_hms(2011, 1, 1, 0, 0, 0).unwrap();
@@ -217,5 +232,85 @@ mod tests {
         assert_eq!(y.annual_kwh, 78.0);
         assert_eq!(y.monthly_kwh[11], 12.0);
         assert!(y.notes.is_empty());
+    }
+
+    /// Monthly bills from `from` to each next `day` of the month, using `per_day` kWh a day.
+    fn bills(from: NaiveDate, until: NaiveDate, day: u32, per_day: f64) -> Vec<Interval> {
+        let mut out = Vec::new();
+        let mut start = from;
+        while start < until {
+            let next = start
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|d| d.with_day(day))
+                .unwrap()
+                .min(until);
+            let secs = (next - start).num_seconds();
+            out.push(Interval {
+                start: start.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp(),
+                duration_secs: secs as u32,
+                kwh: per_day * secs as f64 / 86_400.0,
+            });
+            start = next;
+        }
+        out
+    }
+
+    fn year_from_bills(bills: &[Interval]) -> YearOfUsage {
+        let months = crate::sizing::greenbutton::monthly(bills, &[], 0);
+        let start = bills.first().unwrap().start;
+        let last = bills.last().unwrap();
+        let end = last.start + i64::from(last.duration_secs);
+        let at = |s: i64| Utc.timestamp_opt(s, 0).unwrap();
+        let delivered = bills.iter().map(|b| b.kwh).sum();
+        from_import(&months, at(start), at(end), delivered)
+    }
+
+    #[test]
+    fn bills_that_straddle_months_are_spread_over_their_days() {
+        // Thirteen bills from 26 August to 25 September a year later, 10 kWh every day: every
+        // month is 10 kWh a day, and the year 3,650 kWh. Put in the month it starts, as
+        // before, each bill made August hold a whole bill and the year came out low.
+        let bills = bills(
+            NaiveDate::from_ymd_opt(2011, 8, 26).unwrap(),
+            NaiveDate::from_ymd_opt(2012, 9, 25).unwrap(),
+            25,
+            10.0,
+        );
+        assert_eq!(bills.len(), 13);
+        let months = crate::sizing::greenbutton::monthly(&bills, &[], 0);
+        let august = months.iter().find(|m| m.year == 2011 && m.month == 8).unwrap();
+        assert!((august.delivered_kwh - 60.0).abs() < 1e-6, "{august:?}");
+        assert!((august.days_covered - 6.0).abs() < 1e-9);
+        let year = year_from_bills(&bills);
+        for (i, kwh) in year.monthly_kwh.iter().enumerate() {
+            assert!((kwh - 10.0 * DAYS[i]).abs() < 1e-6, "month {i}: {kwh}");
+        }
+        assert!((year.annual_kwh - 3_650.0).abs() < 1e-6, "{}", year.annual_kwh);
+        assert!(year.notes.iter().any(|n| n.contains("averaged by the days")));
+    }
+
+    #[test]
+    fn a_short_final_bill_does_not_halve_its_month() {
+        // A year of bills on the 1st, then a 4-day final bill: September is 10 kWh a day from
+        // the full bill and the short one alike, not the mean of 300 and 40.
+        let mut all = bills(
+            NaiveDate::from_ymd_opt(2011, 9, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2012, 9, 1).unwrap(),
+            1,
+            10.0,
+        );
+        all.extend(bills(
+            NaiveDate::from_ymd_opt(2012, 9, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2012, 9, 5).unwrap(),
+            1,
+            10.0,
+        ));
+        let year = year_from_bills(&all);
+        assert!(
+            (year.monthly_kwh[8] - 300.0).abs() < 1e-6,
+            "{}",
+            year.monthly_kwh[8]
+        );
+        assert!((year.annual_kwh - 3_650.0).abs() < 1e-6);
     }
 }

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use quick_xml::events::Event;
 use serde::Serialize;
 
@@ -87,13 +87,49 @@ pub struct Interval {
     pub kwh: f64,
 }
 
-/// Energy of one calendar month (local time of the file).
+/// Energy of one calendar month (local time of the file). A reading that spans a month's end
+/// (a bill from the 26th to the 25th) is spread evenly over the time it covers, so each month
+/// gets its days' share.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct MonthTotal {
     pub year: i32,
     pub month: u32,
     pub delivered_kwh: f64,
     pub exported_kwh: f64,
+    /// How many days of the month the delivered readings cover (a month the file starts or
+    /// ends in is covered only in part).
+    pub days_covered: f64,
+}
+
+/// The parts of `interval` in each local calendar month: (year, month, kWh, seconds).
+fn by_month(interval: &Interval, utc_offset_secs: i32) -> Vec<(i32, u32, f64, i64)> {
+    let local = |secs: i64| Utc.timestamp_opt(secs, 0).single().unwrap_or_default();
+    let start = interval.start + i64::from(utc_offset_secs);
+    let length = i64::from(interval.duration_secs);
+    let end = start + length;
+    if length == 0 {
+        let at = local(start);
+        return vec![(at.year(), at.month(), interval.kwh, 0)];
+    }
+    let mut parts = Vec::with_capacity(1);
+    let mut from = start;
+    while from < end {
+        let at = local(from);
+        let (year, month) = (at.year(), at.month());
+        let (next_year, next_month) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
+        let next = NaiveDate::from_ymd_opt(next_year, next_month, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(end, |d| d.and_utc().timestamp());
+        let until = next.clamp(from + 1, end);
+        let secs = until - from;
+        parts.push((year, month, interval.kwh * secs as f64 / length as f64, secs));
+        from = until;
+    }
+    parts
 }
 
 /// What the import understood, shown to the customer before anything is computed from it.
@@ -462,6 +498,39 @@ fn energy_factor(rt: &ReadingType, notes: &mut Vec<String>) -> Result<f64, Impor
     Ok(10f64.powi(multiplier) / 1000.0)
 }
 
+/// Energy by local calendar month, each reading spread over the time it covers.
+pub fn monthly(delivered: &[Interval], exported: &[Interval], utc_offset_secs: i32) -> Vec<MonthTotal> {
+    let mut months: BTreeMap<(i32, u32), MonthTotal> = BTreeMap::new();
+    for i in delivered {
+        for (year, m, kwh, secs) in by_month(i, utc_offset_secs) {
+            let total = months.entry((year, m)).or_insert(MonthTotal {
+                year,
+                month: m,
+                delivered_kwh: 0.0,
+                exported_kwh: 0.0,
+                days_covered: 0.0,
+            });
+            total.delivered_kwh += kwh;
+            total.days_covered += secs as f64 / 86_400.0;
+        }
+    }
+    for i in exported {
+        for (year, m, kwh, _) in by_month(i, utc_offset_secs) {
+            months
+                .entry((year, m))
+                .or_insert(MonthTotal {
+                    year,
+                    month: m,
+                    delivered_kwh: 0.0,
+                    exported_kwh: 0.0,
+                    days_covered: 0.0,
+                })
+                .exported_kwh += kwh;
+        }
+    }
+    months.into_values().collect()
+}
+
 fn totals(
     delivered: Vec<Interval>,
     exported: Vec<Interval>,
@@ -483,38 +552,6 @@ fn totals(
         .max_by_key(|(len, count)| (*count, *len))
         .map(|(len, _)| len)
         .unwrap_or(0);
-    let mut months: BTreeMap<(i32, u32), MonthTotal> = BTreeMap::new();
-    let month_of = |i: &Interval| {
-        let local = Utc
-            .timestamp_opt(i.start + i64::from(utc_offset_secs), 0)
-            .single()
-            .unwrap_or_default();
-        (local.year(), local.month())
-    };
-    for i in &delivered {
-        let (year, month) = month_of(i);
-        months
-            .entry((year, month))
-            .or_insert(MonthTotal {
-                year,
-                month,
-                delivered_kwh: 0.0,
-                exported_kwh: 0.0,
-            })
-            .delivered_kwh += i.kwh;
-    }
-    for i in &exported {
-        let (year, month) = month_of(i);
-        months
-            .entry((year, month))
-            .or_insert(MonthTotal {
-                year,
-                month,
-                delivered_kwh: 0.0,
-                exported_kwh: 0.0,
-            })
-            .exported_kwh += i.kwh;
-    }
     let at = |secs: i64| Utc.timestamp_opt(secs, 0).single().unwrap_or_default();
     Usage {
         start: at(start),
@@ -523,7 +560,7 @@ fn totals(
         readings: delivered.len() + exported.len(),
         delivered_kwh: delivered.iter().map(|i| i.kwh).sum(),
         exported_kwh: exported.iter().map(|i| i.kwh).sum(),
-        monthly: months.into_values().collect(),
+        monthly: monthly(&delivered, &exported, utc_offset_secs),
         utc_offset_secs,
         notes,
         delivered,
