@@ -125,7 +125,7 @@ impl<P: Need> FromRequestParts<AppState> for PageUser<P> {
         }
         let caller = match crate::auth::browser::page_caller(parts, state).await {
             Ok(Some(caller)) => caller,
-            Ok(None) => return Err(SignInRequired.into_response()),
+            Ok(None) => return Err(SignInRequired::from(parts).into_response()),
             Err(e) => return Err(e.into_response()),
         };
         // Staff without a second factor reach their account page (to enrol) and nothing else.

@@ -134,6 +134,8 @@ struct LoginPage {
     nav: Nav,
     error: Option<String>,
     email: String,
+    /// The page to return to after signing in (empty: the account page).
+    next: String,
 }
 
 #[derive(Template)]
@@ -142,11 +144,26 @@ struct SecondFactorPage {
     nav: Nav,
     error: Option<String>,
     mfa_token: String,
+    next: String,
 }
 
-async fn login_form(MaybePageCaller(caller): MaybePageCaller) -> Result<Response, PageError> {
+#[derive(Deserialize)]
+struct Next {
+    #[serde(default)]
+    next: String,
+}
+
+/// Where a sign-in goes: the page the user was sent from, when it is one of ours.
+fn destination(next: &str) -> String {
+    super::browser::return_to(next).unwrap_or_else(|| "/account".to_owned())
+}
+
+async fn login_form(
+    MaybePageCaller(caller): MaybePageCaller,
+    Query(Next { next }): Query<Next>,
+) -> Result<Response, PageError> {
     if caller.is_some() {
-        return Ok(Redirect::to("/account").into_response());
+        return Ok(Redirect::to(&destination(&next)).into_response());
     }
     render(
         StatusCode::OK,
@@ -154,6 +171,7 @@ async fn login_form(MaybePageCaller(caller): MaybePageCaller) -> Result<Response
             nav: Nav::at("login"),
             error: None,
             email: String::new(),
+            next: super::browser::return_to(&next).unwrap_or_default(),
         },
     )
 }
@@ -164,6 +182,8 @@ struct LoginFields {
     email: String,
     #[serde(default)]
     password: SecretString,
+    #[serde(default)]
+    next: String,
 }
 
 fn login_error_message(err: &LoginError) -> (StatusCode, String) {
@@ -184,14 +204,15 @@ fn login_error_message(err: &LoginError) -> (StatusCode, String) {
     }
 }
 
-/// Sets the session and known-device cookies and goes to the account page.
-fn signed_in(success: LoginSuccess) -> Result<Response, PageError> {
+/// Sets the session and known-device cookies and goes back to the page the user came for (the
+/// account page otherwise).
+fn signed_in(success: LoginSuccess, next: &str) -> Result<Response, PageError> {
     let SessionGrant::Browser { cookie_token, .. } = success.session else {
         return Err(PageError::Internal(anyhow::anyhow!(
             "API tokens for a browser sign-in"
         )));
     };
-    let mut response = Redirect::to("/account").into_response();
+    let mut response = Redirect::to(&destination(next)).into_response();
     response
         .headers_mut()
         .append(header::SET_COOKIE, session_cookie(&cookie_token));
@@ -209,6 +230,7 @@ async fn login_submit(
     Form(fields): Form<LoginFields>,
 ) -> Result<Response, PageError> {
     let email = fields.email.clone();
+    let next = super::browser::return_to(&fields.next).unwrap_or_default();
     let form = LoginForm {
         email: fields.email,
         password: fields.password,
@@ -219,13 +241,14 @@ async fn login_submit(
         device_token: browser::cookie(&headers, DEVICE_COOKIE).map(str::to_owned),
     };
     match login::login(&login_context(&state), form, Client::Browser, &ctx).await {
-        Ok(LoginOutcome::SignedIn(success)) => signed_in(success),
+        Ok(LoginOutcome::SignedIn(success)) => signed_in(success, &next),
         Ok(LoginOutcome::MfaRequired { mfa_token }) => render(
             StatusCode::OK,
             &SecondFactorPage {
                 nav: Nav::at("login"),
                 error: None,
                 mfa_token,
+                next,
             },
         ),
         Err(LoginError::Internal(e)) => Err(PageError::Internal(e)),
@@ -238,6 +261,7 @@ async fn login_submit(
                     nav: Nav::at("login"),
                     error: Some(message),
                     email,
+                    next,
                 },
             )
         }
@@ -279,6 +303,8 @@ struct SecondFactorFields {
     mfa_token: String,
     #[serde(default)]
     code: SecretString,
+    #[serde(default)]
+    next: String,
 }
 
 async fn second_factor_submit(
@@ -297,7 +323,7 @@ async fn second_factor_submit(
     )
     .await
     {
-        Ok(success) => signed_in(success),
+        Ok(success) => signed_in(success, &fields.next),
         Err(LoginError::InvalidToken) => Ok(Redirect::to("/login").into_response()),
         Err(LoginError::Internal(e)) => Err(PageError::Internal(e)),
         Err(LoginError::AddressBlocked) => Err(PageError::Forbidden),
@@ -307,6 +333,7 @@ async fn second_factor_submit(
                 nav: Nav::at("login"),
                 error: Some(message),
                 mfa_token: fields.mfa_token,
+                next: super::browser::return_to(&fields.next).unwrap_or_default(),
             };
             render(status, &page)
         }

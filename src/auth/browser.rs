@@ -183,12 +183,62 @@ impl PageCaller {
     }
 }
 
-/// Not signed in (or the session ended): send the browser to the sign-in page.
-pub struct SignInRequired;
+/// Not signed in (or the session ended): send the browser to the sign-in page, which returns
+/// it to the page it asked for (a GET; a form cannot be replayed).
+pub struct SignInRequired {
+    pub then: Option<String>,
+}
+
+impl SignInRequired {
+    pub fn from(parts: &Parts) -> Self {
+        let then = (parts.method == axum::http::Method::GET)
+            .then(|| parts.uri.path_and_query().map(|p| p.as_str()))
+            .flatten()
+            .and_then(return_to)
+            // The account page is where a sign-in goes anyway.
+            .filter(|then| then != "/account");
+        Self { then }
+    }
+}
+
+/// `raw` as a page of this site to return to after signing in, or `None` when it could lead
+/// anywhere else (`//evil.example`, `https://…`, `/\evil.example`, control characters). Only a
+/// path and query of our own origin come back, as the URL parser reads them.
+pub fn return_to(raw: &str) -> Option<String> {
+    if raw.len() > 1024 || !raw.starts_with('/') || raw.chars().any(|c| c.is_control() || c == '\\') {
+        return None;
+    }
+    let base = url::Url::parse("https://sunbridge.invalid/").ok()?;
+    let joined = base.join(raw).ok()?;
+    if joined.origin() != base.origin() || joined.path().starts_with("//") {
+        return None;
+    }
+    // The sign-in pages themselves are no destination.
+    if matches!(joined.path(), "/login" | "/login/second-factor" | "/logout") {
+        return None;
+    }
+    let mut local = joined.path().to_owned();
+    if let Some(query) = joined.query() {
+        local.push('?');
+        local.push_str(query);
+    }
+    Some(local)
+}
+
+/// The sign-in page, with where to go afterwards.
+pub fn sign_in_link(then: Option<&str>) -> String {
+    match then {
+        Some(then) => format!(
+            "/login?next={}",
+            url::form_urlencoded::byte_serialize(then.as_bytes()).collect::<String>()
+        ),
+        None => "/login".to_owned(),
+    }
+}
 
 impl IntoResponse for SignInRequired {
     fn into_response(self) -> Response {
-        let mut response = Redirect::to("/login").into_response();
+        let mut response = Redirect::to(&sign_in_link(self.then.as_deref())).into_response();
         response
             .headers_mut()
             .append(header::SET_COOKIE, clear_session_cookie());

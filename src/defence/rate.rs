@@ -159,13 +159,10 @@ impl RateGuard {
 /// The route layer: charges the request, refuses it over budget, and tells the client where
 /// it stands (`RateLimit-Policy`, `RateLimit`).
 pub async fn limit(State(guard): State<Arc<RateGuard>>, req: Request, next: Next) -> Response {
-    let route = req
+    let Some(class) = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
-    let Some(class) = route
-        .as_deref()
-        .and_then(|r| classify(req.method(), r, &guard.uploads))
+        .and_then(|route| classify(req.method(), route.as_str(), &guard.uploads))
     else {
         return next.run(req).await;
     };

@@ -65,6 +65,8 @@ pub struct Checkout {
     pub amount_cents: i64,
     pub currency: String,
     pub status: PaymentStatus,
+    /// When the checkout was opened (provider links expire, Stripe's after 24 hours).
+    pub created_at: DateTime<Utc>,
 }
 
 fn status_of(raw: &str) -> PaymentStatus {
@@ -83,6 +85,7 @@ impl From<payment::Model> for Checkout {
             amount_cents: p.amount_cents,
             currency: p.currency,
             status: status_of(&p.status),
+            created_at: p.created_at,
         }
     }
 }

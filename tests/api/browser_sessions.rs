@@ -382,3 +382,53 @@ async fn an_unconfirmed_address_can_ask_for_a_new_link_from_the_account_page() {
         .unwrap();
     assert!(!html.contains("not confirmed yet"));
 }
+
+/// Signs in on the page with `next` as the form's return address; the redirect it answers.
+async fn sign_in_then(app: &TestApp, email: &str, next: &str) -> String {
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("email", email), ("password", PASSWORD), ("next", next)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn signing_in_returns_to_the_page_that_asked_and_never_to_another_site() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    // A page that needs a session sends the browser to sign in, naming itself.
+    let asked = app.get("/sites?from=mail").await;
+    assert_eq!(asked.status(), 303);
+    let login = asked.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(login, "/login?next=%2Fsites%3Ffrom%3Dmail");
+    // The form carries it, and the sign-in goes there.
+    let form = app.get(&login).await.text().await.unwrap();
+    assert!(form.contains(r#"name="next" value="/sites?from=mail""#), "{form}");
+    assert_eq!(
+        sign_in_then(&app, "ann@example.com", "/sites?from=mail").await,
+        "/sites?from=mail"
+    );
+    // Anything that could leave the site goes to the account page instead.
+    for hostile in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "/%0d%0aSet-Cookie:x=1",
+        "/login",
+        "",
+    ] {
+        let to = sign_in_then(&app, "ann@example.com", hostile).await;
+        assert!(
+            to == "/account" || (to.starts_with('/') && !to.starts_with("//") && !to.contains('\n')),
+            "{hostile} → {to}"
+        );
+        assert!(!to.contains("evil"), "{hostile} → {to}");
+    }
+}

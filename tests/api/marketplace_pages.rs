@@ -82,14 +82,37 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
         .await
         .unwrap();
     assert!(pay_page.contains("no money moves"));
-    // Another customer cannot open or pay this checkout.
+    // Like the provider's hosted page, the link is the permission: it opens on a phone with
+    // no web session, is never passed on as a referrer, and a made-up link opens nothing.
+    let phone = app.get(checkout_path).await;
+    assert_eq!(phone.status(), 200);
+    assert_eq!(phone.headers()["referrer-policy"], "no-referrer");
+    assert!(phone.text().await.unwrap().contains("Pay $"));
+    assert_eq!(app.get("/dev-payments/cs_dev_made-up").await.status(), 404);
+    // Paid from the phone, without a session; the browser goes back to the order, which asks
+    // the phone to sign in and then returns to it.
+    let paid = app
+        .client
+        .post(app.url(checkout_path))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 303);
+    assert_eq!(location(&paid), format!("{order_path}?paid=1"));
+    let back = app.get(&location(&paid)).await;
+    assert_eq!(back.status(), 303);
+    assert_eq!(
+        location(&back),
+        format!("/login?next={}", order_path.replace('/', "%2F") + "%3Fpaid%3D1")
+    );
+    // Once paid, the link is spent: it says so, and paying again does nothing.
+    let spent = app.get(checkout_path).await.text().await.unwrap();
+    assert!(spent.contains("This deposit is paid") && !spent.contains("<form"));
+    let again = app.page_post(checkout_path, &ann_page, &[]).await;
+    assert_eq!(location(&again), checkout_path);
     let (mut bob, _) = app.quoted_customer("bob@example.com", &[]).await;
     let bob_page = app.page_session(&mut bob).await;
-    assert_eq!(app.page_get(checkout_path, &bob_page.cookie).await.status(), 404);
-    assert_eq!(app.page_post(checkout_path, &bob_page, &[]).await.status(), 404);
-    let paid = app.page_post(checkout_path, &ann_page, &[]).await;
-    assert_eq!(paid.status(), 303);
-    assert!(location(&paid).ends_with("?paid=1"));
 
     // The calendar: book the first free day.
     let order_page = app
