@@ -189,7 +189,7 @@ async fn a_role_change_and_a_disable_act_on_the_very_next_request() {
     );
     let page_now = app.page_get("/staff/pipeline", &page.cookie).await;
     assert_eq!(page_now.status(), 303);
-    assert_eq!(page_now.headers()["location"], "/login");
+    assert_eq!(page_now.headers()["location"], "/login?next=%2Fstaff%2Fpipeline");
     assert_eq!(
         app.login(&support.email, PASSWORD).await.status(),
         401,
