@@ -102,7 +102,7 @@ use utoipa::OpenApi;
         crate::jobs::api::upload_photo,
         crate::jobs::api::photo,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EveryAnswer),
     components(schemas(crate::http::error::Problem, crate::http::error::FieldError, crate::health::Health)),
     tags((name = "health", description = "Probes for load balancers and orchestrators"),
          (name = "identity", description = "Sign-up, verification, sign-in and sessions"),
@@ -132,6 +132,152 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Adds to every operation the answers the layers around the handlers can give, so a client
+/// generated from this document knows each status it may meet: 400 (a malformed request, or
+/// a host this server does not answer for), 401 (a missing or expired token), 403 (a missing
+/// permission, or a blocked address), 404 (an id that is not yours), 413, 415 and 422 (a body
+/// too large, of the wrong type, or invalid), 429 (a request budget spent, with `Retry-After`
+/// and the `RateLimit` headers), 500 and 503. Error bodies are `application/problem+json`.
+struct EveryAnswer;
+
+impl utoipa::Modify for EveryAnswer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::path::Operation;
+        use utoipa::openapi::response::ResponseBuilder;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{ContentBuilder, Ref};
+
+        const PROBLEM: &str = "application/problem+json";
+        let problem = |description: &str| {
+            ResponseBuilder::new().description(description).content(
+                PROBLEM,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+        };
+        let text_header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(description))
+                .build()
+        };
+        let integer_header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                .description(Some(description))
+                .build()
+        };
+        let add = |op: &mut Operation, path: &str| {
+            let probe = path == "/healthz" || path == "/readyz";
+            // Error answers the handler declared: their bodies are problem+json.
+            for response in op.responses.responses.values_mut() {
+                if let RefOr::T(r) = response
+                    && let Some(content) = r.content.shift_remove("application/json")
+                {
+                    let is_problem = matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
+                    let key = if is_problem { PROBLEM } else { "application/json" };
+                    r.content.insert(key.to_owned(), content);
+                }
+            }
+            let mut extra: Vec<(&str, ResponseBuilder)> = vec![
+                (
+                    "500",
+                    problem("An unexpected error; the problem was logged under the request id"),
+                ),
+                (
+                    "503",
+                    problem("The request took too long, or a service it needs is away; try again"),
+                ),
+            ];
+            if !probe {
+                extra.push((
+                    "400",
+                    problem("A malformed request, or a host this server does not answer for"),
+                ));
+                extra.push((
+                    "403",
+                    problem("The caller's role lacks the permission, or the client address is blocked"),
+                ));
+                extra.push((
+                    "429",
+                    problem(
+                        "A request budget is spent (or sign-in is throttled): wait `Retry-After` seconds",
+                    )
+                    .header(
+                        "Retry-After",
+                        integer_header("Seconds to wait before trying again"),
+                    )
+                    .header(
+                        "RateLimit-Policy",
+                        text_header("The budget: `\"class\";q=burst;w=seconds`"),
+                    )
+                    .header(
+                        "RateLimit",
+                        text_header("What is left: `\"class\";r=remaining;t=seconds`"),
+                    ),
+                ));
+            }
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                extra.push((
+                    "401",
+                    problem("No valid access token: sign in, or refresh the token"),
+                ));
+            }
+            if path.contains('{') {
+                extra.push(("404", problem("Nothing with this id is yours to see")));
+            }
+            if op.request_body.is_some() {
+                extra.push(("413", problem("The body is larger than this route accepts")));
+                extra.push(("415", problem("The body is not of a type this route accepts")));
+            }
+            if op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                extra.push((
+                    "422",
+                    problem("A field or parameter is missing or invalid; `errors` names each"),
+                ));
+            }
+            for (status, response) in extra {
+                let response = response.build();
+                match op.responses.responses.get_mut(status) {
+                    // A handler's own 429 (sign-in throttling) keeps its words and gains the
+                    // headers every 429 carries.
+                    Some(RefOr::T(declared)) => {
+                        for (name, header) in response.headers {
+                            declared.headers.entry(name).or_insert(header);
+                        }
+                    }
+                    Some(RefOr::Ref(_)) => {}
+                    None => {
+                        op.responses
+                            .responses
+                            .insert(status.to_owned(), RefOr::T(response));
+                    }
+                }
+            }
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add(op, path);
+            }
+        }
     }
 }
 
