@@ -1,8 +1,10 @@
 //! Sites and usage in the JSON API (customers, their own sites only).
 
 use axum::body::Bytes;
+use axum::extract::FromRequest;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -99,11 +101,16 @@ pub struct TypedUsage {
     monthly_kwh: Option<Vec<f64>>,
 }
 
-/// Import usage: a Green Button file (`Content-Type: application/xml`, at most 20 MB) or typed
-/// figures (`application/json`). The answer says what was understood: period, interval, totals,
-/// the year the quote will use, and every estimate made.
+/// Import usage: a Green Button file (`multipart/form-data` with the file in a part named
+/// `file`, or the raw file as `application/xml`; at most 20 MB) or typed figures
+/// (`application/json`). The answer says what was understood: period, interval, totals, the
+/// year the quote will use, and every estimate made.
 #[utoipa::path(post, path = "/api/v1/sites/{id}/usage", tag = "sites", security(("bearer" = [])),
-    request_body(content = TypedUsage, description = "or a Green Button XML file as application/xml"),
+    request_body(content(
+        (TypedUsage = "application/json"),
+        (UsageFile = "multipart/form-data"),
+        (String = "application/xml"),
+    )),
     responses((status = 201, body = UsageSummary),
         (status = 400, description = "the file cannot be used, and why", body = crate::http::error::Problem),
         (status = 404, body = crate::http::error::Problem),
@@ -114,18 +121,21 @@ pub async fn import_usage(
     caller: Caller<perm::OwnSites>,
     ctx: RequestContext,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Result<(StatusCode, axum::Json<UsageSummary>), ApiError> {
-    let media = headers
+    let media = request
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
     let input = match media.as_str() {
-        "application/xml" | "text/xml" | "application/atom+xml" => UsageInput::GreenButton(body.to_vec()),
-        "application/json" => typed(&body)?,
+        "application/xml" | "text/xml" | "application/atom+xml" => {
+            UsageInput::GreenButton(whole_body(request).await?.to_vec())
+        }
+        "application/json" => typed(&whole_body(request).await?)?,
+        "multipart/form-data" => UsageInput::GreenButton(file_part(request).await?),
         _ => return Err(ApiError::UnsupportedMediaType),
     };
     let actor = Actor::user(&ctx, caller.user, caller.role);
@@ -133,6 +143,50 @@ pub async fn import_usage(
         .await
         .map_err(map_error)?;
     Ok((StatusCode::CREATED, axum::Json(summary)))
+}
+
+/// The body, within the route's upload limit (413 past it).
+async fn whole_body(request: axum::extract::Request) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, &()).await.map_err(|rejection| {
+        if rejection.into_response().status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::BadRequest("The body could not be read.".into())
+        }
+    })
+}
+
+/// A form upload of the usage file, as a web page or a phone's share sheet sends it.
+#[derive(ToSchema)]
+#[allow(dead_code)] // described for the OpenAPI document; the parts are read by `file_part`
+pub struct UsageFile {
+    /// The Green Button XML file.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// The part named `file` of a multipart body (other parts are skipped); the route's upload
+/// limit has already bounded the whole body.
+async fn file_part(request: axum::extract::Request) -> Result<Vec<u8>, ApiError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::BadRequest("The multipart body could not be read.".into())
+        }
+    };
+    let mut form = axum::extract::Multipart::from_request(request, &())
+        .await
+        .map_err(|_| ApiError::BadRequest("The multipart body has no boundary.".into()))?;
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        if field.name() == Some("file") {
+            return Ok(field.bytes().await.map_err(unreadable)?.to_vec());
+        }
+    }
+    Err(ApiError::Validation(vec![FieldError {
+        field: "file".into(),
+        code: "required",
+    }]))
 }
 
 fn typed(body: &[u8]) -> Result<UsageInput, ApiError> {

@@ -428,3 +428,46 @@ async fn a_customer_adds_a_home_and_uploads_usage_on_the_pages() {
     let bobs = app.page_session(&mut bob).await;
     assert_eq!(app.page_get(&site_path, &bobs.cookie).await.status(), 404);
 }
+
+#[tokio::test]
+async fn usage_files_upload_as_multipart_forms_too() {
+    let app = spawn_app().await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let site = new_site(&app, &ann).await;
+    let path = format!("/api/v1/sites/{site}/usage");
+    let post = |form: reqwest::multipart::Form| {
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(&ann.token)
+            .multipart(form)
+            .send()
+    };
+    // What a phone's share sheet or a web form sends: a note part, then the file.
+    let form = reqwest::multipart::Form::new()
+        .text("note", "from my utility")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(sample("Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml"))
+                .file_name("usage.xml")
+                .mime_str("application/xml")
+                .unwrap(),
+        );
+    let response = post(form).await.unwrap();
+    assert_eq!(response.status(), 201);
+    let summary: Value = response.json().await.unwrap();
+    assert!((summary["delivered_kwh"].as_f64().unwrap() - 6_563.0).abs() <= 0.1);
+    // The same refusals as the raw file: gas, no file part, and the upload limit.
+    let gas =
+        reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(sample("Gas.xml")));
+    assert_eq!(post(gas).await.unwrap().status(), 400);
+    let none = reqwest::multipart::Form::new().text("note", "forgot the file");
+    let refused = post(none).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "file");
+    let huge = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(vec![b' '; 21 * 1024 * 1024]),
+    );
+    assert_eq!(post(huge).await.unwrap().status(), 413);
+}
