@@ -60,6 +60,7 @@ pub struct Category {
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = SecurityReport)]
 pub struct Report {
     pub generated_at: DateTime<Utc>,
     pub environment: String,
