@@ -52,11 +52,15 @@ async fn generated_requests_meet_the_openapi_contract() {
             .output()
             .await
             .expect("schemathesis runs");
-        let report = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        let report =
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
         println!("==== schemathesis as {who}\n{report}");
         if !out.status.success() {
             failures.push(who);
         }
     }
-    assert!(failures.is_empty(), "the contract is broken for: {failures:?} (reports above)");
+    assert!(
+        failures.is_empty(),
+        "the contract is broken for: {failures:?} (reports above)"
+    );
 }
