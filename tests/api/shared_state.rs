@@ -41,6 +41,19 @@ async fn replicas(configure: impl Fn(&mut Settings), redis: [String; 2]) -> (Tes
     (a, b)
 }
 
+/// A proxy in front of Redis (to take it away and bring it back) and the URL through it.
+async fn redis_proxy() -> (TcpProxy, String) {
+    let target = url::Url::parse(&redis_url()).unwrap();
+    let proxy = TcpProxy::start(&format!(
+        "{}:{}",
+        target.host_str().unwrap(),
+        target.port().unwrap_or(6379)
+    ))
+    .await;
+    let through_proxy = format!("redis://127.0.0.1:{}/", proxy.port());
+    (proxy, through_proxy)
+}
+
 async fn redis_cli(args: &[&str]) -> String {
     let url = url::Url::parse(&redis_url()).unwrap();
     let out = tokio::process::Command::new("redis-cli")
@@ -124,14 +137,7 @@ async fn a_sign_out_on_one_replica_is_refused_on_the_other_at_once() {
 #[tokio::test]
 #[ignore = "needs Redis (SUNBRIDGE_TEST_REDIS_URL)"]
 async fn without_redis_sign_in_fails_closed_and_recovers_by_itself() {
-    let target = url::Url::parse(&redis_url()).unwrap();
-    let proxy = TcpProxy::start(&format!(
-        "{}:{}",
-        target.host_str().unwrap(),
-        target.port().unwrap_or(6379)
-    ))
-    .await;
-    let through_proxy = format!("redis://127.0.0.1:{}/", proxy.port());
+    let (proxy, through_proxy) = redis_proxy().await;
     let (a, _b) = replicas(|_| {}, [through_proxy.clone(), through_proxy]).await;
     let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
     a.create_user(&email, Role::Customer).await;
@@ -166,14 +172,7 @@ async fn without_redis_sign_in_fails_closed_and_recovers_by_itself() {
 #[tokio::test]
 #[ignore = "needs Redis (SUNBRIDGE_TEST_REDIS_URL)"]
 async fn request_budgets_are_one_across_replicas_and_per_replica_while_redis_is_away() {
-    let target = url::Url::parse(&redis_url()).unwrap();
-    let proxy = TcpProxy::start(&format!(
-        "{}:{}",
-        target.host_str().unwrap(),
-        target.port().unwrap_or(6379)
-    ))
-    .await;
-    let through_proxy = format!("redis://127.0.0.1:{}/", proxy.port());
+    let (proxy, through_proxy) = redis_proxy().await;
     let (a, b) = replicas(
         |s| {
             s.rate_read_per_min = 6;
