@@ -416,6 +416,14 @@ impl Settings {
         })
     }
 
+    /// Reads settings from the text of a configuration file alone (defaults for the rest).
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        Figment::new()
+            .merge(Toml::string(text))
+            .extract()
+            .context("Failed to read the configuration")
+    }
+
     /// Loads defaults, then `file` (when given), then `SUNBRIDGE_*` variables.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::new();

@@ -17,6 +17,8 @@ mod debug_routes;
 pub mod defence;
 mod demo;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod health;
 pub mod http;
 pub mod ids;

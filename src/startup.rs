@@ -23,9 +23,28 @@ use crate::auth::PasswordHasher;
 use crate::config::Settings;
 use crate::http::{context, error, headers, perimeter};
 
-/// What every handler can reach.
+/// What every handler can reach: one shared value, so the per-request clones that axum makes
+/// (one per extractor, one more per route layer) are a reference count, not a copy of every
+/// pool, cache and key handle.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppServices>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppServices;
+
+    fn deref(&self) -> &AppServices {
+        &self.0
+    }
+}
+
+impl From<AppServices> for AppState {
+    fn from(services: AppServices) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+/// The parts of the application state.
+pub struct AppServices {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     /// The SQLite file, when that is the database (readiness checks it exists).
@@ -149,10 +168,9 @@ impl Application {
             Arc::new(crate::defence::rate::RateGuard::new(
                 crate::http::rate_limit::Limiter::new(budgets, store),
                 db.clone(),
-                routes(&settings).table(),
             ))
         });
-        let state = AppState {
+        let state: AppState = AppServices {
             rate,
             shared,
             pvwatts_api,
@@ -168,7 +186,8 @@ impl Application {
             hasher: PasswordHasher::new(cores)?,
             sqlite_file,
             settings: Arc::new(settings),
-        };
+        }
+        .into();
         let tls = match (&state.settings.tls_cert_file, &state.settings.tls_key_file) {
             (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
             _ => None,
@@ -306,16 +325,13 @@ pub fn routes(settings: &Settings) -> Routes {
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let largest_body = settings.body_limit_bytes.max(settings.upload_limit_bytes);
-    let (app, _) = routes(&settings).finish(crate::access::routes::BodyLimits::from_settings(&settings));
+    // The request budgets are charged by the route table's guard, once the route is matched,
+    // so they know the route's class.
+    let (app, _) = routes(&settings).finish_with(
+        crate::access::routes::BodyLimits::from_settings(&settings),
+        state.rate.clone(),
+    );
     let gate_state = state.clone();
-    let app = match state.rate.clone() {
-        // A route layer: it runs once the route is matched, so it knows the route's class.
-        Some(guard) => app.route_layer(axum::middleware::from_fn_with_state(
-            guard,
-            crate::defence::rate::limit,
-        )),
-        None => app,
-    };
     let app = app.with_state(state);
 
     // Outermost first: the request context wraps everything, so even a panic or a timeout

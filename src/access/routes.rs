@@ -155,11 +155,80 @@ impl Routes {
 
     /// The router, guarded by its table, and the table itself.
     pub fn finish(self, limits: BodyLimits) -> (Router<AppState>, Arc<RouteTable>) {
+        self.finish_with::<NoAdmission>(limits, None)
+    }
+
+    /// The router, guarded by its table with `admission` charged first, and the table.
+    pub fn finish_with<A: Admission>(
+        self,
+        limits: BodyLimits,
+        admission: Option<Arc<A>>,
+    ) -> (Router<AppState>, Arc<RouteTable>) {
         let table = Arc::new(RouteTable::new(self.table, limits));
-        let router = self
-            .router
-            .layer(axum::middleware::from_fn_with_state(table.clone(), guard));
+        let router = self.router.layer(axum::middleware::from_fn_with_state(
+            Gate {
+                table: table.clone(),
+                admission,
+            },
+            guard::<A>,
+        ));
         (router, table)
+    }
+}
+
+/// What a request is charged once its route is known, before the route's own checks, and
+/// settled on its answer. The request budgets (S-DE-3) plug in here rather than as a layer of
+/// their own, so that every request passes one route layer, not two (each costs a boxed
+/// future and a clone of the route's service stack).
+pub trait Admission: Send + Sync + 'static {
+    /// What `settle` needs to know of the admission.
+    type Ticket: Send;
+
+    /// Lets the request of template `route` in, or answers it instead; `upload` says the
+    /// route takes files. (`&mut`, though it only reads: a body is `Send` but not `Sync`, so
+    /// only a unique borrow of the request can be held across an await in a `Send` future.)
+    fn admit(
+        &self,
+        route: &str,
+        upload: bool,
+        req: &mut Request,
+    ) -> impl std::future::Future<Output = Result<Self::Ticket, Response>> + Send;
+
+    /// Sees the answer of an admitted request (and may add headers to it).
+    fn settle(
+        &self,
+        ticket: Self::Ticket,
+        response: &mut Response,
+    ) -> impl std::future::Future<Output = ()> + Send;
+}
+
+/// No admission: routes are only guarded by their table.
+pub enum NoAdmission {}
+
+impl Admission for NoAdmission {
+    type Ticket = ();
+
+    async fn admit(&self, _: &str, _: bool, _: &mut Request) -> Result<(), Response> {
+        match *self {}
+    }
+
+    async fn settle(&self, _: (), _: &mut Response) {
+        match *self {}
+    }
+}
+
+/// The guard's state: the table, and what is charged before it is consulted.
+pub struct Gate<A> {
+    table: Arc<RouteTable>,
+    admission: Option<Arc<A>>,
+}
+
+impl<A> Clone for Gate<A> {
+    fn clone(&self) -> Self {
+        Self {
+            table: self.table.clone(),
+            admission: self.admission.clone(),
+        }
     }
 }
 
@@ -191,9 +260,10 @@ impl RouteTable {
         &self.routes
     }
 
-    fn lookup(&self, path: &str, method: &Method) -> Lookup {
+    /// The route's access and body limit, and whether it takes files.
+    fn lookup_route(&self, path: &str, method: &Method) -> (Lookup, bool) {
         let Some(methods) = self.by_path.get(path) else {
-            return Lookup::Undeclared;
+            return (Lookup::Undeclared, false);
         };
         // HEAD is served by the GET handler, under the GET declaration.
         let wanted = if method == Method::HEAD {
@@ -202,20 +272,26 @@ impl RouteTable {
             method
         };
         match methods.iter().find(|(m, _, _)| m == wanted) {
-            Some((_, access, upload)) => Lookup::Declared(
-                *access,
-                if *upload {
-                    self.limits.upload
-                } else {
-                    self.limits.ordinary
-                },
+            Some((_, access, upload)) => (
+                Lookup::Declared(
+                    *access,
+                    if *upload {
+                        self.limits.upload
+                    } else {
+                        self.limits.ordinary
+                    },
+                ),
+                *upload,
             ),
-            None => Lookup::WrongMethod(
-                methods
-                    .iter()
-                    .map(|(m, _, _)| m.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+            None => (
+                Lookup::WrongMethod(
+                    methods
+                        .iter()
+                        .map(|(m, _, _)| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                false,
             ),
         }
     }
@@ -233,16 +309,28 @@ enum Lookup {
 pub struct DeclaredAccess(pub Access);
 
 /// Runs after routing (it is a route layer, so the matched template is known) and before the
-/// handler.
-pub async fn guard(State(table): State<Arc<RouteTable>>, mut req: Request, next: Next) -> Response {
-    let Some(lookup) = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| table.lookup(m.as_str(), req.method()))
-    else {
+/// handler: the admission first (a refused request costs nothing more), then the table.
+pub async fn guard<A: Admission>(State(gate): State<Gate<A>>, mut req: Request, next: Next) -> Response {
+    let Some(route) = req.extensions().get::<MatchedPath>().cloned() else {
         // No route matched: the fallback answers 404.
         return next.run(req).await;
     };
+    let (lookup, upload) = gate.table.lookup_route(route.as_str(), req.method());
+    let Some(admission) = &gate.admission else {
+        return check(lookup, req, next).await;
+    };
+    match admission.admit(route.as_str(), upload, &mut req).await {
+        Ok(ticket) => {
+            let mut response = check(lookup, req, next).await;
+            admission.settle(ticket, &mut response).await;
+            response
+        }
+        Err(refused) => refused,
+    }
+}
+
+/// The table's verdict on a matched route.
+async fn check(lookup: Lookup, mut req: Request, next: Next) -> Response {
     match lookup {
         Lookup::Declared(access, limit) => {
             // S-IN-3: a declared length over the route's limit is refused unread; a streamed
@@ -317,7 +405,13 @@ mod tests {
         let router: Router = Router::new()
             .route("/declared", get(ok))
             .route("/sneaked-in", get(ok).post(ok))
-            .layer(axum::middleware::from_fn_with_state(table(), guard));
+            .layer(axum::middleware::from_fn_with_state(
+                Gate::<NoAdmission> {
+                    table: table(),
+                    admission: None,
+                },
+                guard::<NoAdmission>,
+            ));
         assert_eq!(
             status_of(router.clone(), Method::GET, "/declared").await,
             StatusCode::OK
@@ -392,15 +486,15 @@ mod tests {
         let (_, table) = routes.finish(LIMITS);
         assert_eq!(table.routes().len(), 3);
         assert!(matches!(
-            table.lookup("/a", &Method::POST),
+            table.lookup_route("/a", &Method::POST).0,
             Lookup::Declared(Access::Needs(Permission::OwnAccount), 1024)
         ));
         assert!(matches!(
-            table.lookup("/file", &Method::POST),
+            table.lookup_route("/file", &Method::POST).0,
             Lookup::Declared(_, 4096)
         ));
         assert!(
-            matches!(table.lookup("/a", &Method::DELETE), Lookup::WrongMethod(ref m) if m == "GET, POST")
+            matches!(table.lookup_route("/a", &Method::DELETE).0, Lookup::WrongMethod(ref m) if m == "GET, POST")
         );
     }
 }

@@ -20,7 +20,12 @@ pub fn random_token() -> String {
 
 /// SHA-256 of a token, hex-encoded: what the database keeps instead of the token.
 pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    hex::encode(token_digest(token))
+}
+
+/// SHA-256 of a token, as bytes: for keys kept only in memory or a cache.
+pub fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// A key for one purpose derived from the server's secret key: HMAC-SHA256(key, purpose), hex.

@@ -11,14 +11,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sea_orm::DatabaseConnection;
 
 use crate::audit::{self, Action, Actor, Details};
-use crate::http::rate_limit::{Class, Decision, Kind, Limiter};
+use crate::http::rate_limit::{Class, Decision, Key, Kind, Limiter};
 use crate::http::{ApiError, RequestContext};
 
 /// Routes that cost real CPU or storage besides the uploads (which the route table marks): a
@@ -44,15 +43,15 @@ const EXEMPT: [&str; 3] = ["/healthz", "/readyz", "/static/{file}"];
 const SUSTAINED: u32 = 50;
 const REPORT_WINDOW: Duration = Duration::from_secs(600);
 
-/// The class of a route: `uploads` are the routes the table marks as taking files.
-pub fn classify(method: &Method, route: &str, uploads: &[(Method, &'static str)]) -> Option<Class> {
+/// The class of a route; `upload` when the route table marks it as taking files.
+pub fn classify(method: &Method, route: &str, upload: bool) -> Option<Class> {
     if EXEMPT.contains(&route) {
         return None;
     }
-    if EXPENSIVE
-        .iter()
-        .any(|(m, r)| *m == method.as_str() && *r == route)
-        || uploads.iter().any(|(m, r)| m == method && *r == route)
+    if upload
+        || EXPENSIVE
+            .iter()
+            .any(|(m, r)| *m == method.as_str() && *r == route)
     {
         return Some(Class::Expensive);
     }
@@ -64,23 +63,17 @@ pub fn classify(method: &Method, route: &str, uploads: &[(Method, &'static str)]
 
 pub struct RateGuard {
     limiter: Limiter,
-    uploads: Vec<(Method, &'static str)>,
     db: DatabaseConnection,
     session_cookie: &'static str,
     /// Credentials answered with something other than 401 lately: charged to themselves only.
-    proved: moka::sync::Cache<String, ()>,
-    refusals: moka::sync::Cache<String, Arc<AtomicU32>>,
+    proved: moka::sync::Cache<Key, ()>,
+    refusals: moka::sync::Cache<(Kind, Key), Arc<AtomicU32>>,
 }
 
 impl RateGuard {
-    pub fn new(limiter: Limiter, db: DatabaseConnection, routes: &[crate::access::routes::Route]) -> Self {
+    pub fn new(limiter: Limiter, db: DatabaseConnection) -> Self {
         Self {
             limiter,
-            uploads: routes
-                .iter()
-                .filter(|r| r.upload)
-                .map(|r| (r.method.clone(), r.path))
-                .collect(),
             db,
             session_cookie: crate::auth::browser::SESSION_COOKIE,
             proved: moka::sync::Cache::builder()
@@ -95,22 +88,23 @@ impl RateGuard {
     }
 
     /// The credential a request carries, hashed (the raw token is never a key in memory or in
-    /// Redis).
-    fn credential(&self, req: &Request) -> Option<String> {
+    /// Redis). A bearer token and a session cookie are secrets of their own, so one digest
+    /// space serves both.
+    fn credential(&self, req: &Request) -> Option<Key> {
         if let Some(bearer) = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         {
-            return Some(format!("t:{}", crate::crypto::token_hash(bearer.trim())));
+            return Some(Key::from_digest(&crate::crypto::token_digest(bearer.trim())));
         }
         crate::auth::browser::cookie(req.headers(), self.session_cookie)
-            .map(|c| format!("s:{}", crate::crypto::token_hash(c)))
+            .map(|c| Key::from_digest(&crate::crypto::token_digest(c)))
     }
 
     /// Counts a refusal; audits the key once it is sustained.
-    async fn refused(&self, class: Class, kind: Kind, key: &str, ctx: Option<&RequestContext>) {
+    async fn refused(&self, class: Class, kind: Kind, key: Key, ctx: Option<&RequestContext>) {
         metrics::counter!(
             "sunbridge_rate_limited_total",
             "class" => class.as_str(),
@@ -119,7 +113,7 @@ impl RateGuard {
         .increment(1);
         let count = self
             .refusals
-            .get_with(key.to_owned(), || Arc::new(AtomicU32::new(0)))
+            .get_with((kind, key), || Arc::new(AtomicU32::new(0)))
             .fetch_add(1, Ordering::Relaxed)
             + 1;
         if count != SUSTAINED {
@@ -156,67 +150,97 @@ impl RateGuard {
     }
 }
 
-/// The route layer: charges the request, refuses it over budget, and tells the client where
-/// it stands (`RateLimit-Policy`, `RateLimit`).
-pub async fn limit(State(guard): State<Arc<RateGuard>>, req: Request, next: Next) -> Response {
-    let Some(class) = req
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|route| classify(req.method(), route.as_str(), &guard.uploads))
-    else {
-        return next.run(req).await;
-    };
-    let ctx = req.extensions().get::<RequestContext>().cloned();
-    let address = ctx
-        .as_ref()
-        .map(|c| format!("a:{}", crate::http::client_ip::group(c.client_ip)));
-    let credential = guard.credential(&req);
-    let mut charged: Vec<(Kind, &str, Decision)> = Vec::with_capacity(2);
-    if let Some(key) = &credential {
-        charged.push((
-            Kind::Caller,
-            key,
-            guard.limiter.charge(class, Kind::Caller, key).await,
-        ));
-    }
-    let proved = credential.as_ref().is_some_and(|c| guard.proved.contains_key(c));
-    if !proved && let Some(key) = &address {
-        charged.push((
-            Kind::Address,
-            key,
-            guard.limiter.charge(class, Kind::Address, key).await,
-        ));
-    }
-    if let Some((kind, key, refusal)) = charged.iter().find(|(_, _, d)| !d.allowed) {
-        guard.refused(class, *kind, key, ctx.as_ref()).await;
-        let retry_after_secs = refusal.retry_after_secs();
-        let mut response = if req.uri().path().starts_with("/api/") {
-            ApiError::RateLimited { retry_after_secs }.into_response()
-        } else {
-            let mut page = crate::http::error::html_error(StatusCode::TOO_MANY_REQUESTS);
-            if let Ok(v) = retry_after_secs.to_string().parse() {
-                page.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            page
+/// What a request was charged, for its answer.
+pub struct Charged {
+    class: Class,
+    credential: Option<Key>,
+    address: Option<Key>,
+    /// The credential had proved itself, so the address was not charged.
+    proved: bool,
+    /// The charge with the least left, whose state the answer carries.
+    tightest: Option<(Kind, Decision)>,
+}
+
+/// Charged by the route table's guard once the route is known, so it knows the route's class:
+/// refuses the request over budget, and tells the client where it stands (`RateLimit-Policy`,
+/// `RateLimit`). It runs on every request, so it allocates nothing unless it refuses: keys are
+/// fixed-size digests and the policy headers are made once.
+impl crate::access::routes::Admission for RateGuard {
+    type Ticket = Option<Charged>;
+
+    async fn admit(&self, route: &str, upload: bool, req: &mut Request) -> Result<Option<Charged>, Response> {
+        let Some(class) = classify(req.method(), route, upload) else {
+            return Ok(None);
         };
-        refusal.write_headers(class, response.headers_mut());
-        return response;
+        let address = req
+            .extensions()
+            .get::<RequestContext>()
+            .map(|c| Key::address(c.client_ip));
+        let credential = self.credential(req);
+        // At most two charges: the credential's, and the address's until the credential
+        // proved itself.
+        let mut charged: [Option<(Kind, Key, Decision)>; 2] = [None, None];
+        if let Some(key) = credential {
+            charged[0] = Some((
+                Kind::Caller,
+                key,
+                self.limiter.charge(class, Kind::Caller, key).await,
+            ));
+        }
+        let proved = credential.is_some_and(|c| self.proved.contains_key(&c));
+        if !proved && let Some(key) = address {
+            charged[1] = Some((
+                Kind::Address,
+                key,
+                self.limiter.charge(class, Kind::Address, key).await,
+            ));
+        }
+        if let Some((kind, key, refusal)) = charged.iter().flatten().find(|(_, _, d)| !d.allowed) {
+            self.refused(class, *kind, *key, req.extensions().get::<RequestContext>())
+                .await;
+            let retry_after_secs = refusal.retry_after_secs();
+            let mut response = if req.uri().path().starts_with("/api/") {
+                ApiError::RateLimited { retry_after_secs }.into_response()
+            } else {
+                let mut page = crate::http::error::html_error(StatusCode::TOO_MANY_REQUESTS);
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after_secs.into());
+                page
+            };
+            self.limiter
+                .write_headers(class, *kind, refusal, response.headers_mut());
+            return Err(response);
+        }
+        Ok(Some(Charged {
+            class,
+            credential,
+            address,
+            proved,
+            tightest: charged
+                .iter()
+                .flatten()
+                .map(|(kind, _, d)| (*kind, *d))
+                .min_by_key(|(_, d)| d.remaining),
+        }))
     }
-    let tightest = charged.iter().map(|(_, _, d)| *d).min_by_key(|d| d.remaining);
-    let mut response = next.run(req).await;
-    if let Some(key) = credential {
-        if response.status() == StatusCode::UNAUTHORIZED {
-            if let Some(address) = &address {
-                guard.limiter.charge(class, Kind::Address, address).await;
+
+    async fn settle(&self, charged: Option<Charged>, response: &mut Response) {
+        let Some(charged) = charged else { return };
+        if let Some(key) = charged.credential {
+            if response.status() == StatusCode::UNAUTHORIZED {
+                // A made-up token costs its address, so a stream of them buys no budgets.
+                if let Some(address) = charged.address {
+                    self.limiter.charge(charged.class, Kind::Address, address).await;
+                }
+            } else if !charged.proved {
+                self.proved.insert(key, ());
             }
-        } else if !proved {
-            guard.proved.insert(key, ());
+        }
+        if let Some((kind, decision)) = charged.tightest {
+            self.limiter
+                .write_headers(charged.class, kind, &decision, response.headers_mut());
         }
     }
-    if let Some(decision) = tightest {
-        decision.write_headers(class, response.headers_mut());
-    }
-    response
 }
 
 #[cfg(test)]
@@ -242,13 +266,13 @@ mod tests {
     #[test]
     fn classes_by_method_and_route() {
         let routes = crate::startup::routes(&crate::config::Settings::default());
-        let uploads: Vec<(Method, &'static str)> = routes
-            .table()
-            .iter()
-            .filter(|r| r.upload)
-            .map(|r| (r.method.clone(), r.path))
-            .collect();
-        let class = |m: Method, r: &str| classify(&m, r, &uploads);
+        let class = |m: Method, r: &str| {
+            let upload = routes
+                .table()
+                .iter()
+                .any(|route| route.upload && route.method == m && route.path == r);
+            classify(&m, r, upload)
+        };
         assert_eq!(class(Method::GET, "/api/v1/me"), Some(Class::Read));
         assert_eq!(class(Method::PATCH, "/api/v1/me"), Some(Class::Write));
         assert_eq!(class(Method::POST, "/api/v1/quotes"), Some(Class::Expensive));

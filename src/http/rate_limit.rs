@@ -3,6 +3,7 @@
 //! one budget). Which key a request is charged to, and what happens when it is over, is the
 //! caller's business (`defence::rate`); this is only the arithmetic and its headers.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +44,34 @@ impl Class {
             Class::Write => 1,
             Class::Expensive => 2,
         }
+    }
+}
+
+/// Whom a budget is kept for: the first 16 bytes of a credential's SHA-256, or a client
+/// address group (an IPv4 address as its mapped IPv6 form, an IPv6 client's /64). A plain
+/// copyable value, so charging a request allocates nothing, and never a raw token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key([u8; 16]);
+
+impl Key {
+    /// A key from a digest of the credential (only its first 16 bytes are kept).
+    pub fn from_digest(digest: &[u8; 32]) -> Self {
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        Self(key)
+    }
+
+    /// The key of a client address's group (`client_ip::group`).
+    pub fn address(ip: IpAddr) -> Self {
+        Self(match super::client_ip::group(ip) {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+            IpAddr::V6(v6) => v6.octets(),
+        })
+    }
+
+    /// The key's name in a shared store.
+    fn hex(&self) -> String {
+        hex::encode(self.0)
     }
 }
 
@@ -115,27 +144,41 @@ impl Decision {
         self.reset.as_secs_f64().ceil().max(1.0) as u64
     }
 
-    /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers).
-    pub fn write_headers(&self, class: Class, headers: &mut HeaderMap) {
-        let name = class.as_str();
-        let policy = format!(
-            "\"{name}\";q={};w={}",
-            self.budget.burst,
-            self.budget.window_secs()
-        );
+    /// `RateLimit` (draft-ietf-httpapi-ratelimit-headers): what is left and when it is whole.
+    fn state_header(&self, class: Class) -> Option<HeaderValue> {
         let reset = if self.allowed {
             self.reset.as_secs_f64().ceil() as u64
         } else {
             self.retry_after_secs()
         };
-        let state = format!("\"{name}\";r={};t={reset}", self.remaining);
-        if let Ok(v) = HeaderValue::from_str(&policy) {
-            headers.insert("ratelimit-policy", v);
+        let mut remaining = itoa::Buffer::new();
+        let mut reset_secs = itoa::Buffer::new();
+        let name = class.as_str();
+        let mut state = String::with_capacity(name.len() + 32);
+        for part in [
+            "\"",
+            name,
+            "\";r=",
+            remaining.format(self.remaining),
+            ";t=",
+            reset_secs.format(reset),
+        ] {
+            state.push_str(part);
         }
-        if let Ok(v) = HeaderValue::from_str(&state) {
-            headers.insert("ratelimit", v);
-        }
+        HeaderValue::from_str(&state).ok()
     }
+}
+
+/// `RateLimit-Policy` (the same draft): the budget's size and window; one value per budget,
+/// made once.
+fn policy_header(class: Class, budget: Budget) -> HeaderValue {
+    let policy = format!(
+        "\"{}\";q={};w={}",
+        class.as_str(),
+        budget.burst,
+        budget.window_secs()
+    );
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("\"default\""))
 }
 
 /// A budget kept elsewhere (Redis), shared by every replica.
@@ -145,12 +188,14 @@ pub trait SharedBudgets: Send + Sync {
     async fn charge(&self, key: &str, budget: Budget) -> Result<Decision, ()>;
 }
 
-type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+type Keyed = RateLimiter<Key, DefaultKeyedStateStore<Key>, DefaultClock, StateInformationMiddleware>;
 
 /// The limiters of this process, one per class and kind of key, built lazily per budget.
 pub struct Limiter {
     /// [class][0 = caller, 1 = address]
     local: [[Keyed; 2]; 3],
+    /// `RateLimit-Policy` of each budget, [class][kind] as `local`.
+    policies: [[HeaderValue; 2]; 3],
     budgets: Budgets,
     shared: Option<Arc<dyn SharedBudgets>>,
     clock: DefaultClock,
@@ -176,17 +221,33 @@ fn keyed(budget: Budget) -> Keyed {
 }
 
 /// Who is charged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     Caller,
     Address,
 }
 
+impl Kind {
+    fn index(self) -> usize {
+        match self {
+            Kind::Caller => 0,
+            Kind::Address => 1,
+        }
+    }
+}
+
 impl Limiter {
     pub fn new(budgets: Budgets, shared: Option<Arc<dyn SharedBudgets>>) -> Self {
         let local = Class::ALL.map(|c| [keyed(budgets.caller(c)), keyed(budgets.address(c))]);
+        let policies = Class::ALL.map(|c| {
+            [
+                policy_header(c, budgets.caller(c)),
+                policy_header(c, budgets.address(c)),
+            ]
+        });
         Self {
             local,
+            policies,
             budgets,
             shared,
             clock: DefaultClock::default(),
@@ -205,17 +266,17 @@ impl Limiter {
 
     /// Charges one request of `class` to `key`: in Redis when configured and answering,
     /// otherwise in this process (an outage degrades to per-replica budgets, never to none).
-    pub async fn charge(&self, class: Class, kind: Kind, key: &str) -> Decision {
+    pub async fn charge(&self, class: Class, kind: Kind, key: Key) -> Decision {
         let budget = self.budget(class, kind);
-        let now_ms = self.started.elapsed().as_millis() as u64;
         if let Some(shared) = &self.shared
-            && now_ms >= self.shared_retry_at_ms.load(Ordering::Relaxed)
+            && self.started.elapsed().as_millis() as u64 >= self.shared_retry_at_ms.load(Ordering::Relaxed)
         {
-            let shared_key = format!("{}:{}:{key}", class.as_str(), kind_str(kind));
+            let shared_key = format!("{}:{}:{}", class.as_str(), kind_str(kind), key.hex());
             match shared.charge(&shared_key, budget).await {
                 Ok(decision) => return decision,
                 Err(()) => {
                     tracing::warn!("request budgets fall back to this replica while Redis is away");
+                    let now_ms = self.started.elapsed().as_millis() as u64;
                     self.shared_retry_at_ms
                         .store(now_ms + SHARED_RETRY.as_millis() as u64, Ordering::Relaxed);
                 }
@@ -224,12 +285,20 @@ impl Limiter {
         self.charge_locally(class, kind, key)
     }
 
-    fn charge_locally(&self, class: Class, kind: Kind, key: &str) -> Decision {
+    /// Writes `RateLimit-Policy` and `RateLimit` for `decision`, charged as `class` to `kind`.
+    pub fn write_headers(&self, class: Class, kind: Kind, decision: &Decision, headers: &mut HeaderMap) {
+        headers.insert(
+            "ratelimit-policy",
+            self.policies[class.index()][kind.index()].clone(),
+        );
+        if let Some(state) = decision.state_header(class) {
+            headers.insert("ratelimit", state);
+        }
+    }
+
+    fn charge_locally(&self, class: Class, kind: Kind, key: Key) -> Decision {
         let budget = self.budget(class, kind);
-        let limiter = &self.local[class.index()][match kind {
-            Kind::Caller => 0,
-            Kind::Address => 1,
-        }];
+        let limiter = &self.local[class.index()][kind.index()];
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             for pair in &self.local {
                 for l in pair {
@@ -238,8 +307,7 @@ impl Limiter {
                 }
             }
         }
-        // Keys are owned strings in the store; one allocation per check is the price.
-        match limiter.check_key(&key.to_owned()) {
+        match limiter.check_key(&key) {
             Ok(state) => {
                 let remaining = state.remaining_burst_capacity();
                 let used = budget.burst.saturating_sub(remaining);
@@ -289,13 +357,18 @@ mod tests {
         }
     }
 
+    fn key(name: u8) -> Key {
+        Key::from_digest(&[name; 32])
+    }
+
     #[tokio::test]
     async fn a_burst_then_refusal_with_the_wait_and_keys_apart() {
         let limiter = Limiter::new(budgets(), None);
+        let (a, b) = (key(1), key(2));
         let remaining: Vec<u32> = [
-            limiter.charge(Class::Read, Kind::Caller, "a").await,
-            limiter.charge(Class::Read, Kind::Caller, "a").await,
-            limiter.charge(Class::Read, Kind::Caller, "a").await,
+            limiter.charge(Class::Read, Kind::Caller, a).await,
+            limiter.charge(Class::Read, Kind::Caller, a).await,
+            limiter.charge(Class::Read, Kind::Caller, a).await,
         ]
         .iter()
         .map(|d| {
@@ -304,24 +377,47 @@ mod tests {
         })
         .collect();
         assert_eq!(remaining, [2, 1, 0]);
-        let refused = limiter.charge(Class::Read, Kind::Caller, "a").await;
+        let refused = limiter.charge(Class::Read, Kind::Caller, a).await;
         assert!(!refused.allowed);
         assert!(refused.reset <= Duration::from_secs(1) && refused.retry_after_secs() == 1);
         // Another key, another class, and the address budget are their own.
-        assert!(limiter.charge(Class::Read, Kind::Caller, "b").await.allowed);
-        assert!(limiter.charge(Class::Write, Kind::Caller, "a").await.allowed);
+        assert!(limiter.charge(Class::Read, Kind::Caller, b).await.allowed);
+        assert!(limiter.charge(Class::Write, Kind::Caller, a).await.allowed);
         for _ in 0..6 {
-            assert!(limiter.charge(Class::Read, Kind::Address, "a").await.allowed);
+            assert!(limiter.charge(Class::Read, Kind::Address, a).await.allowed);
         }
-        assert!(!limiter.charge(Class::Read, Kind::Address, "a").await.allowed);
+        assert!(!limiter.charge(Class::Read, Kind::Address, a).await.allowed);
         // The expensive class waits ten seconds for its next one.
-        assert!(limiter.charge(Class::Expensive, Kind::Caller, "a").await.allowed);
-        let slow = limiter.charge(Class::Expensive, Kind::Caller, "a").await;
+        assert!(limiter.charge(Class::Expensive, Kind::Caller, a).await.allowed);
+        let slow = limiter.charge(Class::Expensive, Kind::Caller, a).await;
         assert!(!slow.allowed && slow.retry_after_secs() >= 9);
     }
 
     #[test]
+    fn addresses_group_by_network() {
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(Key::address(v4), Key::address(mapped));
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let next_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(Key::address(one), Key::address(same_64));
+        assert_ne!(Key::address(one), Key::address(next_64));
+        assert_ne!(Key::address(v4), Key::address(one));
+    }
+
+    #[test]
     fn headers_follow_the_draft() {
+        let limiter = Limiter::new(
+            Budgets {
+                read: Budget {
+                    per_minute: 60,
+                    burst: 30,
+                },
+                ..budgets()
+            },
+            None,
+        );
         let d = Decision {
             allowed: true,
             budget: Budget {
@@ -332,8 +428,18 @@ mod tests {
             reset: Duration::from_millis(1000),
         };
         let mut h = HeaderMap::new();
-        d.write_headers(Class::Read, &mut h);
+        limiter.write_headers(Class::Read, Kind::Caller, &d, &mut h);
         assert_eq!(h["ratelimit-policy"], "\"read\";q=30;w=30");
         assert_eq!(h["ratelimit"], "\"read\";r=29;t=1");
+        // The address's budget is the caller's times the factor; a refusal says when to retry.
+        let refused = Decision {
+            allowed: false,
+            remaining: 0,
+            reset: Duration::from_millis(1500),
+            ..d
+        };
+        limiter.write_headers(Class::Read, Kind::Address, &refused, &mut h);
+        assert_eq!(h["ratelimit-policy"], "\"read\";q=60;w=30");
+        assert_eq!(h["ratelimit"], "\"read\";r=0;t=2");
     }
 }

@@ -167,7 +167,7 @@ pub struct UsageFile {
 
 /// The part named `file` of a multipart body (other parts are skipped); the route's upload
 /// limit has already bounded the whole body.
-async fn file_part(request: axum::extract::Request) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn file_part(request: axum::extract::Request) -> Result<Vec<u8>, ApiError> {
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge
