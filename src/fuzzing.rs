@@ -25,6 +25,8 @@ pub fn tmy(data: &[u8]) {
     let _ = crate::sizing::tmy::Tmy::parse(data);
 }
 
+// A fuzz run without its runtime must stop loudly rather than pass having tested nothing.
+#[allow(clippy::panic)]
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
