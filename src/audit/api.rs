@@ -21,6 +21,7 @@ pub fn router() -> Routes {
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// At most 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -48,7 +49,7 @@ pub async fn list(
     caller: Caller<perm::ReadAudit>,
     Query(q): Query<AuditQuery>,
 ) -> Result<axum::Json<AuditList>, ApiError> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 100);
+    let limit = crate::http::page_limit(q.limit, 50)?;
     let before = match q.cursor {
         Some(c) => Some(
             c.parse::<i64>()

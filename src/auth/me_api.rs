@@ -125,6 +125,7 @@ pub async fn update_me(
 #[serde(deny_unknown_fields)]
 pub struct Page {
     /// At most 100 (the default).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -155,7 +156,7 @@ pub async fn list_sessions(
     caller: Caller<perm::OwnAccount>,
     Query(page): Query<Page>,
 ) -> Result<axum::Json<SessionList>, ApiError> {
-    let limit = page.limit.unwrap_or(100).clamp(1, 100);
+    let limit = crate::http::page_limit(page.limit, 100)?;
     let before = match page.cursor {
         Some(c) => Some(
             c.parse::<SessionId>()

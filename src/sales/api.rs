@@ -17,6 +17,7 @@ pub fn router() -> Routes {
 #[serde(deny_unknown_fields)]
 pub struct PipelineQuery {
     /// At most 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -31,7 +32,7 @@ pub async fn pipeline(
     _caller: Caller<perm::ReadPipeline>,
     Query(q): Query<PipelineQuery>,
 ) -> Result<axum::Json<Pipeline>, ApiError> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 100);
+    let limit = crate::http::page_limit(q.limit, 50)?;
     let before = match q.cursor {
         Some(c) => Some(
             c.parse()

@@ -80,6 +80,7 @@ pub struct SearchQuery {
     /// punctuation only separate words.
     query: String,
     /// At most 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -100,7 +101,7 @@ pub async fn search(
     _caller: Caller<perm::ViewCustomers>,
     Query(q): Query<SearchQuery>,
 ) -> Result<axum::Json<CustomerList>, ApiError> {
-    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let limit = crate::http::page_limit(q.limit, 20)?;
     let after = match q.cursor {
         Some(c) => Some(
             c.parse()

@@ -344,6 +344,15 @@ async fn users_list_and_end_their_own_sessions_only() {
         .unwrap();
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert_ne!(rest["items"][0]["id"], paged["items"][0]["id"]);
+    // A page size outside the documented 1 to 100 is refused, not quietly changed.
+    for limit in ["0", "101", "9223372036854775808"] {
+        let refused = app
+            .get_with_token(&format!("/api/v1/me/sessions?limit={limit}"), laptop_token)
+            .await;
+        assert_eq!(refused.status(), 422, "limit={limit}");
+        let problem: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "limit");
+    }
 
     // Bob's session id is not Ann's to end: 404, and Bob stays signed in.
     let bob_list: serde_json::Value = app
