@@ -5,13 +5,17 @@
 # server with a throwaway self-signed certificate for testssl. Budgets are widened so that the
 # tools are judged by what the server answers, not refused by the rate limiter.
 #
-# Usage: tools/attack.sh [quick|full]   (quick, the default, takes about 10 minutes; full uses
-#        sqlmap level 3 / risk 2 and more schemathesis examples, about an hour)
+# Usage: tools/attack.sh [quick|full] [tool…]   (quick, the default, takes about 10 minutes;
+#        full uses sqlmap level 3 / risk 2 and more schemathesis examples, about an hour; the
+#        tools are sqlmap, wapiti, schemathesis and testssl, all by default)
 # BIN=path measures another build instead of building target/release/sunbridge.
 # Exit status: non-zero when any tool reports a finding or fails to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-quick}
+shift || true
+ONLY=" ${*:-sqlmap wapiti schemathesis testssl} "
+runs() { [[ "$ONLY" == *" $1 "* ]]; }
 TOOLS=${ATTACK_TOOLS_DIR:-$HOME/.cache/sunbridge/attack-tools}
 SCHEMATHESIS_VERSION=4.32.5
 SQLMAP_VERSION=1.10.10
@@ -67,6 +71,7 @@ failed=0
 line() { echo "$*"; }
 
 # sqlmap: the API's query strings, path ids and JSON bodies, with the customer's token.
+if runs sqlmap; then
 if [ "$MODE" = full ]; then LEVEL=(--level 3 --risk 2); else LEVEL=(--level 1 --risk 1); fi
 SQLMAP_OUT=$WORK/sqlmap
 targets=(
@@ -86,22 +91,40 @@ done
 grep -q 'sqlmap identified the following injection' "$WORK/sqlmap.txt" && found=$((found + 1))
 [ "$found" -eq 0 ] || failed=1
 line "sqlmap: $found injectable of $(( ${#targets[@]} + 1 )) targets (${LEVEL[*]})"
+fi
 
 # wapiti: crawls the pages signed out and attacks what it finds.
+if runs wapiti; then
 "$TOOLS/bin/wapiti" -u "$HTTP/" --scope folder -m sql,exec,xss,crlf,file,redirect,ssrf,csrf \
   --max-scan-time $([ "$MODE" = full ] && echo 1800 || echo 240) -f json -o "$WORK/wapiti.json" \
   --flush-session >"$WORK/wapiti.txt" 2>&1 || true
 if [ -s "$WORK/wapiti.json" ]; then
-  vulns=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(len(v) for v in d.get("vulnerabilities",{}).values()))' "$WORK/wapiti.json")
+  # wapiti's CSRF module looks for a token field. The signed-out forms (sign-in, sign-up, a
+  # reset request) have no session to tie a token to; a cross-site post to them is refused by
+  # the same-origin check instead (S-AC-8; browser_sessions::signed_out_forms_refuse_cross_
+  # site_posts). Those three are listed, not counted; any other finding counts.
+  read -r vulns answered < <(python3 - "$WORK/wapiti.json" <<'PY'
+import json, sys
+signed_out = {"/login", "/signup", "/forgot-password"}
+found = [(kind, v.get("path", "")) for kind, vs in json.load(open(sys.argv[1]))["vulnerabilities"].items() for v in vs]
+answered = sorted({p for k, p in found if k == "Cross Site Request Forgery" and p in signed_out})
+counted = [f for f in found if not (f[0] == "Cross Site Request Forgery" and f[1] in signed_out)]
+print(len(counted), ",".join(answered) or "-")
+PY
+)
   [ "$vulns" -eq 0 ] || failed=1
-  line "wapiti: $vulns vulnerabilities (sql, exec, xss, crlf, file, redirect, ssrf, csrf)"
+  line "wapiti: $vulns vulnerabilities (sql, exec, xss, crlf, file, redirect, ssrf, csrf; token-less signed-out forms answered by the origin check: $answered)"
+  [ "$vulns" -eq 0 ] || python3 -c 'import json,sys; [print("  ", k, v.get("method"), v.get("path"), v.get("parameter")) for k, vs in json.load(open(sys.argv[1]))["vulnerabilities"].items() for v in vs]' "$WORK/wapiti.json"
 else
   failed=1
   line "wapiti: did not run (see its output: $(tail -1 "$WORK/wapiti.txt"))"
 fi
+fi
 
 # schemathesis: the OpenAPI document, as the customer.
-if "$SCHEMATHESIS_VENV/bin/schemathesis" run "$HTTP/api/v1/openapi.json" \
+if ! runs schemathesis; then
+  :
+elif "$SCHEMATHESIS_VENV/bin/schemathesis" run "$HTTP/api/v1/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples $([ "$MODE" = full ] && echo 200 || echo 25) --workers 2 --no-color \
   --exclude-path /api/v1/auth/logout --exclude-path '/api/v1/me/sessions/{id}' \
@@ -113,6 +136,7 @@ else
 fi
 
 # testssl: the server's own TLS, with a throwaway certificate.
+if runs testssl; then
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
   -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
 serve "$WORK/tls.log" SUNBRIDGE_TLS_CERT_FILE="$WORK/cert.pem" SUNBRIDGE_TLS_KEY_FILE="$WORK/key.pem"
@@ -125,13 +149,15 @@ import json, sys
 cert_ids = ("cert", "OCSP", "DNS_CAArecord", "intermediate", "chain_of_trust")
 findings = [f for f in json.load(open(sys.argv[1]))
             if f.get("severity") in ("HIGH", "CRITICAL") and not f.get("id", "").startswith(cert_ids)]
-print(len(findings), " ".join(sorted({f["id"] for f in findings})))
+ids = " ".join(sorted({f["id"] for f in findings}))
+print(len(findings), f"({ids})" if ids else "")
 PY
 )
   [ "${bad%% *}" -eq 0 ] || failed=1
-  line "testssl: ${bad%% *} high or critical findings beyond the throwaway certificate's ${bad#* }"
+  line "testssl: ${bad%% *} high or critical findings${bad#"${bad%% *}"}, the throwaway certificate's own aside"
 else
   failed=1
   line "testssl: did not run ($(tail -1 "$WORK/testssl.txt"))"
+fi
 fi
 exit $failed

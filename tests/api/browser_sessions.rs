@@ -432,3 +432,55 @@ async fn signing_in_returns_to_the_page_that_asked_and_never_to_another_site() {
         assert!(!to.contains("evil"), "{hostile} → {to}");
     }
 }
+
+/// The signed-out forms carry no CSRF token (there is no session to tie one to); a scanner
+/// that looks only for tokens flags them. What stops a forged sign-in (logging a victim into
+/// the attacker's account), sign-up or reset request is the same-origin check: a cross-site
+/// post, or one from a foreign `Origin`, is refused before the handler runs, with a correct
+/// password and all.
+#[tokio::test]
+async fn signed_out_forms_refuse_cross_site_posts() {
+    let app = spawn_app().await;
+    app.member("ann@example.com", Role::Customer).await;
+    let forms: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "/login",
+            vec![("email", "ann@example.com"), ("password", PASSWORD)],
+        ),
+        (
+            "/signup",
+            vec![
+                ("name", "Mallory"),
+                ("email", "mallory@example.com"),
+                ("password", PASSWORD),
+            ],
+        ),
+        ("/forgot-password", vec![("email", "ann@example.com")]),
+    ];
+    for (path, fields) in &forms {
+        let cross_site = app
+            .client
+            .post(app.url(path))
+            .header("sec-fetch-site", "cross-site")
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cross_site.status(), 403, "{path} from another site");
+        assert!(
+            cross_site.headers().get("set-cookie").is_none(),
+            "{path}: no session from a forged post"
+        );
+        let foreign_origin = app
+            .client
+            .post(app.url(path))
+            .header("origin", "https://evil.example")
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(foreign_origin.status(), 403, "{path} from a foreign origin");
+    }
+    // The same sign-in from our own page works.
+    page_sign_in(&app, "ann@example.com").await;
+}
