@@ -228,6 +228,14 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The name in metrics and shared-store keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Caller => "caller",
+            Kind::Address => "address",
+        }
+    }
+
     fn index(self) -> usize {
         match self {
             Kind::Caller => 0,
@@ -271,7 +279,7 @@ impl Limiter {
         if let Some(shared) = &self.shared
             && self.started.elapsed().as_millis() as u64 >= self.shared_retry_at_ms.load(Ordering::Relaxed)
         {
-            let shared_key = format!("{}:{}:{}", class.as_str(), kind_str(kind), key.hex());
+            let shared_key = format!("{}:{}:{}", class.as_str(), kind.as_str(), key.hex());
             match shared.charge(&shared_key, budget).await {
                 Ok(decision) => return decision,
                 Err(()) => {
@@ -325,13 +333,6 @@ impl Limiter {
                 reset: not_until.wait_time_from(self.clock.now()),
             },
         }
-    }
-}
-
-fn kind_str(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Caller => "caller",
-        Kind::Address => "address",
     }
 }
 

@@ -458,27 +458,20 @@ async fn signed_out_forms_refuse_cross_site_posts() {
         ("/forgot-password", vec![("email", "ann@example.com")]),
     ];
     for (path, fields) in &forms {
-        let cross_site = app
-            .client
-            .post(app.url(path))
-            .header("sec-fetch-site", "cross-site")
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
+        let forged = |header: &'static str, value: &'static str| {
+            app.client
+                .post(app.url(path))
+                .header(header, value)
+                .form(fields)
+                .send()
+        };
+        let cross_site = forged("sec-fetch-site", "cross-site").await.unwrap();
         assert_eq!(cross_site.status(), 403, "{path} from another site");
         assert!(
             cross_site.headers().get("set-cookie").is_none(),
             "{path}: no session from a forged post"
         );
-        let foreign_origin = app
-            .client
-            .post(app.url(path))
-            .header("origin", "https://evil.example")
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
+        let foreign_origin = forged("origin", "https://evil.example").await.unwrap();
         assert_eq!(foreign_origin.status(), 403, "{path} from a foreign origin");
     }
     // The same sign-in from our own page works.
