@@ -113,14 +113,11 @@ fn dockerfile(path: &Path, f: &mut Findings) {
         .filter_map(|(_, image)| image.split_whitespace().next())
         .filter(|image| !image.contains("@sha256:"))
         .collect();
-    if unpinned.is_empty() {
-        f.holds.push("base images pinned by digest".into());
-    } else {
-        f.warnings.push(format!(
-            "base images by tag, not digest: {} (pin them where the build registry is reachable)",
-            unpinned.join(", ")
-        ));
-    }
+    f.expect(
+        unpinned.is_empty(),
+        "base images pinned by digest",
+        format!("base images not pinned by digest: {}", unpinned.join(", ")),
+    );
 }
 
 /// Every YAML document under `dir`, with the file it came from.
