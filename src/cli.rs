@@ -468,7 +468,7 @@ async fn verify_audit_log(
     }
 }
 
-async fn build_state_for_cli(mut settings: Settings) -> anyhow::Result<crate::startup::AppState> {
+async fn build_state_for_cli(mut settings: Settings) -> anyhow::Result<crate::state::AppState> {
     // Port 0: the CLI never serves, it only needs the state.
     settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     Ok(Application::build(settings).await?.state)

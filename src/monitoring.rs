@@ -6,8 +6,8 @@
 //! blocked addresses. Gauges: mail waiting in the outbox, database connections, the database
 //! answering.
 //!
-//! Security events are counted where they are audited (`audit::record`), so a metric can never
-//! drift from the trail it summarises.
+//! Security events are counted where they are audited (`audit::signals`, called by
+//! `audit::record`), so a metric can never drift from the trail it summarises.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -19,8 +19,6 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sea_orm::{ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use secrecy::{ExposeSecret, SecretString};
-
-use crate::audit::Action;
 
 /// Latency buckets in seconds: 1 ms to 10 s.
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -63,28 +61,6 @@ pub fn record_request(method: &str, route: &str, status: u16, seconds: f64) {
     .increment(1);
     metrics::histogram!("sunbridge_http_request_duration_seconds", "route" => route.to_owned())
         .record(seconds);
-}
-
-/// One audited event: counted by action, and as the named security signal it is.
-pub fn record_audit(action: Action) {
-    metrics::counter!("sunbridge_audit_events_total", "action" => action.as_str()).increment(1);
-    let (name, label): (&'static str, Option<(&'static str, &'static str)>) = match action {
-        Action::LoginSucceeded => ("sunbridge_logins_total", Some(("outcome", "ok"))),
-        Action::LoginFailed => ("sunbridge_logins_total", Some(("outcome", "failed"))),
-        Action::LoginThrottled => ("sunbridge_throttled_total", Some(("what", "login"))),
-        Action::MfaFailed => ("sunbridge_mfa_failures_total", None),
-        Action::RefreshTokenReused => ("sunbridge_refresh_token_reuse_total", None),
-        Action::AccessDenied => ("sunbridge_authz_failures_total", Some(("kind", "role"))),
-        Action::ObjectAccessDenied => ("sunbridge_authz_failures_total", Some(("kind", "object"))),
-        Action::GrantOpened => ("sunbridge_grants_opened_total", None),
-        Action::WebhookRefused => ("sunbridge_webhooks_refused_total", None),
-        Action::IpBlocked => ("sunbridge_ip_blocks_total", None),
-        _ => return,
-    };
-    match label {
-        Some((key, value)) => metrics::counter!(name, key => value).increment(1),
-        None => metrics::counter!(name).increment(1),
-    }
 }
 
 /// Updates the gauges every `every`: mail waiting, database connections, the database up.

@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +10,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use sea_orm::DatabaseConnection;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -22,53 +20,7 @@ use crate::access::{PUBLIC, Routes};
 use crate::auth::PasswordHasher;
 use crate::config::Settings;
 use crate::http::{context, error, headers, perimeter};
-
-/// What every handler can reach: one shared value, so the per-request clones that axum makes
-/// (one per extractor, one more per route layer) are a reference count, not a copy of every
-/// pool, cache and key handle.
-#[derive(Clone)]
-pub struct AppState(Arc<AppServices>);
-
-impl std::ops::Deref for AppState {
-    type Target = AppServices;
-
-    fn deref(&self) -> &AppServices {
-        &self.0
-    }
-}
-
-impl From<AppServices> for AppState {
-    fn from(services: AppServices) -> Self {
-        Self(Arc::new(services))
-    }
-}
-
-/// The parts of the application state.
-pub struct AppServices {
-    pub db: DatabaseConnection,
-    pub settings: Arc<Settings>,
-    /// The SQLite file, when that is the database (readiness checks it exists).
-    pub sqlite_file: Option<Arc<PathBuf>>,
-    pub hasher: PasswordHasher,
-    pub secret_key: SecretString,
-    pub mailer: crate::mail::Mailer,
-    pub throttle_rules: Arc<crate::auth::throttle::Rules>,
-    pub auth_cache: crate::auth::cache::AuthCache,
-    /// Who takes deposits (Stripe, or the local stand-in in development).
-    pub payments: Arc<dyn crate::payments::provider::PaymentProvider>,
-    /// The key payment webhooks are signed with.
-    pub webhook_secret: SecretString,
-    /// Uploaded files (job photos).
-    pub files: crate::files::FileStore,
-    /// Addresses blocked by the automatic defence.
-    pub blocks: crate::defence::BlockList,
-    /// Redis, shared by the replicas, when `redis_url` is set.
-    pub shared: Option<Arc<crate::shared::Shared>>,
-    /// Request budgets (S-DE-3), when on.
-    pub rate: Option<Arc<crate::defence::rate::RateGuard>>,
-    /// NREL's PVWatts API, when a key is configured.
-    pub pvwatts_api: Option<Arc<crate::sizing::pvwatts_api::PvWattsApi>>,
-}
+use crate::state::{AppServices, AppState};
 
 pub struct Application {
     listener: tokio::net::TcpListener,
@@ -130,7 +82,6 @@ impl Application {
             settings.public_url.clone(),
             mailer.clone(),
         );
-        crate::defence::configure(settings.defence_rules());
         crate::webhooks::spawn(
             db.clone(),
             crate::webhooks::Sender {
@@ -152,7 +103,7 @@ impl Application {
         };
         let auth_cache =
             crate::auth::cache::AuthCache::new(Duration::from_millis(settings.auth_cache_ttl_ms));
-        let blocks = crate::defence::BlockList::new(db.clone());
+        let blocks = crate::defence::BlockList::new(db.clone(), settings.defence_rules(), shared.clone());
         if let Some(shared) = &shared {
             crate::shared::install(shared.clone());
             let (cache, list) = (auth_cache.clone(), blocks.clone());

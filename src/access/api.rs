@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::grants::{self, DataAccess};
 use super::{Caller, Permission, Routes, perm};
 use crate::http::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Routes {
     Routes::new().get("/api/v1/me/data-access", Permission::OwnDataAccess, data_access)

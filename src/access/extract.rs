@@ -11,12 +11,12 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use super::policy::{Need, Permission, allows};
-use super::routes::{Access, DeclaredAccess};
+use super::routes::declared;
 use crate::audit::{self, Action, Actor, Details};
 use crate::auth::browser::{PageCaller, SignInRequired};
 use crate::auth::extract::Authenticated;
 use crate::http::{ApiError, PageError, RequestContext};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// An API caller whose role holds `P`.
 pub struct Caller<P: Need> {
@@ -53,21 +53,6 @@ impl<P: Need> Deref for PageUser<P> {
 impl<P: Need> PageUser<P> {
     pub fn into_inner(self) -> PageCaller {
         self.caller
-    }
-}
-
-/// Did the route declare `permission`? A mismatch is a programming error: refuse and say so.
-pub(crate) fn declared(parts: &Parts, permission: Permission) -> bool {
-    match parts.extensions.get::<DeclaredAccess>() {
-        Some(DeclaredAccess(Access::Needs(p))) if *p == permission => true,
-        other => {
-            tracing::error!(
-                wanted = permission.name(),
-                declared = ?other.map(|d| d.0),
-                "handler permission differs from the route declaration; refused"
-            );
-            false
-        }
     }
 }
 
@@ -140,5 +125,46 @@ impl<P: Need> FromRequestParts<AppState> for PageUser<P> {
             caller,
             _permission: PhantomData,
         })
+    }
+}
+
+/// A form posted by a signed-in user whose role holds `P`: same-origin, with the session's
+/// CSRF token (S-AC-8). A cross-site post, or one without the right token, is refused with
+/// 403 before the handler.
+pub struct SignedInForm<P: Need, T>(pub PageUser<P>, pub T);
+
+impl<P, T> axum::extract::FromRequest<AppState> for SignedInForm<P, T>
+where
+    P: Need,
+    T: serde::de::DeserializeOwned + crate::auth::browser::CsrfProtected + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        crate::http::origin::SameOrigin::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let caller = PageUser::<P>::from_request_parts(&mut parts, state).await?;
+        let urlencoded = parts
+            .headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !urlencoded {
+            return Err(PageError::BadRequest.into_response());
+        }
+        let req = axum::extract::Request::from_parts(parts, body);
+        let bytes = <axum::body::Bytes as axum::extract::FromRequest<AppState>>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        // serde_html_form reads repeated fields (checkboxes) into a Vec, as browsers send them.
+        let form: T =
+            serde_html_form::from_bytes(&bytes).map_err(|_| PageError::BadRequest.into_response())?;
+        if !crate::auth::browser::csrf_matches(state, caller.session, form.csrf()) {
+            tracing::warn!("form refused: CSRF token missing or wrong");
+            return Err(PageError::Forbidden.into_response());
+        }
+        Ok(SignedInForm(caller, form))
     }
 }

@@ -15,8 +15,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 
+pub use super::admission::{Admission, NoAdmission};
 use super::policy::Permission;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What a route needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,47 +177,6 @@ impl Routes {
     }
 }
 
-/// What a request is charged once its route is known, before the route's own checks, and
-/// settled on its answer. The request budgets (S-DE-3) plug in here rather than as a layer of
-/// their own, so that every request passes one route layer, not two (each costs a boxed
-/// future and a clone of the route's service stack).
-pub trait Admission: Send + Sync + 'static {
-    /// What `settle` needs to know of the admission.
-    type Ticket: Send;
-
-    /// Lets the request of template `route` in, or answers it instead; `upload` says the
-    /// route takes files. (`&mut`, though it only reads: a body is `Send` but not `Sync`, so
-    /// only a unique borrow of the request can be held across an await in a `Send` future.)
-    fn admit(
-        &self,
-        route: &str,
-        upload: bool,
-        req: &mut Request,
-    ) -> impl std::future::Future<Output = Result<Self::Ticket, Response>> + Send;
-
-    /// Sees the answer of an admitted request (and may add headers to it).
-    fn settle(
-        &self,
-        ticket: Self::Ticket,
-        response: &mut Response,
-    ) -> impl std::future::Future<Output = ()> + Send;
-}
-
-/// No admission: routes are only guarded by their table.
-pub enum NoAdmission {}
-
-impl Admission for NoAdmission {
-    type Ticket = ();
-
-    async fn admit(&self, _: &str, _: bool, _: &mut Request) -> Result<(), Response> {
-        match *self {}
-    }
-
-    async fn settle(&self, _: (), _: &mut Response) {
-        match *self {}
-    }
-}
-
 /// The guard's state: the table, and what is charged before it is consulted.
 pub struct Gate<A> {
     table: Arc<RouteTable>,
@@ -358,6 +318,21 @@ async fn check(lookup: Lookup, mut req: Request, next: Next) -> Response {
             let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
             tracing::error!(route = ?route, "route declares no access rule; refused (S-AC-1)");
             StatusCode::FORBIDDEN.into_response()
+        }
+    }
+}
+
+/// Did the route declare `permission`? A mismatch is a programming error: refuse and say so.
+pub(crate) fn declared(parts: &axum::http::request::Parts, permission: Permission) -> bool {
+    match parts.extensions.get::<DeclaredAccess>() {
+        Some(DeclaredAccess(Access::Needs(p))) if *p == permission => true,
+        other => {
+            tracing::error!(
+                wanted = permission.name(),
+                declared = ?other.map(|d| d.0),
+                "handler permission differs from the route declaration; refused"
+            );
+            false
         }
     }
 }

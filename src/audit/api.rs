@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AuditEvent;
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::http::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Routes {
     Routes::new()

@@ -7,6 +7,9 @@
 
 pub mod api;
 pub mod chain;
+pub mod journal;
+pub(crate) mod row;
+mod signals;
 mod store;
 
 use std::collections::BTreeMap;
@@ -20,7 +23,7 @@ use crate::access::Role;
 use crate::http::{RequestContext, RequestId};
 use crate::ids::UserId;
 
-pub(crate) use store::entity as store_entity;
+pub(crate) use row as store_entity;
 pub use store::{AuditEvent, Filter, page, page_for, recent};
 
 /// How many `action` events touched `target` since `since` (for rate caps on notices).
@@ -303,7 +306,9 @@ impl Details {
     }
 }
 
-/// Appends an event. Pass the transaction of the change it describes.
+/// Appends an event. Pass the transaction of the change it describes. Only records: what
+/// reacts to an event (a block after repeated alarms) reads the request's `journal` once the
+/// request is done.
 pub async fn record<C: crate::db::Conn>(
     conn: &C,
     actor: &Actor,
@@ -312,9 +317,11 @@ pub async fn record<C: crate::db::Conn>(
     details: Details,
 ) -> Result<(), DbErr> {
     store::insert(conn, Utc::now(), actor, action, target, details.canonical_json()).await?;
-    crate::monitoring::record_audit(action);
-    if actor.origin == Origin::Http {
-        crate::defence::after_alarm(conn, actor, action).await?;
+    signals::count(action);
+    if actor.origin == Origin::Http
+        && let Some(ip) = actor.client_ip
+    {
+        journal::note(action, ip);
     }
     Ok(())
 }

@@ -5,35 +5,7 @@ use sea_orm::{
 
 use super::{Action, Actor, Target};
 
-pub(crate) mod entity {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "audit_events")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub occurred_at: ChronoDateTimeUtc,
-        pub actor_id: Option<Uuid>,
-        pub actor_role: Option<String>,
-        pub origin: String,
-        pub client_ip: Option<String>,
-        pub request_id: Option<String>,
-        pub action: String,
-        pub target_kind: Option<String>,
-        pub target_id: Option<String>,
-        pub details: String,
-        /// Position in the hash chain (see `chain.rs`).
-        pub seq: Option<i64>,
-        pub prev_hash: Option<String>,
-        pub hash: Option<String>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+pub(crate) use super::row as entity;
 
 /// One row of the trail as read back.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]

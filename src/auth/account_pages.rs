@@ -12,18 +12,19 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::access::SignedInForm;
 use crate::access::{PUBLIC, PageUser, Permission::OwnAccount, Routes, perm};
 use crate::audit::Actor;
 use crate::http::origin::SameOrigin;
 use crate::http::{PageError, RequestContext};
 use crate::ids::SessionId;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, sentence};
 
 use super::api::{login_context, signup_context};
 use super::browser::{
-    self, CsrfOnly, CsrfProtected, DEVICE_COOKIE, MaybePageCaller, PageCaller, SignedInForm,
-    clear_session_cookie, device_cookie, session_cookie,
+    self, CsrfOnly, CsrfProtected, DEVICE_COOKIE, MaybePageCaller, PageCaller, clear_session_cookie,
+    device_cookie, session_cookie,
 };
 use super::credentials::{self, CredentialError, Proof};
 use super::extract::Authenticated;

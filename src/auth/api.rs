@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, RequestContext};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::credentials::{self, CredentialError};
 use super::extract::{Authenticated, Enrolling};

@@ -3,62 +3,27 @@
 //! SHA-256; idle timeouts by role and an absolute timeout; and a CSRF token bound to the
 //! session for every form a signed-in user posts (checked with the same-origin headers).
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{TimeDelta, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sea_orm::EntityTrait;
 use secrecy::ExposeSecret;
-use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
-use crate::access::policy::Need;
-use crate::access::{PageUser, Role};
+use crate::access::Role;
 use crate::http::PageError;
-use crate::http::origin::SameOrigin;
 use crate::ids::{SessionId, UserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::session;
 use super::store::user;
 
-pub const SESSION_COOKIE: &str = "__Host-sunbridge-session";
-pub const DEVICE_COOKIE: &str = "__Host-sunbridge-device";
-
-/// `Set-Cookie` for a new session (no Max-Age: it ends with the browser or the server-side
-/// timeouts, whichever comes first).
-pub fn session_cookie(token: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Lax"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
-}
-
-pub fn clear_session_cookie() -> HeaderValue {
-    HeaderValue::from_static("__Host-sunbridge-session=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
-}
-
-/// The known-device token (see `device.rs`), kept for a year.
-pub fn device_cookie(token: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{DEVICE_COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=31536000"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
-}
-
-/// The value of cookie `name`, if the request carries it.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
+pub use super::cookies::{
+    DEVICE_COOKIE, SESSION_COOKIE, clear_session_cookie, cookie, device_cookie, session_cookie,
+};
 
 /// The CSRF token of a session: an HMAC of its id under the server key, so it needs no
 /// storage and is worthless for any other session.
@@ -336,43 +301,22 @@ impl CsrfProtected for CsrfOnly {
     }
 }
 
-/// A form posted by a signed-in user whose role holds `P`: same-origin, with the session's
-/// CSRF token (S-AC-8). A cross-site post, or one without the right token, is refused with
-/// 403 before the handler.
-pub struct SignedInForm<P: Need, T>(pub PageUser<P>, pub T);
-
-impl<P, T> FromRequest<AppState> for SignedInForm<P, T>
-where
-    P: Need,
-    T: DeserializeOwned + CsrfProtected + Send,
-{
-    type Rejection = Response;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = req.into_parts();
-        SameOrigin::from_request_parts(&mut parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let caller = PageUser::<P>::from_request_parts(&mut parts, state).await?;
-        let urlencoded = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !urlencoded {
-            return Err(PageError::BadRequest.into_response());
+/// What the navigation shows depends on who is looking; decided here, with the caller, so the
+/// navigation itself stays plain data the error pages can draw.
+impl crate::web::Nav {
+    /// Navigation for a page seen by `caller` (or by a visitor when `None`).
+    pub fn for_caller(current: &'static str, caller: Option<&PageCaller>) -> Self {
+        use crate::access::{Permission, policy::allows};
+        let holds = |p: Permission| caller.is_some_and(|c| allows(c.role, p) && !c.must_enrol());
+        Self {
+            current,
+            signed_in_csrf: caller.map(|c| c.csrf.clone()),
+            back_office: caller
+                .is_some_and(|c| crate::access::policy::has_back_office(c.role) && !c.must_enrol()),
+            sites: holds(Permission::OwnSites),
+            orders: holds(Permission::OwnOrders),
+            installer: holds(Permission::WorkJobs),
+            ..Self::default()
         }
-        let req = Request::from_parts(parts, body);
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        // serde_html_form reads repeated fields (checkboxes) into a Vec, as browsers send them.
-        let form: T =
-            serde_html_form::from_bytes(&bytes).map_err(|_| PageError::BadRequest.into_response())?;
-        if !csrf_matches(state, caller.session, form.csrf()) {
-            tracing::warn!("form refused: CSRF token missing or wrong");
-            return Err(PageError::Forbidden.into_response());
-        }
-        Ok(SignedInForm(caller, form))
     }
 }

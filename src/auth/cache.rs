@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::extract::Authenticated;
+use super::model::Authenticated;
 
 #[derive(Clone)]
 pub struct CachedAuth {

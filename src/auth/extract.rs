@@ -12,26 +12,14 @@ use sea_orm::EntityTrait;
 
 use crate::access::Role;
 use crate::http::ApiError;
-use crate::ids::{SessionId, UserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::cache::CachedAuth;
 use super::session;
 use super::store::user;
 use crate::crypto::token_hash;
 
-#[derive(Clone, Debug)]
-pub struct Authenticated {
-    pub user: UserId,
-    pub role: Role,
-    pub session: SessionId,
-    pub authenticated_at: chrono::DateTime<Utc>,
-    pub mfa_enabled: bool,
-    pub email: String,
-    pub name: String,
-    pub email_verified: bool,
-    pub phone: Option<String>,
-}
+pub use super::model::Authenticated;
 
 /// A signed-in caller who may still be enrolling a second factor: only the enrolment,
 /// re-authentication and sign-out routes take this instead of `Authenticated`.
@@ -41,7 +29,7 @@ impl FromRequestParts<AppState> for Enrolling {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if !crate::access::extract::declared(parts, crate::access::Permission::OwnAccount) {
+        if !crate::access::routes::declared(parts, crate::access::Permission::OwnAccount) {
             return Err(ApiError::Forbidden);
         }
         authenticate(parts, state).await.map(Enrolling)

@@ -2,37 +2,24 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::access::Role;
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::http::RequestContext;
 use crate::ids::UserId;
-use crate::mail::{self, Mailer};
+use crate::mail;
 
 use super::device;
 use super::mfa::{self, MfaError, PendingLogin};
 use super::model::EmailAddress;
-use super::password::{MAX_CHARS, PasswordHasher};
-use super::session::{self, BrowserLifetimes, IssuedTokens, NewSession, RefreshOutcome, TokenLifetimes};
+use super::password::MAX_CHARS;
+use super::session::{self, IssuedTokens, NewSession, RefreshOutcome};
 use super::store::user;
-use super::throttle::{self, Key, Rules};
+use super::throttle::{self, Key};
 
-pub struct LoginContext<'a> {
-    pub db: &'a DatabaseConnection,
-    pub hasher: &'a PasswordHasher,
-    pub mailer: &'a Mailer,
-    pub secret_key: &'a SecretString,
-    pub rules: &'a Rules,
-    /// Where throttle counters are kept (the database, or Redis when configured).
-    pub counters: throttle::Counters<'a>,
-    pub lifetimes: TokenLifetimes,
-    pub browser: BrowserLifetimes,
-    pub public_url: &'a url::Url,
-    /// Cleared after every committed change to sessions or accounts.
-    pub auth_cache: &'a super::cache::AuthCache,
-}
+pub use super::login_context::LoginContext;
 
 pub struct LoginForm {
     pub email: String,

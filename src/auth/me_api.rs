@@ -11,7 +11,7 @@ use crate::access::Role;
 use crate::audit::Actor;
 use crate::http::{ApiError, RequestContext};
 use crate::ids::SessionId;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::api::{require_recent_auth, signup_context};
 use super::profile::{self, ProfileChange, ProfileError};

@@ -18,7 +18,7 @@ use crate::http::RequestContext;
 use crate::ids::UserId;
 use crate::mail;
 
-use super::login::LoginContext;
+use super::login_context::LoginContext;
 use super::signup::link;
 use super::store::user;
 use super::throttle::{self, Key};

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, RequestContext};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 use super::api::{login_context, require_recent_auth};
 use super::extract::Enrolling;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::access::{PUBLIC, Routes};
 use crate::audit::Actor;
 use crate::http::{PageError, RequestContext, origin::SameOrigin};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, sentence};
 
 use super::credentials::{self, CredentialError};

@@ -20,7 +20,7 @@ use sea_orm::{
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use super::store::user;
+use super::entity::user;
 use crate::ids::UserId;
 
 /// Stored words are cut to this many bytes; a longer typed word is checked in full against

@@ -10,13 +10,14 @@ use serde::Deserialize;
 
 use super::admin::{self, CatalogError, NewOption, NewPanel, NewRegion, OptionPatch, RegionPatch};
 use super::{Panel, QuoteOption, Region};
+use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm, file_after_csrf};
+use crate::auth::browser::{CsrfProtected, PageCaller, file_after_csrf};
 use crate::http::origin::SameOrigin;
 use crate::http::{PageError, RequestContext};
 use crate::sizing::weather::{self, WeatherFile};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {

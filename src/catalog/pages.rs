@@ -9,7 +9,7 @@ use super::{Panel, Region};
 use crate::access::{PUBLIC, Routes};
 use crate::auth::browser::MaybePageCaller;
 use crate::http::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, render};
 
 pub fn router() -> Routes {

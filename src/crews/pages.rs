@@ -10,12 +10,13 @@ use serde::Deserialize;
 
 use super::model::{Crew, CrewPatch, NewCrew, SKILLS};
 use super::service::{self, Company, CrewError, Member, NewCompany};
+use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm};
+use crate::auth::browser::{CsrfProtected, PageCaller};
 use crate::http::{PageError, RequestContext};
 use crate::ids::{CompanyId, CrewId, UserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {

@@ -8,11 +8,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Block;
+use crate::access::SignedInForm;
 use crate::access::{Caller, PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfOnly, SignedInForm};
+use crate::auth::browser::CsrfOnly;
 use crate::http::{ApiError, PageError, RequestContext};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, render};
 
 pub fn router() -> Routes {

@@ -163,7 +163,7 @@ pub struct Charged {
 /// refuses the request over budget, and tells the client where it stands (`RateLimit-Policy`,
 /// `RateLimit`). It runs on every request, so it allocates nothing unless it refuses: keys are
 /// fixed-size digests and the policy headers are made once.
-impl crate::access::routes::Admission for RateGuard {
+impl crate::access::admission::Admission for RateGuard {
     type Ticket = Option<Charged>;
 
     async fn admit(&self, route: &str, upload: bool, req: &mut Request) -> Result<Option<Charged>, Response> {

@@ -20,7 +20,7 @@ use crate::scheduling::slots::{self, Need, Window};
 use crate::scheduling::{Kind, dispatch};
 use crate::sites::model::SiteForm;
 use crate::sites::service::{self as sites, UsageInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Greensboro, NC: the demo homes and the first crews.
 const GREENSBORO: (f64, f64) = (36.0726, -79.7920);
@@ -225,7 +225,7 @@ async fn sample_order(
     }
     if target == JobState::Cancelled {
         let job = job_of(state, &order).await?;
-        jobs::step(db, &owner, &job, Party::Owner, JobState::Cancelled, None, url)
+        crate::marketplace::step(db, &owner, &job, Party::Owner, JobState::Cancelled, None, url)
             .await
             .map_err(|e| err(&e))?;
         return Ok(());
@@ -294,7 +294,7 @@ async fn sample_order(
                 Party::AssignedCrew => &crew,
                 _ => &staff,
             };
-            jobs::step(db, actor, &job, party, to, None, url)
+            crate::marketplace::step(db, actor, &job, party, to, None, url)
                 .await
                 .map_err(|e| err(&e))?;
         }

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use crate::access::Role;
 use crate::audit::{self, Action, Actor, Details};
 use crate::auth::{self, AccountError, EmailAddress, NewAccount, Password, PersonName};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(crate) const CUSTOMER: &str = "customer@demo.sunbridge.test";
 pub(crate) const INSTALLER: &str = "installer@demo.sunbridge.test";

@@ -12,33 +12,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use ipnet::IpNet;
 use tracing::Instrument;
-use uuid::Uuid;
 
 use super::error::{ApiError, ErrorDetail};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct RequestId(Uuid);
-
-impl RequestId {
-    fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-}
-
-impl std::fmt::Display for RequestId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-tokio::task_local! {
-    static CURRENT_REQUEST_ID: RequestId;
-}
-
-/// The id of the request being served on this task, for error bodies.
-pub fn current_request_id() -> Option<RequestId> {
-    CURRENT_REQUEST_ID.try_with(|id| *id).ok()
-}
+pub use super::request_id::{RequestId, current_request_id};
 
 #[derive(Clone, Debug)]
 pub struct RequestContext {
@@ -100,8 +77,7 @@ pub async fn middleware(State(config): State<ContextConfig>, mut req: Request, n
         user_id = tracing::field::Empty,
         role = tracing::field::Empty,
     );
-    let mut response = CURRENT_REQUEST_ID
-        .scope(request_id, next.run(req))
+    let mut response = super::request_id::scope(request_id, next.run(req))
         .instrument(span.clone())
         .await;
 

@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::context::current_request_id;
+use super::request_id::current_request_id;
 
 /// Internal detail of a failed request, for the log only.
 #[derive(Clone)]

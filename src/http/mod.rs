@@ -9,6 +9,7 @@ pub mod json;
 pub mod origin;
 pub mod perimeter;
 pub mod rate_limit;
+pub mod request_id;
 
 pub use context::{RequestContext, RequestId};
 pub use error::{ApiError, FieldError, PageError};

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, header};
 
 use super::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Proof that the request came from one of our own pages (or a non-browser client).
 pub struct SameOrigin;

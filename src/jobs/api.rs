@@ -15,7 +15,7 @@ use crate::audit::Actor;
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, RequestContext};
 use crate::ids::{JobId, PhotoId};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Routes {
     Routes::new()
@@ -169,7 +169,7 @@ pub async fn transition(
     if party == Party::Staff && !policy::allows(caller.role, Permission::ManageJobs) {
         return Err(ApiError::Forbidden);
     }
-    let job = service::step(
+    let job = crate::marketplace::step(
         &state.db,
         &actor,
         &job,

@@ -12,14 +12,15 @@ use super::detail::{self, JobDetail};
 use super::lifecycle::{JobState, Party};
 use super::photos::{self, PhotoError, PhotoKind};
 use super::service::{self, Job, JobError, Viewer};
+use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm, policy};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm, form_after_csrf};
+use crate::auth::browser::{CsrfProtected, PageCaller, form_after_csrf};
 use crate::http::{PageError, RequestContext};
 use crate::ids::JobId;
 use crate::quotes::pages::money;
 use crate::scheduling::dispatch::{self, OfferView};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
@@ -259,7 +260,7 @@ async fn step(
     }
     let to: JobState = fields.to.parse().map_err(|_| PageError::BadRequest)?;
     let note = Some(fields.note).filter(|n| !n.trim().is_empty());
-    match service::step(
+    match crate::marketplace::step(
         &state.db,
         &actor,
         &job,

@@ -390,24 +390,52 @@ pub async fn notify_owner<C: crate::db::Conn>(
     Ok(())
 }
 
-/// A step asked for through the API or a page by `party`.
-pub async fn step(
-    db: &DatabaseConnection,
+/// A step asked for by `party`, checked against the lifecycle and recorded in `tx`. What the
+/// step means for other domains (a cancelled job releases its bookings) is the marketplace
+/// workflow's business (`marketplace::step`).
+pub async fn step_in<C: crate::db::Conn>(
+    tx: &C,
     actor: &Actor,
     job: &Job,
     party: Party,
     to: JobState,
     note: Option<String>,
     public_url: &url::Url,
-) -> Result<Job, JobError> {
+) -> Result<(), JobError> {
     lifecycle::check(job.state, to, party)?;
     let note = checked_note(note)?;
-    let tx = crate::db::begin(db).await?;
-    record_step(&tx, actor, job, to, note, public_url).await?;
-    if to == JobState::Cancelled {
-        crate::scheduling::booking::release_all(&tx, actor, job).await?;
-    }
-    let updated = load(&tx, job.id).await?.ok_or(JobError::NotFound)?;
-    tx.commit().await?;
-    Ok(updated)
+    record_step(tx, actor, job, to, note, public_url).await
+}
+
+/// The job as stored now (after a step, in the step's transaction).
+pub async fn reload<C: crate::db::Conn>(conn: &C, id: JobId) -> Result<Job, JobError> {
+    load(conn, id).await?.ok_or(JobError::NotFound)
+}
+
+/// Opens the job of a new order, in the order's transaction: accepted, with no crew yet.
+pub async fn open<C: crate::db::Conn>(
+    tx: &C,
+    actor: &Actor,
+    order: OrderId,
+    owner: UserId,
+    site: SiteId,
+    now: DateTime<Utc>,
+) -> Result<JobId, JobError> {
+    let job_id = JobId::new();
+    job::Entity::insert(job::ActiveModel {
+        id: Set(job_id.0),
+        order_id: Set(order.0),
+        owner_id: Set(owner.0),
+        site_id: Set(site.0),
+        state: Set(JobState::Accepted.as_str().to_owned()),
+        crew_id: Set(None),
+        survey_booking_id: Set(None),
+        install_booking_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(tx)
+    .await?;
+    append_event(tx, actor, job_id, None, JobState::Accepted, None, now).await?;
+    Ok(job_id)
 }

@@ -16,7 +16,7 @@ use crate::payments::service::{self as payments, Checkout, PaymentError};
 use crate::scheduling::Kind;
 use crate::scheduling::booking::{self, Booking, BookingError, Rules};
 use crate::scheduling::slots::{self, Need, Slot, Window};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Routes {
     Routes::new()

@@ -11,9 +11,10 @@ use serde::Deserialize;
 
 use super::api::{need_of, rules};
 use super::service::{self, Order, OrderError};
+use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfOnly, CsrfProtected, PageCaller, SignedInForm};
+use crate::auth::browser::{CsrfOnly, CsrfProtected, PageCaller};
 use crate::http::{ApiError, PageError, RequestContext};
 use crate::ids::{OrderId, QuoteId};
 use crate::jobs::lifecycle::{self, JobState, Party};
@@ -24,7 +25,7 @@ use crate::quotes::pages::money;
 use crate::scheduling::Kind;
 use crate::scheduling::booking::{self, Booking, BookingStatus};
 use crate::scheduling::slots::{self, Slot};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
@@ -398,7 +399,7 @@ async fn step(
         .await
         .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?
         .ok_or(PageError::NotFound)?;
-    match jobs::step(
+    match crate::marketplace::step(
         &state.db,
         &actor,
         &job,

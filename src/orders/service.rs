@@ -170,22 +170,7 @@ pub async fn accept(
             other?;
         }
     }
-    let job_id = JobId::new();
-    crate::jobs::store::job::Entity::insert(crate::jobs::store::job::ActiveModel {
-        id: Set(job_id.0),
-        order_id: Set(order_id.0),
-        owner_id: Set(owner.0),
-        site_id: Set(quote.site_id.0),
-        state: Set(JobState::Accepted.as_str().to_owned()),
-        crew_id: Set(None),
-        survey_booking_id: Set(None),
-        install_booking_id: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec_without_returning(&tx)
-    .await?;
-    jobs::append_event(&tx, actor, job_id, None, JobState::Accepted, None, now).await?;
+    let job_id = jobs::open(&tx, actor, order_id, owner, quote.site_id, now).await?;
     let details = Details::new()
         .with("quote", quote_id.0)
         .with("job", job_id.0)

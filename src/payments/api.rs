@@ -12,7 +12,7 @@ use super::signature;
 use crate::access::{PUBLIC, Routes};
 use crate::audit::Actor;
 use crate::http::{ApiError, RequestContext};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Routes {
     Routes::new().post("/api/v1/webhooks/payments", PUBLIC, webhook)

@@ -17,7 +17,7 @@ use crate::auth::browser::MaybePageCaller;
 use crate::http::origin::SameOrigin;
 use crate::http::{PageError, RequestContext};
 use crate::quotes::pages::money;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, render};
 
 /// How long a checkout link works, like a Stripe Checkout session (24 hours).

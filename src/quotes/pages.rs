@@ -7,14 +7,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::service::{self, Quote, QuoteError, QuoteRequest};
+use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfProtected, SignedInForm};
+use crate::auth::browser::CsrfProtected;
 use crate::http::{PageError, RequestContext};
 use crate::ids::{QuoteId, SiteId};
 use crate::sites::service::{self as sites, Site};
 use crate::sites::usage::month_label;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::chart::{BarChart, Series};
 use crate::web::{Nav, render};
 

@@ -12,7 +12,7 @@ use super::{Inputs, Report, Status};
 use crate::access::Caller;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::http::{ApiError, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, render};
 
 pub fn router() -> Routes {

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use super::service::{self, Pipeline};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::http::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Routes {
     Routes::new().get("/api/v1/staff/pipeline", Permission::ReadPipeline, pipeline)

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::service::{self, Pipeline};
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::http::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::chart::{BarChart, Series};
 use crate::web::{Nav, render};
 

@@ -11,7 +11,7 @@ use crate::access::{Caller, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::http::{ApiError, RequestContext};
 use crate::ids::OfferId;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Routes {
     Routes::new()

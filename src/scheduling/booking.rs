@@ -7,19 +7,15 @@
 //! `BEGIN IMMEDIATE`). Two requests racing for the last unit: one update matches, the other
 //! matches nothing and is told the day is taken.
 
-use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr};
-use serde::Serialize;
-use utoipa::ToSchema;
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use super::slots::{self, Need, Slot, Window};
 use super::store::{booking, offer};
 use super::{Kind, dispatch};
-use crate::audit::{self, Action, Actor, Details, Target};
-use crate::crews::Crew;
-use crate::crews::store::load;
-use crate::ids::{BookingId, CrewId, JobId};
+use crate::audit::{self, Action, Actor, Details};
+use crate::ids::{BookingId, JobId};
 use crate::jobs::Job;
 use crate::jobs::store::job;
 
@@ -43,115 +39,8 @@ impl From<DbErr> for BookingError {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BookingStatus {
-    /// Offered to a crew, waiting for its answer.
-    Offered,
-    /// A crew accepted the day.
-    Confirmed,
-    /// No crew could take the day: the customer picks another.
-    Unassigned,
-    Cancelled,
-}
-
-impl BookingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingStatus::Offered => "offered",
-            BookingStatus::Confirmed => "confirmed",
-            BookingStatus::Unassigned => "unassigned",
-            BookingStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(raw: &str) -> BookingStatus {
-        match raw {
-            "confirmed" => BookingStatus::Confirmed,
-            "unassigned" => BookingStatus::Unassigned,
-            "cancelled" => BookingStatus::Cancelled,
-            _ => BookingStatus::Offered,
-        }
-    }
-}
-
-/// A booked day as the customer sees it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Booking {
-    #[schema(value_type = String)]
-    pub id: BookingId,
-    #[schema(value_type = String)]
-    pub job_id: JobId,
-    pub kind: Kind,
-    pub date: NaiveDate,
-    pub status: BookingStatus,
-    #[serde(skip)]
-    pub crew_id: Option<CrewId>,
-}
-
-impl From<booking::Model> for Booking {
-    fn from(b: booking::Model) -> Self {
-        Self {
-            id: BookingId(b.id),
-            job_id: JobId(b.job_id),
-            kind: Kind::parse(&b.kind).unwrap_or(Kind::Survey),
-            date: b.day,
-            status: BookingStatus::parse(&b.status),
-            crew_id: b.crew_id.map(CrewId),
-        }
-    }
-}
-
-pub fn booking_target(id: BookingId) -> Target {
-    Target {
-        kind: "booking",
-        id: id.to_string(),
-    }
-}
-
-/// Makes sure each crew has a load row for `day`, so that taking a unit is one conditional
-/// update. Runs outside the booking's transaction: a concurrent insert of the same row is a
-/// harmless duplicate, and PostgreSQL would abort a transaction on it.
-pub async fn ensure_load_rows(db: &DatabaseConnection, crews: &[Crew], day: NaiveDate) -> Result<(), DbErr> {
-    for crew in crews {
-        let row = load::ActiveModel {
-            crew_id: Set(crew.id.0),
-            day: Set(day),
-            booked: Set(0),
-        };
-        match load::Entity::insert(row).exec_without_returning(db).await {
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-            other => {
-                other?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Takes one unit of `crew`'s capacity on `day`, if it has one left.
-pub async fn reserve<C: crate::db::Conn>(tx: &C, crew: &Crew, day: NaiveDate) -> Result<bool, DbErr> {
-    let taken = load::Entity::update_many()
-        .col_expr(load::Column::Booked, Expr::col(load::Column::Booked).add(1))
-        .filter(load::Column::CrewId.eq(crew.id.0))
-        .filter(load::Column::Day.eq(day))
-        .filter(load::Column::Booked.lt(crew.daily_capacity))
-        .exec(tx)
-        .await?;
-    Ok(taken.rows_affected == 1)
-}
-
-/// Gives a unit back.
-pub async fn release<C: crate::db::Conn>(tx: &C, crew: CrewId, day: NaiveDate) -> Result<(), DbErr> {
-    load::Entity::update_many()
-        .col_expr(load::Column::Booked, Expr::col(load::Column::Booked).sub(1))
-        .filter(load::Column::CrewId.eq(crew.0))
-        .filter(load::Column::Day.eq(day))
-        .filter(load::Column::Booked.gt(0))
-        .exec(tx)
-        .await?;
-    Ok(())
-}
+pub use super::capacity::{ensure_load_rows, release, reserve};
+pub use super::model::{Booking, BookingStatus, booking_target};
 
 fn pointer(kind: Kind) -> job::Column {
     match kind {

@@ -17,7 +17,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Kind;
-use super::booking::{self, BookingStatus, booking_target};
+use super::capacity;
+use super::model::{BookingStatus, booking_target};
 use super::slots::{self, Need};
 use super::store::{booking as booking_row, offer};
 use crate::access::{Permission, object};
@@ -328,7 +329,7 @@ async fn confirm<C: crate::db::Conn>(
 async fn prepare_next(db: &DatabaseConnection, b: &booking_row::Model) -> Result<(), OfferError> {
     let need = need_of(db, b).await?;
     let crews = slots::ranked(db, need, b.day, &[]).await?;
-    booking::ensure_load_rows(db, &crews, b.day).await?;
+    capacity::ensure_load_rows(db, &crews, b.day).await?;
     Ok(())
 }
 
@@ -371,7 +372,7 @@ async fn move_on<C: crate::db::Conn>(
     timeout: TimeDelta,
     public_url: &url::Url,
 ) -> Result<(), OfferError> {
-    booking::release(tx, previous, b.day).await?;
+    capacity::release(tx, previous, b.day).await?;
     let asked: Vec<CrewId> = offer::Entity::find()
         .filter(offer::Column::BookingId.eq(b.id))
         .all(tx)
@@ -381,7 +382,7 @@ async fn move_on<C: crate::db::Conn>(
         .collect();
     let need = need_of(tx, b).await?;
     for crew in slots::ranked(tx, need, b.day, &asked).await? {
-        if booking::reserve(tx, &crew, b.day).await? {
+        if capacity::reserve(tx, &crew, b.day).await? {
             booking_row::Entity::update_many()
                 .col_expr(booking_row::Column::CrewId, Expr::value(crew.id.0))
                 .filter(booking_row::Column::Id.eq(b.id))

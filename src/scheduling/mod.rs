@@ -5,7 +5,9 @@
 
 pub mod api;
 pub mod booking;
+mod capacity;
 pub mod dispatch;
+mod model;
 pub mod slots;
 pub(crate) mod store;
 

@@ -15,7 +15,7 @@ use crate::audit::Actor;
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, RequestContext};
 use crate::ids::SiteId;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Routes {
     Routes::new()

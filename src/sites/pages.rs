@@ -10,14 +10,15 @@ use serde::Deserialize;
 use super::model::SiteForm;
 use super::service::{self, Site, SiteError, UsageInput, UsageSummary};
 use super::usage::month_label;
+use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm, file_after_csrf};
+use crate::auth::browser::{CsrfProtected, PageCaller, file_after_csrf};
 use crate::catalog::Region;
 use crate::http::origin::SameOrigin;
 use crate::http::{PageError, RequestContext};
 use crate::ids::SiteId;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::chart::{BarChart, Series};
 use crate::web::{Nav, render, sentence};
 

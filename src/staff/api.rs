@@ -16,7 +16,7 @@ use crate::auth::{EmailAddress, PersonName};
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, RequestContext};
 use crate::ids::UserId;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Routes {
     Routes::new()

@@ -11,14 +11,15 @@ use serde::Deserialize;
 
 use super::review::{self, AccessReview};
 use super::service::{self, Invitation, StaffChange, StaffError, StaffMember};
+use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Role, Routes, perm};
 use crate::audit::{Actor, AuditEvent};
-use crate::auth::browser::{CsrfProtected, PageCaller, SignedInForm, session_cookie};
+use crate::auth::browser::{CsrfProtected, PageCaller, session_cookie};
 use crate::auth::credentials::{self, CredentialError, Proof};
 use crate::auth::{EmailAddress, PersonName, session};
 use crate::http::{PageError, RequestContext};
 use crate::ids::UserId;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {

@@ -9,14 +9,15 @@ use chrono::{TimeDelta, Utc};
 use serde::Deserialize;
 
 use super::service::{self, CustomerSummary, CustomerView, SupportError};
+use crate::access::SignedInForm;
 use crate::access::grants::{self, Grant};
 use crate::access::policy::allows;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::auth::browser::{CsrfOnly, CsrfProtected, SignedInForm};
+use crate::auth::browser::{CsrfOnly, CsrfProtected};
 use crate::http::{PageError, RequestContext};
 use crate::ids::{GrantId, UserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {

@@ -3,12 +3,7 @@
 
 use std::sync::OnceLock;
 
-use axum::extract::Path;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-
-use crate::http::PageError;
 
 struct Asset {
     name: &'static str,
@@ -61,18 +56,9 @@ pub fn favicon_url() -> &'static str {
     url_of("favicon.svg")
 }
 
-pub async fn serve(Path(file): Path<String>) -> Result<Response, PageError> {
-    let index = hashed_names()
-        .iter()
-        .position(|n| *n == file)
-        .ok_or(PageError::NotFound)?;
+/// The content type and bytes of the asset served as `file` (its hashed name).
+pub fn find(file: &str) -> Option<(&'static str, &'static [u8])> {
+    let index = hashed_names().iter().position(|n| n == file)?;
     let asset = &ASSETS[index];
-    Ok((
-        [
-            (header::CONTENT_TYPE, asset.content_type),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
-        asset.bytes,
-    )
-        .into_response())
+    Some((asset.content_type, asset.bytes))
 }

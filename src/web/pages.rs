@@ -1,6 +1,7 @@
 use askama::Template;
 use axum::extract::Path;
-use axum::response::Html;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 
 use crate::auth::browser::MaybePageCaller;
 use crate::http::PageError;
@@ -56,4 +57,17 @@ pub async fn problem(Path(code): Path<String>) -> Result<Html<String>, PageError
         title: kind.title,
         explanation: kind.explanation,
     })
+}
+
+/// A static asset by its hashed name, cacheable for a year (a new build has new names).
+pub async fn asset(Path(file): Path<String>) -> Result<Response, PageError> {
+    let (content_type, bytes) = super::assets::find(&file).ok_or(PageError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -28,6 +28,7 @@ mod mail;
 mod marketplace;
 mod marketplace_pages;
 mod mfa;
+mod migrations;
 mod monitoring;
 mod openapi;
 mod outbound;
