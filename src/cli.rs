@@ -223,8 +223,7 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::HashCost => {
             let hasher = PasswordHasher::new(1)?;
-            let password = Password::parse(SecretString::from(crate::crypto::random_token()), &[])
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let password = Password::parse(SecretString::from(crate::crypto::random_token()), &[])?;
             let mut times = Vec::new();
             for _ in 0..7 {
                 let started = std::time::Instant::now();

@@ -40,6 +40,7 @@ pub mod sizing;
 pub mod staff;
 pub mod startup;
 pub mod state;
+pub mod supervisor;
 pub mod support;
 pub mod telemetry;
 mod tls;

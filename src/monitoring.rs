@@ -63,44 +63,49 @@ pub fn record_request(method: &str, route: &str, status: u16, seconds: f64) {
         .record(seconds);
 }
 
-/// Updates the gauges every `every`: mail waiting, database connections, the database up.
-pub fn spawn_gauges(db: DatabaseConnection, every: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            let up = tokio::time::timeout(Duration::from_secs(2), db.ping())
-                .await
-                .is_ok_and(|r| r.is_ok());
-            metrics::gauge!("sunbridge_database_up").set(if up { 1.0 } else { 0.0 });
-            let waiting = crate::mail::outbox_entity::Entity::find()
-                .filter(crate::mail::outbox_entity::Column::SentAt.is_null())
-                .filter(crate::mail::outbox_entity::Column::FailedAt.is_null())
-                .count(&db)
-                .await;
-            if let Ok(n) = waiting {
-                metrics::gauge!("sunbridge_mail_queue_depth").set(n as f64);
-            }
-            let (size, idle) = match db.get_database_backend() {
-                DatabaseBackend::MySql => {
-                    let p = db.get_mysql_connection_pool();
-                    (p.size(), p.num_idle())
-                }
-                DatabaseBackend::Postgres => {
-                    let p = db.get_postgres_connection_pool();
-                    (p.size(), p.num_idle())
-                }
-                _ => {
-                    let p = db.get_sqlite_connection_pool();
-                    (p.size(), p.num_idle())
-                }
-            };
-            metrics::gauge!("sunbridge_db_pool_connections", "state" => "open").set(f64::from(size));
-            metrics::gauge!("sunbridge_db_pool_connections", "state" => "idle").set(idle as f64);
-            metrics::gauge!("sunbridge_db_pool_connections", "state" => "in_use")
-                .set((f64::from(size) - idle as f64).max(0.0));
+/// Updates the gauges every `every` under `supervisor`: mail waiting, database connections,
+/// the database up.
+pub fn start_gauges(supervisor: &crate::supervisor::Supervisor, db: DatabaseConnection, every: Duration) {
+    supervisor.periodic("gauges", crate::supervisor::Schedule::every(every), move || {
+        let db = db.clone();
+        async move {
+            update_gauges(&db).await;
+            Ok(crate::supervisor::Next::Wait)
         }
     });
+}
+
+async fn update_gauges(db: &DatabaseConnection) {
+    let up = tokio::time::timeout(Duration::from_secs(2), db.ping())
+        .await
+        .is_ok_and(|r| r.is_ok());
+    metrics::gauge!("sunbridge_database_up").set(if up { 1.0 } else { 0.0 });
+    let waiting = crate::mail::outbox_entity::Entity::find()
+        .filter(crate::mail::outbox_entity::Column::SentAt.is_null())
+        .filter(crate::mail::outbox_entity::Column::FailedAt.is_null())
+        .count(db)
+        .await;
+    if let Ok(n) = waiting {
+        metrics::gauge!("sunbridge_mail_queue_depth").set(n as f64);
+    }
+    let (size, idle) = match db.get_database_backend() {
+        DatabaseBackend::MySql => {
+            let p = db.get_mysql_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        DatabaseBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        _ => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle())
+        }
+    };
+    metrics::gauge!("sunbridge_db_pool_connections", "state" => "open").set(f64::from(size));
+    metrics::gauge!("sunbridge_db_pool_connections", "state" => "idle").set(idle as f64);
+    metrics::gauge!("sunbridge_db_pool_connections", "state" => "in_use")
+        .set((f64::from(size) - idle as f64).max(0.0));
 }
 
 #[derive(Clone)]
@@ -132,7 +137,11 @@ async fn scrape(State(s): State<Scrape>, headers: HeaderMap) -> Response {
 
 /// Serves `GET /metrics` on `listen` (its own listener, not the public one). Answers the
 /// address it bound.
-pub async fn serve(listen: SocketAddr, token: Option<SecretString>) -> anyhow::Result<SocketAddr> {
+pub async fn serve(
+    supervisor: &crate::supervisor::Supervisor,
+    listen: SocketAddr,
+    token: Option<SecretString>,
+) -> anyhow::Result<SocketAddr> {
     let handle = handle().ok_or_else(|| anyhow::anyhow!("no metrics recorder"))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -143,10 +152,11 @@ pub async fn serve(listen: SocketAddr, token: Option<SecretString>) -> anyhow::R
     let app = axum::Router::new()
         .route("/metrics", axum::routing::get(scrape))
         .with_state(Scrape { handle, token });
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "metrics listener stopped");
-        }
+    supervisor.service("metrics-listener", move |stop| async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+            .map_err(anyhow::Error::from)
     });
     Ok(addr)
 }

@@ -211,34 +211,48 @@ impl Shared {
             .await;
     }
 
-    /// Listens for invalidations for the life of the process, resubscribing after an outage.
-    pub fn spawn_subscriber(self: &Arc<Self>, on: impl Fn(Topic) + Send + Sync + 'static) {
+    /// Listens for invalidations under `supervisor` until shutdown, resubscribing after an
+    /// outage.
+    pub fn start_subscriber(
+        self: &Arc<Self>,
+        supervisor: &crate::supervisor::Supervisor,
+        on: impl Fn(Topic) + Send + Sync + 'static,
+    ) {
         let client = self.client.clone();
         let channel = self.channel();
-        tokio::spawn(async move {
+        supervisor.service("redis-subscriber", move |stop| async move {
             let mut delay = Duration::from_millis(200);
             loop {
-                match client.get_async_pubsub().await {
-                    Ok(mut pubsub) => {
-                        if pubsub.subscribe(&channel).await.is_ok() {
-                            delay = Duration::from_millis(200);
-                            // Whatever was missed while away: clear everything once.
-                            on(Topic::Auth);
-                            on(Topic::Blocks);
-                            let mut messages = pubsub.on_message();
-                            while let Some(msg) = messages.next().await {
-                                match msg.get_payload::<String>().as_deref() {
-                                    Ok("auth") => on(Topic::Auth),
-                                    Ok("blocks") => on(Topic::Blocks),
-                                    _ => {}
+                let listen = async {
+                    match client.get_async_pubsub().await {
+                        Ok(mut pubsub) => {
+                            if pubsub.subscribe(&channel).await.is_ok() {
+                                delay = Duration::from_millis(200);
+                                // Whatever was missed while away: clear everything once.
+                                on(Topic::Auth);
+                                on(Topic::Blocks);
+                                let mut messages = pubsub.on_message();
+                                while let Some(msg) = messages.next().await {
+                                    match msg.get_payload::<String>().as_deref() {
+                                        Ok("auth") => on(Topic::Auth),
+                                        Ok("blocks") => on(Topic::Blocks),
+                                        _ => {}
+                                    }
                                 }
                             }
+                            tracing::warn!("Redis subscription ended; resubscribing");
                         }
-                        tracing::warn!("Redis subscription ended; resubscribing");
+                        Err(e) => tracing::warn!(error = %e, "Redis subscription failed; retrying"),
                     }
-                    Err(e) => tracing::warn!(error = %e, "Redis subscription failed; retrying"),
+                };
+                tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    () = listen => {}
                 }
-                tokio::time::sleep(delay).await;
+                tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(delay) => {}
+                }
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
         });
@@ -270,27 +284,6 @@ impl crate::http::rate_limit::SharedBudgets for Shared {
             remaining: u32::try_from(remaining.max(0)).unwrap_or(u32::MAX),
             reset: Duration::from_micros(u64::try_from(micros.max(0)).unwrap_or(0)),
         })
-    }
-}
-
-static GLOBAL: std::sync::OnceLock<std::sync::RwLock<Option<Arc<Shared>>>> = std::sync::OnceLock::new();
-
-/// Makes `shared` the one this process publishes invalidations to (set at start-up).
-pub fn install(shared: Arc<Shared>) {
-    let slot = GLOBAL.get_or_init(Default::default);
-    if let Ok(mut s) = slot.write() {
-        *s = Some(shared);
-    }
-}
-
-/// Publishes `topic` in the background, when Redis is configured; changes call it after their
-/// commit, wherever they are made.
-pub fn publish_soon(topic: Topic) {
-    let shared = GLOBAL.get().and_then(|s| s.read().ok().and_then(|s| s.clone()));
-    if let Some(shared) = shared
-        && let Ok(handle) = tokio::runtime::Handle::try_current()
-    {
-        handle.spawn(async move { shared.publish(topic).await });
     }
 }
 

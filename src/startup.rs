@@ -29,6 +29,8 @@ pub struct Application {
     router: Router,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     grace: Duration,
+    /// The background workers, stopped with the server.
+    supervisor: crate::supervisor::Supervisor,
     pub state: AppState,
 }
 
@@ -54,9 +56,11 @@ impl Application {
         }
         let sqlite_file = crate::db::sqlite_path(database_url.expose_secret()).map(Arc::new);
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let mailer = crate::mail::Mailer::start(db.clone(), &settings)?;
+        let supervisor = crate::supervisor::Supervisor::new();
+        let mailer = crate::mail::Mailer::start(db.clone(), &settings, &supervisor)?;
         if settings.housekeeping_interval_secs > 0 {
-            crate::auth::housekeeping::spawn(
+            crate::auth::housekeeping::start(
+                &supervisor,
                 db.clone(),
                 Duration::from_secs(settings.housekeeping_interval_secs),
             );
@@ -69,20 +73,23 @@ impl Application {
         ));
         let webhook_secret = settings.payment_webhook_secret_or_dev(&secret_key)?;
         if settings.audit_checkpoint_secs > 0 {
-            crate::audit::chain::spawn_checkpointer(
+            crate::audit::chain::start_checkpointer(
+                &supervisor,
                 db.clone(),
                 settings.audit_checkpoint_key_or_derived(&secret_key),
                 Duration::from_secs(settings.audit_checkpoint_secs),
             );
         }
-        crate::scheduling::dispatch::spawn(
+        crate::scheduling::dispatch::start(
+            &supervisor,
             db.clone(),
             Duration::from_secs(settings.dispatch_interval_secs),
             chrono::TimeDelta::seconds(settings.offer_timeout_secs as i64),
             settings.public_url.clone(),
             mailer.clone(),
         );
-        crate::webhooks::spawn(
+        crate::webhooks::start(
+            &supervisor,
             db.clone(),
             crate::webhooks::Sender {
                 client: crate::outbound::OutboundClient::new(settings.outbound_allow_local),
@@ -101,13 +108,14 @@ impl Application {
             Some(url) => Some(crate::shared::Shared::new(url, &settings.redis_prefix)?),
             None => None,
         };
-        let auth_cache =
-            crate::auth::cache::AuthCache::new(Duration::from_millis(settings.auth_cache_ttl_ms));
+        let auth_cache = crate::auth::cache::AuthCache::new(
+            Duration::from_millis(settings.auth_cache_ttl_ms),
+            shared.clone(),
+        );
         let blocks = crate::defence::BlockList::new(db.clone(), settings.defence_rules(), shared.clone());
         if let Some(shared) = &shared {
-            crate::shared::install(shared.clone());
             let (cache, list) = (auth_cache.clone(), blocks.clone());
-            shared.spawn_subscriber(move |topic| match topic {
+            shared.start_subscriber(&supervisor, move |topic| match topic {
                 crate::shared::Topic::Auth => cache.clear_local(),
                 crate::shared::Topic::Blocks => list.invalidate(),
             });
@@ -144,11 +152,11 @@ impl Application {
             _ => None,
         };
         crate::monitoring::handle();
-        crate::monitoring::spawn_gauges(state.db.clone(), Duration::from_secs(15));
+        crate::monitoring::start_gauges(&supervisor, state.db.clone(), Duration::from_secs(15));
         let metrics_addr = match state.settings.metrics_listen {
-            Some(listen) => {
-                Some(crate::monitoring::serve(listen, state.settings.metrics_token.clone()).await?)
-            }
+            Some(listen) => Some(
+                crate::monitoring::serve(&supervisor, listen, state.settings.metrics_token.clone()).await?,
+            ),
             None => None,
         };
         let listener = tokio::net::TcpListener::bind(state.settings.listen)
@@ -157,6 +165,7 @@ impl Application {
         let local_addr = listener.local_addr()?;
         Ok(Self {
             listener,
+            supervisor,
             metrics_addr,
             local_addr,
             router: router(state.clone()),
@@ -189,14 +198,20 @@ impl Application {
     ) -> anyhow::Result<()> {
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let grace = self.grace;
-        match self.tls {
+        let supervisor = self.supervisor;
+        // The signal stops new requests and tells the workers to finish their passes; both
+        // then get the same grace period.
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signal = {
+            let (stopping, supervisor) = (stopping.clone(), supervisor.clone());
+            async move {
+                shutdown.await;
+                supervisor.stop();
+                stopping.notify_one();
+            }
+        };
+        let served = match self.tls {
             None => {
-                let stopping = Arc::new(tokio::sync::Notify::new());
-                let notify = stopping.clone();
-                let signal = async move {
-                    shutdown.await;
-                    notify.notify_one();
-                };
                 let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
                 tokio::select! {
                     result = server => result.context("HTTP server failed"),
@@ -210,7 +225,7 @@ impl Application {
                 let handle = axum_server::Handle::new();
                 let trigger = handle.clone();
                 tokio::spawn(async move {
-                    shutdown.await;
+                    signal.await;
                     trigger.graceful_shutdown(Some(grace));
                 });
                 let listener = self.listener.into_std()?;
@@ -220,7 +235,9 @@ impl Application {
                     .await
                     .context("HTTPS server failed")
             }
-        }
+        };
+        supervisor.shutdown(grace).await;
+        served
     }
 }
 

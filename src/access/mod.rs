@@ -4,6 +4,7 @@
 
 pub mod admission;
 pub mod api;
+mod error;
 pub mod extract;
 pub mod grants;
 pub mod mask;

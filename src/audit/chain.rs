@@ -199,21 +199,27 @@ pub async fn checkpoint(db: &DatabaseConnection, key: &SecretString) -> Result<O
     }
 }
 
-/// Writes checkpoints for the life of the process: every `every`, when rows were added.
-pub fn spawn_checkpointer(db: DatabaseConnection, key: SecretString, every: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match checkpoint(&db, &key).await {
+/// Writes checkpoints under `supervisor`: every `every`, when rows were added.
+pub fn start_checkpointer(
+    supervisor: &crate::supervisor::Supervisor,
+    db: DatabaseConnection,
+    key: SecretString,
+    every: std::time::Duration,
+) {
+    supervisor.periodic(
+        "audit-checkpoints",
+        crate::supervisor::Schedule::every(every),
+        move || {
+            let (db, key) = (db.clone(), key.clone());
+            async move {
                 // Logged so that the newest checkpoint also lives off the machine.
-                Ok(Some((seq, hash))) => tracing::info!(seq, hash = %hash, "audit checkpoint written"),
-                Ok(None) => {}
-                Err(e) => tracing::error!(error = %e, "writing an audit checkpoint failed"),
+                if let Some((seq, hash)) = checkpoint(&db, &key).await? {
+                    tracing::info!(seq, hash = %hash, "audit checkpoint written");
+                }
+                Ok(crate::supervisor::Next::Wait)
             }
-        }
-    });
+        },
+    );
 }
 
 /// What a verification found. (Named apart in the OpenAPI document: the security report is

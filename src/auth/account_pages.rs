@@ -53,7 +53,7 @@ pub fn router() -> Routes {
 fn render(status: StatusCode, page: &impl Template) -> Result<Response, PageError> {
     let body = page
         .render()
-        .map_err(|e| PageError::Internal(anyhow::anyhow!("template failed: {e}")))?;
+        .map_err(|e| anyhow::Error::from(e).context("template failed"))?;
     Ok((status, Html(body)).into_response())
 }
 
@@ -613,7 +613,7 @@ async fn mfa_start(
             Ok(response)
         }
         Err(MfaError::AlreadyEnabled) => Ok(Redirect::to("/account").into_response()),
-        Err(e) => Err(PageError::Internal(anyhow::anyhow!("{e}"))),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -662,9 +662,7 @@ async fn mfa_confirm(
                 }
                 _ => "That code is not right. Enter the current code from the app.".to_owned(),
             };
-            let pending = mfa::pending_enrolment(&state.db, caller.user)
-                .await
-                .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?;
+            let pending = mfa::pending_enrolment(&state.db, caller.user).await?;
             let Some(enrolment) = pending else {
                 return Ok(Redirect::to("/account").into_response());
             };

@@ -10,17 +10,15 @@ use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, RequestContext};
+use crate::http::{ApiError, RequestContext};
 use crate::state::AppState;
 
-use super::credentials::{self, CredentialError};
+use super::credentials;
 use super::extract::{Authenticated, Enrolling};
-use super::login::{
-    self, Client, LoginContext, LoginError, LoginForm, LoginOutcome, RefreshError, SessionGrant,
-};
+use super::login::{self, Client, LoginContext, LoginForm, LoginOutcome, SessionGrant};
 use super::session::{IssuedTokens, TokenLifetimes};
 use super::sign_out;
-use super::signup::{self, SignupContext, SignupError, SignupForm, VerifyError};
+use super::signup::{self, SignupContext, SignupForm};
 use crate::access::{Caller, PUBLIC, Permission::OwnAccount, Routes, perm};
 
 pub fn router() -> Routes {
@@ -77,20 +75,8 @@ pub async fn signup(
         name: body.name,
         password: body.password,
     };
-    match signup::sign_up(&signup_context(&state), form, &Actor::anonymous(&ctx)).await {
-        Ok(()) => Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({})))),
-        Err(SignupError::Invalid(fields)) => Err(ApiError::Validation(
-            fields
-                .into_iter()
-                .map(|(field, code, _)| FieldError {
-                    field: field.into(),
-                    code,
-                })
-                .collect(),
-        )),
-        Err(SignupError::WeakPassword(problem)) => Err(ApiError::WeakPassword(problem)),
-        Err(SignupError::Internal(e)) => Err(ApiError::Internal(e)),
-    }
+    signup::sign_up(&signup_context(&state), form, &Actor::anonymous(&ctx)).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({}))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -114,11 +100,8 @@ pub async fn verify_email(
     ApiJson(body): ApiJson<TokenBody>,
 ) -> Result<StatusCode, ApiError> {
     use secrecy::ExposeSecret;
-    match signup::verify_email(&state.db, body.token.expose_secret(), &Actor::anonymous(&ctx)).await {
-        Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(VerifyError::InvalidToken) => Err(ApiError::InvalidToken),
-        Err(VerifyError::Internal(e)) => Err(ApiError::Internal(e)),
-    }
+    signup::verify_email(&state.db, body.token.expose_secret(), &Actor::anonymous(&ctx)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -204,22 +187,6 @@ impl TokenResponse {
     }
 }
 
-fn map_login_error(err: LoginError) -> ApiError {
-    match err {
-        LoginError::InvalidCredentials => ApiError::Unauthorized {
-            code: "invalid_credentials",
-        },
-        LoginError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
-        LoginError::Unavailable { retry_after_secs } => ApiError::UnavailableFor { retry_after_secs },
-        LoginError::InvalidCode => ApiError::Unauthorized { code: "invalid_code" },
-        LoginError::AddressBlocked => ApiError::Forbidden,
-        LoginError::InvalidToken => ApiError::Unauthorized {
-            code: "invalid_token",
-        },
-        LoginError::Internal(e) => ApiError::Internal(e),
-    }
-}
-
 fn api_tokens(grant: SessionGrant) -> Result<IssuedTokens, ApiError> {
     match grant {
         SessionGrant::Api(tokens) => Ok(tokens),
@@ -267,9 +234,7 @@ pub async fn login(
         device_name: body.device_name,
         device_token: body.device_token.map(|t| t.expose_secret().to_owned()),
     };
-    let outcome = login::login(&login_context(&state), form, Client::Api, &ctx)
-        .await
-        .map_err(map_login_error)?;
+    let outcome = login::login(&login_context(&state), form, Client::Api, &ctx).await?;
     Ok(axum::Json(match outcome {
         LoginOutcome::SignedIn(success) => LoginResponse::Tokens(TokenResponse::new(
             api_tokens(success.session)?,
@@ -315,8 +280,7 @@ pub async fn login_mfa(
         Client::Api,
         &ctx,
     )
-    .await
-    .map_err(map_login_error)?;
+    .await?;
     Ok(axum::Json(TokenResponse::new(
         api_tokens(success.session)?,
         Some(success.device_token),
@@ -345,13 +309,8 @@ pub async fn refresh(
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<axum::Json<TokenResponse>, ApiError> {
     use secrecy::ExposeSecret;
-    match login::refresh(&login_context(&state), body.refresh_token.expose_secret(), &ctx).await {
-        Ok(tokens) => Ok(axum::Json(TokenResponse::new(tokens, None))),
-        Err(RefreshError::Invalid) => Err(ApiError::Unauthorized {
-            code: "invalid_token",
-        }),
-        Err(RefreshError::Internal(e)) => Err(ApiError::Internal(e)),
-    }
+    let tokens = login::refresh(&login_context(&state), body.refresh_token.expose_secret(), &ctx).await?;
+    Ok(axum::Json(TokenResponse::new(tokens, None)))
 }
 
 /// Sign out: this session's tokens stop working at once.
@@ -367,20 +326,6 @@ pub async fn logout(
     let actor = Actor::user(&ctx, caller.user, caller.role);
     sign_out::sign_out(&state.db, &state.auth_cache, &actor, caller.user, caller.session).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn map_credential_error(err: CredentialError) -> ApiError {
-    match err {
-        CredentialError::WrongPassword => ApiError::Unauthorized {
-            code: "invalid_credentials",
-        },
-        CredentialError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
-        CredentialError::WeakPassword(problem) => ApiError::WeakPassword(problem),
-        CredentialError::InvalidToken => ApiError::InvalidToken,
-        CredentialError::MfaRequired => ApiError::Unauthorized { code: "mfa_required" },
-        CredentialError::InvalidCode => ApiError::Unauthorized { code: "invalid_code" },
-        CredentialError::Internal(e) => ApiError::Internal(e),
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -417,8 +362,7 @@ pub async fn reauth(
         },
         &ctx,
     )
-    .await
-    .map_err(map_credential_error)?;
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -467,8 +411,7 @@ pub async fn change_password(
         body.new_password,
         &ctx,
     )
-    .await
-    .map_err(map_credential_error)?;
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -517,7 +460,6 @@ pub async fn reset_password(
         body.password,
         &ctx,
     )
-    .await
-    .map_err(map_credential_error)?;
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

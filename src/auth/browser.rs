@@ -15,6 +15,7 @@ use sha2::Sha256;
 
 use crate::access::Role;
 use crate::http::PageError;
+use crate::http::error::SIGN_IN_PAGE;
 use crate::ids::{SessionId, UserId};
 use crate::state::AppState;
 
@@ -194,10 +195,10 @@ pub fn return_to(raw: &str) -> Option<String> {
 pub fn sign_in_link(then: Option<&str>) -> String {
     match then {
         Some(then) => format!(
-            "/login?next={}",
+            "{SIGN_IN_PAGE}?next={}",
             url::form_urlencoded::byte_serialize(then.as_bytes()).collect::<String>()
         ),
-        None => "/login".to_owned(),
+        None => SIGN_IN_PAGE.to_owned(),
     }
 }
 

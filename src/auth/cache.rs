@@ -23,18 +23,20 @@ pub struct CachedAuth {
 #[derive(Clone)]
 pub struct AuthCache {
     entries: Option<moka::sync::Cache<String, Arc<CachedAuth>>>,
+    /// The other replicas, told to forget theirs when this one forgets.
+    shared: Option<Arc<crate::shared::Shared>>,
 }
 
 impl AuthCache {
     /// A `ttl` of zero turns caching off.
-    pub fn new(ttl: Duration) -> Self {
+    pub fn new(ttl: Duration, shared: Option<Arc<crate::shared::Shared>>) -> Self {
         let entries = (!ttl.is_zero()).then(|| {
             moka::sync::Cache::builder()
                 .time_to_live(ttl)
                 .max_capacity(100_000)
                 .build()
         });
-        Self { entries }
+        Self { entries, shared }
     }
 
     /// The cached lookup of a token hash, if it is fresh and the token is still within its
@@ -54,7 +56,11 @@ impl AuthCache {
     /// Redis, every other replica forgets too, at once.
     pub fn clear(&self) {
         self.clear_local();
-        crate::shared::publish_soon(crate::shared::Topic::Auth);
+        if let Some(shared) = self.shared.clone()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move { shared.publish(crate::shared::Topic::Auth).await });
+        }
     }
 
     /// Forgets this replica's entries (an invalidation from another replica).
@@ -92,7 +98,7 @@ mod tests {
     #[test]
     fn entries_expire_are_cleared_and_never_outlive_their_token() {
         let now = Utc::now();
-        let cache = AuthCache::new(Duration::from_millis(100));
+        let cache = AuthCache::new(Duration::from_millis(100), None);
         cache.put("a".into(), entry(now + chrono::TimeDelta::minutes(5)));
         assert!(cache.get("a", now).is_some());
         assert!(
@@ -104,7 +110,7 @@ mod tests {
         cache.put("b".into(), entry(now + chrono::TimeDelta::minutes(5)));
         std::thread::sleep(Duration::from_millis(150));
         assert!(cache.get("b", now).is_none(), "time to live");
-        let off = AuthCache::new(Duration::ZERO);
+        let off = AuthCache::new(Duration::ZERO, None);
         off.put("c".into(), entry(now + chrono::TimeDelta::minutes(5)));
         assert!(off.get("c", now).is_none(), "ttl 0 turns caching off");
     }

@@ -82,16 +82,18 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Swept,
     })
 }
 
-/// Sweeps every `interval`, for the life of the process.
-pub fn spawn(db: DatabaseConnection, interval: Duration) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        loop {
-            ticker.tick().await;
-            match sweep(&db, Utc::now()).await {
-                Ok(swept) => tracing::info!(?swept, "housekeeping done"),
-                Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
+/// Sweeps every `interval` under `supervisor`.
+pub fn start(supervisor: &crate::supervisor::Supervisor, db: DatabaseConnection, interval: Duration) {
+    supervisor.periodic(
+        "housekeeping",
+        crate::supervisor::Schedule::every(interval),
+        move || {
+            let db = db.clone();
+            async move {
+                let swept = sweep(&db, Utc::now()).await?;
+                tracing::info!(?swept, "housekeeping done");
+                Ok(crate::supervisor::Next::Wait)
             }
-        }
-    });
+        },
+    );
 }

@@ -14,7 +14,7 @@ use crate::ids::SessionId;
 use crate::state::AppState;
 
 use super::api::{require_recent_auth, signup_context};
-use super::profile::{self, ProfileChange, ProfileError};
+use super::profile::{self, ProfileChange};
 use super::session;
 use super::sign_out;
 use super::store::user;
@@ -89,36 +89,27 @@ pub async fn update_me(
         phone: patch.phone,
     };
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    match profile::update(&signup_context(&state), caller.user, change, &actor).await {
-        Ok(()) => {
-            state.auth_cache.clear();
-            // Read back what was stored (names are trimmed, emails lower-cased).
-            let account = user::Entity::find_by_id(caller.user.0)
-                .one(&state.db)
-                .await
-                .map_err(anyhow::Error::from)?
-                .ok_or(ApiError::NotFound)?;
-            Ok(axum::Json(Profile {
-                id: caller.user.to_string(),
-                email: account.email,
-                name: account.name,
-                phone: crate::crypto::seal::open_opt(
-                    &state.db,
-                    crate::crypto::seal::Field::UserPhone,
-                    account.phone.as_deref(),
-                )
-                .await?,
-                role: caller.role,
-                email_verified: account.email_verified_at.is_some(),
-            }))
-        }
-        Err(ProfileError::Invalid(field, _)) => Err(ApiError::Validation(vec![crate::http::FieldError {
-            field: field.into(),
-            code: "invalid",
-        }])),
-        Err(ProfileError::EmailTaken) => Err(ApiError::Conflict { code: "email_taken" }),
-        Err(ProfileError::Internal(e)) => Err(ApiError::Internal(e)),
-    }
+    profile::update(&signup_context(&state), caller.user, change, &actor).await?;
+    state.auth_cache.clear();
+    // Read back what was stored (names are trimmed, emails lower-cased).
+    let account = user::Entity::find_by_id(caller.user.0)
+        .one(&state.db)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or(ApiError::NotFound)?;
+    Ok(axum::Json(Profile {
+        id: caller.user.to_string(),
+        email: account.email,
+        name: account.name,
+        phone: crate::crypto::seal::open_opt(
+            &state.db,
+            crate::crypto::seal::Field::UserPhone,
+            account.phone.as_deref(),
+        )
+        .await?,
+        role: caller.role,
+        email_verified: account.email_verified_at.is_some(),
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 use super::api::{login_context, require_recent_auth};
 use super::extract::Enrolling;
-use super::mfa::{self, MfaError};
+use super::mfa;
 use crate::access::{Caller, Permission::OwnAccount, Routes, perm};
 
 pub fn router() -> Routes {
@@ -20,20 +20,6 @@ pub fn router() -> Routes {
         .post("/api/v1/me/mfa/totp", OwnAccount, start)
         .delete("/api/v1/me/mfa/totp", OwnAccount, remove)
         .post("/api/v1/me/mfa/totp/confirm", OwnAccount, confirm)
-}
-
-fn map_error(err: MfaError) -> ApiError {
-    match err {
-        MfaError::AlreadyEnabled => ApiError::Conflict {
-            code: "mfa_already_enabled",
-        },
-        MfaError::NotStarted => ApiError::Conflict {
-            code: "mfa_not_enrolled",
-        },
-        MfaError::InvalidCode => ApiError::Unauthorized { code: "invalid_code" },
-        MfaError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
-        MfaError::Internal(e) => ApiError::Internal(e),
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -57,9 +43,7 @@ pub async fn start(
     Enrolling(caller): Enrolling,
 ) -> Result<axum::Json<TotpEnrolment>, ApiError> {
     require_recent_auth(&state, &caller)?;
-    let enrolment = mfa::start_enrolment(&state.db, caller.user)
-        .await
-        .map_err(map_error)?;
+    let enrolment = mfa::start_enrolment(&state.db, caller.user).await?;
     Ok(axum::Json(TotpEnrolment {
         secret: enrolment.secret_base32,
         otpauth_uri: enrolment.otpauth_uri,
@@ -100,8 +84,7 @@ pub async fn confirm(
         body.code.expose_secret(),
         &ctx,
     )
-    .await
-    .map_err(map_error)?;
+    .await?;
     Ok(axum::Json(RecoveryCodes {
         recovery_codes: codes,
     }))
@@ -125,8 +108,6 @@ pub async fn remove(
             code: "staff_mfa_required",
         });
     }
-    mfa::remove(&login_context(&state), caller.user, &ctx)
-        .await
-        .map_err(map_error)?;
+    mfa::remove(&login_context(&state), caller.user, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

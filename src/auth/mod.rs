@@ -10,6 +10,7 @@ mod device;
 pub mod directory;
 pub mod email_token;
 mod entity;
+mod error;
 pub mod extract;
 pub mod housekeeping;
 pub mod login;

@@ -46,7 +46,7 @@ struct VerifyEmailPage {
 fn render_no_referrer(page: &impl Template) -> Result<Response, PageError> {
     let body = page
         .render()
-        .map_err(|e| PageError::Internal(anyhow::anyhow!("template failed: {e}")))?;
+        .map_err(|e| anyhow::Error::from(e).context("template failed"))?;
     let mut response = Html(body).into_response();
     // The URL holds a token: it must not leak to other sites through the Referer header.
     response

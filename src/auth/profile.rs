@@ -4,7 +4,7 @@
 use askama::Template;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::ids::UserId;
@@ -122,7 +122,7 @@ pub async fn update(
             .exec(&tx)
             .await;
         match changed {
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {
                 return Err(ProfileError::EmailTaken);
             }
             other => {

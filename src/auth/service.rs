@@ -1,7 +1,7 @@
 //! Account rules, independent of HTTP.
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::access::Role;
 use crate::audit::{self, Action, Actor, Details, Target};
@@ -67,7 +67,7 @@ pub async fn insert_account<C: crate::db::Conn>(
     .await;
     match inserted {
         // Two creations racing past the check above meet the unique index.
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Err(err) if crate::db::constraint(&err) == Some(crate::db::Constraint::Unique) => {
             return Err(AccountError::EmailTaken);
         }
         other => other?,

@@ -17,7 +17,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, SqlErr};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
 
 use crate::crypto::token_hash;
 
@@ -220,7 +220,7 @@ async fn record_failure_in_db(
         Entity::update(row).exec(conn).await?;
     } else if let Err(err) = Entity::insert(row).exec_without_returning(conn).await {
         // Another request inserted the row first; its failure was counted, ours is one more.
-        if !matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+        if crate::db::constraint(&err) != Some(crate::db::Constraint::Unique) {
             return Err(err);
         }
         return Box::pin(record_failure_in_db(conn, key, rules, now)).await;

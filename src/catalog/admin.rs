@@ -5,7 +5,6 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    SqlErr,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -93,10 +92,6 @@ fn slug(raw: &str) -> Result<String, CatalogError> {
     Ok(id.to_owned())
 }
 
-fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
 pub async fn add_panel(db: &DatabaseConnection, actor: &Actor, new: NewPanel) -> Result<Panel, CatalogError> {
     let id = slug(&new.id)?;
     let row = panel::ActiveModel {
@@ -112,7 +107,7 @@ pub async fn add_panel(db: &DatabaseConnection, actor: &Actor, new: NewPanel) ->
     };
     let tx = crate::db::begin(db).await?;
     match panel::Entity::insert(row).exec_without_returning(&tx).await {
-        Err(e) if is_unique_violation(&e) => {
+        Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {
             return Err(CatalogError::Exists);
         }
         other => {
@@ -290,7 +285,9 @@ pub async fn add_region(
         active: Set(true),
     };
     match region::Entity::insert(row).exec_without_returning(&tx).await {
-        Err(e) if is_unique_violation(&e) => return Err(CatalogError::Exists),
+        Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {
+            return Err(CatalogError::Exists);
+        }
         other => {
             other?;
         }
@@ -351,7 +348,9 @@ pub async fn upload_weather(
         .exec_without_returning(&tx)
         .await
     {
-        Err(e) if is_unique_violation(&e) => return Err(CatalogError::WeatherExists),
+        Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {
+            return Err(CatalogError::WeatherExists);
+        }
         other => {
             other?;
         }
@@ -419,7 +418,9 @@ pub async fn add_option(
         .exec_without_returning(&tx)
         .await
     {
-        Err(e) if is_unique_violation(&e) => return Err(CatalogError::Exists),
+        Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {
+            return Err(CatalogError::Exists);
+        }
         other => {
             other?;
         }

@@ -9,12 +9,12 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 
-use super::admin::{self, CatalogError, NewOption, NewPanel, NewRegion, OptionPatch, RegionPatch};
+use super::admin::{self, NewOption, NewPanel, NewRegion, OptionPatch, RegionPatch};
 use super::{Panel, QuoteOption, Region};
 use crate::access::{Caller, PUBLIC, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, RequestContext};
+use crate::http::{ApiError, RequestContext};
 use crate::sizing::weather::{self, WeatherFile};
 use crate::state::AppState;
 
@@ -45,22 +45,6 @@ pub fn router() -> Routes {
         )
 }
 
-fn map_error(e: CatalogError) -> ApiError {
-    match e {
-        CatalogError::NotFound => ApiError::NotFound,
-        CatalogError::Exists | CatalogError::WeatherExists | CatalogError::TooManyWeatherFiles => {
-            ApiError::Conflict { code: "conflict" }
-        }
-        // The parser's own words: the line and column to fix.
-        CatalogError::Weather(_) | CatalogError::WeatherNotText => ApiError::BadRequest(e.to_string()),
-        CatalogError::Invalid(field) => ApiError::Validation(vec![FieldError {
-            field: field.into(),
-            code: "invalid",
-        }]),
-        CatalogError::Internal(e) => ApiError::Internal(e),
-    }
-}
-
 /// Add a panel to the catalog.
 #[utoipa::path(post, path = "/api/v1/admin/panels", tag = "admin", request_body = NewPanel, security(("bearer" = [])),
     responses((status = 201, body = Panel), (status = 409, body = crate::http::error::Problem),
@@ -72,9 +56,7 @@ pub async fn add_panel(
     ApiJson(new): ApiJson<NewPanel>,
 ) -> Result<(StatusCode, axum::Json<Panel>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let panel = admin::add_panel(&state.db, &actor, new)
-        .await
-        .map_err(map_error)?;
+    let panel = admin::add_panel(&state.db, &actor, new).await?;
     Ok((StatusCode::CREATED, axum::Json(panel)))
 }
 
@@ -97,9 +79,7 @@ pub async fn change_panel(
     ApiJson(patch): ApiJson<PanelPatch>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    admin::set_panel_active(&state.db, &actor, &id, patch.active)
-        .await
-        .map_err(map_error)?;
+    admin::set_panel_active(&state.db, &actor, &id, patch.active).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -117,9 +97,7 @@ pub async fn change_region(
     ApiJson(patch): ApiJson<RegionPatch>,
 ) -> Result<axum::Json<Region>, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let region = admin::update_region(&state.db, &actor, &id, patch)
-        .await
-        .map_err(map_error)?;
+    let region = admin::update_region(&state.db, &actor, &id, patch).await?;
     Ok(axum::Json(region))
 }
 
@@ -160,9 +138,7 @@ pub async fn add_region(
     ApiJson(new): ApiJson<NewRegion>,
 ) -> Result<(StatusCode, axum::Json<Region>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let region = admin::add_region(&state.db, &actor, new)
-        .await
-        .map_err(map_error)?;
+    let region = admin::add_region(&state.db, &actor, new).await?;
     Ok((StatusCode::CREATED, axum::Json(region)))
 }
 
@@ -192,9 +168,7 @@ pub async fn add_option(
     ApiJson(new): ApiJson<NewOption>,
 ) -> Result<(StatusCode, axum::Json<QuoteOption>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let option = admin::add_option(&state.db, &actor, new)
-        .await
-        .map_err(map_error)?;
+    let option = admin::add_option(&state.db, &actor, new).await?;
     Ok((StatusCode::CREATED, axum::Json(option)))
 }
 
@@ -211,9 +185,7 @@ pub async fn change_option(
     ApiJson(patch): ApiJson<OptionPatch>,
 ) -> Result<axum::Json<QuoteOption>, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let option = admin::update_option(&state.db, &actor, &id, patch)
-        .await
-        .map_err(map_error)?;
+    let option = admin::update_option(&state.db, &actor, &id, patch).await?;
     Ok(axum::Json(option))
 }
 
@@ -263,8 +235,6 @@ pub async fn upload_weather(
         return Err(ApiError::UnsupportedMediaType);
     }
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let file = admin::upload_weather(&state.db, &actor, body.to_vec())
-        .await
-        .map_err(map_error)?;
+    let file = admin::upload_weather(&state.db, &actor, body.to_vec()).await?;
     Ok((StatusCode::CREATED, axum::Json(file)))
 }

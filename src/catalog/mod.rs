@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod admin_pages;
 pub mod api;
+mod error;
 pub mod pages;
 pub(crate) mod store;
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{Crew, CrewPatch, NewCrew};
-use super::service::{self, Company, CrewError, Member, NewCompany};
+use super::service::{self, Company, Member, NewCompany};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
@@ -50,22 +50,6 @@ pub fn router() -> Routes {
         )
 }
 
-pub(crate) fn map_error(e: CrewError) -> ApiError {
-    match e {
-        CrewError::NotFound => ApiError::NotFound,
-        CrewError::Invalid(problem) => ApiError::Validation(vec![FieldError {
-            field: problem.0.into(),
-            code: "invalid",
-        }]),
-        CrewError::NotAnInstaller => ApiError::Validation(vec![FieldError {
-            field: "user_id".into(),
-            code: "not_an_installer",
-        }]),
-        CrewError::InAnotherCrew => ApiError::Conflict { code: "conflict" },
-        CrewError::Internal(e) => ApiError::Internal(e),
-    }
-}
-
 fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound)
 }
@@ -96,9 +80,7 @@ pub async fn add_company(
     ApiJson(new): ApiJson<NewCompany>,
 ) -> Result<(StatusCode, axum::Json<Company>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let company = service::add_company(&state.db, &actor, new)
-        .await
-        .map_err(map_error)?;
+    let company = service::add_company(&state.db, &actor, new).await?;
     Ok((StatusCode::CREATED, axum::Json(company)))
 }
 
@@ -121,9 +103,7 @@ pub async fn change_company(
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
     let id: CompanyId = parse_id(&id)?;
-    service::set_company_active(&state.db, &actor, id, patch.active)
-        .await
-        .map_err(map_error)?;
+    service::set_company_active(&state.db, &actor, id, patch.active).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,9 +135,7 @@ pub async fn add_crew(
     ApiJson(new): ApiJson<NewCrew>,
 ) -> Result<(StatusCode, axum::Json<Crew>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let crew = service::add_crew(&state.db, &actor, new)
-        .await
-        .map_err(map_error)?;
+    let crew = service::add_crew(&state.db, &actor, new).await?;
     Ok((StatusCode::CREATED, axum::Json(crew)))
 }
 
@@ -199,9 +177,7 @@ pub async fn change_crew(
     ApiJson(patch): ApiJson<CrewPatch>,
 ) -> Result<axum::Json<Crew>, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let crew = service::update_crew(&state.db, &actor, parse_id(&id)?, patch)
-        .await
-        .map_err(map_error)?;
+    let crew = service::update_crew(&state.db, &actor, parse_id(&id)?, patch).await?;
     Ok(axum::Json(crew))
 }
 
@@ -226,9 +202,7 @@ pub async fn add_member(
     ApiJson(new): ApiJson<NewMember>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::add_member(&state.db, &actor, parse_id(&id)?, new.user_id)
-        .await
-        .map_err(map_error)?;
+    service::add_member(&state.db, &actor, parse_id(&id)?, new.user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -242,9 +216,7 @@ pub async fn remove_member(
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::remove_member(&state.db, &actor, parse_id(&id)?, parse_id(&user_id)?)
-        .await
-        .map_err(map_error)?;
+    service::remove_member(&state.db, &actor, parse_id(&id)?, parse_id(&user_id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -267,9 +239,7 @@ pub async fn add_day_off(
     Path((id, day)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::set_day_off(&state.db, &actor, parse_id(&id)?, parse_day(&day)?, true)
-        .await
-        .map_err(map_error)?;
+    service::set_day_off(&state.db, &actor, parse_id(&id)?, parse_day(&day)?, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -283,8 +253,6 @@ pub async fn remove_day_off(
     Path((id, day)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::set_day_off(&state.db, &actor, parse_id(&id)?, parse_day(&day)?, false)
-        .await
-        .map_err(map_error)?;
+    service::set_day_off(&state.db, &actor, parse_id(&id)?, parse_day(&day)?, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,7 @@
 //! day, on which days, and who is in them. Admins manage them; matching reads them.
 
 pub mod api;
+mod error;
 pub mod model;
 pub mod pages;
 pub mod service;

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -311,7 +311,7 @@ pub async fn add_member(
         crew_id: Set(id.0),
     };
     match member::Entity::insert(row).exec_without_returning(&tx).await {
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {
             return Err(CrewError::InAnotherCrew);
         }
         other => {

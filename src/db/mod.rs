@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
@@ -73,6 +73,27 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr
         ..Default::default()
     })
     .await
+}
+
+/// Which integrity rule of the database refused a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Constraint {
+    /// A unique index or primary key holds the key already.
+    Unique,
+    /// The write points at a row that does not exist, or removes one still pointed at.
+    ForeignKey,
+}
+
+/// The rule that refused `e`, when one did: the database errors a service may answer as an
+/// outcome (a duplicate, a race lost) rather than a fault. Every other error stays a fault;
+/// none means "not found", which a lookup says with `None`.
+pub fn constraint(e: &DbErr) -> Option<Constraint> {
+    match e.sql_err()? {
+        SqlErr::UniqueConstraintViolation(_) => Some(Constraint::Unique),
+        SqlErr::ForeignKeyConstraintViolation(_) => Some(Constraint::ForeignKey),
+        // The driver's list may grow; what it adds is not a rule services answer.
+        _ => None,
+    }
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {

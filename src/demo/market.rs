@@ -65,9 +65,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let admin_actor = as_user(admin, Role::Admin);
 
     let crew_a = seed_crews(state, &admin_actor).await?;
-    crews::add_member(&state.db, &admin_actor, crew_a, installer)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    crews::add_member(&state.db, &admin_actor, crew_a, installer).await?;
 
     let samples: Vec<JobState> = JobState::ALL.to_vec();
     for target in &samples {
@@ -83,7 +81,6 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
 }
 
 async fn seed_crews(state: &AppState, admin: &Actor) -> anyhow::Result<CrewId> {
-    let err = |e: crews::CrewError| anyhow::anyhow!("{e}");
     let piedmont = crews::add_company(
         &state.db,
         admin,
@@ -91,8 +88,7 @@ async fn seed_crews(state: &AppState, admin: &Actor) -> anyhow::Result<CrewId> {
             name: "Piedmont Solar Co.".into(),
         },
     )
-    .await
-    .map_err(err)?;
+    .await?;
     let aleutian = crews::add_company(
         &state.db,
         admin,
@@ -100,8 +96,7 @@ async fn seed_crews(state: &AppState, admin: &Actor) -> anyhow::Result<CrewId> {
             name: "Aleutian Power".into(),
         },
     )
-    .await
-    .map_err(err)?;
+    .await?;
     let crew = |company: CompanyId,
                 name: &str,
                 base: (f64, f64, f64),
@@ -129,8 +124,7 @@ async fn seed_crews(state: &AppState, admin: &Actor) -> anyhow::Result<CrewId> {
             &[],
         ),
     )
-    .await
-    .map_err(err)?;
+    .await?;
     let b = crews::add_crew(
         &state.db,
         admin,
@@ -144,8 +138,7 @@ async fn seed_crews(state: &AppState, admin: &Actor) -> anyhow::Result<CrewId> {
             &["mon", "tue", "wed", "thu", "fri", "sat"],
         ),
     )
-    .await
-    .map_err(err)?;
+    .await?;
     crews::add_crew(
         &state.db,
         admin,
@@ -158,13 +151,10 @@ async fn seed_crews(state: &AppState, admin: &Actor) -> anyhow::Result<CrewId> {
             &[],
         ),
     )
-    .await
-    .map_err(err)?;
+    .await?;
     // Crew B is off a week from today.
     let off = Utc::now().date_naive() + TimeDelta::days(7);
-    crews::set_day_off(&state.db, admin, b.id, off, true)
-        .await
-        .map_err(err)?;
+    crews::set_day_off(&state.db, admin, b.id, off, true).await?;
     Ok(a.id)
 }
 
@@ -325,8 +315,7 @@ fn roof_picture() -> anyhow::Result<Vec<u8>> {
 
 async fn job_of(state: &AppState, order: &crate::orders::service::Order) -> anyhow::Result<jobs::Job> {
     jobs::of_order(&state.db, order.id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .await?
         .ok_or_else(|| anyhow::anyhow!("demo order without a job"))
 }
 
@@ -347,9 +336,7 @@ async fn book_and_accept(
         ),
         offer_timeout: TimeDelta::seconds(s.offer_timeout_secs as i64),
     };
-    let site = sites::by_id(db, order.site_id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let site = sites::by_id(db, order.site_id).await?;
     let need = Need {
         kind,
         at: (site.latitude, site.longitude),
@@ -375,12 +362,10 @@ async fn book_and_accept(
             rules,
             &s.public_url,
         )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .await?;
         if booked.crew_id == Some(crew) {
             let offer = dispatch::open_for(db, crew)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .await?
                 .into_iter()
                 .find(|o| o.job_id == job.id)
                 .ok_or_else(|| anyhow::anyhow!("the demo offer is missing"))?;
@@ -393,8 +378,7 @@ async fn book_and_accept(
                 rules.offer_timeout,
                 &s.public_url,
             )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .await?;
             return Ok(());
         }
         return Err(anyhow::anyhow!(

@@ -31,10 +31,10 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     );
     let mut created = Vec::new();
     for (role, email, name) in DEMO_ACCOUNTS {
-        let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let email = EmailAddress::parse(email)?;
+        let name = PersonName::parse(name)?;
         let password = Password::parse(SecretString::from(demo_password()), &[])
-            .map_err(|e| anyhow::anyhow!("generated demo password refused: {e}"))?;
+            .map_err(|e| anyhow::Error::from(e).context("generated demo password refused"))?;
         let shown = password.expose().to_owned();
         let hash = state.hasher.hash(password).await?;
         let account = NewAccount {

@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -411,6 +411,9 @@ struct ErrorPage<'a> {
     nav: crate::web::Nav,
 }
 
+/// Where a browser without a session (or without the credential a step needs) is sent.
+pub const SIGN_IN_PAGE: &str = "/login";
+
 /// The error type of HTML handlers.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
@@ -420,6 +423,18 @@ pub enum PageError {
     NotFound,
     #[error("forbidden")]
     Forbidden,
+    /// What the API answers with 401: a browser goes to the sign-in page instead.
+    #[error("sign-in required")]
+    SignInRequired,
+    /// Any other status a domain error can mean, on the plain error page.
+    #[error("{0}")]
+    Status(StatusCode),
+    /// A refusal that ends after a wait (429, 503), with `Retry-After` as the API sends it.
+    #[error("{status}, retry after {retry_after_secs} s")]
+    RetryAfter {
+        status: StatusCode,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -430,12 +445,68 @@ impl IntoResponse for PageError {
             PageError::BadRequest => html_error(StatusCode::BAD_REQUEST),
             PageError::NotFound => html_error(StatusCode::NOT_FOUND),
             PageError::Forbidden => html_error(StatusCode::FORBIDDEN),
+            PageError::SignInRequired => Redirect::to(SIGN_IN_PAGE).into_response(),
+            PageError::Status(status) => html_error(status),
+            PageError::RetryAfter {
+                status,
+                retry_after_secs,
+            } => {
+                let mut r = html_error(status);
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+                r
+            }
             PageError::Internal(err) => {
                 let mut r = html_error(StatusCode::INTERNAL_SERVER_ERROR);
                 r.extensions_mut().insert(ErrorDetail(format!("{err:#}").into()));
                 r
             }
         }
+    }
+}
+
+/// A page shows the status the API gives the same error, so the two never disagree. No arm
+/// is a catch-all: a new `ApiError` variant must be given its page here.
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::BadRequest(_) | ApiError::InvalidToken => PageError::BadRequest,
+            ApiError::Validation(_) | ApiError::WeakPassword(_) => {
+                PageError::Status(StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            ApiError::Unauthorized { .. } => PageError::SignInRequired,
+            // A staff account without a second factor is refused every page but its account
+            // page, as the page extractor does.
+            ApiError::Forbidden | ApiError::Denied { .. } | ApiError::MfaEnrolmentRequired => {
+                PageError::Forbidden
+            }
+            ApiError::NotFound => PageError::NotFound,
+            ApiError::Conflict { .. } => PageError::Status(StatusCode::CONFLICT),
+            ApiError::TooLarge => PageError::Status(StatusCode::PAYLOAD_TOO_LARGE),
+            ApiError::UnsupportedMediaType => PageError::Status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            ApiError::RateLimited { retry_after_secs } => PageError::RetryAfter {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                retry_after_secs,
+            },
+            ApiError::Unavailable => PageError::Status(StatusCode::SERVICE_UNAVAILABLE),
+            ApiError::UnavailableFor { retry_after_secs } => PageError::RetryAfter {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                retry_after_secs,
+            },
+            ApiError::Coded { status, .. } => PageError::Status(status),
+            ApiError::Internal(e) => PageError::Internal(e),
+        }
+    }
+}
+
+/// A service's error whose HTTP meaning is written once, as `From<…> for ApiError` beside the
+/// error. Marking it gives pages the same meaning through `From<ApiError> for PageError`, so a
+/// handler writes `?` in both kinds of route.
+pub trait DomainError: Into<ApiError> {}
+
+impl<E: DomainError> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError::from(e.into())
     }
 }
 
@@ -533,9 +604,9 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_api_error_answers_with_a_documented_code() {
-        let errors = vec![
+    /// One of every kind of `ApiError`, with every code the services use.
+    fn every_error() -> Vec<ApiError> {
+        vec![
             ApiError::BadRequest("x".into()),
             ApiError::Validation(vec![]),
             ApiError::Unauthorized { code: "unauthorized" },
@@ -605,14 +676,52 @@ mod tests {
             },
             ApiError::RateLimited { retry_after_secs: 1 },
             ApiError::Unavailable,
+            ApiError::UnavailableFor { retry_after_secs: 5 },
             ApiError::Internal(anyhow::anyhow!("x")),
-        ];
-        for error in errors {
+        ]
+    }
+
+    #[test]
+    fn every_api_error_answers_with_a_documented_code() {
+        for error in every_error() {
             let response = error.into_response();
             let body = body_json(response);
             let code = body["code"].as_str().unwrap().to_owned();
             assert!(problem_kind(&code).is_some(), "{code} has no /problems page");
         }
+    }
+
+    #[test]
+    fn a_page_answers_with_the_status_of_the_api() {
+        for (api, page) in every_error().into_iter().zip(every_error()) {
+            let what = format!("{api:?}");
+            let api = api.into_response();
+            let page = PageError::from(page).into_response();
+            if api.status() == StatusCode::UNAUTHORIZED {
+                assert_eq!(page.status(), StatusCode::SEE_OTHER, "{what}");
+                assert_eq!(page.headers()[header::LOCATION], SIGN_IN_PAGE, "{what}");
+            } else {
+                assert_eq!(page.status(), api.status(), "{what}");
+                assert_eq!(
+                    page.headers().get(header::RETRY_AFTER),
+                    api.headers().get(header::RETRY_AFTER),
+                    "{what}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_logs_the_whole_chain_of_an_internal_error() {
+        let cause = std::io::Error::other("disk full");
+        let error = ApiError::Internal(anyhow::Error::from(cause).context("saving the photo"));
+        let page = PageError::from(error).into_response();
+        assert_eq!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let detail = page
+            .extensions()
+            .get::<ErrorDetail>()
+            .expect("the detail for the log");
+        assert_eq!(&*detail.0, "saving the photo: disk full");
     }
 
     fn body_json(response: Response) -> serde_json::Value {

@@ -12,7 +12,7 @@ pub mod rate_limit;
 pub mod request_id;
 
 pub use context::{RequestContext, RequestId};
-pub use error::{ApiError, FieldError, PageError};
+pub use error::{ApiError, DomainError, FieldError, PageError};
 
 /// The most items one page of a list holds (S-DE-2).
 pub const PAGE_MAX: u64 = 100;

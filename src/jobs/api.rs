@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::detail::{self, JobDetail};
-use super::lifecycle::{JobState, Party, StepRefused};
+use super::lifecycle::{JobState, Party};
 use super::photos::{self, Photo, PhotoError, PhotoKind};
 use super::service::{self, Job, JobError, Viewer};
 use crate::access::{Caller, Permission, Role, Routes, perm, policy};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, RequestContext};
+use crate::http::{ApiError, DomainError, FieldError, RequestContext};
 use crate::ids::{JobId, PhotoId};
 use crate::state::AppState;
 
@@ -24,22 +24,6 @@ pub fn router() -> Routes {
         .post("/api/v1/jobs/{id}/transitions", Permission::ViewJobs, transition)
         .upload("/api/v1/jobs/{id}/photos", Permission::WorkJobs, upload_photo)
         .get("/api/v1/jobs/{id}/photos/{photo_id}", Permission::ViewJobs, photo)
-}
-
-pub(crate) fn map_error(e: JobError) -> ApiError {
-    match e {
-        JobError::NotFound => ApiError::NotFound,
-        JobError::Refused(StepRefused::NoSuchStep { .. }) => ApiError::Conflict {
-            code: "invalid_transition",
-        },
-        JobError::Refused(StepRefused::NotYours(_)) => ApiError::Forbidden,
-        JobError::Conflict => ApiError::Conflict { code: "conflict" },
-        JobError::InvalidNote => ApiError::Validation(vec![FieldError {
-            field: "note".into(),
-            code: "invalid",
-        }]),
-        JobError::Internal(e) => ApiError::Internal(e),
-    }
 }
 
 fn job_id(raw: &str) -> Result<JobId, ApiError> {
@@ -97,8 +81,7 @@ pub async fn list(
             service::recent(&state.db, filter).await
         }
         _ => Ok(Vec::new()),
-    }
-    .map_err(map_error)?;
+    }?;
     Ok(axum::Json(JobList {
         items,
         next_cursor: None,
@@ -122,11 +105,8 @@ pub async fn show(
         job_id(&id)?,
         Permission::ViewJobs,
     )
-    .await
-    .map_err(map_error)?;
-    let detail = detail::build(&state.db, &actor, caller.user, job, party)
-        .await
-        .map_err(map_error)?;
+    .await?;
+    let detail = detail::build(&state.db, &actor, caller.user, job, party).await?;
     Ok(axum::Json(detail))
 }
 
@@ -163,8 +143,7 @@ pub async fn transition(
         job_id(&id)?,
         Permission::ViewJobs,
     )
-    .await
-    .map_err(map_error)?;
+    .await?;
     // Reading jobs is not managing them.
     if party == Party::Staff && !policy::allows(caller.role, Permission::ManageJobs) {
         return Err(ApiError::Forbidden);
@@ -178,23 +157,10 @@ pub async fn transition(
         request.note,
         &state.settings.public_url,
     )
-    .await
-    .map_err(map_error)?;
+    .await?;
     state.mailer.wake();
-    let detail = detail::build(&state.db, &actor, caller.user, job, party)
-        .await
-        .map_err(map_error)?;
+    let detail = detail::build(&state.db, &actor, caller.user, job, party).await?;
     Ok(axum::Json(detail))
-}
-
-pub(crate) fn photo_error(e: PhotoError) -> ApiError {
-    match e {
-        PhotoError::NotAnImage | PhotoError::TooManyPixels => ApiError::BadRequest(e.to_string()),
-        PhotoError::TooLarge(_) => ApiError::TooLarge,
-        PhotoError::WrongState | PhotoError::TooMany => ApiError::Conflict { code: "conflict" },
-        PhotoError::NotFound => ApiError::NotFound,
-        PhotoError::Internal(e) => ApiError::Internal(e),
-    }
 }
 
 /// Add a photo (multipart: `kind` = `survey` or `install`, then `file`, a JPEG or PNG). The
@@ -220,8 +186,7 @@ pub async fn upload_photo(
         job_id(&id)?,
         Permission::WorkJobs,
     )
-    .await
-    .map_err(map_error)?;
+    .await?;
     if !photos::may_upload(party) {
         return Err(ApiError::NotFound);
     }
@@ -251,9 +216,7 @@ pub async fn upload_photo(
         }
     }
     let raw = file.ok_or_else(|| ApiError::BadRequest("no file in the form".into()))?;
-    let photo = photos::upload(&state.db, &state.files, &actor, &job, kind, raw, limit)
-        .await
-        .map_err(photo_error)?;
+    let photo = photos::upload(&state.db, &state.files, &actor, &job, kind, raw, limit).await?;
     Ok((StatusCode::CREATED, axum::Json(photo)))
 }
 
@@ -295,17 +258,10 @@ pub async fn photo(
         job_id(&id)?,
         Permission::ViewJobs,
     )
-    .await
-    .map_err(map_error)?;
+    .await?;
     serve_photo(&state, &actor, caller.user, &job, party, &photo_id)
         .await
-        .map_err(|e| match e {
-            ServeError::GrantRequired => ApiError::Denied {
-                code: "grant_required",
-            },
-            ServeError::Photo(e) => photo_error(e),
-            ServeError::Job(e) => map_error(e),
-        })
+        .map_err(ApiError::from)
 }
 
 pub(crate) enum ServeError {
@@ -313,6 +269,20 @@ pub(crate) enum ServeError {
     Photo(PhotoError),
     Job(JobError),
 }
+
+impl From<ServeError> for ApiError {
+    fn from(e: ServeError) -> Self {
+        match e {
+            ServeError::GrantRequired => ApiError::Denied {
+                code: "grant_required",
+            },
+            ServeError::Photo(e) => e.into(),
+            ServeError::Job(e) => e.into(),
+        }
+    }
+}
+
+impl DomainError for ServeError {}
 
 /// The photo as a response: its own content type, inline with a generated name (the security
 /// headers add `nosniff`, the CSP and `no-store`).

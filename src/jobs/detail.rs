@@ -86,11 +86,11 @@ pub async fn build(
 ) -> Result<JobDetail, JobError> {
     let order = crate::orders::service::get(db, job.order_id)
         .await
-        .map_err(|e| JobError::Internal(anyhow::anyhow!("{e}")))?
+        .map_err(|e| JobError::Internal(e.into()))?
         .ok_or(JobError::NotFound)?;
     let site = crate::sites::service::by_id(db, job.site_id)
         .await
-        .map_err(|e| JobError::Internal(anyhow::anyhow!("{e}")))?;
+        .map_err(|e| JobError::Internal(e.into()))?;
     let contact = crate::auth::contact_of(db, job.owner_id).await?;
     let unmasked = match party {
         Party::Owner | Party::AssignedCrew => true,

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod detail;
+mod error;
 pub mod lifecycle;
 pub mod pages;
 pub mod photos;

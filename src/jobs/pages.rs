@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::api::{ServeError, serve_photo};
+use super::api::serve_photo;
 use super::detail::{self, JobDetail};
 use super::lifecycle::{JobState, Party};
 use super::photos::{self, PhotoError, PhotoKind};
@@ -32,13 +32,6 @@ pub fn router() -> Routes {
         .upload("/jobs/{id}/photos", Permission::WorkJobs, upload)
         .get("/jobs/{id}/photos/{photo_id}", Permission::ViewJobs, photo)
         .get("/staff/jobs", Permission::ReadJobs, staff_list)
-}
-
-fn job_error(e: JobError) -> PageError {
-    match e {
-        JobError::NotFound => PageError::NotFound,
-        other => PageError::Internal(anyhow::anyhow!("{other}")),
-    }
 }
 
 fn viewer(caller: &PageCaller) -> Viewer {
@@ -79,10 +72,8 @@ async fn portal(
         .map_err(anyhow::Error::from)?;
     let (offers, jobs) = match crew {
         Some(crew) => (
-            dispatch::open_for(&state.db, crew)
-                .await
-                .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?,
-            service::of_crew(&state.db, crew).await.map_err(job_error)?,
+            dispatch::open_for(&state.db, crew).await?,
+            service::of_crew(&state.db, crew).await?,
         ),
         None => (Vec::new(), Vec::new()),
     };
@@ -176,16 +167,12 @@ async fn job_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let actor = Actor::user(ctx, caller.user, caller.role);
-    let (job, party) = service::visible(&state.db, &actor, viewer(caller), id, Permission::ViewJobs)
-        .await
-        .map_err(job_error)?;
+    let (job, party) = service::visible(&state.db, &actor, viewer(caller), id, Permission::ViewJobs).await?;
     if party == Party::Owner {
         // Customers follow their job on the order page.
         return Ok(Redirect::to(&format!("/orders/{}", job.order_id)).into_response());
     }
-    let detail = detail::build(&state.db, &actor, caller.user, job, party)
-        .await
-        .map_err(job_error)?;
+    let detail = detail::build(&state.db, &actor, caller.user, job, party).await?;
     let manages = party != Party::Staff || policy::allows(caller.role, Permission::ManageJobs);
     let steps = if manages {
         detail.next_steps.iter().map(|s| (*s, s.label())).collect()
@@ -252,9 +239,7 @@ async fn step(
 ) -> Result<Response, PageError> {
     let id = job_id(&id)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::ViewJobs)
-        .await
-        .map_err(job_error)?;
+    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::ViewJobs).await?;
     if party == Party::Staff && !policy::allows(caller.role, Permission::ManageJobs) {
         return Err(PageError::Forbidden);
     }
@@ -295,9 +280,7 @@ async fn upload(
     let id = job_id(&id)?;
     let form = form_after_csrf(&state, caller.session, multipart).await?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::WorkJobs)
-        .await
-        .map_err(job_error)?;
+    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::WorkJobs).await?;
     if !photos::may_upload(party) {
         return Err(PageError::NotFound);
     }
@@ -356,16 +339,10 @@ async fn photo(
         job_id(&id)?,
         Permission::ViewJobs,
     )
-    .await
-    .map_err(job_error)?;
+    .await?;
     serve_photo(&state, &actor, caller.user, &job, party, &photo_id)
         .await
-        .map_err(|e| match e {
-            ServeError::GrantRequired => PageError::Forbidden,
-            ServeError::Photo(PhotoError::NotFound) => PageError::NotFound,
-            ServeError::Photo(e) => PageError::Internal(anyhow::anyhow!("{e}")),
-            ServeError::Job(e) => job_error(e),
-        })
+        .map_err(PageError::from)
 }
 
 #[derive(Template)]
@@ -393,7 +370,7 @@ async fn staff_list(
         .as_deref()
         .filter(|s| !s.is_empty())
         .and_then(|s| s.parse().ok());
-    let jobs = service::recent(&state.db, filter).await.map_err(job_error)?;
+    let jobs = service::recent(&state.db, filter).await?;
     render(
         StatusCode::OK,
         &StaffList {

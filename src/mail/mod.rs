@@ -59,12 +59,26 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    /// Starts the delivery worker for this process.
-    pub fn start(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<Self> {
-        let transport = Transport::from_settings(settings)?;
+    /// Starts the delivery worker for this process under `supervisor`.
+    pub fn start(
+        db: DatabaseConnection,
+        settings: &Settings,
+        supervisor: &crate::supervisor::Supervisor,
+    ) -> anyhow::Result<Self> {
+        let transport = Arc::new(Transport::from_settings(settings)?);
         let wake = Arc::new(Notify::new());
         let retry_base = std::time::Duration::from_secs(settings.mail_retry_base_secs.max(1));
-        tokio::spawn(outbox::deliver_forever(db, transport, wake.clone(), retry_base));
+        let schedule = crate::supervisor::Schedule {
+            // Retries fall due while nobody wakes the worker: look at least this often.
+            every: retry_base.clamp(
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(5),
+            ),
+            wake: Some(wake.clone()),
+        };
+        supervisor.periodic("mail", schedule, move || {
+            outbox::deliver_pass(db.clone(), transport.clone(), retry_base)
+        });
         Ok(Self { wake })
     }
 

@@ -7,7 +7,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use tokio::sync::Notify;
 
 use super::{OutgoingMail, Transport};
 use crate::crypto::seal::{Field, open, seal};
@@ -73,24 +72,19 @@ pub(super) async fn insert<C: crate::db::Conn>(conn: &C, mail: OutgoingMail) -> 
 
 /// Delivers due messages, then sleeps until woken or for a few seconds (retries, and mail
 /// queued by other replicas).
-pub(super) async fn deliver_forever(
+/// One pass of the delivery worker: the due messages of one batch; `Again` when the batch was
+/// full and more may be waiting.
+pub(super) async fn deliver_pass(
     db: DatabaseConnection,
-    transport: Transport,
-    wake: Arc<Notify>,
+    transport: Arc<Transport>,
     retry_base: Duration,
-) {
-    let poll = retry_base.clamp(Duration::from_secs(1), Duration::from_secs(5));
-    loop {
-        match deliver_due(&db, &transport, retry_base).await {
-            Ok(n) if n as u64 == BATCH => continue,
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %format!("{err:#}"), "mail outbox pass failed"),
-        }
-        tokio::select! {
-            () = wake.notified() => {},
-            () = tokio::time::sleep(poll) => {},
-        }
-    }
+) -> anyhow::Result<crate::supervisor::Next> {
+    let sent = deliver_due(&db, &transport, retry_base).await?;
+    Ok(if sent as u64 == BATCH {
+        crate::supervisor::Next::Again
+    } else {
+        crate::supervisor::Next::Wait
+    })
 }
 
 async fn deliver_due(

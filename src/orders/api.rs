@@ -6,15 +6,15 @@ use chrono::{TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::service::{self, Order, OrderError};
+use super::service::{self, Order};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, RequestContext};
 use crate::ids::{OrderId, QuoteId};
-use crate::payments::service::{self as payments, Checkout, PaymentError};
+use crate::payments::service::{self as payments, Checkout};
 use crate::scheduling::Kind;
-use crate::scheduling::booking::{self, Booking, BookingError, Rules};
+use crate::scheduling::booking::{self, Booking, Rules};
 use crate::scheduling::slots::{self, Need, Slot, Window};
 use crate::state::AppState;
 
@@ -26,46 +26,6 @@ pub fn router() -> Routes {
         .post("/api/v1/orders/{id}/deposit", Permission::OwnOrders, deposit)
         .get("/api/v1/orders/{id}/slots", Permission::OwnOrders, slots_of)
         .post("/api/v1/orders/{id}/bookings", Permission::OwnOrders, book)
-}
-
-pub(crate) fn map_error(e: OrderError) -> ApiError {
-    match e {
-        OrderError::NotFound => ApiError::NotFound,
-        OrderError::EmailUnverified => ApiError::Denied {
-            code: "email_unverified",
-        },
-        OrderError::AlreadyOrdered => ApiError::Conflict { code: "order_exists" },
-        OrderError::Internal(e) => ApiError::Internal(e),
-    }
-}
-
-pub(crate) fn payment_error(e: PaymentError) -> ApiError {
-    match e {
-        PaymentError::NotPayable => ApiError::Conflict { code: "not_payable" },
-        PaymentError::Provider(e) => {
-            tracing::error!(error = %e, "payment provider failed to start a checkout");
-            ApiError::Coded {
-                status: StatusCode::BAD_GATEWAY,
-                code: "payment_provider_unavailable",
-            }
-        }
-        PaymentError::Internal(e) => ApiError::Internal(e),
-    }
-}
-
-pub(crate) fn booking_error(e: BookingError) -> ApiError {
-    match e {
-        BookingError::WrongState(_) => ApiError::Conflict { code: "wrong_state" },
-        BookingError::AlreadyBooked(_) => ApiError::Conflict {
-            code: "already_booked",
-        },
-        BookingError::OutOfWindow => ApiError::Validation(vec![FieldError {
-            field: "slot_id".into(),
-            code: "invalid",
-        }]),
-        BookingError::Taken => ApiError::Conflict { code: "slot_taken" },
-        BookingError::Internal(e) => ApiError::Internal(e),
-    }
 }
 
 fn order_id(raw: &str) -> Result<OrderId, ApiError> {
@@ -95,8 +55,7 @@ pub async fn accept(
         quote,
         &state.settings.public_url,
     )
-    .await
-    .map_err(map_error)?;
+    .await?;
     state.mailer.wake();
     let status = if created {
         StatusCode::CREATED
@@ -119,9 +78,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller<perm::OwnOrders>,
 ) -> Result<axum::Json<OrderList>, ApiError> {
-    let items = service::list_own(&state.db, caller.user)
-        .await
-        .map_err(map_error)?;
+    let items = service::list_own(&state.db, caller.user).await?;
     Ok(axum::Json(OrderList {
         items,
         next_cursor: None,
@@ -147,9 +104,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<axum::Json<OrderDetail>, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?)
-        .await
-        .map_err(map_error)?;
+    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?).await?;
     let deposit = payments::latest(&state.db, order.id)
         .await
         .map_err(anyhow::Error::from)?;
@@ -176,9 +131,7 @@ pub async fn deposit(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, axum::Json<Checkout>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?)
-        .await
-        .map_err(map_error)?;
+    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?).await?;
     let checkout = payments::start_deposit(
         &state.db,
         state.payments.as_ref(),
@@ -186,8 +139,7 @@ pub async fn deposit(
         &order,
         &state.settings.public_url,
     )
-    .await
-    .map_err(payment_error)?;
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(checkout)))
 }
 
@@ -206,9 +158,10 @@ pub fn rules(state: &AppState) -> Rules {
 
 /// Where the job is and what it needs, for matching.
 pub async fn need_of(state: &AppState, order: &Order, kind: Kind) -> Result<Need, ApiError> {
+    // An order's site always exists: its absence is a fault, never a 404.
     let site = crate::sites::service::by_id(&state.db, order.site_id)
         .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+        .map_err(|e| anyhow::Error::from(e).context("the order's site"))?;
     Ok(Need {
         kind,
         at: (site.latitude, site.longitude),
@@ -246,9 +199,7 @@ pub async fn slots_of(
         }])
     })?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?)
-        .await
-        .map_err(map_error)?;
+    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?).await?;
     let need = need_of(&state, &order, kind).await?;
     let items = slots::free(&state.db, need, rules(&state).window)
         .await
@@ -278,9 +229,7 @@ pub async fn book(
     ApiJson(request): ApiJson<BookingRequest>,
 ) -> Result<(StatusCode, axum::Json<Booking>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?)
-        .await
-        .map_err(map_error)?;
+    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?).await?;
     let booked = book_for(&state, &actor, &order, &request.slot_id).await?;
     Ok((StatusCode::CREATED, axum::Json(booked)))
 }
@@ -293,8 +242,7 @@ pub async fn book_for(
     slot_id: &str,
 ) -> Result<Booking, ApiError> {
     let job = crate::jobs::service::of_order(&state.db, order.id)
-        .await
-        .map_err(crate::jobs::api::map_error)?
+        .await?
         .ok_or(ApiError::NotFound)?;
     let kind = Slot::parse(slot_id).map(|(k, _)| k).ok_or_else(|| {
         ApiError::Validation(vec![FieldError {
@@ -314,8 +262,7 @@ pub async fn book_for(
         rules(state),
         &state.settings.public_url,
     )
-    .await
-    .map_err(booking_error)?;
+    .await?;
     state.mailer.wake();
     Ok(booked)
 }

@@ -38,13 +38,6 @@ pub fn router() -> Routes {
         .post("/orders/{id}/step", Permission::OwnOrders, step)
 }
 
-fn page_error(e: OrderError) -> PageError {
-    match e {
-        OrderError::NotFound => PageError::NotFound,
-        other => PageError::Internal(anyhow::anyhow!("{other}")),
-    }
-}
-
 fn order_id(raw: &str) -> Result<OrderId, PageError> {
     raw.parse().map_err(|_| PageError::NotFound)
 }
@@ -77,7 +70,7 @@ async fn accept(
         Err(OrderError::AlreadyOrdered) => {
             Ok(Redirect::to(&format!("/quotes/{quote}?notice=order_exists")).into_response())
         }
-        Err(e) => Err(page_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -94,8 +87,7 @@ async fn list(
     caller: PageUser<perm::OwnOrders>,
 ) -> Result<Response, PageError> {
     let orders = service::list_own(&state.db, caller.user)
-        .await
-        .map_err(page_error)?
+        .await?
         .into_iter()
         .map(|o| {
             (
@@ -166,9 +158,7 @@ async fn order_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let actor = Actor::user(ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, id)
-        .await
-        .map_err(page_error)?;
+    let order = service::own(&state.db, &actor, caller.user, id).await?;
     let checkout = payments::latest(&state.db, order.id)
         .await
         .map_err(anyhow::Error::from)?;
@@ -187,7 +177,7 @@ async fn order_page(
     };
     let calendar = match kind {
         Some(kind) => {
-            let need = need_of(state, &order, kind).await.map_err(api_to_page)?;
+            let need = need_of(state, &order, kind).await?;
             let days = slots::free(&state.db, need, rules(state).window)
                 .await
                 .map_err(anyhow::Error::from)?
@@ -201,9 +191,7 @@ async fn order_page(
         }
         None => None,
     };
-    let timeline = jobs::timeline(&state.db, order.job_id)
-        .await
-        .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?;
+    let timeline = jobs::timeline(&state.db, order.job_id).await?;
     let photos = crate::jobs::photos::list(&state.db, order.job_id)
         .await
         .map_err(anyhow::Error::from)?;
@@ -229,13 +217,6 @@ async fn order_page(
         error,
     };
     render(status, &page)
-}
-
-fn api_to_page(e: ApiError) -> PageError {
-    match e {
-        ApiError::NotFound => PageError::NotFound,
-        other => PageError::Internal(anyhow::anyhow!("{other}")),
-    }
 }
 
 #[derive(Deserialize)]
@@ -281,9 +262,7 @@ async fn deposit(
 ) -> Result<Response, PageError> {
     let id = order_id(&id)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, id)
-        .await
-        .map_err(page_error)?;
+    let order = service::own(&state.db, &actor, caller.user, id).await?;
     match payments::start_deposit(
         &state.db,
         state.payments.as_ref(),
@@ -338,9 +317,7 @@ async fn book(
 ) -> Result<Response, PageError> {
     let id = order_id(&id)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, id)
-        .await
-        .map_err(page_error)?;
+    let order = service::own(&state.db, &actor, caller.user, id).await?;
     match super::api::book_for(&state, &actor, &order, &fields.slot_id).await {
         Ok(_) => Ok(Redirect::to(&format!("/orders/{id}?notice=booked")).into_response()),
         Err(ApiError::Internal(e)) => Err(PageError::Internal(e)),
@@ -391,13 +368,10 @@ async fn step(
 ) -> Result<Response, PageError> {
     let id = order_id(&id)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, id)
-        .await
-        .map_err(page_error)?;
+    let order = service::own(&state.db, &actor, caller.user, id).await?;
     let to: JobState = fields.to.parse().map_err(|_| PageError::BadRequest)?;
     let job = jobs::of_order(&state.db, order.id)
-        .await
-        .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?
+        .await?
         .ok_or(PageError::NotFound)?;
     match crate::marketplace::step(
         &state.db,

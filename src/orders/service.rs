@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -43,7 +43,7 @@ impl From<JobError> for OrderError {
     fn from(e: JobError) -> Self {
         match e {
             JobError::NotFound => OrderError::NotFound,
-            other => OrderError::Internal(anyhow::anyhow!("{other}")),
+            other => OrderError::Internal(other.into()),
         }
     }
 }
@@ -120,7 +120,7 @@ pub async fn accept(
         .await
         .map_err(|e| match e {
             QuoteError::NotFound => OrderError::NotFound,
-            other => OrderError::Internal(anyhow::anyhow!("{other}")),
+            other => OrderError::Internal(other.into()),
         })?;
     if !email_verified {
         return Err(OrderError::EmailUnverified);
@@ -163,7 +163,7 @@ pub async fn accept(
     };
     match order::Entity::insert(row).exec_without_returning(&tx).await {
         // The same quote accepted twice at once: the other request made the order.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {
             return Err(OrderError::AlreadyOrdered);
         }
         other => {

@@ -116,7 +116,8 @@ async fn pay(
         &state.settings.public_url,
     )
     .await
-    .map_err(|e| PageError::Internal(anyhow::anyhow!("dev payment refused: {e}")))?;
+    // The event was signed here, so a refusal is a fault of ours, not the payer's: a 500.
+    .map_err(|e| anyhow::Error::from(e).context("dev payment refused"))?;
     state.mailer.wake();
     // Back to the order, like the provider's success URL: a browser without a session signs
     // in there and lands on the order.

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod dev;
+mod error;
 pub mod provider;
 pub mod service;
 pub mod signature;

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -333,7 +333,7 @@ async fn apply(
     .await;
     match recorded {
         // The same event delivered twice at once: the other delivery did the work.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {
             return Ok(Outcome::Duplicate);
         }
         other => {
@@ -391,12 +391,12 @@ async fn mark_paid<C: crate::db::Conn>(
     .await?;
     let job = jobs::of_order(tx, OrderId(row.order_id))
         .await
-        .map_err(|e| WebhookError::Internal(anyhow::anyhow!("{e}")))?
+        .map_err(|e| WebhookError::Internal(e.into()))?
         .ok_or_else(|| anyhow::anyhow!("order without a job"))?;
     if job.state == JobState::Accepted {
         jobs::record_step(tx, actor, &job, JobState::DepositPaid, None, public_url)
             .await
-            .map_err(|e| WebhookError::Internal(anyhow::anyhow!("{e}")))?;
+            .map_err(|e| WebhookError::Internal(e.into()))?;
     } else {
         // Paid after a cancellation: the money is there, the job is not; staff refund it.
         tracing::warn!(job = %job.id, state = %job.state, "deposit paid for a job that no longer takes one");

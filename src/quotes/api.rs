@@ -5,11 +5,11 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::service::{self, Quote, QuoteError, QuoteRequest};
+use super::service::{self, Quote, QuoteRequest};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, RequestContext};
+use crate::http::{ApiError, RequestContext};
 use crate::ids::QuoteId;
 use crate::state::AppState;
 
@@ -23,21 +23,6 @@ pub fn router() -> Routes {
             Permission::ReadQuotes,
             of_customer,
         )
-}
-
-pub(crate) fn map_error(e: QuoteError) -> ApiError {
-    match e {
-        QuoteError::NotFound => ApiError::NotFound,
-        QuoteError::UsageRequired => ApiError::Conflict {
-            code: "usage_required",
-        },
-        QuoteError::Invalid(field) => ApiError::Validation(vec![FieldError {
-            field: field.into(),
-            code: "invalid",
-        }]),
-        QuoteError::Calc(e) => ApiError::BadRequest(e.to_string()),
-        QuoteError::Internal(e) => ApiError::Internal(e),
-    }
 }
 
 /// A new quote (or a new version of a site's quote): size, panels, price, deposit, production
@@ -60,8 +45,7 @@ pub async fn create(
         caller.user,
         request,
     )
-    .await
-    .map_err(map_error)?;
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(quote)))
 }
 
@@ -77,9 +61,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller<perm::OwnSites>,
 ) -> Result<axum::Json<QuoteList>, ApiError> {
-    let items = service::list_own(&state.db, caller.user)
-        .await
-        .map_err(map_error)?;
+    let items = service::list_own(&state.db, caller.user).await?;
     Ok(axum::Json(QuoteList { items }))
 }
 
@@ -94,9 +76,7 @@ pub async fn of_customer(
 ) -> Result<axum::Json<QuoteList>, ApiError> {
     let customer: crate::ids::UserId = id.parse().map_err(|_| ApiError::NotFound)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let items = service::of_customer(&state.db, &actor, customer)
-        .await
-        .map_err(map_error)?;
+    let items = service::of_customer(&state.db, &actor, customer).await?;
     Ok(axum::Json(QuoteList { items }))
 }
 
@@ -111,8 +91,6 @@ pub async fn show(
 ) -> Result<axum::Json<Quote>, ApiError> {
     let id: QuoteId = id.parse().map_err(|_| ApiError::NotFound)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let quote = service::own(&state.db, &actor, caller.user, id)
-        .await
-        .map_err(map_error)?;
+    let quote = service::own(&state.db, &actor, caller.user, id).await?;
     Ok(axum::Json(quote))
 }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod calc;
+mod error;
 pub mod pages;
 pub mod service;
 pub(crate) mod store;

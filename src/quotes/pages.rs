@@ -86,15 +86,9 @@ async fn show(
     };
     let id: QuoteId = id.parse().map_err(|_| PageError::NotFound)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let quote = service::own(&state.db, &actor, caller.user, id)
-        .await
-        .map_err(page_error)?;
-    let site = sites::own(&state.db, &actor, caller.user, quote.site_id)
-        .await
-        .map_err(|_| PageError::NotFound)?;
-    let usage = sites::current_usage(&state.db, &actor, caller.user, quote.site_id)
-        .await
-        .map_err(|_| PageError::NotFound)?;
+    let quote = service::own(&state.db, &actor, caller.user, id).await?;
+    let site = sites::own(&state.db, &actor, caller.user, quote.site_id).await?;
+    let usage = sites::current_usage(&state.db, &actor, caller.user, quote.site_id).await?;
     let labels: Vec<String> = (0..12).map(month_label).collect();
     let usage_months: Vec<u64> = usage
         .map(|u| u.monthly_kwh.iter().map(|v| v.max(0.0).round() as u64).collect())
@@ -149,8 +143,7 @@ async fn show(
         })
         .collect();
     let order_id = crate::orders::service::of_quote(&state.db, quote.id)
-        .await
-        .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?
+        .await?
         .map(|o| o.to_string());
     let page = QuotePage {
         nav: Nav::for_caller("sites", Some(&caller)),
@@ -185,13 +178,6 @@ async fn show(
         years,
     };
     render(StatusCode::OK, &page)
-}
-
-fn page_error(e: QuoteError) -> PageError {
-    match e {
-        QuoteError::NotFound => PageError::NotFound,
-        other => PageError::Internal(anyhow::anyhow!("{other}")),
-    }
 }
 
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -51,7 +51,7 @@ impl From<SiteError> for QuoteError {
     fn from(e: SiteError) -> Self {
         match e {
             SiteError::NotFound => QuoteError::NotFound,
-            other => QuoteError::Internal(anyhow::anyhow!("{other}")),
+            other => QuoteError::Internal(other.into()),
         }
     }
 }
@@ -314,7 +314,7 @@ pub async fn create(
             created_at: Set(Utc::now()),
         };
         match quote::Entity::insert(row).exec_without_returning(&tx).await {
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
+            Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => continue,
             other => {
                 other?;
             }

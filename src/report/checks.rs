@@ -738,9 +738,7 @@ fn throttling(i: &Inputs<'_>) -> Control {
 }
 
 async fn staff_mfa(i: &Inputs<'_>) -> anyhow::Result<Control> {
-    let staff = crate::staff::service::list(i.db)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let staff = crate::staff::service::list(i.db).await?;
     let active: Vec<_> = staff.iter().filter(|s| !s.disabled).collect();
     let without: Vec<String> = active
         .iter()
@@ -775,9 +773,7 @@ async fn staff_mfa(i: &Inputs<'_>) -> anyhow::Result<Control> {
 }
 
 async fn stale_staff(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Result<Control> {
-    let staff = crate::staff::service::list(i.db)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let staff = crate::staff::service::list(i.db).await?;
     let limit = TimeDelta::days(STALE_AFTER_DAYS);
     let stale: Vec<String> = staff
         .iter()

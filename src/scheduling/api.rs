@@ -28,14 +28,6 @@ pub fn router() -> Routes {
         )
 }
 
-pub(crate) fn map_error(e: OfferError) -> ApiError {
-    match e {
-        OfferError::NotFound => ApiError::NotFound,
-        OfferError::Closed => ApiError::Conflict { code: "offer_closed" },
-        OfferError::Internal(e) => ApiError::Internal(e),
-    }
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct OfferList {
     items: Vec<OfferView>,
@@ -52,7 +44,7 @@ pub async fn offers(
         .await
         .map_err(anyhow::Error::from)?
     {
-        Some(crew) => dispatch::open_for(&state.db, crew).await.map_err(map_error)?,
+        Some(crew) => dispatch::open_for(&state.db, crew).await?,
         None => Vec::new(),
     };
     Ok(axum::Json(OfferList { items }))
@@ -92,9 +84,7 @@ pub async fn accept(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    answer(&state, &actor, caller.user, &id, true)
-        .await
-        .map_err(map_error)?;
+    answer(&state, &actor, caller.user, &id, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -109,8 +99,6 @@ pub async fn decline(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    answer(&state, &actor, caller.user, &id, false)
-        .await
-        .map_err(map_error)?;
+    answer(&state, &actor, caller.user, &id, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

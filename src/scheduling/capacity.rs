@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use crate::crews::Crew;
 use crate::crews::store::load;
@@ -21,7 +21,7 @@ pub async fn ensure_load_rows(db: &DatabaseConnection, crews: &[Crew], day: Naiv
             booked: Set(0),
         };
         match load::Entity::insert(row).exec_without_returning(db).await {
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+            Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {}
             other => {
                 other?;
             }

@@ -68,7 +68,7 @@ impl From<DbErr> for OfferError {
 
 impl From<crate::jobs::JobError> for OfferError {
     fn from(e: crate::jobs::JobError) -> Self {
-        OfferError::Internal(anyhow::anyhow!("{e}"))
+        OfferError::Internal(e.into())
     }
 }
 
@@ -207,13 +207,13 @@ pub async fn open_for(db: &DatabaseConnection, crew: CrewId) -> Result<Vec<Offer
         };
         let Some(order) = crate::orders::service::get(db, crate::ids::OrderId(j.order_id))
             .await
-            .map_err(|e| OfferError::Internal(anyhow::anyhow!("{e}")))?
+            .map_err(|e| OfferError::Internal(e.into()))?
         else {
             continue;
         };
         let site = crate::sites::service::by_id(db, crate::ids::SiteId(j.site_id))
             .await
-            .map_err(|e| OfferError::Internal(anyhow::anyhow!("{e}")))?;
+            .map_err(|e| OfferError::Internal(e.into()))?;
         let distance = crate::crews::model::distance_km(
             (crew.base_latitude, crew.base_longitude),
             (site.latitude, site.longitude),
@@ -340,7 +340,7 @@ async fn need_of<C: crate::db::Conn>(conn: &C, b: &booking_row::Model) -> Result
         .ok_or(OfferError::NotFound)?;
     let site = crate::sites::service::by_id(conn, crate::ids::SiteId(j.site_id))
         .await
-        .map_err(|e| OfferError::Internal(anyhow::anyhow!("{e}")))?;
+        .map_err(|e| OfferError::Internal(e.into()))?;
     let battery = crate::orders::store::order::Entity::find_by_id(j.order_id)
         .one(conn)
         .await?
@@ -488,28 +488,25 @@ pub async fn expire_due(
     Ok(moved)
 }
 
-/// Runs `expire_due` every `every` for the life of the process. Mail queued by a move is
-/// delivered by the mail worker on its next wake-up.
-pub fn spawn(
+/// Runs `expire_due` every `every` under `supervisor`. Mail queued by a move is delivered by
+/// the mail worker, woken here.
+pub fn start(
+    supervisor: &crate::supervisor::Supervisor,
     db: DatabaseConnection,
     every: std::time::Duration,
     timeout: TimeDelta,
     public_url: url::Url,
     mailer: crate::mail::Mailer,
 ) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match expire_due(&db, timeout, &public_url).await {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::info!(moved = n, "expired offers moved to the next crew");
-                    mailer.wake();
-                }
-                Err(e) => tracing::error!(error = %e, "moving expired offers failed"),
+    supervisor.periodic("dispatch", crate::supervisor::Schedule::every(every), move || {
+        let (db, public_url, mailer) = (db.clone(), public_url.clone(), mailer.clone());
+        async move {
+            let moved = expire_due(&db, timeout, &public_url).await?;
+            if moved > 0 {
+                tracing::info!(moved, "expired offers moved to the next crew");
+                mailer.wake();
             }
+            Ok(crate::supervisor::Next::Wait)
         }
     });
 }

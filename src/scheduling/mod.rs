@@ -7,6 +7,7 @@ pub mod api;
 pub mod booking;
 mod capacity;
 pub mod dispatch;
+mod error;
 mod model;
 pub mod slots;
 pub(crate) mod store;

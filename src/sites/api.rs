@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::SiteForm;
-use super::service::{self, Site, SiteError, UsageInput, UsageSummary};
+use super::service::{self, Site, UsageInput, UsageSummary};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
@@ -26,19 +26,6 @@ pub fn router() -> Routes {
         .get("/api/v1/sites/{id}/usage", Permission::OwnSites, usage)
 }
 
-pub(crate) fn map_error(e: SiteError) -> ApiError {
-    match e {
-        SiteError::NotFound => ApiError::NotFound,
-        SiteError::Invalid(problem) => ApiError::Validation(vec![FieldError {
-            field: problem.field.into(),
-            code: "invalid",
-        }]),
-        // The import's own words: what is wrong with the file, for the customer to act on.
-        SiteError::Import(e) => ApiError::BadRequest(e.to_string()),
-        SiteError::Internal(e) => ApiError::Internal(e),
-    }
-}
-
 fn site_id(raw: &str) -> Result<SiteId, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound)
 }
@@ -53,9 +40,7 @@ pub async fn create(
     ApiJson(form): ApiJson<SiteForm>,
 ) -> Result<(StatusCode, axum::Json<Site>), ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let site = service::create(&state.db, &actor, caller.user, form)
-        .await
-        .map_err(map_error)?;
+    let site = service::create(&state.db, &actor, caller.user, form).await?;
     Ok((StatusCode::CREATED, axum::Json(site)))
 }
 
@@ -71,9 +56,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller<perm::OwnSites>,
 ) -> Result<axum::Json<SiteList>, ApiError> {
-    let items = service::list_own(&state.db, caller.user)
-        .await
-        .map_err(map_error)?;
+    let items = service::list_own(&state.db, caller.user).await?;
     Ok(axum::Json(SiteList { items }))
 }
 
@@ -87,9 +70,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Site>, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let site = service::own(&state.db, &actor, caller.user, site_id(&id)?)
-        .await
-        .map_err(map_error)?;
+    let site = service::own(&state.db, &actor, caller.user, site_id(&id)?).await?;
     Ok(axum::Json(site))
 }
 
@@ -139,9 +120,7 @@ pub async fn import_usage(
         _ => return Err(ApiError::UnsupportedMediaType),
     };
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let summary = service::import_usage(&state.db, &actor, caller.user, site_id(&id)?, input)
-        .await
-        .map_err(map_error)?;
+    let summary = service::import_usage(&state.db, &actor, caller.user, site_id(&id)?, input).await?;
     Ok((StatusCode::CREATED, axum::Json(summary)))
 }
 
@@ -218,8 +197,7 @@ pub async fn usage(
 ) -> Result<axum::Json<UsageSummary>, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
     service::current_usage(&state.db, &actor, caller.user, site_id(&id)?)
-        .await
-        .map_err(map_error)?
+        .await?
         .map(axum::Json)
         .ok_or(ApiError::NotFound)
 }

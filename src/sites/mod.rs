@@ -1,6 +1,7 @@
 //! Customers' homes: location and roof facts, and the electricity usage a quote is sized from.
 
 pub mod api;
+mod error;
 pub mod model;
 pub mod pages;
 pub mod service;

@@ -50,22 +50,13 @@ async fn list_page(
     let page = ListPage {
         nav: Nav::for_caller("sites", Some(caller)),
         csrf: caller.csrf.clone(),
-        sites: service::list_own(&state.db, caller.user)
-            .await
-            .map_err(page_error)?,
+        sites: service::list_own(&state.db, caller.user).await?,
         regions: crate::catalog::regions(&state.db)
             .await
             .map_err(anyhow::Error::from)?,
         error,
     };
     render(status, &page)
-}
-
-fn page_error(e: SiteError) -> PageError {
-    match e {
-        SiteError::NotFound => PageError::NotFound,
-        other => PageError::Internal(anyhow::anyhow!("{other}")),
-    }
 }
 
 async fn list(
@@ -150,7 +141,7 @@ async fn create(
             );
             list_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await
         }
-        Err(e) => Err(page_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -195,15 +186,10 @@ async fn site_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let actor = Actor::user(ctx, caller.user, caller.role);
-    let site = service::own(&state.db, &actor, caller.user, id)
-        .await
-        .map_err(page_error)?;
-    let usage = service::current_usage(&state.db, &actor, caller.user, id)
-        .await
-        .map_err(page_error)?;
+    let site = service::own(&state.db, &actor, caller.user, id).await?;
+    let usage = service::current_usage(&state.db, &actor, caller.user, id).await?;
     let quotes = crate::quotes::service::list_own(&state.db, caller.user)
-        .await
-        .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?
+        .await?
         .into_iter()
         .filter(|q| q.site_id == id)
         .collect::<Vec<_>>();
@@ -358,7 +344,7 @@ async fn record(
             )
             .await
         }
-        Err(e) => Err(page_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::review::{self, AccessReview};
-use super::service::{self, Invitation, InviteContext, StaffChange, StaffError, StaffMember};
+use super::service::{self, Invitation, InviteContext, StaffChange, StaffMember};
 use crate::access::{Caller, Permission, Role, Routes, perm};
 use crate::audit::Actor;
 use crate::auth::api::require_recent_auth;
@@ -37,16 +37,6 @@ fn invalid(field: &str) -> ApiError {
     }])
 }
 
-pub(crate) fn map_error(e: StaffError) -> ApiError {
-    match e {
-        StaffError::NotFound => ApiError::NotFound,
-        StaffError::EmailTaken => ApiError::Conflict { code: "email_taken" },
-        StaffError::NotAStaffRole => invalid("role"),
-        StaffError::OwnAccount => ApiError::Conflict { code: "own_account" },
-        StaffError::Internal(e) => ApiError::Internal(e),
-    }
-}
-
 pub(crate) fn invite_context(state: &AppState) -> InviteContext<'_> {
     InviteContext {
         db: &state.db,
@@ -68,7 +58,7 @@ pub async fn list(
     State(state): State<AppState>,
     _caller: Caller<perm::ManageStaff>,
 ) -> Result<axum::Json<StaffList>, ApiError> {
-    let items = service::list(&state.db).await.map_err(map_error)?;
+    let items = service::list(&state.db).await?;
     Ok(axum::Json(StaffList { items }))
 }
 
@@ -106,9 +96,7 @@ pub async fn invite(
         name,
         role: body.role,
     };
-    let member = service::invite(&invite_context(&state), &actor, invitation)
-        .await
-        .map_err(map_error)?;
+    let member = service::invite(&invite_context(&state), &actor, invitation).await?;
     Ok((StatusCode::CREATED, axum::Json(member)))
 }
 
@@ -143,9 +131,7 @@ pub async fn change(
         role: patch.role,
         disabled: patch.disabled,
     };
-    let member = service::change(&state.db, &state.auth_cache, &actor, caller.user, target, change)
-        .await
-        .map_err(map_error)?;
+    let member = service::change(&state.db, &state.auth_cache, &actor, caller.user, target, change).await?;
     Ok(axum::Json(member))
 }
 
@@ -157,5 +143,5 @@ pub async fn access_review(
     State(state): State<AppState>,
     _caller: Caller<perm::ReviewAccess>,
 ) -> Result<axum::Json<AccessReview>, ApiError> {
-    Ok(axum::Json(review::review(&state.db).await.map_err(map_error)?))
+    Ok(axum::Json(review::review(&state.db).await?))
 }

@@ -59,9 +59,7 @@ async fn staff_page(
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let members = service::list(&state.db)
-        .await
-        .map_err(|e| PageError::Internal(e.into()))?;
+    let members = service::list(&state.db).await?;
     let page = StaffPage {
         nav: Nav::for_caller("staff", Some(caller)),
         csrf: caller.csrf.clone(),
@@ -306,9 +304,7 @@ async fn access_review(
     State(state): State<AppState>,
     caller: PageUser<perm::ReviewAccess>,
 ) -> Result<Response, PageError> {
-    let review = review::review(&state.db)
-        .await
-        .map_err(|e| PageError::Internal(e.into()))?;
+    let review = review::review(&state.db).await?;
     let page = ReviewPage {
         nav: Nav::for_caller("staff", Some(&caller)),
         review,

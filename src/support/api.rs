@@ -15,7 +15,7 @@ use crate::http::{ApiError, FieldError, RequestContext};
 use crate::ids::{GrantId, UserId};
 use crate::state::AppState;
 
-use super::service::{self, CustomerSummary, CustomerView, SupportError};
+use super::service::{self, CustomerSummary, CustomerView};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -46,26 +46,6 @@ pub fn router() -> Routes {
             Permission::AssistCustomers,
             revoke_sessions,
         )
-}
-
-pub(crate) fn map_error(e: SupportError) -> ApiError {
-    match e {
-        SupportError::NotFound => ApiError::NotFound,
-        SupportError::QueryTooShort => ApiError::Validation(vec![FieldError {
-            field: "query".into(),
-            code: "too_short",
-        }]),
-        SupportError::AlreadyVerified => ApiError::Conflict {
-            code: "already_verified",
-        },
-        SupportError::RateLimited => ApiError::RateLimited {
-            retry_after_secs: 3600,
-        },
-        SupportError::TooManyGrants => ApiError::Conflict {
-            code: "too_many_grants",
-        },
-        SupportError::Internal(e) => ApiError::Internal(e),
-    }
 }
 
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
@@ -109,9 +89,7 @@ pub async fn search(
         ),
         None => None,
     };
-    let (items, next_cursor) = service::search(&state.db, &q.query, after, limit)
-        .await
-        .map_err(map_error)?;
+    let (items, next_cursor) = service::search(&state.db, &q.query, after, limit).await?;
     Ok(axum::Json(CustomerList { items, next_cursor }))
 }
 
@@ -126,9 +104,7 @@ pub async fn customer(
     Path(id): Path<String>,
 ) -> Result<axum::Json<CustomerView>, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    let view = service::view(&state.db, &actor, (caller.user, caller.role), user_id(&id)?)
-        .await
-        .map_err(map_error)?;
+    let view = service::view(&state.db, &actor, (caller.user, caller.role), user_id(&id)?).await?;
     Ok(axum::Json(view))
 }
 
@@ -170,8 +146,7 @@ pub async fn open_access(
         reason,
         ttl,
     )
-    .await
-    .map_err(map_error)?;
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(grant)))
 }
 
@@ -205,15 +180,7 @@ pub async fn end_grant(
     let id: GrantId = id.parse().map_err(|_| ApiError::NotFound)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
     let may_end_any = crate::access::policy::allows(caller.role, Permission::ManageStaff);
-    grants::end(&state.db, &actor, caller.user, may_end_any, id)
-        .await
-        .map_err(|e| match e {
-            grants::GrantError::NotFound => ApiError::NotFound,
-            grants::GrantError::TooMany => ApiError::Conflict {
-                code: "too_many_grants",
-            },
-            grants::GrantError::Internal(e) => ApiError::Internal(e),
-        })?;
+    grants::end(&state.db, &actor, caller.user, may_end_any, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -228,9 +195,7 @@ pub async fn resend_verification(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::resend_verification(&crate::auth::api::signup_context(&state), &actor, user_id(&id)?)
-        .await
-        .map_err(map_error)?;
+    service::resend_verification(&crate::auth::api::signup_context(&state), &actor, user_id(&id)?).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -245,8 +210,6 @@ pub async fn revoke_sessions(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::end_sessions(&state.db, &state.auth_cache, &actor, caller.role, user_id(&id)?)
-        .await
-        .map_err(map_error)?;
+    service::end_sessions(&state.db, &state.auth_cache, &actor, caller.role, user_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

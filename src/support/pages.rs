@@ -132,7 +132,7 @@ async fn customers(
                 page.next_cursor = next;
             }
             Err(SupportError::QueryTooShort) => page.error = Some("Type at least 3 characters.".into()),
-            Err(e) => return Err(PageError::Internal(e.into())),
+            Err(e) => return Err(e.into()),
         }
     }
     render(StatusCode::OK, &page)
@@ -158,13 +158,6 @@ struct NoticeQuery {
     notice: Option<String>,
 }
 
-fn page_error(e: SupportError) -> PageError {
-    match e {
-        SupportError::NotFound => PageError::NotFound,
-        other => PageError::Internal(anyhow::anyhow!("{other}")),
-    }
-}
-
 async fn customer_page(
     state: &AppState,
     caller: &crate::auth::browser::PageCaller,
@@ -175,13 +168,10 @@ async fn customer_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let actor = Actor::user(ctx, caller.user, caller.role);
-    let view = service::view(&state.db, &actor, (caller.user, caller.role), id)
-        .await
-        .map_err(page_error)?;
+    let view = service::view(&state.db, &actor, (caller.user, caller.role), id).await?;
     let quotes = if allows(caller.role, Permission::ReadQuotes) {
         crate::quotes::service::list_own(&state.db, id)
-            .await
-            .map_err(|e| PageError::Internal(anyhow::anyhow!("{e}")))?
+            .await?
             .into_iter()
             .map(|q| {
                 (
@@ -294,7 +284,7 @@ async fn open_access(
             )
             .await
         }
-        Err(e) => Err(page_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -307,12 +297,7 @@ async fn end_grant(
     let id: GrantId = id.parse().map_err(|_| PageError::NotFound)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
     let may_end_any = allows(caller.role, Permission::ManageStaff);
-    let customer = grants::end(&state.db, &actor, caller.user, may_end_any, id)
-        .await
-        .map_err(|e| match e {
-            grants::GrantError::NotFound | grants::GrantError::TooMany => PageError::NotFound,
-            grants::GrantError::Internal(e) => PageError::Internal(e),
-        })?;
+    let customer = grants::end(&state.db, &actor, caller.user, may_end_any, id).await?;
     Ok(Redirect::to(&format!("/staff/customers/{customer}?notice=closed")).into_response())
 }
 
@@ -324,9 +309,7 @@ async fn end_sessions(
 ) -> Result<Response, PageError> {
     let target = parse_id(&id)?;
     let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::end_sessions(&state.db, &state.auth_cache, &actor, caller.role, target)
-        .await
-        .map_err(page_error)?;
+    service::end_sessions(&state.db, &state.auth_cache, &actor, caller.role, target).await?;
     Ok(Redirect::to(&format!("/staff/customers/{target}?notice=sessions")).into_response())
 }
 
@@ -347,7 +330,7 @@ async fn resend_verification(
         }
         Err(SupportError::AlreadyVerified) => "The address is already confirmed.",
         Err(SupportError::RateLimited) => "Three links were sent this hour already. Try again later.",
-        Err(e) => return Err(page_error(e)),
+        Err(e) => return Err(e.into()),
     };
     customer_page(
         &state,

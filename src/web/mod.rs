@@ -17,7 +17,7 @@ pub fn render(
     use axum::response::IntoResponse;
     let body = page
         .render()
-        .map_err(|e| crate::http::PageError::Internal(anyhow::anyhow!("template failed: {e}")))?;
+        .map_err(|e| anyhow::Error::from(e).context("template failed"))?;
     Ok((status, axum::response::Html(body)).into_response())
 }
 

@@ -12,7 +12,7 @@ use super::Nav;
 fn render(t: &impl Template) -> Result<Html<String>, PageError> {
     t.render()
         .map(Html)
-        .map_err(|e| PageError::Internal(anyhow::anyhow!("template failed: {e}")))
+        .map_err(|e| PageError::Internal(anyhow::Error::from(e).context("template failed")))
 }
 
 #[derive(Template)]

@@ -5,11 +5,11 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Delivery, Endpoint, WebhookError};
+use super::{Delivery, Endpoint};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, RequestContext};
+use crate::http::{ApiError, RequestContext};
 use crate::ids::CompanyId;
 use crate::state::AppState;
 
@@ -66,15 +66,7 @@ pub async fn set(
         &new.url,
         state.settings.outbound_allow_local,
     )
-    .await
-    .map_err(|e| match e {
-        WebhookError::NotFound => ApiError::NotFound,
-        WebhookError::InvalidUrl => ApiError::Validation(vec![FieldError {
-            field: "url".into(),
-            code: "invalid",
-        }]),
-        WebhookError::Internal(e) => ApiError::Internal(e),
-    })?;
+    .await?;
     Ok(axum::Json(EndpointSet {
         url: new.url.trim().to_owned(),
         secret: secret.expose_secret().to_owned(),

@@ -8,6 +8,7 @@
 //! Payloads carry ids, states, days and sizes — never the customer's name, address or phone.
 
 pub mod api;
+mod error;
 
 use std::time::Duration;
 
@@ -377,16 +378,19 @@ async fn attempt(db: &DatabaseConnection, sender: &Sender, d: &delivery::Model) 
     }
 }
 
-/// Sends due deliveries every `every` for the life of the process.
-pub fn spawn(db: DatabaseConnection, sender: Sender, every: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = send_due(&db, &sender).await {
-                tracing::error!(error = %e, "sending webhooks failed");
-            }
+/// Sends due deliveries every `every` under `supervisor`.
+pub fn start(
+    supervisor: &crate::supervisor::Supervisor,
+    db: DatabaseConnection,
+    sender: Sender,
+    every: Duration,
+) {
+    let sender = std::sync::Arc::new(sender);
+    supervisor.periodic("webhooks", crate::supervisor::Schedule::every(every), move || {
+        let (db, sender) = (db.clone(), sender.clone());
+        async move {
+            send_due(&db, &sender).await?;
+            Ok(crate::supervisor::Next::Wait)
         }
     });
 }

@@ -1,0 +1,40 @@
+//! What job and photo errors mean over HTTP, once for the API and the pages.
+
+use super::lifecycle::StepRefused;
+use super::photos::PhotoError;
+use super::service::JobError;
+use crate::http::{ApiError, DomainError, FieldError};
+
+impl From<JobError> for ApiError {
+    fn from(e: JobError) -> Self {
+        match e {
+            JobError::NotFound => ApiError::NotFound,
+            JobError::Refused(StepRefused::NoSuchStep { .. }) => ApiError::Conflict {
+                code: "invalid_transition",
+            },
+            JobError::Refused(StepRefused::NotYours(_)) => ApiError::Forbidden,
+            JobError::Conflict => ApiError::Conflict { code: "conflict" },
+            JobError::InvalidNote => ApiError::Validation(vec![FieldError {
+                field: "note".into(),
+                code: "invalid",
+            }]),
+            JobError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl DomainError for JobError {}
+
+impl From<PhotoError> for ApiError {
+    fn from(e: PhotoError) -> Self {
+        match e {
+            PhotoError::NotAnImage | PhotoError::TooManyPixels => ApiError::BadRequest(e.to_string()),
+            PhotoError::TooLarge(_) => ApiError::TooLarge,
+            PhotoError::WrongState | PhotoError::TooMany => ApiError::Conflict { code: "conflict" },
+            PhotoError::NotFound => ApiError::NotFound,
+            PhotoError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl DomainError for PhotoError {}
