@@ -10,14 +10,18 @@ CONNECTIONS=${2:-32}
 THREADS=2
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet --bin sunbridge
+# BENCH_BIN measures another build (say, the one before a change) without building.
+if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; else
+  cargo build --release --quiet --bin sunbridge
+  BIN=./target/release/sunbridge
+fi
 # The request budgets stay on but never refuse: these measure throughput, not the limiter.
 # shellcheck source=bench/wide-budgets.sh
 source bench/wide-budgets.sh
 
 DATA=$(mktemp -d)
 LOG=$DATA/server.err
-SUNBRIDGE_DATA_DIR=$DATA ./target/release/sunbridge serve --listen 127.0.0.1:0 >/dev/null 2>"$LOG" &
+SUNBRIDGE_DATA_DIR=$DATA $BIN serve --listen 127.0.0.1:0 >/dev/null 2>"$LOG" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do grep -q 'running at' "$LOG" && break; sleep 0.1; done

@@ -1,7 +1,8 @@
 //! The permission in the handler's signature (style habit 4): `Caller<perm::ViewCustomers>`
 //! for the API, `PageUser<perm::ViewCustomers>` for pages. Each one authenticates, checks the
 //! role against the policy table, and checks that the route declared this very permission.
-//! A refusal is a 403 and an audited authorization failure.
+//! A refusal is a 403 and an audited authorization failure. Each keeps the request's context,
+//! so `actor()` gives the handler the caller as the audit trail records them.
 
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -21,6 +22,7 @@ use crate::state::AppState;
 /// An API caller whose role holds `P`.
 pub struct Caller<P: Need> {
     caller: Authenticated,
+    ctx: RequestContext,
     _permission: PhantomData<P>,
 }
 
@@ -35,11 +37,17 @@ impl<P: Need> Caller<P> {
     pub fn into_inner(self) -> Authenticated {
         self.caller
     }
+
+    /// The caller as the audit trail records them, from this request's address and id.
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.ctx, self.caller.user, self.caller.role)
+    }
 }
 
 /// A page user whose role holds `P`.
 pub struct PageUser<P: Need> {
     caller: PageCaller,
+    ctx: RequestContext,
     _permission: PhantomData<P>,
 }
 
@@ -53,6 +61,11 @@ impl<P: Need> Deref for PageUser<P> {
 impl<P: Need> PageUser<P> {
     pub fn into_inner(self) -> PageCaller {
         self.caller
+    }
+
+    /// The user as the audit trail records them, from this request's address and id.
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.ctx, self.caller.user, self.caller.role)
     }
 }
 
@@ -94,8 +107,10 @@ impl<P: Need> FromRequestParts<AppState> for Caller<P> {
             record_denial(parts, state, (caller.user, caller.role), P::PERMISSION).await;
             return Err(ApiError::Forbidden);
         }
+        let ctx = RequestContext::from_request_parts(parts, state).await?;
         Ok(Caller {
             caller,
+            ctx,
             _permission: PhantomData,
         })
     }
@@ -121,8 +136,12 @@ impl<P: Need> FromRequestParts<AppState> for PageUser<P> {
             record_denial(parts, state, (caller.user, caller.role), P::PERMISSION).await;
             return Err(PageError::Forbidden.into_response());
         }
+        let ctx = RequestContext::from_request_parts(parts, state)
+            .await
+            .map_err(|e| PageError::from(e).into_response())?;
         Ok(PageUser {
             caller,
+            ctx,
             _permission: PhantomData,
         })
     }

@@ -12,6 +12,7 @@ pub mod object;
 pub mod policy;
 pub mod routes;
 
+pub use api::router;
 pub use extract::{Caller, PageUser, SignedInForm};
 pub use policy::{Permission, perm};
 pub use routes::{Access, PUBLIC, Routes};

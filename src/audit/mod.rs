@@ -23,6 +23,7 @@ use crate::access::Role;
 use crate::http::{RequestContext, RequestId};
 use crate::ids::UserId;
 
+pub use api::router;
 pub(crate) use row as store_entity;
 pub use store::{AuditEvent, Filter, page, page_for, recent};
 

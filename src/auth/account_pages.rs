@@ -343,10 +343,9 @@ async fn second_factor_submit(
 
 async fn logout(
     State(state): State<AppState>,
-    ctx: RequestContext,
     SignedInForm(caller, _): SignedInForm<perm::OwnAccount, CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     sign_out::sign_out(&state.db, &state.auth_cache, &actor, caller.user, caller.session).await?;
     let mut response = Redirect::to("/").into_response();
     response
@@ -528,11 +527,10 @@ impl CsrfProtected for EndSessionFields {
 
 async fn end_session(
     State(state): State<AppState>,
-    ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, EndSessionFields>,
 ) -> Result<Response, PageError> {
     let id: SessionId = fields.session.parse().map_err(|_| PageError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     if !sign_out::end_one(&state.db, &state.auth_cache, &actor, caller.user, id).await? {
         return Err(PageError::NotFound);
     }

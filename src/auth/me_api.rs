@@ -1,6 +1,6 @@
 //! The signed-in user's own account: profile and sessions (S-AU-6).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::access::Role;
-use crate::audit::Actor;
-use crate::http::{ApiError, RequestContext};
+use crate::http::{ApiError, IdPath};
 use crate::ids::SessionId;
 use crate::state::AppState;
 
@@ -77,7 +76,6 @@ pub struct ProfilePatch {
 pub async fn update_me(
     State(state): State<AppState>,
     caller: Caller<perm::OwnAccount>,
-    ctx: RequestContext,
     ApiJson(patch): ApiJson<ProfilePatch>,
 ) -> Result<axum::Json<Profile>, ApiError> {
     if patch.email.is_some() {
@@ -88,7 +86,7 @@ pub async fn update_me(
         email: patch.email,
         phone: patch.phone,
     };
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     profile::update(&signup_context(&state), caller.user, change, &actor).await?;
     state.auth_cache.clear();
     // Read back what was stored (names are trimmed, emails lower-cased).
@@ -180,16 +178,15 @@ pub async fn list_sessions(
 }
 
 /// End one of my sessions. Someone else's session id answers 404.
-#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "account", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "account",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Ended"), (status = 404, body = crate::http::error::Problem)))]
 pub async fn end_session(
     State(state): State<AppState>,
     caller: Caller<perm::OwnAccount>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<SessionId>,
 ) -> Result<StatusCode, ApiError> {
-    let id: SessionId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     if !sign_out::end_one(&state.db, &state.auth_cache, &actor, caller.user, id).await? {
         return Err(ApiError::NotFound);
     }
@@ -202,9 +199,8 @@ pub async fn end_session(
 pub async fn end_other_sessions(
     State(state): State<AppState>,
     caller: Caller<perm::OwnAccount>,
-    ctx: RequestContext,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     sign_out::end_others(&state.db, &state.auth_cache, &actor, caller.user, caller.session).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -34,3 +34,14 @@ pub use directory::{Contact, contact_of, id_by_email, names_of, role_of};
 pub use model::{EmailAddress, PersonName};
 pub use password::{Password, PasswordHasher, PasswordProblem};
 pub use service::{AccountError, NewAccount, create_account};
+
+use crate::access::Routes;
+
+/// Sign-up, sign-in and the account, for the API and the browser.
+pub fn router() -> Routes {
+    api::router()
+        .merge(me_api::router())
+        .merge(mfa_api::router())
+        .merge(pages::router())
+        .merge(account_pages::router())
+}

@@ -12,10 +12,9 @@ use super::admin::{self, CatalogError, NewOption, NewPanel, NewRegion, OptionPat
 use super::{Panel, QuoteOption, Region};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::auth::browser::{CsrfProtected, PageCaller, file_after_csrf};
+use crate::http::PageError;
 use crate::http::origin::SameOrigin;
-use crate::http::{PageError, RequestContext};
 use crate::sizing::weather::{self, WeatherFile};
 use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
@@ -190,10 +189,9 @@ impl PanelFields {
 
 async fn add_panel(
     State(state): State<AppState>,
-    ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, PanelFields>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let result = match fields.parse() {
         Ok(new) => admin::add_panel(&state.db, &actor, new).await,
         Err(e) => Err(e),
@@ -217,11 +215,10 @@ impl CsrfProtected for ActiveFields {
 
 async fn change_panel(
     State(state): State<AppState>,
-    ctx: RequestContext,
     Path(id): Path<String>,
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, ActiveFields>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let result = admin::set_panel_active(&state.db, &actor, &id, fields.active == "true").await;
     outcome(&state, &caller, result, "saved").await
 }
@@ -278,10 +275,9 @@ impl RegionFields {
 
 async fn add_region(
     State(state): State<AppState>,
-    ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, RegionFields>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let result = match fields.patch() {
         Ok(p) => {
             let new = NewRegion {
@@ -305,11 +301,10 @@ async fn add_region(
 
 async fn change_region(
     State(state): State<AppState>,
-    ctx: RequestContext,
     Path(id): Path<String>,
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, RegionFields>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let result = match fields.patch() {
         Ok(patch) => admin::update_region(&state.db, &actor, &id, patch).await,
         Err(e) => Err(e),
@@ -344,10 +339,9 @@ impl CsrfProtected for OptionFields {
 
 async fn add_option(
     State(state): State<AppState>,
-    ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, OptionFields>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let result = match cents("price_cents", &fields.price) {
         Ok(price_cents) => {
             let new = NewOption {
@@ -366,11 +360,10 @@ async fn add_option(
 
 async fn change_option(
     State(state): State<AppState>,
-    ctx: RequestContext,
     Path(id): Path<String>,
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, OptionFields>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let result = match cents("price_cents", &fields.price) {
         Ok(price_cents) => {
             let patch = OptionPatch {
@@ -387,7 +380,6 @@ async fn change_option(
 /// A file form: same-origin, the session's CSRF token as the first field, then the file.
 async fn upload_weather(
     State(state): State<AppState>,
-    ctx: RequestContext,
     _same_origin: SameOrigin,
     caller: PageUser<perm::ManageCatalog>,
     multipart: Multipart,
@@ -397,7 +389,7 @@ async fn upload_weather(
         let message = Some("Choose a TMY3 file to upload.".to_owned());
         return render_page(&state, &caller, StatusCode::BAD_REQUEST, None, message).await;
     };
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let result = admin::upload_weather(&state.db, &actor, bytes).await;
     outcome(&state, &caller, result, "weather").await
 }

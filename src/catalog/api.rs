@@ -12,9 +12,8 @@ use serde::Deserialize;
 use super::admin::{self, NewOption, NewPanel, NewRegion, OptionPatch, RegionPatch};
 use super::{Panel, QuoteOption, Region};
 use crate::access::{Caller, PUBLIC, Permission, Routes, perm};
-use crate::audit::Actor;
+use crate::http::ApiError;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, RequestContext};
 use crate::sizing::weather::{self, WeatherFile};
 use crate::state::AppState;
 
@@ -52,10 +51,9 @@ pub fn router() -> Routes {
 pub async fn add_panel(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCatalog>,
-    ctx: RequestContext,
     ApiJson(new): ApiJson<NewPanel>,
 ) -> Result<(StatusCode, axum::Json<Panel>), ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let panel = admin::add_panel(&state.db, &actor, new).await?;
     Ok((StatusCode::CREATED, axum::Json(panel)))
 }
@@ -74,11 +72,10 @@ pub struct PanelPatch {
 pub async fn change_panel(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCatalog>,
-    ctx: RequestContext,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<PanelPatch>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     admin::set_panel_active(&state.db, &actor, &id, patch.active).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -92,11 +89,10 @@ pub async fn change_panel(
 pub async fn change_region(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCatalog>,
-    ctx: RequestContext,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<RegionPatch>,
 ) -> Result<axum::Json<Region>, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let region = admin::update_region(&state.db, &actor, &id, patch).await?;
     Ok(axum::Json(region))
 }
@@ -134,10 +130,9 @@ pub async fn regions(State(state): State<AppState>) -> Result<axum::Json<RegionL
 pub async fn add_region(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCatalog>,
-    ctx: RequestContext,
     ApiJson(new): ApiJson<NewRegion>,
 ) -> Result<(StatusCode, axum::Json<Region>), ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let region = admin::add_region(&state.db, &actor, new).await?;
     Ok((StatusCode::CREATED, axum::Json(region)))
 }
@@ -164,10 +159,9 @@ pub async fn options(State(state): State<AppState>) -> Result<axum::Json<OptionL
 pub async fn add_option(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCatalog>,
-    ctx: RequestContext,
     ApiJson(new): ApiJson<NewOption>,
 ) -> Result<(StatusCode, axum::Json<QuoteOption>), ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let option = admin::add_option(&state.db, &actor, new).await?;
     Ok((StatusCode::CREATED, axum::Json(option)))
 }
@@ -180,11 +174,10 @@ pub async fn add_option(
 pub async fn change_option(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCatalog>,
-    ctx: RequestContext,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<OptionPatch>,
 ) -> Result<axum::Json<QuoteOption>, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let option = admin::update_option(&state.db, &actor, &id, patch).await?;
     Ok(axum::Json(option))
 }
@@ -218,7 +211,6 @@ pub async fn weather_files(
 pub async fn upload_weather(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCatalog>,
-    ctx: RequestContext,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, axum::Json<WeatherFile>), ApiError> {
@@ -234,7 +226,7 @@ pub async fn upload_weather(
     ) {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let file = admin::upload_weather(&state.db, &actor, body.to_vec()).await?;
     Ok((StatusCode::CREATED, axum::Json(file)))
 }

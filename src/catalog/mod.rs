@@ -12,7 +12,13 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::access::Routes;
 use store::{panel, quote_option, region};
+
+/// The public catalog and its administration, in the API and the browser.
+pub fn router() -> Routes {
+    api::router().merge(pages::router()).merge(admin_pages::router())
+}
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Panel {

@@ -9,9 +9,8 @@ use utoipa::ToSchema;
 use super::model::{Crew, CrewPatch, NewCrew};
 use super::service::{self, Company, Member, NewCompany};
 use crate::access::{Caller, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, RequestContext};
+use crate::http::{ApiError, FieldError, IdPath};
 use crate::ids::{CompanyId, CrewId, UserId};
 use crate::state::AppState;
 
@@ -50,6 +49,7 @@ pub fn router() -> Routes {
         )
 }
 
+/// An id of a route with two path parameters: malformed is 404, as `IdPath` answers.
 fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound)
 }
@@ -76,10 +76,9 @@ pub async fn companies(
 pub async fn add_company(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCrews>,
-    ctx: RequestContext,
     ApiJson(new): ApiJson<NewCompany>,
 ) -> Result<(StatusCode, axum::Json<Company>), ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let company = service::add_company(&state.db, &actor, new).await?;
     Ok((StatusCode::CREATED, axum::Json(company)))
 }
@@ -92,17 +91,16 @@ pub struct CompanyPatch {
 }
 
 /// Enable or disable a company (disabling takes its crews out of matching).
-#[utoipa::path(patch, path = "/api/v1/admin/companies/{id}", tag = "crews", request_body = CompanyPatch,
+#[utoipa::path(patch, path = "/api/v1/admin/companies/{id}", tag = "crews",
+    params(("id" = String, Path)), request_body = CompanyPatch,
     security(("bearer" = [])), responses((status = 204, description = "Changed"), (status = 404, body = crate::http::error::Problem)))]
 pub async fn change_company(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCrews>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CompanyId>,
     ApiJson(patch): ApiJson<CompanyPatch>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let id: CompanyId = parse_id(&id)?;
+    let actor = caller.actor();
     service::set_company_active(&state.db, &actor, id, patch.active).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -131,10 +129,9 @@ pub async fn crews(
 pub async fn add_crew(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCrews>,
-    ctx: RequestContext,
     ApiJson(new): ApiJson<NewCrew>,
 ) -> Result<(StatusCode, axum::Json<Crew>), ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let crew = service::add_crew(&state.db, &actor, new).await?;
     Ok((StatusCode::CREATED, axum::Json(crew)))
 }
@@ -147,14 +144,14 @@ pub struct CrewDetail {
 }
 
 /// One crew with its members.
-#[utoipa::path(get, path = "/api/v1/admin/crews/{id}", tag = "crews", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/admin/crews/{id}", tag = "crews",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = CrewDetail), (status = 404, body = crate::http::error::Problem)))]
 pub async fn crew(
     State(state): State<AppState>,
     _caller: Caller<perm::ManageCrews>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CrewId>,
 ) -> Result<axum::Json<CrewDetail>, ApiError> {
-    let id: CrewId = parse_id(&id)?;
     let crew = service::crew(&state.db, id)
         .await
         .map_err(anyhow::Error::from)?
@@ -166,18 +163,18 @@ pub async fn crew(
 }
 
 /// Change a crew: area, skills, capacity, working days, rating, or take it out of matching.
-#[utoipa::path(patch, path = "/api/v1/admin/crews/{id}", tag = "crews", request_body = CrewPatch,
+#[utoipa::path(patch, path = "/api/v1/admin/crews/{id}", tag = "crews",
+    params(("id" = String, Path)), request_body = CrewPatch,
     security(("bearer" = [])), responses((status = 200, body = Crew), (status = 404, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem)))]
 pub async fn change_crew(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCrews>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CrewId>,
     ApiJson(patch): ApiJson<CrewPatch>,
 ) -> Result<axum::Json<Crew>, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let crew = service::update_crew(&state.db, &actor, parse_id(&id)?, patch).await?;
+    let actor = caller.actor();
+    let crew = service::update_crew(&state.db, &actor, id, patch).await?;
     Ok(axum::Json(crew))
 }
 
@@ -190,19 +187,19 @@ pub struct NewMember {
 }
 
 /// Put an installer account in a crew (one crew per installer).
-#[utoipa::path(post, path = "/api/v1/admin/crews/{id}/members", tag = "crews", request_body = NewMember,
+#[utoipa::path(post, path = "/api/v1/admin/crews/{id}/members", tag = "crews",
+    params(("id" = String, Path)), request_body = NewMember,
     security(("bearer" = [])), responses((status = 204, description = "Added"), (status = 404, body = crate::http::error::Problem),
         (status = 409, description = "in another crew", body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem)))]
 pub async fn add_member(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCrews>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CrewId>,
     ApiJson(new): ApiJson<NewMember>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::add_member(&state.db, &actor, parse_id(&id)?, new.user_id).await?;
+    let actor = caller.actor();
+    service::add_member(&state.db, &actor, id, new.user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -212,10 +209,9 @@ pub async fn add_member(
 pub async fn remove_member(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCrews>,
-    ctx: RequestContext,
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     service::remove_member(&state.db, &actor, parse_id(&id)?, parse_id(&user_id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -235,10 +231,9 @@ fn parse_day(raw: &str) -> Result<NaiveDate, ApiError> {
 pub async fn add_day_off(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCrews>,
-    ctx: RequestContext,
     Path((id, day)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     service::set_day_off(&state.db, &actor, parse_id(&id)?, parse_day(&day)?, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -249,10 +244,9 @@ pub async fn add_day_off(
 pub async fn remove_day_off(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCrews>,
-    ctx: RequestContext,
     Path((id, day)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     service::set_day_off(&state.db, &actor, parse_id(&id)?, parse_day(&day)?, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,3 +9,10 @@ pub mod service;
 pub(crate) mod store;
 
 pub use model::Crew;
+
+use crate::access::Routes;
+
+/// Companies and crews, in the admin API and the admin pages.
+pub fn router() -> Routes {
+    api::router().merge(pages::router())
+}

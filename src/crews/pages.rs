@@ -2,7 +2,7 @@
 //! capacity and working days, its members and its days off. The same services as the API.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -12,9 +12,8 @@ use super::model::{Crew, CrewPatch, NewCrew, SKILLS};
 use super::service::{self, Company, CrewError, Member, NewCompany};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::auth::browser::{CsrfProtected, PageCaller};
-use crate::http::{PageError, RequestContext};
+use crate::http::{IdPath, PageError};
 use crate::ids::{CompanyId, CrewId, UserId};
 use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
@@ -114,10 +113,9 @@ impl CsrfProtected for CompanyFields {
 
 async fn add_company(
     State(state): State<AppState>,
-    ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::ManageCrews, CompanyFields>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     match service::add_company(&state.db, &actor, NewCompany { name: fields.name }).await {
         Ok(_) => Ok(Redirect::to("/admin/crews?notice=saved").into_response()),
         Err(e) => {
@@ -175,10 +173,9 @@ fn number<T: std::str::FromStr>(field: &'static str, raw: &str) -> Result<T, Cre
 
 async fn add_crew(
     State(state): State<AppState>,
-    ctx: RequestContext,
     SignedInForm(caller, f): SignedInForm<perm::ManageCrews, CrewFields>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let new = (|| -> Result<NewCrew, CrewError> {
         Ok(NewCrew {
             company_id: f
@@ -264,35 +261,21 @@ async fn crew_page(
     )
 }
 
-fn crew_id(raw: &str) -> Result<CrewId, PageError> {
-    raw.parse().map_err(|_| PageError::NotFound)
-}
-
 async fn show(
     State(state): State<AppState>,
     caller: PageUser<perm::ManageCrews>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CrewId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    crew_page(
-        &state,
-        &caller,
-        crew_id(&id)?,
-        StatusCode::OK,
-        notice_of(&q),
-        None,
-    )
-    .await
+    crew_page(&state, &caller, id, StatusCode::OK, notice_of(&q), None).await
 }
 
 async fn change(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CrewId>,
     SignedInForm(caller, f): SignedInForm<perm::ManageCrews, CrewFields>,
 ) -> Result<Response, PageError> {
-    let id = crew_id(&id)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let patch = (|| -> Result<CrewPatch, CrewError> {
         Ok(CrewPatch {
             name: Some(f.name.clone()),
@@ -347,12 +330,10 @@ impl CsrfProtected for MemberFields {
 
 async fn members(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CrewId>,
     SignedInForm(caller, f): SignedInForm<perm::ManageCrews, MemberFields>,
 ) -> Result<Response, PageError> {
-    let id = crew_id(&id)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let user = match f.user_id.trim().parse::<UserId>() {
         Ok(user) => Some(user),
         Err(_) => crate::auth::id_by_email(&state.db, &f.email)
@@ -405,12 +386,10 @@ impl CsrfProtected for DayFields {
 
 async fn days_off(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CrewId>,
     SignedInForm(caller, f): SignedInForm<perm::ManageCrews, DayFields>,
 ) -> Result<Response, PageError> {
-    let id = crew_id(&id)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let Ok(day) = NaiveDate::parse_from_str(f.day.trim(), "%Y-%m-%d") else {
         let error = Some("Enter the day as YYYY-MM-DD.".to_owned());
         return crew_page(&state, &caller, id, StatusCode::UNPROCESSABLE_ENTITY, None, error).await;

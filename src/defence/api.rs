@@ -1,7 +1,7 @@
 //! Admin routes and page for blocked addresses.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
@@ -10,9 +10,8 @@ use utoipa::ToSchema;
 use super::Block;
 use crate::access::SignedInForm;
 use crate::access::{Caller, PageUser, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::auth::browser::CsrfOnly;
-use crate::http::{ApiError, PageError, RequestContext};
+use crate::http::{ApiError, IdPath, PageError};
 use crate::state::AppState;
 use crate::web::{Nav, render};
 
@@ -45,16 +44,15 @@ pub async fn list(
 }
 
 /// Lift a block early (audited).
-#[utoipa::path(delete, path = "/api/v1/admin/ip-blocks/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/admin/ip-blocks/{id}", tag = "admin",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Lifted"), (status = 404, body = crate::http::error::Problem)))]
 pub async fn lift(
     State(state): State<AppState>,
     caller: Caller<perm::ManageSecurity>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<uuid::Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     if super::lift(&state.db, &actor, caller.user, id, &state.blocks)
         .await
         .map_err(anyhow::Error::from)?
@@ -90,12 +88,10 @@ async fn page(
 
 async fn lift_from_page(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<uuid::Uuid>,
     SignedInForm(caller, _form): SignedInForm<perm::ManageSecurity, CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let id: uuid::Uuid = id.parse().map_err(|_| PageError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     super::lift(&state.db, &actor, caller.user, id, &state.blocks)
         .await
         .map_err(anyhow::Error::from)?;

@@ -17,6 +17,7 @@ pub mod api;
 mod blocks;
 pub mod rate;
 
+pub use api::router;
 pub use blocks::{Block, BlockList, Rules, lift, list};
 
 use axum::extract::{Request, State};

@@ -13,7 +13,7 @@ use super::service::{self, Job, JobError, Viewer};
 use crate::access::{Caller, Permission, Role, Routes, perm, policy};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, DomainError, FieldError, RequestContext};
+use crate::http::{ApiError, DomainError, FieldError, IdPath};
 use crate::ids::{JobId, PhotoId};
 use crate::state::AppState;
 
@@ -24,10 +24,6 @@ pub fn router() -> Routes {
         .post("/api/v1/jobs/{id}/transitions", Permission::ViewJobs, transition)
         .upload("/api/v1/jobs/{id}/photos", Permission::WorkJobs, upload_photo)
         .get("/api/v1/jobs/{id}/photos/{photo_id}", Permission::ViewJobs, photo)
-}
-
-fn job_id(raw: &str) -> Result<JobId, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound)
 }
 
 fn viewer<P: crate::access::policy::Need>(caller: &Caller<P>) -> Viewer {
@@ -45,7 +41,8 @@ pub struct ListQuery {
 #[derive(Serialize, ToSchema)]
 pub struct JobList {
     items: Vec<Job>,
-    /// Lists are one page: the newest 100 changes for staff.
+    /// Lists are one page of at most 100: the newest jobs of a customer, the most recently
+    /// changed of a crew or (staff) of all.
     next_cursor: Option<String>,
 }
 
@@ -89,23 +86,16 @@ pub async fn list(
 }
 
 /// A job with its system, place, bookings, timeline, photos and the steps the caller may take.
-#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = JobDetail), (status = 404, body = crate::http::error::Problem)))]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller<perm::ViewJobs>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<JobId>,
 ) -> Result<axum::Json<JobDetail>, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let (job, party) = service::visible(
-        &state.db,
-        &actor,
-        viewer(&caller),
-        job_id(&id)?,
-        Permission::ViewJobs,
-    )
-    .await?;
+    let actor = caller.actor();
+    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::ViewJobs).await?;
     let detail = detail::build(&state.db, &actor, caller.user, job, party).await?;
     Ok(axum::Json(detail))
 }
@@ -122,7 +112,8 @@ pub struct TransitionRequest {
 /// Move a job one step. Who may take which step is the lifecycle table's: the assigned crew
 /// records the survey and the installation, the customer approves the design, staff record
 /// permits and the utility's permission. A step from the wrong state is 409.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/transitions", tag = "jobs", request_body = TransitionRequest,
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/transitions", tag = "jobs",
+    params(("id" = String, Path)), request_body = TransitionRequest,
     security(("bearer" = [])),
     responses((status = 200, body = JobDetail),
         (status = 403, description = "not this caller's step", body = crate::http::error::Problem),
@@ -131,19 +122,11 @@ pub struct TransitionRequest {
 pub async fn transition(
     State(state): State<AppState>,
     caller: Caller<perm::ViewJobs>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<JobId>,
     ApiJson(request): ApiJson<TransitionRequest>,
 ) -> Result<axum::Json<JobDetail>, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let (job, party) = service::visible(
-        &state.db,
-        &actor,
-        viewer(&caller),
-        job_id(&id)?,
-        Permission::ViewJobs,
-    )
-    .await?;
+    let actor = caller.actor();
+    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::ViewJobs).await?;
     // Reading jobs is not managing them.
     if party == Party::Staff && !policy::allows(caller.role, Permission::ManageJobs) {
         return Err(ApiError::Forbidden);
@@ -165,7 +148,8 @@ pub async fn transition(
 
 /// Add a photo (multipart: `kind` = `survey` or `install`, then `file`, a JPEG or PNG). The
 /// assigned crew only. The stored copy is re-encoded: no EXIF or GPS data survives.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/photos", tag = "jobs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/photos", tag = "jobs",
+    params(("id" = String, Path)), security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "`kind` then `file`"),
     responses((status = 201, body = Photo),
         (status = 400, description = "not a JPEG or PNG image", body = crate::http::error::Problem),
@@ -174,19 +158,11 @@ pub async fn transition(
 pub async fn upload_photo(
     State(state): State<AppState>,
     caller: Caller<perm::WorkJobs>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<JobId>,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, axum::Json<Photo>), ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let (job, party) = service::visible(
-        &state.db,
-        &actor,
-        viewer(&caller),
-        job_id(&id)?,
-        Permission::WorkJobs,
-    )
-    .await?;
+    let actor = caller.actor();
+    let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::WorkJobs).await?;
     if !photos::may_upload(party) {
         return Err(ApiError::NotFound);
     }
@@ -247,15 +223,14 @@ pub(crate) async fn read_capped(
 pub async fn photo(
     State(state): State<AppState>,
     caller: Caller<perm::ViewJobs>,
-    ctx: RequestContext,
     Path((id, photo_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let (job, party) = service::visible(
         &state.db,
         &actor,
         viewer(&caller),
-        job_id(&id)?,
+        id.parse().map_err(|_| ApiError::NotFound)?,
         Permission::ViewJobs,
     )
     .await?;

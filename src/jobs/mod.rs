@@ -13,3 +13,10 @@ pub(crate) mod store;
 
 pub use lifecycle::JobState;
 pub use service::{Job, JobError};
+
+use crate::access::Routes;
+
+/// Jobs and the installer portal, in the API and the browser.
+pub fn router() -> Routes {
+    api::router().merge(pages::router())
+}

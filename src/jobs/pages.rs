@@ -16,8 +16,8 @@ use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm, policy};
 use crate::audit::Actor;
 use crate::auth::browser::{CsrfProtected, PageCaller, form_after_csrf};
-use crate::http::{PageError, RequestContext};
-use crate::ids::JobId;
+use crate::http::{IdPath, PageError};
+use crate::ids::{JobId, OfferId};
 use crate::quotes::pages::money;
 use crate::scheduling::dispatch::{self, OfferView};
 use crate::state::AppState;
@@ -39,10 +39,6 @@ fn viewer(caller: &PageCaller) -> Viewer {
         user: caller.user,
         role: caller.role,
     }
-}
-
-fn job_id(raw: &str) -> Result<JobId, PageError> {
-    raw.parse().map_err(|_| PageError::NotFound)
 }
 
 #[derive(Template)]
@@ -121,8 +117,7 @@ impl CsrfProtected for AnswerFields {
 
 async fn answer_offer(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OfferId>,
     SignedInForm(caller, fields): SignedInForm<perm::WorkJobs, AnswerFields>,
 ) -> Result<Response, PageError> {
     let accept = match fields.answer.as_str() {
@@ -130,8 +125,8 @@ async fn answer_offer(
         "decline" => false,
         _ => return Err(PageError::BadRequest),
     };
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    match crate::scheduling::api::answer(&state, &actor, caller.user, &id, accept).await {
+    let actor = caller.actor();
+    match crate::scheduling::api::answer(&state, &actor, caller.user, id, accept).await {
         Ok(()) => {
             let notice = if accept { "accepted" } else { "declined" };
             Ok(Redirect::to(&format!("/installer?notice={notice}")).into_response())
@@ -160,19 +155,18 @@ struct JobPage {
 async fn job_page(
     state: &AppState,
     caller: &PageCaller,
-    ctx: &RequestContext,
+    actor: &Actor,
     id: JobId,
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(ctx, caller.user, caller.role);
-    let (job, party) = service::visible(&state.db, &actor, viewer(caller), id, Permission::ViewJobs).await?;
+    let (job, party) = service::visible(&state.db, actor, viewer(caller), id, Permission::ViewJobs).await?;
     if party == Party::Owner {
         // Customers follow their job on the order page.
         return Ok(Redirect::to(&format!("/orders/{}", job.order_id)).into_response());
     }
-    let detail = detail::build(&state.db, &actor, caller.user, job, party).await?;
+    let detail = detail::build(&state.db, actor, caller.user, job, party).await?;
     let manages = party != Party::Staff || policy::allows(caller.role, Permission::ManageJobs);
     let steps = if manages {
         detail.next_steps.iter().map(|s| (*s, s.label())).collect()
@@ -203,8 +197,7 @@ async fn job_page(
 async fn show(
     State(state): State<AppState>,
     caller: PageUser<perm::ViewJobs>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<JobId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let notice = match q.notice.as_deref() {
@@ -212,7 +205,7 @@ async fn show(
         Some("photo") => Some("Photo added. Location data was removed from it."),
         _ => None,
     };
-    job_page(&state, &caller, &ctx, job_id(&id)?, StatusCode::OK, notice, None).await
+    job_page(&state, &caller, &caller.actor(), id, StatusCode::OK, notice, None).await
 }
 
 #[derive(Deserialize)]
@@ -233,12 +226,10 @@ impl CsrfProtected for StepFields {
 
 async fn step(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<JobId>,
     SignedInForm(caller, fields): SignedInForm<perm::ViewJobs, StepFields>,
 ) -> Result<Response, PageError> {
-    let id = job_id(&id)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::ViewJobs).await?;
     if party == Party::Staff && !policy::allows(caller.role, Permission::ManageJobs) {
         return Err(PageError::Forbidden);
@@ -264,22 +255,20 @@ async fn step(
         Err(JobError::NotFound) => Err(PageError::NotFound),
         Err(e) => {
             let message = Some(sentence(&e.to_string()));
-            job_page(&state, &caller, &ctx, id, StatusCode::CONFLICT, None, message).await
+            job_page(&state, &caller, &actor, id, StatusCode::CONFLICT, None, message).await
         }
     }
 }
 
 async fn upload(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
     _same_origin: crate::http::origin::SameOrigin,
     caller: PageUser<perm::WorkJobs>,
+    IdPath(id): IdPath<JobId>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let id = job_id(&id)?;
     let form = form_after_csrf(&state, caller.session, multipart).await?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::WorkJobs).await?;
     if !photos::may_upload(party) {
         return Err(PageError::NotFound);
@@ -291,7 +280,16 @@ async fn upload(
         .unwrap_or(PhotoKind::Survey);
     let Some(bytes) = form.file else {
         let message = Some("Choose a photo to upload.".to_owned());
-        return job_page(&state, &caller, &ctx, id, StatusCode::BAD_REQUEST, None, message).await;
+        return job_page(
+            &state,
+            &caller,
+            &actor,
+            id,
+            StatusCode::BAD_REQUEST,
+            None,
+            message,
+        )
+        .await;
     };
     match photos::upload(
         &state.db,
@@ -314,7 +312,7 @@ async fn upload(
             job_page(
                 &state,
                 &caller,
-                &ctx,
+                &actor,
                 id,
                 status,
                 None,
@@ -328,15 +326,14 @@ async fn upload(
 async fn photo(
     State(state): State<AppState>,
     caller: PageUser<perm::ViewJobs>,
-    ctx: RequestContext,
     Path((id, photo_id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let (job, party) = service::visible(
         &state.db,
         &actor,
         viewer(&caller),
-        job_id(&id)?,
+        id.parse().map_err(|_| PageError::NotFound)?,
         Permission::ViewJobs,
     )
     .await?;

@@ -161,25 +161,41 @@ pub async fn of_order<C: crate::db::Conn>(conn: &C, order: OrderId) -> Result<Op
     }
 }
 
-/// Jobs of a customer, newest first.
-pub async fn of_owner<C: crate::db::Conn>(conn: &C, owner: UserId) -> Result<Vec<Job>, JobError> {
-    let rows = job::Entity::find()
-        .filter(job::Column::OwnerId.eq(owner.0))
-        .order_by_desc(job::Column::CreatedAt)
+/// The jobs of several orders, in one query (a list of orders needs each one's job).
+pub async fn of_orders<C: crate::db::Conn>(
+    conn: &C,
+    orders: &[OrderId],
+) -> Result<std::collections::HashMap<OrderId, Job>, JobError> {
+    if orders.is_empty() {
+        return Ok(Default::default());
+    }
+    job::Entity::find()
+        .filter(job::Column::OrderId.is_in(orders.iter().map(|o| o.0)))
         .all(conn)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|m| Ok((OrderId(m.order_id), Job::try_from(m)?)))
+        .collect()
+}
+
+/// Jobs of a customer, newest first (at most `PAGE`: a home has one live job at a time).
+pub async fn of_owner<C: crate::db::Conn>(conn: &C, owner: UserId) -> Result<Vec<Job>, JobError> {
+    let query = job::Entity::find()
+        .filter(job::Column::OwnerId.eq(owner.0))
+        .order_by_desc(job::Column::CreatedAt);
+    let rows = sea_orm::QuerySelect::limit(query, PAGE).all(conn).await?;
     rows.into_iter()
         .map(|m| Job::try_from(m).map_err(JobError::Internal))
         .collect()
 }
 
-/// Jobs assigned to a crew, most recently changed first.
+/// Jobs assigned to a crew, most recently changed first (at most `PAGE`; an older job is
+/// still reached by its id).
 pub async fn of_crew<C: crate::db::Conn>(conn: &C, crew: CrewId) -> Result<Vec<Job>, JobError> {
-    let rows = job::Entity::find()
+    let query = job::Entity::find()
         .filter(job::Column::CrewId.eq(crew.0))
-        .order_by_desc(job::Column::UpdatedAt)
-        .all(conn)
-        .await?;
+        .order_by_desc(job::Column::UpdatedAt);
+    let rows = sea_orm::QuerySelect::limit(query, PAGE).all(conn).await?;
     rows.into_iter()
         .map(|m| Job::try_from(m).map_err(JobError::Internal))
         .collect()

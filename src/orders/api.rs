@@ -1,6 +1,6 @@
 //! Customer routes for orders: accept a quote, pay the deposit, list free days and book one.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::{TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use super::service::{self, Order};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, RequestContext};
+use crate::http::{ApiError, FieldError, IdPath};
 use crate::ids::{OrderId, QuoteId};
 use crate::payments::service::{self as payments, Checkout};
 use crate::scheduling::Kind;
@@ -28,13 +28,10 @@ pub fn router() -> Routes {
         .post("/api/v1/orders/{id}/bookings", Permission::OwnOrders, book)
 }
 
-fn order_id(raw: &str) -> Result<OrderId, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound)
-}
-
 /// Accept a quote (confirmed email address needed): the order takes the quote's exact figures.
 /// Accepting the same quote again answers the same order with 200.
-#[utoipa::path(post, path = "/api/v1/quotes/{id}/accept", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/quotes/{id}/accept", tag = "orders",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 201, body = Order), (status = 200, description = "already accepted", body = Order),
         (status = 403, description = "`email_unverified`", body = crate::http::error::Problem),
         (status = 404, body = crate::http::error::Problem),
@@ -42,11 +39,9 @@ fn order_id(raw: &str) -> Result<OrderId, ApiError> {
 pub async fn accept(
     State(state): State<AppState>,
     caller: Caller<perm::OwnOrders>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(quote): IdPath<QuoteId>,
 ) -> Result<(StatusCode, axum::Json<Order>), ApiError> {
-    let quote: QuoteId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let (order, created) = service::accept(
         &state.db,
         &actor,
@@ -72,17 +67,17 @@ pub struct OrderList {
 }
 
 /// My orders, newest first.
-#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(crate::http::PageQuery), security(("bearer" = [])),
     responses((status = 200, body = OrderList)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller<perm::OwnOrders>,
+    Query(page): Query<crate::http::PageQuery>,
 ) -> Result<axum::Json<OrderList>, ApiError> {
-    let items = service::list_own(&state.db, caller.user).await?;
-    Ok(axum::Json(OrderList {
-        items,
-        next_cursor: None,
-    }))
+    let (limit, before) = page.parse()?;
+    let mut items = service::list_own(&state.db, caller.user, before, limit + 1).await?;
+    let next_cursor = crate::http::next_page(&mut items, limit, |o| o.id);
+    Ok(axum::Json(OrderList { items, next_cursor }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -95,16 +90,16 @@ pub struct OrderDetail {
 }
 
 /// One of my orders, with its deposit and booked days (the job's timeline is at `/jobs/{job_id}`).
-#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = OrderDetail), (status = 404, body = crate::http::error::Problem)))]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller<perm::OwnOrders>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OrderId>,
 ) -> Result<axum::Json<OrderDetail>, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?).await?;
+    let actor = caller.actor();
+    let order = service::own(&state.db, &actor, caller.user, id).await?;
     let deposit = payments::latest(&state.db, order.id)
         .await
         .map_err(anyhow::Error::from)?;
@@ -120,18 +115,18 @@ pub async fn show(
 
 /// Start paying the deposit: answers the provider's checkout URL. The amount is the order's
 /// deposit, computed by the server from the accepted quote.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/deposit", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/deposit", tag = "orders",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 201, body = Checkout), (status = 404, body = crate::http::error::Problem),
         (status = 409, description = "`not_payable`", body = crate::http::error::Problem),
         (status = 502, description = "`payment_provider_unavailable`", body = crate::http::error::Problem)))]
 pub async fn deposit(
     State(state): State<AppState>,
     caller: Caller<perm::OwnOrders>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OrderId>,
 ) -> Result<(StatusCode, axum::Json<Checkout>), ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?).await?;
+    let actor = caller.actor();
+    let order = service::own(&state.db, &actor, caller.user, id).await?;
     let checkout = payments::start_deposit(
         &state.db,
         state.payments.as_ref(),
@@ -182,14 +177,13 @@ pub struct SlotList {
 /// Free days for the survey or the installation (`kind=survey|install`) from crews that serve
 /// the home.
 #[utoipa::path(get, path = "/api/v1/orders/{id}/slots", tag = "orders", security(("bearer" = [])),
-    params(("kind" = String, Query, description = "`survey` or `install`")),
+    params(("kind" = String, Query, description = "`survey` or `install`"), ("id" = String, Path)),
     responses((status = 200, body = SlotList), (status = 404, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem)))]
 pub async fn slots_of(
     State(state): State<AppState>,
     caller: Caller<perm::OwnOrders>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OrderId>,
     Query(q): Query<SlotQuery>,
 ) -> Result<axum::Json<SlotList>, ApiError> {
     let kind = q.kind.as_deref().and_then(Kind::parse).ok_or_else(|| {
@@ -198,8 +192,8 @@ pub async fn slots_of(
             code: "invalid",
         }])
     })?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?).await?;
+    let actor = caller.actor();
+    let order = service::own(&state.db, &actor, caller.user, id).await?;
     let need = need_of(&state, &order, kind).await?;
     let items = slots::free(&state.db, need, rules(&state).window)
         .await
@@ -216,7 +210,8 @@ pub struct BookingRequest {
 
 /// Book a free day: the job is offered to the best crew for it. Two customers racing for the
 /// last place get one 201 and one 409 `slot_taken`.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/bookings", tag = "orders", request_body = BookingRequest,
+#[utoipa::path(post, path = "/api/v1/orders/{id}/bookings", tag = "orders",
+    params(("id" = String, Path)), request_body = BookingRequest,
     security(("bearer" = [])),
     responses((status = 201, body = Booking), (status = 404, body = crate::http::error::Problem),
         (status = 409, description = "`slot_taken`, `already_booked` or `wrong_state`", body = crate::http::error::Problem),
@@ -224,12 +219,11 @@ pub struct BookingRequest {
 pub async fn book(
     State(state): State<AppState>,
     caller: Caller<perm::OwnOrders>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OrderId>,
     ApiJson(request): ApiJson<BookingRequest>,
 ) -> Result<(StatusCode, axum::Json<Booking>), ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, order_id(&id)?).await?;
+    let actor = caller.actor();
+    let order = service::own(&state.db, &actor, caller.user, id).await?;
     let booked = book_for(&state, &actor, &order, &request.slot_id).await?;
     Ok((StatusCode::CREATED, axum::Json(booked)))
 }

@@ -5,3 +5,10 @@ mod error;
 pub mod pages;
 pub mod service;
 pub(crate) mod store;
+
+use crate::access::Routes;
+
+/// Orders, in the API and the browser.
+pub fn router() -> Routes {
+    api::router().merge(pages::router())
+}

@@ -3,7 +3,7 @@
 //! design, confirm the system is on, cancel while that is still free).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -15,7 +15,7 @@ use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::auth::browser::{CsrfOnly, CsrfProtected, PageCaller};
-use crate::http::{ApiError, PageError, RequestContext};
+use crate::http::{ApiError, IdPath, PageError};
 use crate::ids::{OrderId, QuoteId};
 use crate::jobs::lifecycle::{self, JobState, Party};
 use crate::jobs::photos::Photo;
@@ -38,18 +38,12 @@ pub fn router() -> Routes {
         .post("/orders/{id}/step", Permission::OwnOrders, step)
 }
 
-fn order_id(raw: &str) -> Result<OrderId, PageError> {
-    raw.parse().map_err(|_| PageError::NotFound)
-}
-
 async fn accept(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(quote): IdPath<QuoteId>,
     SignedInForm(caller, _form): SignedInForm<perm::OwnOrders, CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let quote: QuoteId = id.parse().map_err(|_| PageError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     match service::accept(
         &state.db,
         &actor,
@@ -86,7 +80,7 @@ async fn list(
     State(state): State<AppState>,
     caller: PageUser<perm::OwnOrders>,
 ) -> Result<Response, PageError> {
-    let orders = service::list_own(&state.db, caller.user)
+    let orders = service::list_own(&state.db, caller.user, None, crate::http::PAGE_MAX)
         .await?
         .into_iter()
         .map(|o| {
@@ -151,14 +145,13 @@ fn day_label(day: NaiveDate) -> String {
 async fn order_page(
     state: &AppState,
     caller: &PageCaller,
-    ctx: &RequestContext,
+    actor: &Actor,
     id: OrderId,
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(ctx, caller.user, caller.role);
-    let order = service::own(&state.db, &actor, caller.user, id).await?;
+    let order = service::own(&state.db, actor, caller.user, id).await?;
     let checkout = payments::latest(&state.db, order.id)
         .await
         .map_err(anyhow::Error::from)?;
@@ -228,8 +221,7 @@ struct NoticeQuery {
 async fn show(
     State(state): State<AppState>,
     caller: PageUser<perm::OwnOrders>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OrderId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let notice = match (q.notice.as_deref(), q.paid.as_deref()) {
@@ -242,26 +234,15 @@ async fn show(
         (Some("step"), _) => Some("Saved."),
         _ => None,
     };
-    order_page(
-        &state,
-        &caller,
-        &ctx,
-        order_id(&id)?,
-        StatusCode::OK,
-        notice,
-        None,
-    )
-    .await
+    order_page(&state, &caller, &caller.actor(), id, StatusCode::OK, notice, None).await
 }
 
 async fn deposit(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OrderId>,
     SignedInForm(caller, _form): SignedInForm<perm::OwnOrders, CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let id = order_id(&id)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let order = service::own(&state.db, &actor, caller.user, id).await?;
     match payments::start_deposit(
         &state.db,
@@ -284,12 +265,21 @@ async fn deposit(
         }
         Err(payments::PaymentError::NotPayable) => {
             let message = Some("There is no deposit to pay on this order.".to_owned());
-            order_page(&state, &caller, &ctx, id, StatusCode::CONFLICT, None, message).await
+            order_page(&state, &caller, &actor, id, StatusCode::CONFLICT, None, message).await
         }
         Err(payments::PaymentError::Provider(e)) => {
             tracing::error!(error = %e, "payment provider failed to start a checkout");
             let message = Some("The payment provider is not answering. Nothing was charged; please try again in a few minutes.".to_owned());
-            order_page(&state, &caller, &ctx, id, StatusCode::BAD_GATEWAY, None, message).await
+            order_page(
+                &state,
+                &caller,
+                &actor,
+                id,
+                StatusCode::BAD_GATEWAY,
+                None,
+                message,
+            )
+            .await
         }
         Err(payments::PaymentError::Internal(e)) => Err(PageError::Internal(e)),
     }
@@ -311,12 +301,10 @@ impl CsrfProtected for BookFields {
 
 async fn book(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OrderId>,
     SignedInForm(caller, fields): SignedInForm<perm::OwnOrders, BookFields>,
 ) -> Result<Response, PageError> {
-    let id = order_id(&id)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let order = service::own(&state.db, &actor, caller.user, id).await?;
     match super::api::book_for(&state, &actor, &order, &fields.slot_id).await {
         Ok(_) => Ok(Redirect::to(&format!("/orders/{id}?notice=booked")).into_response()),
@@ -335,7 +323,7 @@ async fn book(
             order_page(
                 &state,
                 &caller,
-                &ctx,
+                &actor,
                 id,
                 StatusCode::CONFLICT,
                 None,
@@ -362,12 +350,10 @@ impl CsrfProtected for StepFields {
 
 async fn step(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OrderId>,
     SignedInForm(caller, fields): SignedInForm<perm::OwnOrders, StepFields>,
 ) -> Result<Response, PageError> {
-    let id = order_id(&id)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let order = service::own(&state.db, &actor, caller.user, id).await?;
     let to: JobState = fields.to.parse().map_err(|_| PageError::BadRequest)?;
     let job = jobs::of_order(&state.db, order.id)
@@ -391,7 +377,7 @@ async fn step(
         Err(crate::jobs::JobError::Internal(e)) => Err(PageError::Internal(e)),
         Err(e) => {
             let message = Some(sentence(&e.to_string()));
-            order_page(&state, &caller, &ctx, id, StatusCode::CONFLICT, None, message).await
+            order_page(&state, &caller, &actor, id, StatusCode::CONFLICT, None, message).await
         }
     }
 }

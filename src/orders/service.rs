@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -197,18 +198,34 @@ pub async fn accept(
     Ok((order, true))
 }
 
-/// The caller's orders, newest first.
-pub async fn list_own(db: &DatabaseConnection, owner: UserId) -> Result<Vec<Order>, OrderError> {
-    let rows = order::Entity::find()
-        .filter(order::Column::OwnerId.eq(owner.0))
-        .order_by_desc(order::Column::CreatedAt)
+/// The caller's orders, newest first: at most `limit`, older than the order `before` when
+/// given (ids are UUID v7, so id order is creation order). Two queries whatever the count: the
+/// orders, then their jobs.
+pub async fn list_own(
+    db: &DatabaseConnection,
+    owner: UserId,
+    before: Option<OrderId>,
+    limit: u64,
+) -> Result<Vec<Order>, OrderError> {
+    let mut query = order::Entity::find().filter(order::Column::OwnerId.eq(owner.0));
+    if let Some(before) = before {
+        query = query.filter(order::Column::Id.lt(before.0));
+    }
+    let rows = query
+        .order_by_desc(order::Column::Id)
+        .limit(limit)
         .all(db)
         .await?;
-    let mut orders = Vec::with_capacity(rows.len());
-    for row in rows {
-        orders.push(with_job(db, row).await?);
-    }
-    Ok(orders)
+    let ids: Vec<OrderId> = rows.iter().map(|o| OrderId(o.id)).collect();
+    let jobs = jobs::of_orders(db, &ids).await?;
+    rows.into_iter()
+        .map(|o| {
+            let job = jobs
+                .get(&OrderId(o.id))
+                .ok_or_else(|| anyhow::anyhow!("order {} has no job", o.id))?;
+            Ok(Order::from_parts(o, job))
+        })
+        .collect()
 }
 
 /// The order `id` if `owner` owns it; otherwise 404 and an audited refusal.

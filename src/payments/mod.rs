@@ -8,3 +8,5 @@ pub mod provider;
 pub mod service;
 pub mod signature;
 pub(crate) mod store;
+
+pub use api::router;

@@ -1,16 +1,15 @@
 //! Quotes in the JSON API (customers, their own quotes).
 
-use axum::extract::{Path, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::service::{self, Quote, QuoteRequest};
 use crate::access::{Caller, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, RequestContext};
-use crate::ids::QuoteId;
+use crate::http::{ApiError, IdPath};
+use crate::ids::{QuoteId, UserId};
 use crate::state::AppState;
 
 pub fn router() -> Routes {
@@ -34,10 +33,9 @@ pub fn router() -> Routes {
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller<perm::OwnSites>,
-    ctx: RequestContext,
     ApiJson(request): ApiJson<QuoteRequest>,
 ) -> Result<(StatusCode, axum::Json<Quote>), ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let quote = service::create(
         &state.db,
         state.pvwatts_api.as_deref(),
@@ -52,45 +50,51 @@ pub async fn create(
 #[derive(Serialize, ToSchema)]
 pub struct QuoteList {
     items: Vec<Quote>,
+    /// Where the next page starts (`cursor`); absent on the last page.
+    next_cursor: Option<String>,
 }
 
 /// My quotes, newest first.
-#[utoipa::path(get, path = "/api/v1/quotes", tag = "quotes", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/quotes", tag = "quotes", params(crate::http::PageQuery), security(("bearer" = [])),
     responses((status = 200, body = QuoteList)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller<perm::OwnSites>,
+    Query(page): Query<crate::http::PageQuery>,
 ) -> Result<axum::Json<QuoteList>, ApiError> {
-    let items = service::list_own(&state.db, caller.user).await?;
-    Ok(axum::Json(QuoteList { items }))
+    let (limit, before) = page.parse()?;
+    let mut items = service::list_own(&state.db, caller.user, before, limit + 1).await?;
+    let next_cursor = crate::http::next_page(&mut items, limit, |q| q.id);
+    Ok(axum::Json(QuoteList { items, next_cursor }))
 }
 
 /// A customer's quotes, newest first (support, sales and admins; figures only).
-#[utoipa::path(get, path = "/api/v1/staff/customers/{id}/quotes", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/staff/customers/{id}/quotes", tag = "staff",
+    params(crate::http::PageQuery, ("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = QuoteList), (status = 404, body = crate::http::error::Problem)))]
 pub async fn of_customer(
     State(state): State<AppState>,
     caller: Caller<perm::ReadQuotes>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    Query(page): Query<crate::http::PageQuery>,
+    IdPath(customer): IdPath<UserId>,
 ) -> Result<axum::Json<QuoteList>, ApiError> {
-    let customer: crate::ids::UserId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let items = service::of_customer(&state.db, &actor, customer).await?;
-    Ok(axum::Json(QuoteList { items }))
+    let actor = caller.actor();
+    let (limit, before) = page.parse()?;
+    let mut items = service::of_customer(&state.db, &actor, customer, before, limit + 1).await?;
+    let next_cursor = crate::http::next_page(&mut items, limit, |q| q.id);
+    Ok(axum::Json(QuoteList { items, next_cursor }))
 }
 
 /// One of my quotes, exactly as it was made.
-#[utoipa::path(get, path = "/api/v1/quotes/{id}", tag = "quotes", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/quotes/{id}", tag = "quotes",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = Quote), (status = 404, body = crate::http::error::Problem)))]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller<perm::OwnSites>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<QuoteId>,
 ) -> Result<axum::Json<Quote>, ApiError> {
-    let id: QuoteId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let quote = service::own(&state.db, &actor, caller.user, id).await?;
     Ok(axum::Json(quote))
 }

@@ -8,3 +8,10 @@ mod error;
 pub mod pages;
 pub mod service;
 pub(crate) mod store;
+
+use crate::access::Routes;
+
+/// Quotes, in the API and the browser.
+pub fn router() -> Routes {
+    api::router().merge(pages::router())
+}

@@ -1,7 +1,7 @@
 //! The quote page (with its charts and assumptions, printable) and the form that makes one.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -9,9 +9,8 @@ use serde::Deserialize;
 use super::service::{self, Quote, QuoteError, QuoteRequest};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::auth::browser::CsrfProtected;
-use crate::http::{PageError, RequestContext};
+use crate::http::{IdPath, PageError};
 use crate::ids::{QuoteId, SiteId};
 use crate::sites::service::{self as sites, Site};
 use crate::sites::usage::month_label;
@@ -71,8 +70,7 @@ struct NoticeQuery {
 async fn show(
     State(state): State<AppState>,
     caller: PageUser<perm::OwnSites>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<QuoteId>,
     axum::extract::Query(q): axum::extract::Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let notice = match q.notice.as_deref() {
@@ -84,8 +82,7 @@ async fn show(
         }
         _ => None,
     };
-    let id: QuoteId = id.parse().map_err(|_| PageError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let quote = service::own(&state.db, &actor, caller.user, id).await?;
     let site = sites::own(&state.db, &actor, caller.user, quote.site_id).await?;
     let usage = sites::current_usage(&state.db, &actor, caller.user, quote.site_id).await?;
@@ -201,18 +198,16 @@ impl CsrfProtected for QuoteFields {
 
 async fn create(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(site_id): IdPath<SiteId>,
     SignedInForm(caller, fields): SignedInForm<perm::OwnSites, QuoteFields>,
 ) -> Result<Response, PageError> {
-    let site_id: SiteId = id.parse().map_err(|_| PageError::NotFound)?;
     let request = QuoteRequest {
         site_id,
         offset_percent: fields.offset_percent.trim().parse().ok(),
         panel_id: Some(fields.panel_id).filter(|p| !p.is_empty()),
         options: fields.options,
     };
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     match service::create(
         &state.db,
         state.pvwatts_api.as_deref(),

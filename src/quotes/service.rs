@@ -333,11 +333,40 @@ pub async fn create(
     )))
 }
 
-/// The caller's quotes, newest first.
-pub async fn list_own(db: &DatabaseConnection, owner: UserId) -> Result<Vec<Quote>, QuoteError> {
+/// The quotes of `owner`, newest first: at most `limit`, older than the quote `before` when
+/// given (ids are UUID v7, so id order is creation order).
+pub async fn list_own(
+    db: &DatabaseConnection,
+    owner: UserId,
+    before: Option<QuoteId>,
+    limit: u64,
+) -> Result<Vec<Quote>, QuoteError> {
+    let mut query = quote::Entity::find().filter(quote::Column::OwnerId.eq(owner.0));
+    if let Some(before) = before {
+        query = query.filter(quote::Column::Id.lt(before.0));
+    }
+    query
+        .order_by_desc(quote::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|q| Quote::try_from(q).map_err(QuoteError::Internal))
+        .collect()
+}
+
+/// The newest `limit` quotes of one of `owner`'s homes.
+pub async fn of_site(
+    db: &DatabaseConnection,
+    owner: UserId,
+    site: SiteId,
+    limit: u64,
+) -> Result<Vec<Quote>, QuoteError> {
     quote::Entity::find()
         .filter(quote::Column::OwnerId.eq(owner.0))
-        .order_by_desc(quote::Column::CreatedAt)
+        .filter(quote::Column::SiteId.eq(site.0))
+        .order_by_desc(quote::Column::Id)
+        .limit(limit)
         .all(db)
         .await?
         .into_iter()
@@ -351,12 +380,14 @@ pub async fn of_customer(
     db: &DatabaseConnection,
     actor: &Actor,
     customer: UserId,
+    before: Option<QuoteId>,
+    limit: u64,
 ) -> Result<Vec<Quote>, QuoteError> {
     if !crate::access::grants::customer_exists(db, customer).await? {
         object::refused(db, actor, Target::user(customer), Permission::ReadQuotes).await;
         return Err(QuoteError::NotFound);
     }
-    list_own(db, customer).await
+    list_own(db, customer, before, limit).await
 }
 
 /// The quote `id` if `owner` owns it; otherwise 404 and an audited refusal.

@@ -17,6 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use checks::{Inputs, run};
+pub use page::router;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,6 +1,6 @@
 //! Installer routes for offers: what was offered to my crew, and my answer.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::TimeDelta;
 use serde::Serialize;
@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::dispatch::{self, OfferError, OfferView};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::audit::Actor;
-use crate::http::{ApiError, RequestContext};
+use crate::http::{ApiError, IdPath};
 use crate::ids::OfferId;
 use crate::state::AppState;
 
@@ -55,10 +55,9 @@ pub async fn answer(
     state: &AppState,
     actor: &Actor,
     member: crate::ids::UserId,
-    raw_id: &str,
+    id: OfferId,
     accept: bool,
 ) -> Result<(), OfferError> {
-    let id: OfferId = raw_id.parse().map_err(|_| OfferError::NotFound)?;
     dispatch::respond(
         &state.db,
         actor,
@@ -74,31 +73,31 @@ pub async fn answer(
 }
 
 /// Accept an offer: the day and the job are my crew's, and the customer is told.
-#[utoipa::path(post, path = "/api/v1/installer/offers/{id}/accept", tag = "installer", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/installer/offers/{id}/accept", tag = "installer",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Accepted"), (status = 404, body = crate::http::error::Problem),
         (status = 409, description = "`offer_closed`", body = crate::http::error::Problem)))]
 pub async fn accept(
     State(state): State<AppState>,
     caller: Caller<perm::WorkJobs>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OfferId>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    answer(&state, &actor, caller.user, &id, true).await?;
+    let actor = caller.actor();
+    answer(&state, &actor, caller.user, id, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Decline an offer: it moves to the next crew at once.
-#[utoipa::path(post, path = "/api/v1/installer/offers/{id}/decline", tag = "installer", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/installer/offers/{id}/decline", tag = "installer",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Declined"), (status = 404, body = crate::http::error::Problem),
         (status = 409, description = "`offer_closed`", body = crate::http::error::Problem)))]
 pub async fn decline(
     State(state): State<AppState>,
     caller: Caller<perm::WorkJobs>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<OfferId>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    answer(&state, &actor, caller.user, &id, false).await?;
+    let actor = caller.actor();
+    answer(&state, &actor, caller.user, id, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

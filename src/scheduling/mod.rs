@@ -12,6 +12,8 @@ mod model;
 pub mod slots;
 pub(crate) mod store;
 
+pub use api::router;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

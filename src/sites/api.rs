@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::FromRequest;
-use axum::extract::{Path, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -11,9 +11,8 @@ use utoipa::ToSchema;
 use super::model::SiteForm;
 use super::service::{self, Site, UsageInput, UsageSummary};
 use crate::access::{Caller, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, RequestContext};
+use crate::http::{ApiError, FieldError, IdPath};
 use crate::ids::SiteId;
 use crate::state::AppState;
 
@@ -26,20 +25,15 @@ pub fn router() -> Routes {
         .get("/api/v1/sites/{id}/usage", Permission::OwnSites, usage)
 }
 
-fn site_id(raw: &str) -> Result<SiteId, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound)
-}
-
 /// Record a home: address, location, roof facts, utility region.
 #[utoipa::path(post, path = "/api/v1/sites", tag = "sites", request_body = SiteForm, security(("bearer" = [])),
     responses((status = 201, body = Site), (status = 422, body = crate::http::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller<perm::OwnSites>,
-    ctx: RequestContext,
     ApiJson(form): ApiJson<SiteForm>,
 ) -> Result<(StatusCode, axum::Json<Site>), ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let site = service::create(&state.db, &actor, caller.user, form).await?;
     Ok((StatusCode::CREATED, axum::Json(site)))
 }
@@ -47,30 +41,35 @@ pub async fn create(
 #[derive(Serialize, ToSchema)]
 pub struct SiteList {
     items: Vec<Site>,
+    /// Where the next page starts (`cursor`); absent on the last page.
+    next_cursor: Option<String>,
 }
 
-/// My sites.
-#[utoipa::path(get, path = "/api/v1/sites", tag = "sites", security(("bearer" = [])),
+/// My sites, oldest first.
+#[utoipa::path(get, path = "/api/v1/sites", tag = "sites", params(crate::http::PageQuery), security(("bearer" = [])),
     responses((status = 200, body = SiteList)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller<perm::OwnSites>,
+    Query(page): Query<crate::http::PageQuery>,
 ) -> Result<axum::Json<SiteList>, ApiError> {
-    let items = service::list_own(&state.db, caller.user).await?;
-    Ok(axum::Json(SiteList { items }))
+    let (limit, after) = page.parse()?;
+    let mut items = service::list_own(&state.db, caller.user, after, limit + 1).await?;
+    let next_cursor = crate::http::next_page(&mut items, limit, |s| s.id);
+    Ok(axum::Json(SiteList { items, next_cursor }))
 }
 
 /// One of my sites (someone else's answers 404).
-#[utoipa::path(get, path = "/api/v1/sites/{id}", tag = "sites", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/sites/{id}", tag = "sites",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = Site), (status = 404, body = crate::http::error::Problem)))]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller<perm::OwnSites>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<SiteId>,
 ) -> Result<axum::Json<Site>, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let site = service::own(&state.db, &actor, caller.user, site_id(&id)?).await?;
+    let actor = caller.actor();
+    let site = service::own(&state.db, &actor, caller.user, id).await?;
     Ok(axum::Json(site))
 }
 
@@ -86,7 +85,8 @@ pub struct TypedUsage {
 /// `file`, or the raw file as `application/xml`; at most 20 MB) or typed figures
 /// (`application/json`). The answer says what was understood: period, interval, totals, the
 /// year the quote will use, and every estimate made.
-#[utoipa::path(post, path = "/api/v1/sites/{id}/usage", tag = "sites", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/sites/{id}/usage", tag = "sites",
+    params(("id" = String, Path)), security(("bearer" = [])),
     request_body(content(
         (TypedUsage = "application/json"),
         (UsageFile = "multipart/form-data"),
@@ -100,8 +100,7 @@ pub struct TypedUsage {
 pub async fn import_usage(
     State(state): State<AppState>,
     caller: Caller<perm::OwnSites>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<SiteId>,
     request: axum::extract::Request,
 ) -> Result<(StatusCode, axum::Json<UsageSummary>), ApiError> {
     let media = request
@@ -119,8 +118,8 @@ pub async fn import_usage(
         "multipart/form-data" => UsageInput::GreenButton(file_part(request).await?),
         _ => return Err(ApiError::UnsupportedMediaType),
     };
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let summary = service::import_usage(&state.db, &actor, caller.user, site_id(&id)?, input).await?;
+    let actor = caller.actor();
+    let summary = service::import_usage(&state.db, &actor, caller.user, id, input).await?;
     Ok((StatusCode::CREATED, axum::Json(summary)))
 }
 
@@ -187,16 +186,16 @@ fn typed(body: &[u8]) -> Result<UsageInput, ApiError> {
 }
 
 /// The usage the next quote for this site will use.
-#[utoipa::path(get, path = "/api/v1/sites/{id}/usage", tag = "sites", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/sites/{id}/usage", tag = "sites",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = UsageSummary), (status = 404, body = crate::http::error::Problem)))]
 pub async fn usage(
     State(state): State<AppState>,
     caller: Caller<perm::OwnSites>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<SiteId>,
 ) -> Result<axum::Json<UsageSummary>, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::current_usage(&state.db, &actor, caller.user, site_id(&id)?)
+    let actor = caller.actor();
+    service::current_usage(&state.db, &actor, caller.user, id)
         .await?
         .map(axum::Json)
         .ok_or(ApiError::NotFound)

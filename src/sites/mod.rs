@@ -7,3 +7,10 @@ pub mod pages;
 pub mod service;
 pub(crate) mod store;
 pub mod usage;
+
+use crate::access::Routes;
+
+/// The customer's homes and usage, in the API and the browser.
+pub fn router() -> Routes {
+    api::router().merge(pages::router())
+}

@@ -2,7 +2,7 @@
 //! yearly figure, and see what the import understood with a monthly chart.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use crate::audit::Actor;
 use crate::auth::browser::{CsrfProtected, PageCaller, file_after_csrf};
 use crate::catalog::Region;
 use crate::http::origin::SameOrigin;
-use crate::http::{PageError, RequestContext};
+use crate::http::{IdPath, PageError};
 use crate::ids::SiteId;
 use crate::state::AppState;
 use crate::web::chart::{BarChart, Series};
@@ -50,7 +50,7 @@ async fn list_page(
     let page = ListPage {
         nav: Nav::for_caller("sites", Some(caller)),
         csrf: caller.csrf.clone(),
-        sites: service::list_own(&state.db, caller.user).await?,
+        sites: service::list_own(&state.db, caller.user, None, crate::http::PAGE_MAX).await?,
         regions: crate::catalog::regions(&state.db)
             .await
             .map_err(anyhow::Error::from)?,
@@ -121,7 +121,6 @@ impl SiteFields {
 
 async fn create(
     State(state): State<AppState>,
-    ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::OwnSites, SiteFields>,
 ) -> Result<Response, PageError> {
     let form = match fields.into_form() {
@@ -130,7 +129,7 @@ async fn create(
             return list_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
         }
     };
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     match service::create(&state.db, &actor, caller.user, form).await {
         Ok(site) => Ok(Redirect::to(&format!("/sites/{}", site.id)).into_response()),
         Err(SiteError::Invalid(problem)) => {
@@ -179,20 +178,15 @@ fn interval_label(secs: Option<i32>) -> String {
 async fn site_page(
     state: &AppState,
     caller: &PageCaller,
-    ctx: &RequestContext,
+    actor: &Actor,
     id: SiteId,
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(ctx, caller.user, caller.role);
-    let site = service::own(&state.db, &actor, caller.user, id).await?;
-    let usage = service::current_usage(&state.db, &actor, caller.user, id).await?;
-    let quotes = crate::quotes::service::list_own(&state.db, caller.user)
-        .await?
-        .into_iter()
-        .filter(|q| q.site_id == id)
-        .collect::<Vec<_>>();
+    let site = service::own(&state.db, actor, caller.user, id).await?;
+    let usage = service::current_usage(&state.db, actor, caller.user, id).await?;
+    let quotes = crate::quotes::service::of_site(&state.db, caller.user, id, crate::http::PAGE_MAX).await?;
     // Production next to usage: the newest quote's system, or else what a quote with the
     // defaults would propose (computed, not stored).
     let production = match (&usage, quotes.first()) {
@@ -214,7 +208,7 @@ async fn site_page(
             match crate::quotes::service::compute(
                 &state.db,
                 state.pvwatts_api.as_deref(),
-                &actor,
+                actor,
                 caller.user,
                 &request,
             )
@@ -290,10 +284,6 @@ async fn site_page(
     render(status, &page)
 }
 
-fn site_id(raw: &str) -> Result<SiteId, PageError> {
-    raw.parse().map_err(|_| PageError::NotFound)
-}
-
 #[derive(Deserialize)]
 struct NoticeQuery {
     notice: Option<String>,
@@ -302,8 +292,7 @@ struct NoticeQuery {
 async fn show(
     State(state): State<AppState>,
     caller: PageUser<perm::OwnSites>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<SiteId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let notice = match q.notice.as_deref() {
@@ -313,30 +302,29 @@ async fn show(
         }
         _ => None,
     };
-    site_page(&state, &caller, &ctx, site_id(&id)?, StatusCode::OK, notice, None).await
+    site_page(&state, &caller, &caller.actor(), id, StatusCode::OK, notice, None).await
 }
 
 /// Records usage and shows the result; a file that cannot be used is explained on the page.
 async fn record(
     state: &AppState,
     caller: &PageCaller,
-    ctx: &RequestContext,
+    actor: &Actor,
     id: SiteId,
     input: UsageInput,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(ctx, caller.user, caller.role);
-    match service::import_usage(&state.db, &actor, caller.user, id, input).await {
+    match service::import_usage(&state.db, actor, caller.user, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/sites/{id}?notice=imported")).into_response()),
         Err(SiteError::Import(e)) => {
             let message = Some(sentence(&e.to_string()));
-            site_page(state, caller, ctx, id, StatusCode::BAD_REQUEST, None, message).await
+            site_page(state, caller, actor, id, StatusCode::BAD_REQUEST, None, message).await
         }
         Err(SiteError::Invalid(_)) => {
             let message = Some("Enter figures between 0 and 1,000,000 kWh.".to_owned());
             site_page(
                 state,
                 caller,
-                ctx,
+                actor,
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
@@ -351,19 +339,27 @@ async fn record(
 /// A file form: same-origin, the session's CSRF token as the first field, then the file.
 async fn upload(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
     _same_origin: SameOrigin,
     caller: PageUser<perm::OwnSites>,
+    IdPath(id): IdPath<SiteId>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let id = site_id(&id)?;
     let file = file_after_csrf(&state, caller.session, multipart).await?;
+    let actor = caller.actor();
     let Some(bytes) = file else {
         let message = Some("Choose a file to upload.".to_owned());
-        return site_page(&state, &caller, &ctx, id, StatusCode::BAD_REQUEST, None, message).await;
+        return site_page(
+            &state,
+            &caller,
+            &actor,
+            id,
+            StatusCode::BAD_REQUEST,
+            None,
+            message,
+        )
+        .await;
     };
-    record(&state, &caller, &ctx, id, UsageInput::GreenButton(bytes)).await
+    record(&state, &caller, &actor, id, UsageInput::GreenButton(bytes)).await
 }
 
 #[derive(Deserialize)]
@@ -385,11 +381,10 @@ impl CsrfProtected for TypedFields {
 
 async fn typed(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<SiteId>,
     SignedInForm(caller, fields): SignedInForm<perm::OwnSites, TypedFields>,
 ) -> Result<Response, PageError> {
-    let id = site_id(&id)?;
+    let actor = caller.actor();
     let clean = |raw: &str| raw.replace([',', '_', ' '], "");
     let input = if fields.monthly_kwh.is_empty() {
         number("the yearly usage", &clean(&fields.annual_kwh)).map(UsageInput::Annual)
@@ -413,12 +408,12 @@ async fn typed(
         }
     };
     match input {
-        Ok(input) => record(&state, &caller, &ctx, id, input).await,
+        Ok(input) => record(&state, &caller, &actor, id, input).await,
         Err(message) => {
             site_page(
                 &state,
                 &caller,
-                &ctx,
+                &actor,
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -126,12 +127,19 @@ pub async fn create(
     Ok(site)
 }
 
-pub async fn list_own(db: &DatabaseConnection, owner: UserId) -> Result<Vec<Site>, SiteError> {
-    let rows = site::Entity::find()
-        .filter(site::Column::OwnerId.eq(owner.0))
-        .order_by_asc(site::Column::CreatedAt)
-        .all(db)
-        .await?;
+/// The homes of `owner`, oldest first: at most `limit`, after the home `after` when given
+/// (ids are UUID v7, so id order is creation order).
+pub async fn list_own(
+    db: &DatabaseConnection,
+    owner: UserId,
+    after: Option<SiteId>,
+    limit: u64,
+) -> Result<Vec<Site>, SiteError> {
+    let mut query = site::Entity::find().filter(site::Column::OwnerId.eq(owner.0));
+    if let Some(after) = after {
+        query = query.filter(site::Column::Id.gt(after.0));
+    }
+    let rows = query.order_by_asc(site::Column::Id).limit(limit).all(db).await?;
     let mut sites = Vec::with_capacity(rows.len());
     for row in rows {
         sites.push(Site::open(db, row).await?);

@@ -1,7 +1,7 @@
 //! Staff administration and the access review in the JSON API (admins; changes need a recent
 //! re-authentication, S-AU-7).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
@@ -10,11 +10,10 @@ use utoipa::ToSchema;
 use super::review::{self, AccessReview};
 use super::service::{self, Invitation, InviteContext, StaffChange, StaffMember};
 use crate::access::{Caller, Permission, Role, Routes, perm};
-use crate::audit::Actor;
 use crate::auth::api::require_recent_auth;
 use crate::auth::{EmailAddress, PersonName};
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, RequestContext};
+use crate::http::{ApiError, FieldError, IdPath};
 use crate::ids::UserId;
 use crate::state::AppState;
 
@@ -84,13 +83,12 @@ pub struct NewStaffBody {
 pub async fn invite(
     State(state): State<AppState>,
     caller: Caller<perm::ManageStaff>,
-    ctx: RequestContext,
     ApiJson(body): ApiJson<NewStaffBody>,
 ) -> Result<(StatusCode, axum::Json<StaffMember>), ApiError> {
     require_recent_auth(&state, &caller)?;
     let email = EmailAddress::parse(&body.email).map_err(|_| invalid("email"))?;
     let name = PersonName::parse(&body.name).map_err(|_| invalid("name"))?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let invitation = Invitation {
         email,
         name,
@@ -111,7 +109,8 @@ pub struct StaffPatch {
 
 /// Change a staff member's role, or disable / enable the account. Acts on their next request
 /// (S-AC-7).
-#[utoipa::path(patch, path = "/api/v1/admin/staff/{id}", tag = "admin", request_body = StaffPatch,
+#[utoipa::path(patch, path = "/api/v1/admin/staff/{id}", tag = "admin",
+    params(("id" = String, Path)), request_body = StaffPatch,
     security(("bearer" = [])),
     responses((status = 200, body = StaffMember),
         (status = 401, description = "`reauth_required`", body = crate::http::error::Problem),
@@ -120,13 +119,11 @@ pub struct StaffPatch {
 pub async fn change(
     State(state): State<AppState>,
     caller: Caller<perm::ManageStaff>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(target): IdPath<UserId>,
     ApiJson(patch): ApiJson<StaffPatch>,
 ) -> Result<axum::Json<StaffMember>, ApiError> {
     require_recent_auth(&state, &caller)?;
-    let target: UserId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let change = StaffChange {
         role: patch.role,
         disabled: patch.disabled,

@@ -5,3 +5,10 @@ mod error;
 pub mod pages;
 pub mod review;
 pub mod service;
+
+use crate::access::Routes;
+
+/// The staff administration routes of the API and the back office.
+pub fn router() -> Routes {
+    api::router().merge(pages::router())
+}

@@ -2,7 +2,7 @@
 //! access review, and the audit trail.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::TimeDelta;
@@ -13,11 +13,11 @@ use super::review::{self, AccessReview};
 use super::service::{self, Invitation, StaffChange, StaffError, StaffMember};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Role, Routes, perm};
-use crate::audit::{Actor, AuditEvent};
+use crate::audit::AuditEvent;
 use crate::auth::browser::{CsrfProtected, PageCaller, session_cookie};
 use crate::auth::credentials::{self, CredentialError, Proof};
 use crate::auth::{EmailAddress, PersonName, session};
-use crate::http::{PageError, RequestContext};
+use crate::http::{IdPath, PageError, RequestContext};
 use crate::ids::UserId;
 use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
@@ -185,7 +185,6 @@ impl CsrfProtected for InviteFields {
 
 async fn invite(
     State(state): State<AppState>,
-    ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::ManageStaff, InviteFields>,
 ) -> Result<Response, PageError> {
     if !recent_auth(&state, &caller) {
@@ -214,7 +213,7 @@ async fn invite(
             .await;
         }
     };
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     match service::invite(&super::api::invite_context(&state), &actor, invitation).await {
         Ok(_) => Ok(Redirect::to("/admin/staff?notice=invited").into_response()),
         Err(StaffError::Internal(e)) => Err(PageError::Internal(e)),
@@ -250,15 +249,13 @@ impl CsrfProtected for ChangeFields {
 
 async fn change(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(target): IdPath<UserId>,
     SignedInForm(caller, fields): SignedInForm<perm::ManageStaff, ChangeFields>,
 ) -> Result<Response, PageError> {
     if !recent_auth(&state, &caller) {
         let message = "Confirm it is you first.".to_owned();
         return staff_page(&state, &caller, StatusCode::UNAUTHORIZED, None, Some(message)).await;
     }
-    let target: UserId = id.parse().map_err(|_| PageError::NotFound)?;
     let change = match fields.action.as_str() {
         "role" => StaffChange {
             role: Some(fields.role.parse().map_err(|_| PageError::BadRequest)?),
@@ -274,7 +271,7 @@ async fn change(
         },
         _ => return Err(PageError::BadRequest),
     };
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     match service::change(&state.db, &state.auth_cache, &actor, caller.user, target, change).await {
         Ok(_) => Ok(Redirect::to("/admin/staff?notice=changed").into_response()),
         Err(StaffError::NotFound) => Err(PageError::NotFound),

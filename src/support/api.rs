@@ -1,7 +1,7 @@
 //! Support routes of the JSON API: customer search (masked), a customer's account, grants
 //! with a reason, ending a user's sessions, a new confirmation link.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
@@ -9,9 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::access::grants::{self, Grant};
 use crate::access::{Caller, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, RequestContext};
+use crate::http::{ApiError, FieldError, IdPath};
 use crate::ids::{GrantId, UserId};
 use crate::state::AppState;
 
@@ -46,10 +45,6 @@ pub fn router() -> Routes {
             Permission::AssistCustomers,
             revoke_sessions,
         )
-}
-
-fn user_id(raw: &str) -> Result<UserId, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -95,16 +90,16 @@ pub async fn search(
 
 /// A customer's account: masked, or in full while the caller holds a live grant (each view
 /// under a grant is counted and audited).
-#[utoipa::path(get, path = "/api/v1/staff/customers/{id}", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/staff/customers/{id}", tag = "staff",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = CustomerView), (status = 404, body = crate::http::error::Problem)))]
 pub async fn customer(
     State(state): State<AppState>,
     caller: Caller<perm::ViewCustomers>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
 ) -> Result<axum::Json<CustomerView>, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    let view = service::view(&state.db, &actor, (caller.user, caller.role), user_id(&id)?).await?;
+    let actor = caller.actor();
+    let view = service::view(&state.db, &actor, (caller.user, caller.role), id).await?;
     Ok(axum::Json(view))
 }
 
@@ -117,7 +112,8 @@ pub struct AccessRequest {
 
 /// Open a customer's personal data for a stated reason. The grant is for this customer and
 /// this caller only, and expires (`access_grant_ttl_secs`, 60 minutes by default).
-#[utoipa::path(post, path = "/api/v1/staff/customers/{id}/access", tag = "staff", request_body = AccessRequest,
+#[utoipa::path(post, path = "/api/v1/staff/customers/{id}/access", tag = "staff",
+    params(("id" = String, Path)), request_body = AccessRequest,
     security(("bearer" = [])),
     responses((status = 201, body = Grant), (status = 404, body = crate::http::error::Problem),
         (status = 409, description = "`too_many_grants`: 10 customers are open already", body = crate::http::error::Problem),
@@ -125,18 +121,16 @@ pub struct AccessRequest {
 pub async fn open_access(
     State(state): State<AppState>,
     caller: Caller<perm::ReadCustomerPii>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(customer): IdPath<UserId>,
     ApiJson(body): ApiJson<AccessRequest>,
 ) -> Result<(StatusCode, axum::Json<Grant>), ApiError> {
-    let customer = user_id(&id)?;
     let reason = grants::Reason::parse(&body.reason).map_err(|_| {
         ApiError::Validation(vec![FieldError {
             field: "reason".into(),
             code: "invalid",
         }])
     })?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let ttl = TimeDelta::seconds(state.settings.access_grant_ttl_secs as i64);
     let grant = service::open_grant(
         &state.db,
@@ -169,47 +163,46 @@ pub async fn my_grants(
 }
 
 /// End a grant before it expires. Only its holder (or an admin) can; others get 404.
-#[utoipa::path(delete, path = "/api/v1/staff/grants/{id}", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/staff/grants/{id}", tag = "staff",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Ended"), (status = 404, body = crate::http::error::Problem)))]
 pub async fn end_grant(
     State(state): State<AppState>,
     caller: Caller<perm::ReadCustomerPii>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<GrantId>,
 ) -> Result<StatusCode, ApiError> {
-    let id: GrantId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let may_end_any = crate::access::policy::allows(caller.role, Permission::ManageStaff);
     grants::end(&state.db, &actor, caller.user, may_end_any, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Send the customer a new confirmation link (at most 3 an hour, as for the customer).
-#[utoipa::path(post, path = "/api/v1/staff/customers/{id}/verification", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/staff/customers/{id}/verification", tag = "staff",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 202, description = "Sent"), (status = 404, body = crate::http::error::Problem),
         (status = 409, description = "`already_verified`", body = crate::http::error::Problem)))]
 pub async fn resend_verification(
     State(state): State<AppState>,
     caller: Caller<perm::AssistCustomers>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::resend_verification(&crate::auth::api::signup_context(&state), &actor, user_id(&id)?).await?;
+    let actor = caller.actor();
+    service::resend_verification(&crate::auth::api::signup_context(&state), &actor, id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
 /// End every session of a user (a lost phone, a suspected takeover). Support reaches
 /// customers and installers; admins reach everyone.
-#[utoipa::path(post, path = "/api/v1/admin/users/{id}/sessions/revoke", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/sessions/revoke", tag = "staff",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Ended"), (status = 404, body = crate::http::error::Problem)))]
 pub async fn revoke_sessions(
     State(state): State<AppState>,
     caller: Caller<perm::AssistCustomers>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    service::end_sessions(&state.db, &state.auth_cache, &actor, caller.role, user_id(&id)?).await?;
+    let actor = caller.actor();
+    service::end_sessions(&state.db, &state.auth_cache, &actor, caller.role, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

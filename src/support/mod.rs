@@ -4,3 +4,10 @@ pub mod api;
 mod error;
 pub mod pages;
 pub mod service;
+
+use crate::access::Routes;
+
+/// The support routes of the API and the back office.
+pub fn router() -> Routes {
+    api::router().merge(pages::router())
+}

@@ -2,7 +2,7 @@
 //! with the "open with reason" flow, ending their sessions and resending their link.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{TimeDelta, Utc};
@@ -15,7 +15,7 @@ use crate::access::policy::allows;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::auth::browser::{CsrfOnly, CsrfProtected};
-use crate::http::{PageError, RequestContext};
+use crate::http::{IdPath, PageError};
 use crate::ids::{GrantId, UserId};
 use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
@@ -161,16 +161,15 @@ struct NoticeQuery {
 async fn customer_page(
     state: &AppState,
     caller: &crate::auth::browser::PageCaller,
-    ctx: &RequestContext,
+    actor: &Actor,
     id: UserId,
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(ctx, caller.user, caller.role);
-    let view = service::view(&state.db, &actor, (caller.user, caller.role), id).await?;
+    let view = service::view(&state.db, actor, (caller.user, caller.role), id).await?;
     let quotes = if allows(caller.role, Permission::ReadQuotes) {
-        crate::quotes::service::list_own(&state.db, id)
+        crate::quotes::service::list_own(&state.db, id, None, crate::http::PAGE_MAX)
             .await?
             .into_iter()
             .map(|q| {
@@ -199,15 +198,10 @@ async fn customer_page(
     render(status, &page)
 }
 
-fn parse_id(raw: &str) -> Result<UserId, PageError> {
-    raw.parse().map_err(|_| PageError::NotFound)
-}
-
 async fn customer(
     State(state): State<AppState>,
     caller: PageUser<perm::ViewCustomers>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<UserId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     // Fixed messages only: the query string cannot put text of its own on the page.
@@ -217,16 +211,7 @@ async fn customer(
         Some("closed") => Some("Access closed. Personal data is masked again."),
         _ => None,
     };
-    customer_page(
-        &state,
-        &caller,
-        &ctx,
-        parse_id(&id)?,
-        StatusCode::OK,
-        notice,
-        None,
-    )
-    .await
+    customer_page(&state, &caller, &caller.actor(), id, StatusCode::OK, notice, None).await
 }
 
 #[derive(Deserialize)]
@@ -245,11 +230,10 @@ impl CsrfProtected for AccessFields {
 
 async fn open_access(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(customer): IdPath<UserId>,
     SignedInForm(caller, fields): SignedInForm<perm::ReadCustomerPii, AccessFields>,
 ) -> Result<Response, PageError> {
-    let customer = parse_id(&id)?;
+    let actor = caller.actor();
     let reason = match grants::Reason::parse(&fields.reason) {
         Ok(reason) => reason,
         Err(problem) => {
@@ -257,7 +241,7 @@ async fn open_access(
             return customer_page(
                 &state,
                 &caller,
-                &ctx,
+                &actor,
                 customer,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
@@ -266,7 +250,6 @@ async fn open_access(
             .await;
         }
     };
-    let actor = Actor::user(&ctx, caller.user, caller.role);
     let ttl = TimeDelta::seconds(state.settings.access_grant_ttl_secs as i64);
     let staff = (caller.user, caller.role);
     match service::open_grant(&state.db, &actor, staff, customer, reason, ttl).await {
@@ -276,7 +259,7 @@ async fn open_access(
             customer_page(
                 &state,
                 &caller,
-                &ctx,
+                &actor,
                 customer,
                 StatusCode::CONFLICT,
                 None,
@@ -290,12 +273,10 @@ async fn open_access(
 
 async fn end_grant(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<GrantId>,
     SignedInForm(caller, _): SignedInForm<perm::ReadCustomerPii, CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let id: GrantId = id.parse().map_err(|_| PageError::NotFound)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let may_end_any = allows(caller.role, Permission::ManageStaff);
     let customer = grants::end(&state.db, &actor, caller.user, may_end_any, id).await?;
     Ok(Redirect::to(&format!("/staff/customers/{customer}?notice=closed")).into_response())
@@ -303,24 +284,20 @@ async fn end_grant(
 
 async fn end_sessions(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(target): IdPath<UserId>,
     SignedInForm(caller, _): SignedInForm<perm::AssistCustomers, CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let target = parse_id(&id)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     service::end_sessions(&state.db, &state.auth_cache, &actor, caller.role, target).await?;
     Ok(Redirect::to(&format!("/staff/customers/{target}?notice=sessions")).into_response())
 }
 
 async fn resend_verification(
     State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(target): IdPath<UserId>,
     SignedInForm(caller, _): SignedInForm<perm::AssistCustomers, CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let target = parse_id(&id)?;
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let cx = crate::auth::api::signup_context(&state);
     let message = match service::resend_verification(&cx, &actor, target).await {
         Ok(()) => {
@@ -335,7 +312,7 @@ async fn resend_verification(
     customer_page(
         &state,
         &caller,
-        &ctx,
+        &actor,
         target,
         StatusCode::CONFLICT,
         None,

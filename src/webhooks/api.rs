@@ -1,15 +1,14 @@
 //! Admin routes for a company's webhook endpoint and its delivery log.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Delivery, Endpoint};
 use crate::access::{Caller, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, RequestContext};
+use crate::http::{ApiError, IdPath};
 use crate::ids::CompanyId;
 use crate::state::AppState;
 
@@ -25,10 +24,6 @@ pub fn router() -> Routes {
             Permission::ManageCrews,
             show,
         )
-}
-
-fn company(raw: &str) -> Result<CompanyId, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -47,22 +42,22 @@ pub struct EndpointSet {
 }
 
 /// Set (or replace) the company's webhook URL; answers a new signing secret.
-#[utoipa::path(put, path = "/api/v1/admin/companies/{id}/webhook", tag = "crews", request_body = NewEndpoint,
+#[utoipa::path(put, path = "/api/v1/admin/companies/{id}/webhook", tag = "crews",
+    params(("id" = String, Path)), request_body = NewEndpoint,
     security(("bearer" = [])),
     responses((status = 200, body = EndpointSet), (status = 404, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem)))]
 pub async fn set(
     State(state): State<AppState>,
     caller: Caller<perm::ManageCrews>,
-    ctx: RequestContext,
-    Path(id): Path<String>,
+    IdPath(company): IdPath<CompanyId>,
     ApiJson(new): ApiJson<NewEndpoint>,
 ) -> Result<axum::Json<EndpointSet>, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
+    let actor = caller.actor();
     let secret = super::register(
         &state.db,
         &actor,
-        company(&id)?,
+        company,
         &new.url,
         state.settings.outbound_allow_local,
     )
@@ -81,14 +76,14 @@ pub struct WebhookState {
 }
 
 /// The company's endpoint and its delivery log.
-#[utoipa::path(get, path = "/api/v1/admin/companies/{id}/webhook", tag = "crews", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/admin/companies/{id}/webhook", tag = "crews",
+    params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = WebhookState)))]
 pub async fn show(
     State(state): State<AppState>,
     _caller: Caller<perm::ManageCrews>,
-    Path(id): Path<String>,
+    IdPath(company): IdPath<CompanyId>,
 ) -> Result<axum::Json<WebhookState>, ApiError> {
-    let company = company(&id)?;
     let endpoint = super::endpoint_of(&state.db, company)
         .await
         .map_err(anyhow::Error::from)?;

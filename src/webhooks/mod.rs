@@ -10,6 +10,8 @@
 pub mod api;
 mod error;
 
+pub use api::router;
+
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};

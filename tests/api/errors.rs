@@ -115,3 +115,33 @@ async fn every_problem_type_resolves_to_a_page() {
     }
     assert_eq!(app.get("/problems/made_up").await.status(), 404);
 }
+
+#[tokio::test]
+async fn a_malformed_id_in_the_path_is_not_found_once_the_caller_is_known() {
+    let app = spawn_app().await;
+    let mut customer = app
+        .member("malformed@example.com", sunbridge::access::Role::Customer)
+        .await;
+
+    let signed_out = app.get("/api/v1/orders/not-an-id").await;
+    assert_eq!(signed_out.status(), 401);
+    let response = app
+        .api("GET", "/api/v1/orders/not-an-id", &customer.token, None)
+        .await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
+
+    let signed_out = app.get("/orders/not-an-id").await;
+    assert_eq!(signed_out.status(), 303, "the sign-in page comes first");
+    let session = app.page_session(&mut customer).await;
+    let response = app.page_get("/orders/not-an-id", &session.cookie).await;
+    assert_eq!(response.status(), 404);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}

@@ -22,6 +22,7 @@ mod helpers_roles;
 mod housekeeping;
 mod injection;
 mod limits;
+mod lists;
 mod logging;
 mod login;
 mod mail;
