@@ -38,26 +38,39 @@ start() { # rate_limits on|off; leaves URL and SERVER
 }
 stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=; }
 
-measure() { # on|off → prints req/s
+# CPU time (user + system, in clock ticks) the server process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+
+measure() { # on|off → prints "req/s server-CPU-µs-per-request"
   start "$1"
-  local out
+  local out before after requests
+  before=$(cpu_ticks)
   out=$(wrk -t2 -c32 -d"${DURATION}s" --latency -s "$DATA/me.lua" "$URL/api/v1/me")
+  after=$(cpu_ticks)
   stop
   if echo "$out" | grep -q 'Non-2xx'; then echo "refused or failed requests in the $1 run:" >&2; echo "$out" >&2; exit 1; fi
-  echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}'
+  requests=$(echo "$out" | awk '/requests in/ {print $1}')
+  # Throughput moves with whatever else the machine runs; the server's own CPU time per
+  # request moves much less, so both are printed.
+  echo "$out" | awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+    '/Requests\/sec/ {printf "%.0f %.1f", $2, t / hz * 1e6 / n}'
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "rate-limit cost: $(nproc) cores, release build, SQLite, GET /api/v1/me, wrk -t2 -c32 -d${DURATION}s, $ROUNDS rounds"
-OFF=(); ON=()
+OFF=(); ON=(); OFF_CPU=(); ON_CPU=()
 for r in $(seq "$ROUNDS"); do
-  OFF+=("$(measure false)"); ON+=("$(measure true)")
-  printf 'round %d: limiter off %8s req/s   on %8s req/s\n' "$r" "${OFF[-1]}" "${ON[-1]}"
+  read -r rps cpu <<<"$(measure false)"; OFF+=("$rps"); OFF_CPU+=("$cpu")
+  read -r rps cpu <<<"$(measure true)"; ON+=("$rps"); ON_CPU+=("$cpu")
+  printf 'round %d: limiter off %8s req/s %6s µs CPU/request   on %8s req/s %6s µs CPU/request\n' \
+    "$r" "${OFF[-1]}" "${OFF_CPU[-1]}" "${ON[-1]}" "${ON_CPU[-1]}"
 done
 MOFF=$(printf '%s\n' "${OFF[@]}" | median)
 MON=$(printf '%s\n' "${ON[@]}" | median)
-awk -v off="$MOFF" -v on="$MON" 'BEGIN {
-  cost = (off - on) / off * 100
-  printf "median: off %.0f req/s, on %.0f req/s: the limiter costs %.1f %% (target <= 5 %%)\n", off, on, cost
+COFF=$(printf '%s\n' "${OFF_CPU[@]}" | median)
+CON=$(printf '%s\n' "${ON_CPU[@]}" | median)
+awk -v off="$MOFF" -v on="$MON" -v coff="$COFF" -v con="$CON" 'BEGIN {
+  printf "median throughput: off %.0f req/s, on %.0f req/s: %.1f %% fewer with the limiter (target <= 5 %%)\n", off, on, (off - on) / off * 100
+  printf "median server CPU: off %.1f µs/request, on %.1f µs/request: the limiter adds %.1f %%\n", coff, con, (con - coff) / coff * 100
 }'
