@@ -108,18 +108,20 @@ async fn judge(db: &DatabaseConnection, r: Rules, ip: IpAddr, action: Action) ->
     if seen < threshold {
         return Ok(false);
     }
+    // The block and its audit row together; the check for a block already in force is in the
+    // same transaction, so two requests crossing the threshold at once (SQLite serialises
+    // them) make one block.
+    let tx = crate::db::begin(db).await?;
     let already = store::Entity::find()
         .filter(store::Column::Ip.eq(ip_text.as_str()))
         .filter(store::Column::LiftedAt.is_null())
         .filter(store::Column::ExpiresAt.gt(now))
-        .count(db)
+        .count(&tx)
         .await?;
     if already > 0 {
         return Ok(false);
     }
     let id = uuid::Uuid::now_v7();
-    // The block and its audit row together.
-    let tx = crate::db::begin(db).await?;
     store::Entity::insert(store::ActiveModel {
         id: Set(id),
         ip: Set(ip_text),
