@@ -25,6 +25,7 @@ pub mod profile;
 pub mod search;
 pub mod service;
 pub mod session;
+pub mod sign_in_pages;
 pub mod sign_out;
 pub mod signup;
 pub(crate) mod store;
@@ -43,5 +44,6 @@ pub fn router() -> Routes {
         .merge(me_api::router())
         .merge(mfa_api::router())
         .merge(pages::router())
+        .merge(sign_in_pages::router())
         .merge(account_pages::router())
 }
