@@ -10,11 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
 CONNECTIONS=${2:-32}
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; else
-  cargo build --release --quiet --bin sunbridge
-  BIN=./target/release/sunbridge
-fi
+# shellcheck source=bench/common.sh
+source bench/common.sh
 # shellcheck source=bench/wide-budgets.sh
 source bench/wide-budgets.sh
 DATA=$(mktemp -d)
@@ -44,23 +41,12 @@ for n in $(seq 10); do
 done
 printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$TOKEN" >"$DATA/auth.lua"
 
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}'; }
-run() {
-  local name=$1 path=$2 out
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency -s "$DATA/auth.lua" "$URL$path")
-  local rps p50 p99 errors
-  rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
-  p50=$(echo "$out" | awk '$1=="50%" {print $2}' | to_ms)
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}' | to_ms)
-  errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
-  printf '%-34s %8s req/s   p50 %7s ms   p99 %7s ms   %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-no errors}"
-}
 DB=$(case "${BENCH_DATABASE_URL:-sqlite}" in mysql*) echo MariaDB ;; postgres*) echo PostgreSQL ;; *) echo SQLite ;; esac)
 echo "owned lists: $(nproc) cores, wrk -t2 -c$CONNECTIONS -d${DURATION}s, release build, $DB, 10 items each"
-run "GET /api/v1/sites (10 homes)" /api/v1/sites
-run "GET /api/v1/quotes (10)" /api/v1/quotes
-run "GET /api/v1/orders (10)" /api/v1/orders
-run "GET /api/v1/me/sessions" /api/v1/me/sessions
-run "GET /api/v1/sites/{id}" "/api/v1/sites/$SITE"
-run "GET /api/v1/quotes/{id}" "/api/v1/quotes/$QUOTE"
-run "GET /api/v1/orders/{id}" "/api/v1/orders/$ORDER"
+row "GET /api/v1/sites (10 homes)" /api/v1/sites "$DATA/auth.lua"
+row "GET /api/v1/quotes (10)" /api/v1/quotes "$DATA/auth.lua"
+row "GET /api/v1/orders (10)" /api/v1/orders "$DATA/auth.lua"
+row "GET /api/v1/me/sessions" /api/v1/me/sessions "$DATA/auth.lua"
+row "GET /api/v1/sites/{id}" "/api/v1/sites/$SITE" "$DATA/auth.lua"
+row "GET /api/v1/quotes/{id}" "/api/v1/quotes/$QUOTE" "$DATA/auth.lua"
+row "GET /api/v1/orders/{id}" "/api/v1/orders/$ORDER" "$DATA/auth.lua"

@@ -9,12 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
 ROUNDS=${2:-3}
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-# BENCH_BIN measures another build (say, the one before a change) without building.
-if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; else
-  cargo build --release --quiet --bin sunbridge
-  BIN=./target/release/sunbridge
-fi
+# shellcheck source=bench/common.sh
+source bench/common.sh
 DATA=$(mktemp -d)
 export SUNBRIDGE_DATA_DIR=$DATA
 SERVER=
