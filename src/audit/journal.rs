@@ -5,9 +5,9 @@
 //! transaction committed or rolled back, and the trail module knows nothing of them. The list
 //! is kept per request (a task-local set up by `watch`), not per process.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 
 use super::Action;
 
@@ -18,30 +18,26 @@ pub struct Recorded {
     pub client_ip: IpAddr,
 }
 
-type Entries = Arc<Mutex<Vec<Recorded>>>;
-
 tokio::task_local! {
-    static JOURNAL: Entries;
+    static JOURNAL: RefCell<Vec<Recorded>>;
 }
 
-/// Runs `work` (one request) and returns what it recorded with its output.
+/// Runs `work` (one request) and returns what it recorded with its output. Every request
+/// passes here, so nothing is allocated until an event is noted.
 pub async fn watch<F: Future>(work: F) -> (F::Output, Vec<Recorded>) {
-    let entries = Entries::default();
-    let output = JOURNAL.scope(entries.clone(), work).await;
-    let recorded = entries
-        .lock()
-        .map(|mut e| std::mem::take(&mut *e))
+    let mut scoped = std::pin::pin!(JOURNAL.scope(RefCell::new(Vec::new()), work));
+    let output = scoped.as_mut().await;
+    let recorded = scoped
+        .as_mut()
+        .take_value()
+        .map(RefCell::into_inner)
         .unwrap_or_default();
     (output, recorded)
 }
 
 /// Notes an event for the request being served, if one is watched.
 pub(super) fn note(action: Action, client_ip: IpAddr) {
-    let _ = JOURNAL.try_with(|entries| {
-        if let Ok(mut entries) = entries.lock() {
-            entries.push(Recorded { action, client_ip });
-        }
-    });
+    let _ = JOURNAL.try_with(|entries| entries.borrow_mut().push(Recorded { action, client_ip }));
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::access::Role;
 use crate::http::{ApiError, IdPath};
@@ -110,16 +110,6 @@ pub async fn update_me(
     }))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct Page {
-    /// At most 100 (the default).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<u64>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct SessionView {
     id: String,
@@ -138,31 +128,19 @@ pub struct SessionList {
 }
 
 /// My live sessions, newest first.
-#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "account", params(Page), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "account", params(crate::http::PageQuery), security(("bearer" = [])),
     responses((status = 200, body = SessionList), (status = 401, body = crate::http::error::Problem)))]
 pub async fn list_sessions(
     State(state): State<AppState>,
     caller: Caller<perm::OwnAccount>,
-    Query(page): Query<Page>,
+    Query(page): Query<crate::http::PageQuery>,
 ) -> Result<axum::Json<SessionList>, ApiError> {
-    let limit = crate::http::page_limit(page.limit, 100)?;
-    let before = match page.cursor {
-        Some(c) => Some(
-            c.parse::<SessionId>()
-                .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
-        ),
-        None => None,
-    };
+    let (limit, before) = page.parse::<SessionId>()?;
     // One more than asked tells whether there is a next page.
     let mut rows = session::list_live(&state.db, caller.user, before, limit + 1, Utc::now())
         .await
         .map_err(anyhow::Error::from)?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id.to_string())
-    } else {
-        None
-    };
+    let next_cursor = crate::http::next_page(&mut rows, limit, |r| r.id);
     let items = rows
         .into_iter()
         .map(|r| SessionView {

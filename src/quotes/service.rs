@@ -345,14 +345,7 @@ pub async fn list_own(
     if let Some(before) = before {
         query = query.filter(quote::Column::Id.lt(before.0));
     }
-    query
-        .order_by_desc(quote::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|q| Quote::try_from(q).map_err(QuoteError::Internal))
-        .collect()
+    newest(db, query, limit).await
 }
 
 /// The newest `limit` quotes of one of `owner`'s homes.
@@ -362,9 +355,19 @@ pub async fn of_site(
     site: SiteId,
     limit: u64,
 ) -> Result<Vec<Quote>, QuoteError> {
-    quote::Entity::find()
+    let query = quote::Entity::find()
         .filter(quote::Column::OwnerId.eq(owner.0))
-        .filter(quote::Column::SiteId.eq(site.0))
+        .filter(quote::Column::SiteId.eq(site.0));
+    newest(db, query, limit).await
+}
+
+/// The newest `limit` quotes `query` selects.
+async fn newest(
+    db: &DatabaseConnection,
+    query: sea_orm::Select<quote::Entity>,
+    limit: u64,
+) -> Result<Vec<Quote>, QuoteError> {
+    query
         .order_by_desc(quote::Column::Id)
         .limit(limit)
         .all(db)
