@@ -395,7 +395,7 @@ async fn audit(
     let secret_key = settings.secret_key_or_dev()?;
     let deploy = deploy.or_else(|| Some(PathBuf::from("deploy")).filter(|d| d.join("Dockerfile").is_file()));
     let throttle = crate::auth::throttle::Rules::default();
-    let inputs = crate::report::Inputs {
+    let inputs = crate::security_report::Inputs {
         settings: &settings,
         db: &db,
         checkpoint_key: settings.audit_checkpoint_key_or_derived(&secret_key),
@@ -404,20 +404,20 @@ async fn audit(
         advisory_db,
         deploy_dir: deploy,
     };
-    let report = crate::report::run(&inputs).await?;
+    let report = crate::security_report::run(&inputs).await?;
     std::fs::create_dir_all(out).with_context(|| format!("Failed to create {}", out.display()))?;
     let md = out.join("security-report.md");
     let json = out.join("security-report.json");
-    std::fs::write(&md, crate::report::render::markdown(&report))
+    std::fs::write(&md, crate::security_report::render::markdown(&report))
         .with_context(|| format!("Failed to write {}", md.display()))?;
-    std::fs::write(&json, crate::report::render::json(&report)?)
+    std::fs::write(&json, crate::security_report::render::json(&report)?)
         .with_context(|| format!("Failed to write {}", json.display()))?;
     for c in &report.categories {
         println!("{} {:<45} {}", c.id, c.name, c.status.label());
         for k in c
             .controls
             .iter()
-            .filter(|k| k.status == crate::report::Status::Fail)
+            .filter(|k| k.status == crate::security_report::Status::Fail)
         {
             println!("      FAIL {} {}", k.id, k.title);
         }

@@ -52,7 +52,7 @@ use utoipa::OpenApi;
         crate::audit::api::verify,
         crate::defence::api::list,
         crate::defence::api::lift,
-        crate::report::page::report_json,
+        crate::security_report::page::report_json,
         crate::catalog::api::panels,
         crate::catalog::api::regions,
         crate::catalog::api::add_panel,

@@ -105,7 +105,7 @@ impl Application {
             ))
         });
         let shared = match &settings.redis_url {
-            Some(url) => Some(crate::shared::Shared::new(url, &settings.redis_prefix)?),
+            Some(url) => Some(crate::replica_sync::Shared::new(url, &settings.redis_prefix)?),
             None => None,
         };
         let auth_cache = crate::auth::cache::AuthCache::new(
@@ -116,8 +116,8 @@ impl Application {
         if let Some(shared) = &shared {
             let (cache, list) = (auth_cache.clone(), blocks.clone());
             shared.start_subscriber(&supervisor, move |topic| match topic {
-                crate::shared::Topic::Auth => cache.clear_local(),
-                crate::shared::Topic::Blocks => list.invalidate(),
+                crate::replica_sync::Topic::Auth => cache.clear_local(),
+                crate::replica_sync::Topic::Blocks => list.invalidate(),
             });
         }
         let rate = settings.rate_budgets().map(|budgets| {
@@ -258,7 +258,7 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::sites::router())
         .merge(crate::quotes::router())
         .merge(crate::defence::router())
-        .merge(crate::report::router())
+        .merge(crate::security_report::router())
         .merge(crate::webhooks::router())
         .merge(crate::crews::router())
         .merge(crate::orders::router())

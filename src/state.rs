@@ -51,7 +51,7 @@ pub struct AppServices {
     /// Addresses blocked by the automatic defence.
     pub blocks: crate::defence::BlockList,
     /// Redis, shared by the replicas, when `redis_url` is set.
-    pub shared: Option<Arc<crate::shared::Shared>>,
+    pub shared: Option<Arc<crate::replica_sync::Shared>>,
     /// Request budgets (S-DE-3), when on.
     pub rate: Option<Arc<crate::defence::rate::RateGuard>>,
     /// NREL's PVWatts API, when a key is configured.

@@ -24,12 +24,12 @@ pub struct CachedAuth {
 pub struct AuthCache {
     entries: Option<moka::sync::Cache<String, Arc<CachedAuth>>>,
     /// The other replicas, told to forget theirs when this one forgets.
-    shared: Option<Arc<crate::shared::Shared>>,
+    shared: Option<Arc<crate::replica_sync::Shared>>,
 }
 
 impl AuthCache {
     /// A `ttl` of zero turns caching off.
-    pub fn new(ttl: Duration, shared: Option<Arc<crate::shared::Shared>>) -> Self {
+    pub fn new(ttl: Duration, shared: Option<Arc<crate::replica_sync::Shared>>) -> Self {
         let entries = (!ttl.is_zero()).then(|| {
             moka::sync::Cache::builder()
                 .time_to_live(ttl)
@@ -59,7 +59,7 @@ impl AuthCache {
         if let Some(shared) = self.shared.clone()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            runtime.spawn(async move { shared.publish(crate::shared::Topic::Auth).await });
+            runtime.spawn(async move { shared.publish(crate::replica_sync::Topic::Auth).await });
         }
     }
 

@@ -109,7 +109,7 @@ impl Key {
 #[derive(Clone, Copy)]
 pub enum Counters<'a> {
     Database(&'a DatabaseConnection),
-    Shared(&'a crate::shared::Shared),
+    Shared(&'a crate::replica_sync::Shared),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +118,7 @@ pub enum ThrottleError {
     Database(#[from] DbErr),
     /// Redis did not answer: the caller must refuse, not proceed uncounted.
     #[error(transparent)]
-    Unavailable(#[from] crate::shared::Unavailable),
+    Unavailable(#[from] crate::replica_sync::Unavailable),
 }
 
 /// How long a caller tells a client to wait when the counters cannot be read.
@@ -159,14 +159,14 @@ pub async fn record_failure(
         Counters::Database(db) => Ok(record_failure_in_db(db, key, rules, now).await?),
         Counters::Shared(shared) => {
             let rule = match key {
-                Key::Ip(_) => crate::shared::FailureRule {
+                Key::Ip(_) => crate::replica_sync::FailureRule {
                     quiet: rules.ip_window,
                     threshold: rules.ip_failures,
                     per_address: true,
                     address_block: rules.ip_block,
                     max_penalty_secs: rules.account_max_penalty_secs,
                 },
-                _ => crate::shared::FailureRule {
+                _ => crate::replica_sync::FailureRule {
                     quiet: rules.account_quiet,
                     threshold: rules.account_failures,
                     per_address: false,

@@ -262,7 +262,7 @@ pub struct BlockList {
     db: DatabaseConnection,
     rules: Rules,
     /// Other replicas, told when this one makes or lifts a block.
-    shared: Option<Arc<crate::shared::Shared>>,
+    shared: Option<Arc<crate::replica_sync::Shared>>,
     /// Bumped whenever this list's process makes or lifts a block, so the cache reloads at
     /// once (other replicas see it within a second, at once with Redis).
     generation: Arc<AtomicU64>,
@@ -281,7 +281,11 @@ type Span = (DateTime<Utc>, DateTime<Utc>);
 const REFRESH: Duration = Duration::from_secs(1);
 
 impl BlockList {
-    pub fn new(db: DatabaseConnection, rules: Rules, shared: Option<Arc<crate::shared::Shared>>) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        rules: Rules,
+        shared: Option<Arc<crate::replica_sync::Shared>>,
+    ) -> Self {
         Self {
             db,
             rules,
@@ -306,7 +310,7 @@ impl BlockList {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.invalidate();
         if let Some(shared) = self.shared.clone() {
-            tokio::spawn(async move { shared.publish(crate::shared::Topic::Blocks).await });
+            tokio::spawn(async move { shared.publish(crate::replica_sync::Topic::Blocks).await });
         }
     }
 

@@ -6,8 +6,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::detail::{self, JobDetail};
 use super::lifecycle::{JobState, Party};
+use super::model::JobDetail;
+use super::party_view;
 use super::photos::{self, Photo, PhotoError, PhotoKind};
 use super::service::{self, Job, JobError, Viewer};
 use crate::access::{Caller, Permission, Role, Routes, perm, policy};
@@ -96,7 +97,7 @@ pub async fn show(
 ) -> Result<axum::Json<JobDetail>, ApiError> {
     let actor = caller.actor();
     let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::ViewJobs).await?;
-    let detail = detail::build(&state.db, &actor, caller.user, job, party).await?;
+    let detail = party_view::build(&state.db, &actor, caller.user, job, party).await?;
     Ok(axum::Json(detail))
 }
 
@@ -142,7 +143,7 @@ pub async fn transition(
     )
     .await?;
     state.mailer.wake();
-    let detail = detail::build(&state.db, &actor, caller.user, job, party).await?;
+    let detail = party_view::build(&state.db, &actor, caller.user, job, party).await?;
     Ok(axum::Json(detail))
 }
 
@@ -273,7 +274,7 @@ pub(crate) async fn serve_photo(
         .parse()
         .map_err(|_| ServeError::Photo(PhotoError::NotFound))?;
     if party == Party::Staff
-        && !detail::staff_grant(&state.db, actor, viewer, job.owner_id)
+        && !party_view::staff_grant(&state.db, actor, viewer, job.owner_id)
             .await
             .map_err(ServeError::Job)?
     {

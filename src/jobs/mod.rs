@@ -3,10 +3,11 @@
 //! the photos the crew takes.
 
 pub mod api;
-pub mod detail;
 mod error;
 pub mod lifecycle;
+pub mod model;
 pub mod pages;
+pub mod party_view;
 pub mod photos;
 pub mod service;
 pub(crate) mod store;

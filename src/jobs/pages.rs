@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::api::serve_photo;
-use super::detail::{self, JobDetail};
 use super::lifecycle::{JobState, Party};
+use super::model::JobDetail;
+use super::party_view;
 use super::photos::{self, PhotoError, PhotoKind};
 use super::service::{self, Job, JobError, Viewer};
 use crate::access::SignedInForm;
@@ -18,7 +19,6 @@ use crate::audit::Actor;
 use crate::auth::browser::{CsrfProtected, PageCaller, form_after_csrf};
 use crate::http::{IdPath, PageError};
 use crate::ids::{JobId, OfferId};
-use crate::quotes::pages::money;
 use crate::scheduling::dispatch::{self, OfferView};
 use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
@@ -166,7 +166,7 @@ async fn job_page(
         // Customers follow their job on the order page.
         return Ok(Redirect::to(&format!("/orders/{}", job.order_id)).into_response());
     }
-    let detail = detail::build(&state.db, actor, caller.user, job, party).await?;
+    let detail = party_view::build(&state.db, actor, caller.user, job, party).await?;
     let manages = party != Party::Staff || policy::allows(caller.role, Permission::ManageJobs);
     let steps = if manages {
         detail.next_steps.iter().map(|s| (*s, s.label())).collect()
@@ -183,7 +183,7 @@ async fn job_page(
             Some(caller),
         ),
         csrf: caller.csrf.clone(),
-        price: detail.system.price_cents.map(money),
+        price: detail.system.price_cents.map(|p| p.whole()),
         steps,
         can_upload: photos::may_upload(party),
         is_staff: party == Party::Staff,

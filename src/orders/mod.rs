@@ -2,6 +2,7 @@
 
 pub mod api;
 mod error;
+pub mod model;
 pub mod pages;
 pub mod service;
 pub(crate) mod store;

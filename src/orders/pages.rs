@@ -21,7 +21,6 @@ use crate::jobs::lifecycle::{self, JobState, Party};
 use crate::jobs::photos::Photo;
 use crate::jobs::service::{self as jobs, TimelineEntry};
 use crate::payments::service::{self as payments, Checkout, PaymentStatus};
-use crate::quotes::pages::money;
 use crate::scheduling::Kind;
 use crate::scheduling::booking::{self, Booking, BookingStatus};
 use crate::scheduling::slots::{self, Slot};
@@ -86,8 +85,8 @@ async fn list(
         .map(|o| {
             (
                 o.id.to_string(),
-                format!("{:.2}", o.system_kw),
-                money(o.price_cents),
+                format!("{:.2}", o.system_kw.value()),
+                o.price_cents.whole(),
                 o.state.label(),
                 o.created_at.format("%Y-%m-%d").to_string(),
             )
@@ -196,8 +195,8 @@ async fn order_page(
     let page = OrderPage {
         nav: Nav::for_caller("orders", Some(caller)),
         csrf: caller.csrf.clone(),
-        price: money(order.price_cents),
-        deposit: money(order.deposit_cents),
+        price: order.price_cents.whole(),
+        deposit: order.deposit_cents.whole(),
         checkout: checkout.filter(|c| c.status != PaymentStatus::Expired),
         pay_now,
         bookings,

@@ -3,24 +3,20 @@
 //! address (S-AU-9), accepts; a quote makes at most one order, and a home has at most one live
 //! order at a time.
 
-use chrono::{DateTime, Utc};
+pub use super::model::{CURRENCY, Order};
+use super::store::order;
+use crate::access::{Permission, object};
+use crate::audit::{self, Action, Actor, Details, Target};
+use crate::ids::{OrderId, QuoteId, SiteId, UserId};
+use crate::jobs::service::{self as jobs, Job};
+use crate::jobs::{JobError, JobState};
+use crate::quotes::service::{self as quotes, QuoteError};
+use crate::values::{Kw, Money};
+use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use serde::Serialize;
-use utoipa::ToSchema;
-
-use super::store::order;
-use crate::access::{Permission, object};
-use crate::audit::{self, Action, Actor, Details, Target};
-use crate::ids::{JobId, OrderId, QuoteId, SiteId, UserId};
-use crate::jobs::service::{self as jobs, Job};
-use crate::jobs::{JobError, JobState};
-use crate::quotes::service::{self as quotes, QuoteError};
-
-/// The currency every price is in.
-pub const CURRENCY: &str = "USD";
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrderError {
@@ -49,30 +45,6 @@ impl From<JobError> for OrderError {
     }
 }
 
-/// An order as its owner (and staff) see it: the accepted quote's figures and where the job is.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Order {
-    #[schema(value_type = String)]
-    pub id: OrderId,
-    #[schema(value_type = String)]
-    pub quote_id: QuoteId,
-    #[schema(value_type = String)]
-    pub site_id: SiteId,
-    #[schema(value_type = String)]
-    pub job_id: JobId,
-    pub state: JobState,
-    pub price_cents: i64,
-    pub deposit_cents: i64,
-    pub currency: String,
-    pub system_kw: f64,
-    pub panels: i32,
-    /// The order includes a battery: its installation needs a crew with that skill.
-    pub needs_battery: bool,
-    pub created_at: DateTime<Utc>,
-    #[serde(skip)]
-    pub owner_id: UserId,
-}
-
 impl Order {
     fn from_parts(o: order::Model, job: &Job) -> Self {
         Self {
@@ -81,10 +53,10 @@ impl Order {
             site_id: SiteId(o.site_id),
             job_id: job.id,
             state: job.state,
-            price_cents: o.price_cents,
-            deposit_cents: o.deposit_cents,
+            price_cents: Money::from_cents(o.price_cents),
+            deposit_cents: Money::from_cents(o.deposit_cents),
             currency: o.currency,
-            system_kw: o.system_kw,
+            system_kw: Kw(o.system_kw),
             panels: o.panels,
             needs_battery: o.needs_battery,
             created_at: o.created_at,
@@ -154,10 +126,10 @@ pub async fn accept(
         quote_id: Set(quote_id.0),
         site_id: Set(quote.site_id.0),
         owner_id: Set(owner.0),
-        price_cents: Set(figures.price_cents),
-        deposit_cents: Set(figures.deposit_cents),
+        price_cents: Set(figures.price_cents.cents()),
+        deposit_cents: Set(figures.deposit_cents.cents()),
         currency: Set(CURRENCY.to_owned()),
-        system_kw: Set(figures.system_kw),
+        system_kw: Set(figures.system_kw.value()),
         panels: Set(i32::try_from(figures.panels).unwrap_or(i32::MAX)),
         needs_battery: Set(figures.options.iter().any(|o| o.id.contains("battery"))),
         created_at: Set(now),
@@ -175,8 +147,8 @@ pub async fn accept(
     let details = Details::new()
         .with("quote", quote_id.0)
         .with("job", job_id.0)
-        .with("price_cents", figures.price_cents)
-        .with("deposit_cents", figures.deposit_cents);
+        .with("price_cents", figures.price_cents.cents())
+        .with("deposit_cents", figures.deposit_cents.cents());
     audit::record(
         &tx,
         actor,

@@ -129,9 +129,9 @@ pub async fn start_deposit(
     let request = CheckoutRequest {
         payment_id,
         order_id: order.id,
-        amount_cents: order.deposit_cents,
+        amount_cents: order.deposit_cents.cents(),
         currency: order.currency.clone(),
-        description: format!("Deposit for a {:.2} kW solar installation", order.system_kw),
+        description: format!("Deposit for a {} solar installation", order.system_kw),
         success_url: crate::auth::signup::link(public_url, &order_page, Some(("paid", "1"))),
         cancel_url: crate::auth::signup::link(public_url, &order_page, None),
     };
@@ -144,7 +144,7 @@ pub async fn start_deposit(
         provider: Set(provider.name().to_owned()),
         checkout_id: Set(checkout.id),
         checkout_url: Set(checkout.url),
-        amount_cents: Set(order.deposit_cents),
+        amount_cents: Set(order.deposit_cents.cents()),
         currency: Set(order.currency.clone()),
         status: Set(PaymentStatus::Pending.as_str().to_owned()),
         created_at: Set(Utc::now()),
@@ -153,7 +153,7 @@ pub async fn start_deposit(
     payment::Entity::insert(row).exec_without_returning(&tx).await?;
     let details = Details::new()
         .with("order", order.id.0)
-        .with("amount_cents", order.deposit_cents);
+        .with("amount_cents", order.deposit_cents.cents());
     audit::record(
         &tx,
         actor,

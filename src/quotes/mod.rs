@@ -5,6 +5,7 @@
 pub mod api;
 pub mod calc;
 mod error;
+pub mod model;
 pub mod pages;
 pub mod service;
 pub(crate) mod store;

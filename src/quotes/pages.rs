@@ -15,6 +15,7 @@ use crate::ids::{QuoteId, SiteId};
 use crate::sites::service::{self as sites, Site};
 use crate::sites::usage::month_label;
 use crate::state::AppState;
+use crate::values::Money;
 use crate::web::chart::{BarChart, Series};
 use crate::web::{Nav, render};
 
@@ -24,21 +25,14 @@ pub fn router() -> Routes {
         .post("/sites/{id}/quote", Permission::OwnSites, create)
 }
 
+/// Whole dollars with thousands separators (`$18,450`).
 pub fn money(cents: i64) -> String {
-    let dollars = cents / 100;
-    let mut digits = dollars.abs().to_string();
-    let mut grouped = String::new();
-    while digits.len() > 3 {
-        let tail = digits.split_off(digits.len() - 3);
-        grouped = format!(",{tail}{grouped}");
-    }
-    format!("{}${digits}{grouped}", if cents < 0 { "-" } else { "" })
+    Money::from_cents(cents).whole()
 }
 
-/// Dollars and cents, for unit prices that are not whole dollars.
+/// Dollars and cents, for unit prices that are not whole dollars (`$2.50`).
 pub fn money_exact(cents: i64) -> String {
-    let whole = money(cents);
-    format!("{whole}.{:02}", (cents % 100).abs())
+    Money::from_cents(cents).to_string()
 }
 
 #[derive(Template)]
@@ -106,7 +100,7 @@ async fn show(
                     .figures
                     .production_monthly_kwh
                     .iter()
-                    .map(|v| v.round() as u64)
+                    .map(|v| v.value().max(0.0).round() as u64)
                     .collect(),
             },
         ],
@@ -122,7 +116,7 @@ async fn show(
                 .figures
                 .years
                 .iter()
-                .map(|y| (y.savings_cents.max(0) / 100) as u64)
+                .map(|y| (y.savings_cents.cents().max(0) / 100) as u64)
                 .collect(),
         }],
     );
@@ -133,9 +127,9 @@ async fn show(
         .map(|y| {
             (
                 y.year,
-                format!("{:.0}", y.production_kwh),
-                money(y.savings_cents),
-                money(y.cumulative_savings_cents),
+                format!("{:.0}", y.production_kwh.value()),
+                y.savings_cents.whole(),
+                y.cumulative_savings_cents.whole(),
             )
         })
         .collect();
@@ -147,27 +141,22 @@ async fn show(
         csrf: caller.csrf.clone(),
         order_id,
         notice,
-        price: money(quote.figures.price_cents),
-        system_price: money(quote.figures.system_price_cents),
+        price: quote.figures.price_cents.whole(),
+        system_price: quote.figures.system_price_cents.whole(),
         option_lines: quote
             .figures
             .options
             .iter()
             .map(|o| {
                 let what = if o.quantity > 1 {
-                    format!(
-                        "{} × {} at {}",
-                        o.quantity,
-                        o.name,
-                        money_exact(o.unit_price_cents)
-                    )
+                    format!("{} × {} at {}", o.quantity, o.name, o.unit_price_cents)
                 } else {
                     o.name.clone()
                 };
-                (what, money(o.total_cents))
+                (what, o.total_cents.whole())
             })
             .collect(),
-        deposit: money(quote.figures.deposit_cents),
+        deposit: quote.figures.deposit_cents.whole(),
         site,
         quote,
         monthly_chart,

@@ -9,7 +9,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::calc::{self, Figures, Inputs};
+use super::calc;
+use super::model::{ChosenOption, Figures, Hourly, Inputs};
 use super::store::quote;
 use crate::access::{Permission, object};
 use crate::audit::{self, Action, Actor, Details, Target};
@@ -18,6 +19,7 @@ use crate::ids::{QuoteId, SiteId, UserId};
 use crate::sites::service::{self as sites, SiteError};
 use crate::sizing::pvwatts_api::PvWattsApi;
 use crate::sizing::{pvwatts, weather};
+use crate::values::{Kwh, Money};
 
 /// Share of production used in the home as produced, without hourly data to match it. Studies
 /// of US homes without batteries find 20–40 %; the low middle keeps savings from looking better
@@ -177,15 +179,12 @@ fn quote_target(id: QuoteId) -> Target {
 
 /// The catalog options `ids` names, as priced now; an unknown, retired or repeated id is
 /// refused.
-async fn chosen_options(
-    db: &DatabaseConnection,
-    ids: &[String],
-) -> Result<Vec<calc::ChosenOption>, QuoteError> {
+async fn chosen_options(db: &DatabaseConnection, ids: &[String]) -> Result<Vec<ChosenOption>, QuoteError> {
     if ids.len() > MAX_OPTIONS {
         return Err(QuoteError::Invalid("options"));
     }
     let on_offer = catalog::options(db, false).await?;
-    let mut chosen: Vec<calc::ChosenOption> = Vec::with_capacity(ids.len());
+    let mut chosen: Vec<ChosenOption> = Vec::with_capacity(ids.len());
     for id in ids {
         if chosen.iter().any(|c| &c.id == id) {
             return Err(QuoteError::Invalid("options"));
@@ -194,10 +193,10 @@ async fn chosen_options(
             .iter()
             .find(|o| &o.id == id)
             .ok_or(QuoteError::Invalid("options"))?;
-        chosen.push(calc::ChosenOption {
+        chosen.push(ChosenOption {
             id: option.id.clone(),
             name: option.name.clone(),
-            price_cents: option.price_cents,
+            price_cents: Money::from_cents(option.price_cents),
             per_panel: option.per_panel,
         });
     }
@@ -244,7 +243,7 @@ pub async fn compute(
         .try_into()
         .map_err(|_| anyhow::anyhow!("stored usage has no twelve months"))?;
     let inputs = Inputs {
-        annual_usage_kwh: usage.annual_kwh,
+        annual_usage_kwh: Kwh(usage.annual_kwh),
         monthly_usage_kwh: monthly,
         production_per_kw_monthly: per_kw.monthly,
         production_source: per_kw.source.clone(),
@@ -253,7 +252,7 @@ pub async fn compute(
         panel_name: format!("{} {}", panel.manufacturer, panel.model),
         panel_watts: u32::try_from(panel.watts).unwrap_or(0),
         max_panels: u32::try_from(site.max_panels).unwrap_or(0),
-        price_per_watt_cents: i64::from(region.price_per_watt_cents),
+        price_per_watt_cents: Money::from_cents(i64::from(region.price_per_watt_cents)),
         deposit_percent: u32::try_from(region.deposit_percent).unwrap_or(0),
         retail_rate: region.retail_rate,
         export_rate: region.export_rate,
@@ -265,7 +264,7 @@ pub async fn compute(
         options,
     };
     let hourly = match (&hourly_usage, &per_kw.hourly) {
-        (Some(usage), Some(production)) => Some(calc::Hourly {
+        (Some(usage), Some(production)) => Some(Hourly {
             usage_kwh: usage,
             production_per_kw: production,
         }),
@@ -359,6 +358,54 @@ pub async fn of_site(
         .filter(quote::Column::OwnerId.eq(owner.0))
         .filter(quote::Column::SiteId.eq(site.0));
     newest(db, query, limit).await
+}
+
+/// Production to draw beside a home's usage, month by month, and where it comes from.
+pub struct ProductionEstimate {
+    pub monthly: Vec<Kwh>,
+    /// One sentence for the reader: which system the figures are for.
+    pub source: String,
+}
+
+/// What a home would produce: the newest quote's system when there is one, or else what a
+/// quote with the defaults would propose (computed, not stored). `None` when there is no
+/// usage yet, or no estimate can be made (the reason is logged, the page shows usage alone).
+pub async fn production_estimate(
+    db: &DatabaseConnection,
+    api: Option<&PvWattsApi>,
+    actor: &Actor,
+    owner: UserId,
+    site: SiteId,
+    newest_quote: Option<&Quote>,
+) -> Option<ProductionEstimate> {
+    if let Some(q) = newest_quote {
+        return Some(ProductionEstimate {
+            monthly: q.figures.production_monthly_kwh.clone(),
+            source: format!(
+                "Production: the {} system of quote version {}.",
+                q.figures.system_kw, q.version
+            ),
+        });
+    }
+    let request = QuoteRequest {
+        site_id: site,
+        offset_percent: None,
+        panel_id: None,
+        options: Vec::new(),
+    };
+    match compute(db, api, actor, owner, &request).await {
+        Ok((_, figures)) => Some(ProductionEstimate {
+            monthly: figures.production_monthly_kwh,
+            source: format!(
+                "Production: an estimate for a {} system covering your yearly usage; get a quote for the full figures.",
+                figures.system_kw
+            ),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "no production estimate for the site page");
+            None
+        }
+    }
 }
 
 /// The newest `limit` quotes `query` selects.

@@ -15,7 +15,7 @@ use crate::ids::UserId;
 use crate::jobs::JobState;
 use crate::jobs::store::job;
 use crate::orders::store::order;
-use crate::quotes::calc::Figures;
+use crate::quotes::model::Figures;
 use crate::quotes::store::quote;
 use std::collections::HashMap;
 
@@ -221,7 +221,7 @@ pub async fn pipeline(
             continue;
         }
         if let Ok(f) = serde_json::from_str::<Figures>(&q.figures) {
-            newest.insert(q.owner_id, (f.system_kw, f.price_cents));
+            newest.insert(q.owner_id, (f.system_kw.value(), f.price_cents.cents()));
         }
     }
     let items = rows

@@ -225,7 +225,7 @@ pub async fn open_for(db: &DatabaseConnection, crew: CrewId) -> Result<Vec<Offer
             expires_at: o.expires_at,
             status: offer_status(&o.status),
             distance_km: distance.round(),
-            system_kw: order.system_kw,
+            system_kw: order.system_kw.value(),
             panels: order.panels,
             battery: order.needs_battery,
             region: site.region_id,

@@ -187,45 +187,18 @@ async fn site_page(
     let site = service::own(&state.db, actor, caller.user, id).await?;
     let usage = service::current_usage(&state.db, actor, caller.user, id).await?;
     let quotes = crate::quotes::service::of_site(&state.db, caller.user, id, crate::http::PAGE_MAX).await?;
-    // Production next to usage: the newest quote's system, or else what a quote with the
-    // defaults would propose (computed, not stored).
-    let production = match (&usage, quotes.first()) {
-        (None, _) => None,
-        (Some(_), Some(q)) => Some((
-            q.figures.production_monthly_kwh.clone(),
-            format!(
-                "Production: the {:.2} kW system of quote version {}.",
-                q.figures.system_kw, q.version
-            ),
-        )),
-        (Some(_), None) => {
-            let request = crate::quotes::service::QuoteRequest {
-                site_id: id,
-                offset_percent: None,
-                panel_id: None,
-                options: Vec::new(),
-            };
-            match crate::quotes::service::compute(
+    let production = match &usage {
+        None => None,
+        Some(_) => {
+            crate::quotes::service::production_estimate(
                 &state.db,
                 state.pvwatts_api.as_deref(),
                 actor,
                 caller.user,
-                &request,
+                id,
+                quotes.first(),
             )
             .await
-            {
-                Ok((_, figures)) => Some((
-                    figures.production_monthly_kwh,
-                    format!(
-                        "Production: an estimate for a {:.2} kW system covering your yearly usage; get a quote for the full figures.",
-                        figures.system_kw
-                    ),
-                )),
-                Err(e) => {
-                    tracing::warn!(error = %e, "no production estimate for the site page");
-                    None
-                }
-            }
         }
     };
     let chart = usage.as_ref().map(|u| {
@@ -235,11 +208,15 @@ async fn site_page(
             class: "series-b",
             values: u.monthly_kwh.iter().map(|v| v.max(0.0).round() as u64).collect(),
         }];
-        if let Some((produced, _)) = &production {
+        if let Some(estimate) = &production {
             series.push(Series {
                 name: "kWh produced",
                 class: "series-a",
-                values: produced.iter().map(|v| v.max(0.0).round() as u64).collect(),
+                values: estimate
+                    .monthly
+                    .iter()
+                    .map(|v| v.value().max(0.0).round() as u64)
+                    .collect(),
             });
         }
         let title = if production.is_some() {
@@ -249,7 +226,7 @@ async fn site_page(
         };
         BarChart::new(title, &labels, &series)
     });
-    let production_note = production.map(|(_, note)| note);
+    let production_note = production.map(|estimate| estimate.source);
     let quotes = quotes
         .into_iter()
         .map(|q| {
@@ -257,8 +234,8 @@ async fn site_page(
                 q.id.to_string(),
                 q.version,
                 q.created_at.format("%Y-%m-%d %H:%M").to_string(),
-                format!("{:.2}", q.figures.system_kw),
-                crate::quotes::pages::money(q.figures.price_cents),
+                format!("{:.2}", q.figures.system_kw.value()),
+                q.figures.price_cents.whole(),
             )
         })
         .collect();

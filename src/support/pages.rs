@@ -176,8 +176,8 @@ async fn customer_page(
                 (
                     q.version,
                     q.created_at.format("%Y-%m-%d").to_string(),
-                    format!("{:.2}", q.figures.system_kw),
-                    crate::quotes::pages::money(q.figures.price_cents),
+                    format!("{:.2}", q.figures.system_kw.value()),
+                    q.figures.price_cents.whole(),
                 )
             })
             .collect()

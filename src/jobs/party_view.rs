@@ -5,61 +5,15 @@
 
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use super::lifecycle::{self, JobState, Party};
-use super::photos::{self, Photo};
-use super::service::{self, Job, JobError, TimelineEntry};
+use super::lifecycle::{self, Party};
+use super::model::{CustomerContact, JobDetail, Place, SystemSummary};
+use super::photos;
+use super::service::{self, Job, JobError};
 use crate::access::{grants, mask};
 use crate::audit::Actor;
 use crate::ids::UserId;
-use crate::scheduling::booking::{self, Booking};
-
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct SystemSummary {
-    pub system_kw: f64,
-    pub panels: i32,
-    pub battery: bool,
-    /// The customer's price and deposit: not shown to crews.
-    pub price_cents: Option<i64>,
-    pub deposit_cents: Option<i64>,
-    pub currency: String,
-}
-
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Place {
-    pub label: String,
-    /// Masked for staff without a grant.
-    pub address: String,
-    pub region_id: String,
-    pub roof_tilt_deg: f64,
-    pub roof_azimuth_deg: f64,
-}
-
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct CustomerContact {
-    pub name: String,
-    pub phone: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct JobDetail {
-    #[serde(flatten)]
-    pub job: Job,
-    pub label: &'static str,
-    pub system: SystemSummary,
-    pub place: Place,
-    /// For the crew and staff (masked without a grant); the owner knows who they are.
-    pub customer: Option<CustomerContact>,
-    pub bookings: Vec<Booking>,
-    pub timeline: Vec<TimelineEntry>,
-    pub photos: Vec<Photo>,
-    /// The steps the caller may take now.
-    pub next_steps: Vec<JobState>,
-    /// `full`, or `masked` for staff without a live grant.
-    pub personal_data: &'static str,
-}
+use crate::scheduling::booking;
 
 /// Does `staff` hold a live grant to `customer`'s personal data? Counts the view when so.
 pub async fn staff_grant(

@@ -87,7 +87,7 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Category, Control};
+    use crate::security_report::{Category, Control};
 
     #[test]
     fn cells_cannot_break_the_table_or_carry_markup() {
