@@ -64,7 +64,7 @@ pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -119,9 +119,9 @@ mod tests {
 
     #[test]
     fn money_is_written_with_thousands_separators_and_its_sign() {
-        assert_eq!(Money::from_cents(1_234_567_89).whole(), "$1,234,567");
-        assert_eq!(Money::from_cents(1_234_567_89).to_string(), "$1,234,567.89");
-        assert_eq!(Money::from_cents(-150_05).to_string(), "-$150.05");
+        assert_eq!(Money::from_cents(123_456_789).whole(), "$1,234,567");
+        assert_eq!(Money::from_cents(123_456_789).to_string(), "$1,234,567.89");
+        assert_eq!(Money::from_cents(-15_005).to_string(), "-$150.05");
         assert_eq!(Money::from_cents(-5).to_string(), "-$0.05");
         assert_eq!(Money::ZERO.to_string(), "$0.00");
         assert_eq!(Money::from_cents(99_999).whole(), "$999");
@@ -135,8 +135,8 @@ mod tests {
     fn shares_round_to_the_nearest_cent_once() {
         assert_eq!(Money::from_cents(12_345).percent(10.0), Money::from_cents(1_235));
         assert_eq!(
-            Money::from_cents(1_000_00).percent(30.0),
-            Money::from_cents(300_00)
+            Money::from_cents(100_000).percent(30.0),
+            Money::from_cents(30_000)
         );
         assert_eq!(Money::from_dollars(0.125), Money::from_cents(13));
         let total: Money = [Money::from_cents(1), Money::from_cents(2)].into_iter().sum();
