@@ -5,10 +5,14 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use chrono::TimeDelta;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 
 use crate::auth::PasswordHasher;
+use crate::auth::login::LoginContext;
+use crate::auth::session::TokenLifetimes;
+use crate::auth::signup::SignupContext;
 use crate::config::Settings;
 
 /// What every handler can reach: one shared value, so the per-request clones that axum makes
@@ -56,4 +60,41 @@ pub struct AppServices {
     pub rate: Option<Arc<crate::defence::rate::RateGuard>>,
     /// NREL's PVWatts API, when a key is configured.
     pub pvwatts_api: Option<Arc<crate::sizing::pvwatts_api::PvWattsApi>>,
+}
+
+impl AppServices {
+    /// What sign-up, email confirmation and profile changes need.
+    pub fn signup_context(&self) -> SignupContext<'_> {
+        SignupContext {
+            db: &self.db,
+            hasher: &self.hasher,
+            mailer: &self.mailer,
+            public_url: &self.settings.public_url,
+            token_ttl: TimeDelta::seconds(self.settings.email_token_ttl_secs as i64),
+        }
+    }
+
+    /// What sign-in, tokens, second factors and password changes need.
+    pub fn login_context(&self) -> LoginContext<'_> {
+        LoginContext {
+            db: &self.db,
+            hasher: &self.hasher,
+            mailer: &self.mailer,
+            secret_key: &self.secret_key,
+            rules: &self.throttle_rules,
+            counters: match &self.shared {
+                Some(shared) => crate::auth::throttle::Counters::Shared(shared),
+                None => crate::auth::throttle::Counters::Database(&self.db),
+            },
+            auth_cache: &self.auth_cache,
+            public_url: &self.settings.public_url,
+            browser: crate::auth::session::BrowserLifetimes {
+                absolute: TimeDelta::seconds(self.settings.session_absolute_secs as i64),
+            },
+            lifetimes: TokenLifetimes {
+                access: TimeDelta::seconds(self.settings.access_token_ttl_secs as i64),
+                refresh: TimeDelta::seconds(self.settings.refresh_token_ttl_secs as i64),
+            },
+        }
+    }
 }

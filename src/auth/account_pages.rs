@@ -16,7 +16,6 @@ use crate::ids::SessionId;
 use crate::state::AppState;
 use crate::web::{Nav, sentence};
 
-use super::api::{login_context, signup_context};
 use super::browser::{CsrfOnly, CsrfProtected, PageCaller, session_cookie};
 use super::credentials::{self, CredentialError, Proof};
 use super::extract::Authenticated;
@@ -147,7 +146,7 @@ async fn change_password(
     if caller.must_enrol() {
         return Err(PageError::Forbidden);
     }
-    let cx = login_context(&state);
+    let cx = state.login_context();
     // The form is its own re-authentication (S-AU-7): password, and the code when enrolled.
     let proof = Proof {
         password: fields.current_password.clone(),
@@ -255,7 +254,7 @@ async fn mfa_start(
     ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, PasswordFields>,
 ) -> Result<Response, PageError> {
-    let cx = login_context(&state);
+    let cx = state.login_context();
     let proof = Proof {
         password: fields.password,
         code: None,
@@ -322,7 +321,7 @@ async fn mfa_confirm(
     ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, CodeFields>,
 ) -> Result<Response, PageError> {
-    let cx = login_context(&state);
+    let cx = state.login_context();
     match mfa::confirm_enrolment(&cx, caller.user, fields.code.expose_secret(), &ctx).await {
         Ok(codes) => {
             let page = RecoveryCodesPage {
@@ -362,6 +361,6 @@ async fn resend_verification(
     State(state): State<AppState>,
     SignedInForm(caller, _): SignedInForm<perm::OwnAccount, CsrfOnly>,
 ) -> Result<Response, PageError> {
-    signup::resend_verification(&signup_context(&state), &caller.email).await?;
+    signup::resend_verification(&state.signup_context(), &caller.email).await?;
     Ok(Redirect::to("/account?notice=verification").into_response())
 }

@@ -15,10 +15,10 @@ use crate::state::AppState;
 
 use super::credentials;
 use super::extract::{Authenticated, Enrolling};
-use super::login::{self, Client, LoginContext, LoginForm, LoginOutcome, SessionGrant};
-use super::session::{IssuedTokens, TokenLifetimes};
+use super::login::{self, Client, LoginForm, LoginOutcome, SessionGrant};
+use super::session::IssuedTokens;
 use super::sign_out;
-use super::signup::{self, SignupContext, SignupForm};
+use super::signup::{self, SignupForm};
 use crate::access::{Caller, PUBLIC, Permission::OwnAccount, Routes, perm};
 
 pub fn router() -> Routes {
@@ -34,16 +34,6 @@ pub fn router() -> Routes {
         .post("/api/v1/auth/password/forgot", PUBLIC, forgot_password)
         .post("/api/v1/auth/password/reset", PUBLIC, reset_password)
         .post("/api/v1/me/password", OwnAccount, change_password)
-}
-
-pub(crate) fn signup_context(state: &AppState) -> SignupContext<'_> {
-    SignupContext {
-        db: &state.db,
-        hasher: &state.hasher,
-        mailer: &state.mailer,
-        public_url: &state.settings.public_url,
-        token_ttl: TimeDelta::seconds(state.settings.email_token_ttl_secs as i64),
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -75,7 +65,7 @@ pub async fn signup(
         name: body.name,
         password: body.password,
     };
-    signup::sign_up(&signup_context(&state), form, &Actor::anonymous(&ctx)).await?;
+    signup::sign_up(&state.signup_context(), form, &Actor::anonymous(&ctx)).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({}))))
 }
 
@@ -119,31 +109,8 @@ pub async fn resend_verification(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    signup::resend_verification(&signup_context(&state), &body.email).await?;
+    signup::resend_verification(&state.signup_context(), &body.email).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({}))))
-}
-
-pub(crate) fn login_context(state: &AppState) -> LoginContext<'_> {
-    LoginContext {
-        db: &state.db,
-        hasher: &state.hasher,
-        mailer: &state.mailer,
-        secret_key: &state.secret_key,
-        rules: &state.throttle_rules,
-        counters: match &state.shared {
-            Some(shared) => super::throttle::Counters::Shared(shared),
-            None => super::throttle::Counters::Database(&state.db),
-        },
-        auth_cache: &state.auth_cache,
-        public_url: &state.settings.public_url,
-        browser: super::session::BrowserLifetimes {
-            absolute: TimeDelta::seconds(state.settings.session_absolute_secs as i64),
-        },
-        lifetimes: TokenLifetimes {
-            access: TimeDelta::seconds(state.settings.access_token_ttl_secs as i64),
-            refresh: TimeDelta::seconds(state.settings.refresh_token_ttl_secs as i64),
-        },
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -234,7 +201,7 @@ pub async fn login(
         device_name: body.device_name,
         device_token: body.device_token.map(|t| t.expose_secret().to_owned()),
     };
-    let outcome = login::login(&login_context(&state), form, Client::Api, &ctx).await?;
+    let outcome = login::login(&state.login_context(), form, Client::Api, &ctx).await?;
     Ok(axum::Json(match outcome {
         LoginOutcome::SignedIn(success) => LoginResponse::Tokens(TokenResponse::new(
             api_tokens(success.session)?,
@@ -274,7 +241,7 @@ pub async fn login_mfa(
 ) -> Result<axum::Json<TokenResponse>, ApiError> {
     use secrecy::ExposeSecret;
     let success = login::login_with_second_factor(
-        &login_context(&state),
+        &state.login_context(),
         body.mfa_token.expose_secret(),
         body.code.expose_secret(),
         Client::Api,
@@ -309,7 +276,7 @@ pub async fn refresh(
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<axum::Json<TokenResponse>, ApiError> {
     use secrecy::ExposeSecret;
-    let tokens = login::refresh(&login_context(&state), body.refresh_token.expose_secret(), &ctx).await?;
+    let tokens = login::refresh(&state.login_context(), body.refresh_token.expose_secret(), &ctx).await?;
     Ok(axum::Json(TokenResponse::new(tokens, None)))
 }
 
@@ -318,13 +285,15 @@ pub async fn refresh(
     post, path = "/api/v1/auth/logout", tag = "identity", security(("bearer" = [])),
     responses((status = 204, description = "Signed out"), (status = 401, body = crate::http::error::Problem))
 )]
-pub async fn logout(
-    State(state): State<AppState>,
-    Enrolling(caller): Enrolling,
-    ctx: RequestContext,
-) -> Result<StatusCode, ApiError> {
-    let actor = Actor::user(&ctx, caller.user, caller.role);
-    sign_out::sign_out(&state.db, &state.auth_cache, &actor, caller.user, caller.session).await?;
+pub async fn logout(State(state): State<AppState>, caller: Enrolling) -> Result<StatusCode, ApiError> {
+    sign_out::sign_out(
+        &state.db,
+        &state.auth_cache,
+        &caller.actor(),
+        caller.user,
+        caller.session,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -349,18 +318,17 @@ pub struct ReauthBody {
 )]
 pub async fn reauth(
     State(state): State<AppState>,
-    Enrolling(caller): Enrolling,
-    ctx: RequestContext,
+    caller: Enrolling,
     ApiJson(body): ApiJson<ReauthBody>,
 ) -> Result<StatusCode, ApiError> {
     credentials::reauthenticate(
-        &login_context(&state),
+        &state.login_context(),
         &caller,
         credentials::Proof {
             password: body.password,
             code: body.code,
         },
-        &ctx,
+        caller.context(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -404,7 +372,7 @@ pub async fn change_password(
 ) -> Result<StatusCode, ApiError> {
     require_recent_auth(&state, &caller)?;
     credentials::change_password(
-        &login_context(&state),
+        &state.login_context(),
         caller.user,
         caller.session,
         body.current_password,
@@ -426,7 +394,7 @@ pub async fn forgot_password(
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let ttl = TimeDelta::seconds(state.settings.email_token_ttl_secs as i64);
-    credentials::request_reset(&login_context(&state), &body.email, ttl, &ctx).await?;
+    credentials::request_reset(&state.login_context(), &body.email, ttl, &ctx).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({}))))
 }
 
@@ -455,7 +423,7 @@ pub async fn reset_password(
 ) -> Result<StatusCode, ApiError> {
     use secrecy::ExposeSecret;
     credentials::reset_password(
-        &login_context(&state),
+        &state.login_context(),
         body.token.expose_secret(),
         body.password,
         &ctx,

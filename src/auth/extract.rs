@@ -11,7 +11,8 @@ use chrono::Utc;
 use sea_orm::EntityTrait;
 
 use crate::access::Role;
-use crate::http::ApiError;
+use crate::audit::Actor;
+use crate::http::{ApiError, RequestContext};
 use crate::state::AppState;
 
 use super::cache::CachedAuth;
@@ -23,7 +24,29 @@ pub use super::model::Authenticated;
 
 /// A signed-in caller who may still be enrolling a second factor: only the enrolment,
 /// re-authentication and sign-out routes take this instead of `Authenticated`.
-pub struct Enrolling(pub Authenticated);
+pub struct Enrolling {
+    caller: Authenticated,
+    ctx: RequestContext,
+}
+
+impl std::ops::Deref for Enrolling {
+    type Target = Authenticated;
+    fn deref(&self) -> &Authenticated {
+        &self.caller
+    }
+}
+
+impl Enrolling {
+    /// The caller as the audit trail records them, from this request's address and id.
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.ctx, self.caller.user, self.caller.role)
+    }
+
+    /// This request's address and id, for the services that record more than one actor.
+    pub fn context(&self) -> &RequestContext {
+        &self.ctx
+    }
+}
 
 impl FromRequestParts<AppState> for Enrolling {
     type Rejection = ApiError;
@@ -32,7 +55,9 @@ impl FromRequestParts<AppState> for Enrolling {
         if !crate::access::routes::declared(parts, crate::access::Permission::OwnAccount) {
             return Err(ApiError::Forbidden);
         }
-        authenticate(parts, state).await.map(Enrolling)
+        let ctx = RequestContext::from_request_parts(parts, state).await?;
+        let caller = authenticate(parts, state).await?;
+        Ok(Enrolling { caller, ctx })
     }
 }
 

@@ -12,7 +12,7 @@ use crate::http::{ApiError, IdPath};
 use crate::ids::SessionId;
 use crate::state::AppState;
 
-use super::api::{require_recent_auth, signup_context};
+use super::api::require_recent_auth;
 use super::profile::{self, ProfileChange};
 use super::session;
 use super::sign_out;
@@ -87,7 +87,7 @@ pub async fn update_me(
         phone: patch.phone,
     };
     let actor = caller.actor();
-    profile::update(&signup_context(&state), caller.user, change, &actor).await?;
+    profile::update(&state.signup_context(), caller.user, change, &actor).await?;
     state.auth_cache.clear();
     // Read back what was stored (names are trimmed, emails lower-cased).
     let account = user::Entity::find_by_id(caller.user.0)

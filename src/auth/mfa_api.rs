@@ -10,7 +10,7 @@ use crate::http::json::ApiJson;
 use crate::http::{ApiError, RequestContext};
 use crate::state::AppState;
 
-use super::api::{login_context, require_recent_auth};
+use super::api::require_recent_auth;
 use super::extract::Enrolling;
 use super::mfa;
 use crate::access::{Caller, Permission::OwnAccount, Routes, perm};
@@ -40,7 +40,7 @@ pub struct TotpEnrolment {
     ))]
 pub async fn start(
     State(state): State<AppState>,
-    Enrolling(caller): Enrolling,
+    caller: Enrolling,
 ) -> Result<axum::Json<TotpEnrolment>, ApiError> {
     require_recent_auth(&state, &caller)?;
     let enrolment = mfa::start_enrolment(&state.db, caller.user).await?;
@@ -74,15 +74,14 @@ pub struct RecoveryCodes {
     ))]
 pub async fn confirm(
     State(state): State<AppState>,
-    Enrolling(caller): Enrolling,
-    ctx: RequestContext,
+    caller: Enrolling,
     ApiJson(body): ApiJson<CodeBody>,
 ) -> Result<axum::Json<RecoveryCodes>, ApiError> {
     let codes = mfa::confirm_enrolment(
-        &login_context(&state),
+        &state.login_context(),
         caller.user,
         body.code.expose_secret(),
-        &ctx,
+        caller.context(),
     )
     .await?;
     Ok(axum::Json(RecoveryCodes {
@@ -108,6 +107,6 @@ pub async fn remove(
             code: "staff_mfa_required",
         });
     }
-    mfa::remove(&login_context(&state), caller.user, &ctx).await?;
+    mfa::remove(&state.login_context(), caller.user, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

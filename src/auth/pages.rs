@@ -110,7 +110,7 @@ async fn forgot_submit(
     Form(form): Form<EmailForm>,
 ) -> Result<Response, PageError> {
     let ttl = chrono::TimeDelta::seconds(state.settings.email_token_ttl_secs as i64);
-    credentials::request_reset(&crate::auth::api::login_context(&state), &form.email, ttl, &ctx).await?;
+    credentials::request_reset(&state.login_context(), &form.email, ttl, &ctx).await?;
     // The same page whether or not the address has an account (S-AU-2).
     render_no_referrer(&ForgotPage {
         nav: Nav::default(),
@@ -159,14 +159,7 @@ async fn reset_submit(
     Form(form): Form<ResetForm>,
 ) -> Result<Response, PageError> {
     let mut page = ResetPage::new(form.token.chars().take(128).collect());
-    match credentials::reset_password(
-        &crate::auth::api::login_context(&state),
-        &form.token,
-        form.password,
-        &ctx,
-    )
-    .await
-    {
+    match credentials::reset_password(&state.login_context(), &form.token, form.password, &ctx).await {
         Ok(()) => page.done = true,
         Err(CredentialError::WeakPassword(problem)) => page.problem = Some(sentence(&problem.to_string())),
         Err(
@@ -217,14 +210,7 @@ async fn welcome_submit(
     Form(form): Form<ResetForm>,
 ) -> Result<Response, PageError> {
     let mut page = WelcomePage::new(form.token.chars().take(128).collect());
-    match credentials::accept_invite(
-        &crate::auth::api::login_context(&state),
-        &form.token,
-        form.password,
-        &ctx,
-    )
-    .await
-    {
+    match credentials::accept_invite(&state.login_context(), &form.token, form.password, &ctx).await {
         Ok(()) => page.done = true,
         Err(CredentialError::WeakPassword(problem)) => page.problem = Some(sentence(&problem.to_string())),
         Err(CredentialError::RateLimited { .. }) => {

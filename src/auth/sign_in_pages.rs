@@ -19,7 +19,6 @@ use crate::http::{PageError, RequestContext};
 use crate::state::AppState;
 use crate::web::{Nav, sentence};
 
-use super::api::{login_context, signup_context};
 use super::browser::{
     self, CsrfOnly, DEVICE_COOKIE, MaybePageCaller, clear_session_cookie, device_cookie, session_cookie,
 };
@@ -91,7 +90,7 @@ async fn signup_submit(
         name: fields.name,
         password: fields.password,
     };
-    match signup::sign_up(&signup_context(&state), form, &Actor::anonymous(&ctx)).await {
+    match signup::sign_up(&state.signup_context(), form, &Actor::anonymous(&ctx)).await {
         Ok(()) => page.done = true,
         Err(SignupError::Invalid(fields)) => {
             page.errors = fields.into_iter().map(|(_, _, m)| sentence(&m)).collect()
@@ -221,7 +220,7 @@ async fn login_submit(
             .map(browser_name),
         device_token: browser::cookie(&headers, DEVICE_COOKIE).map(str::to_owned),
     };
-    match login::login(&login_context(&state), form, Client::Browser, &ctx).await {
+    match login::login(&state.login_context(), form, Client::Browser, &ctx).await {
         Ok(LoginOutcome::SignedIn(success)) => signed_in(success, &next),
         Ok(LoginOutcome::MfaRequired { mfa_token }) => crate::web::render(
             StatusCode::OK,
@@ -294,7 +293,7 @@ async fn second_factor_submit(
     ctx: RequestContext,
     Form(fields): Form<SecondFactorFields>,
 ) -> Result<Response, PageError> {
-    let cx = login_context(&state);
+    let cx = state.login_context();
     match login::login_with_second_factor(
         &cx,
         &fields.mfa_token,

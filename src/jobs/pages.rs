@@ -126,8 +126,9 @@ async fn answer_offer(
         _ => return Err(PageError::BadRequest),
     };
     let actor = caller.actor();
-    match crate::scheduling::api::answer(&state, &actor, caller.user, id, accept).await {
+    match dispatch::answer(&state.db, &state.settings, &actor, caller.user, id, accept).await {
         Ok(()) => {
+            state.mailer.wake();
             let notice = if accept { "accepted" } else { "declined" };
             Ok(Redirect::to(&format!("/installer?notice={notice}")).into_response())
         }

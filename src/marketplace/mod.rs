@@ -1,7 +1,10 @@
 //! Workflows that span the marketplace's domains: a step of a job that other domains must
-//! follow (a cancelled job gives back the crew days it had booked). It sits above jobs and
+//! follow (a cancelled job gives back the crew days it had booked), and booking a day for an
+//! order (`booking`). It sits above jobs and
 //! scheduling, so neither imports the other to do it, and each still writes only its own
 //! tables, all in one transaction.
+
+pub mod booking;
 
 use sea_orm::DatabaseConnection;
 

@@ -2,20 +2,19 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use chrono::{TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::service::{self, Order};
 use crate::access::{Caller, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, FieldError, IdPath};
 use crate::ids::{OrderId, QuoteId};
+use crate::marketplace::booking as marketplace;
 use crate::payments::service::{self as payments, Checkout};
 use crate::scheduling::Kind;
-use crate::scheduling::booking::{self, Booking, Rules};
-use crate::scheduling::slots::{self, Need, Slot, Window};
+use crate::scheduling::booking::{self, Booking};
+use crate::scheduling::slots::Slot;
 use crate::state::AppState;
 
 pub fn router() -> Routes {
@@ -138,32 +137,6 @@ pub async fn deposit(
     Ok((StatusCode::CREATED, axum::Json(checkout)))
 }
 
-/// What the scheduling services need from the settings.
-pub fn rules(state: &AppState) -> Rules {
-    let s = &state.settings;
-    Rules {
-        window: Window::from_today(
-            Utc::now().date_naive(),
-            s.booking_lead_days,
-            s.booking_horizon_days,
-        ),
-        offer_timeout: TimeDelta::seconds(s.offer_timeout_secs as i64),
-    }
-}
-
-/// Where the job is and what it needs, for matching.
-pub async fn need_of(state: &AppState, order: &Order, kind: Kind) -> Result<Need, ApiError> {
-    // An order's site always exists: its absence is a fault, never a 404.
-    let site = crate::sites::service::by_id(&state.db, order.site_id)
-        .await
-        .map_err(|e| anyhow::Error::from(e).context("the order's site"))?;
-    Ok(Need {
-        kind,
-        at: (site.latitude, site.longitude),
-        battery: order.needs_battery,
-    })
-}
-
 #[derive(Deserialize)]
 pub struct SlotQuery {
     kind: Option<String>,
@@ -194,10 +167,7 @@ pub async fn slots_of(
     })?;
     let actor = caller.actor();
     let order = service::own(&state.db, &actor, caller.user, id).await?;
-    let need = need_of(&state, &order, kind).await?;
-    let items = slots::free(&state.db, need, rules(&state).window)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let items = marketplace::free_days(&state.db, &state.settings, &order, kind).await?;
     Ok(axum::Json(SlotList { items }))
 }
 
@@ -224,39 +194,7 @@ pub async fn book(
 ) -> Result<(StatusCode, axum::Json<Booking>), ApiError> {
     let actor = caller.actor();
     let order = service::own(&state.db, &actor, caller.user, id).await?;
-    let booked = book_for(&state, &actor, &order, &request.slot_id).await?;
-    Ok((StatusCode::CREATED, axum::Json(booked)))
-}
-
-/// Books `slot_id` for `order` (the API and the order page).
-pub async fn book_for(
-    state: &AppState,
-    actor: &Actor,
-    order: &Order,
-    slot_id: &str,
-) -> Result<Booking, ApiError> {
-    let job = crate::jobs::service::of_order(&state.db, order.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let kind = Slot::parse(slot_id).map(|(k, _)| k).ok_or_else(|| {
-        ApiError::Validation(vec![FieldError {
-            field: "slot_id".into(),
-            code: "invalid",
-        }])
-    })?;
-    let need = need_of(state, order, kind).await?;
-    let booked = booking::book(
-        &state.db,
-        actor,
-        &booking::BookingRequest {
-            job: &job,
-            need,
-            slot_id,
-        },
-        rules(state),
-        &state.settings.public_url,
-    )
-    .await?;
+    let booked = marketplace::book(&state.db, &state.settings, &actor, &order, &request.slot_id).await?;
     state.mailer.wake();
-    Ok(booked)
+    Ok((StatusCode::CREATED, axum::Json(booked)))
 }

@@ -9,21 +9,21 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::api::{need_of, rules};
 use super::service::{self, Order, OrderError};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::auth::browser::{CsrfOnly, CsrfProtected, PageCaller};
-use crate::http::{ApiError, IdPath, PageError};
+use crate::http::{IdPath, PageError};
 use crate::ids::{OrderId, QuoteId};
 use crate::jobs::lifecycle::{self, JobState, Party};
 use crate::jobs::photos::Photo;
 use crate::jobs::service::{self as jobs, TimelineEntry};
+use crate::marketplace::booking as marketplace;
 use crate::payments::service::{self as payments, Checkout, PaymentStatus};
 use crate::scheduling::Kind;
-use crate::scheduling::booking::{self, Booking, BookingStatus};
-use crate::scheduling::slots::{self, Slot};
+use crate::scheduling::booking::{self, Booking, BookingError};
+use crate::scheduling::slots::Slot;
 use crate::state::AppState;
 use crate::web::{Nav, render, sentence};
 
@@ -157,22 +157,10 @@ async fn order_page(
     let bookings = booking::of_job(&state.db, order.job_id)
         .await
         .map_err(anyhow::Error::from)?;
-    let live = |kind: Kind| {
-        bookings
-            .iter()
-            .any(|b| b.kind == kind && matches!(b.status, BookingStatus::Offered | BookingStatus::Confirmed))
-    };
-    let kind = match order.state {
-        JobState::DepositPaid if !live(Kind::Survey) => Some(Kind::Survey),
-        JobState::PermitApproved if !live(Kind::Install) => Some(Kind::Install),
-        _ => None,
-    };
-    let calendar = match kind {
+    let calendar = match marketplace::step_to_book(&order, &bookings) {
         Some(kind) => {
-            let need = need_of(state, &order, kind).await?;
-            let days = slots::free(&state.db, need, rules(state).window)
-                .await
-                .map_err(anyhow::Error::from)?
+            let days = marketplace::free_days(&state.db, &state.settings, &order, kind)
+                .await?
                 .into_iter()
                 .map(|s: Slot| Day {
                     label: day_label(s.date),
@@ -305,18 +293,16 @@ async fn book(
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
     let order = service::own(&state.db, &actor, caller.user, id).await?;
-    match super::api::book_for(&state, &actor, &order, &fields.slot_id).await {
-        Ok(_) => Ok(Redirect::to(&format!("/orders/{id}?notice=booked")).into_response()),
-        Err(ApiError::Internal(e)) => Err(PageError::Internal(e)),
-        Err(ApiError::NotFound) => Err(PageError::NotFound),
+    match marketplace::book(&state.db, &state.settings, &actor, &order, &fields.slot_id).await {
+        Ok(_) => {
+            state.mailer.wake();
+            Ok(Redirect::to(&format!("/orders/{id}?notice=booked")).into_response())
+        }
+        Err(BookingError::Internal(e)) => Err(PageError::Internal(e)),
         Err(e) => {
             let message = match e {
-                ApiError::Conflict { code: "slot_taken" } => {
-                    "That day was just taken. Please choose another."
-                }
-                ApiError::Conflict {
-                    code: "already_booked",
-                } => "A day is already booked for this step.",
+                BookingError::Taken => "That day was just taken. Please choose another.",
+                BookingError::AlreadyBooked(_) => "A day is already booked for this step.",
                 _ => "That day cannot be booked. Please choose one from the calendar.",
             };
             order_page(

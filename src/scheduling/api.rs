@@ -2,13 +2,11 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::TimeDelta;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::dispatch::{self, OfferError, OfferView};
+use super::dispatch::{self, OfferView};
 use crate::access::{Caller, Permission, Routes, perm};
-use crate::audit::Actor;
 use crate::http::{ApiError, IdPath};
 use crate::ids::OfferId;
 use crate::state::AppState;
@@ -50,28 +48,6 @@ pub async fn offers(
     Ok(axum::Json(OfferList { items }))
 }
 
-/// Answers an offer made to the caller's crew (the API and the portal).
-pub async fn answer(
-    state: &AppState,
-    actor: &Actor,
-    member: crate::ids::UserId,
-    id: OfferId,
-    accept: bool,
-) -> Result<(), OfferError> {
-    dispatch::respond(
-        &state.db,
-        actor,
-        member,
-        id,
-        accept,
-        TimeDelta::seconds(state.settings.offer_timeout_secs as i64),
-        &state.settings.public_url,
-    )
-    .await?;
-    state.mailer.wake();
-    Ok(())
-}
-
 /// Accept an offer: the day and the job are my crew's, and the customer is told.
 #[utoipa::path(post, path = "/api/v1/installer/offers/{id}/accept", tag = "installer",
     params(("id" = String, Path)), security(("bearer" = [])),
@@ -83,7 +59,8 @@ pub async fn accept(
     IdPath(id): IdPath<OfferId>,
 ) -> Result<StatusCode, ApiError> {
     let actor = caller.actor();
-    answer(&state, &actor, caller.user, id, true).await?;
+    dispatch::answer(&state.db, &state.settings, &actor, caller.user, id, true).await?;
+    state.mailer.wake();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -98,6 +75,7 @@ pub async fn decline(
     IdPath(id): IdPath<OfferId>,
 ) -> Result<StatusCode, ApiError> {
     let actor = caller.actor();
-    answer(&state, &actor, caller.user, id, false).await?;
+    dispatch::answer(&state.db, &state.settings, &actor, caller.user, id, false).await?;
+    state.mailer.wake();
     Ok(StatusCode::NO_CONTENT)
 }

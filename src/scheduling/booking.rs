@@ -29,6 +29,8 @@ pub enum BookingError {
     OutOfWindow,
     #[error("the day is taken")]
     Taken,
+    #[error("no such day to book")]
+    UnknownSlot,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

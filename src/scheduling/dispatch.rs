@@ -235,6 +235,28 @@ pub async fn open_for(db: &DatabaseConnection, crew: CrewId) -> Result<Vec<Offer
     Ok(views)
 }
 
+/// A crew member's answer to an offer, with the offer timeout and the public address the
+/// settings give (the API and the portal).
+pub async fn answer(
+    db: &DatabaseConnection,
+    settings: &crate::config::Settings,
+    actor: &Actor,
+    member: UserId,
+    id: OfferId,
+    accept: bool,
+) -> Result<(), OfferError> {
+    respond(
+        db,
+        actor,
+        member,
+        id,
+        accept,
+        TimeDelta::seconds(settings.offer_timeout_secs as i64),
+        &settings.public_url,
+    )
+    .await
+}
+
 /// A crew member's answer to an offer made to their crew. Someone else's offer is 404.
 pub async fn respond(
     db: &DatabaseConnection,

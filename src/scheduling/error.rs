@@ -23,7 +23,7 @@ impl From<BookingError> for ApiError {
             BookingError::AlreadyBooked(_) => ApiError::Conflict {
                 code: "already_booked",
             },
-            BookingError::OutOfWindow => ApiError::Validation(vec![FieldError {
+            BookingError::OutOfWindow | BookingError::UnknownSlot => ApiError::Validation(vec![FieldError {
                 field: "slot_id".into(),
                 code: "invalid",
             }]),

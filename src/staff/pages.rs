@@ -112,7 +112,7 @@ async fn reauth(
     ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::ManageStaff, ReauthFields>,
 ) -> Result<Response, PageError> {
-    let cx = crate::auth::api::login_context(&state);
+    let cx = state.login_context();
     let proof = Proof {
         password: fields.password,
         code: fields.code,

@@ -188,7 +188,7 @@ pub async fn resend_verification(
     IdPath(id): IdPath<UserId>,
 ) -> Result<StatusCode, ApiError> {
     let actor = caller.actor();
-    service::resend_verification(&crate::auth::api::signup_context(&state), &actor, id).await?;
+    service::resend_verification(&state.signup_context(), &actor, id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

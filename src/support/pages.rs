@@ -298,7 +298,7 @@ async fn resend_verification(
     SignedInForm(caller, _): SignedInForm<perm::AssistCustomers, CsrfOnly>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
-    let cx = crate::auth::api::signup_context(&state);
+    let cx = state.signup_context();
     let message = match service::resend_verification(&cx, &actor, target).await {
         Ok(()) => {
             return Ok(

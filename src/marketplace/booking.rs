@@ -1,0 +1,100 @@
+//! Booking a day for an order: it reads the order (whose it is and what it holds), the home
+//! (where the crew must travel) and the job (which step waits for a day), then books through
+//! scheduling, which alone writes crews' days and offers. The API and the order page both
+//! call these, so the rules are said once.
+
+use chrono::{TimeDelta, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::audit::Actor;
+use crate::config::Settings;
+use crate::jobs::JobState;
+use crate::orders::service::Order;
+use crate::scheduling::Kind;
+use crate::scheduling::booking::{self, Booking, BookingError, BookingStatus, Rules};
+use crate::scheduling::slots::{self, Need, Slot, Window};
+
+/// The booking window and the offer timeout the settings give, from today.
+pub fn rules(settings: &Settings) -> Rules {
+    Rules {
+        window: Window::from_today(
+            Utc::now().date_naive(),
+            settings.booking_lead_days,
+            settings.booking_horizon_days,
+        ),
+        offer_timeout: TimeDelta::seconds(settings.offer_timeout_secs as i64),
+    }
+}
+
+/// Where the job is and what it needs, for matching crews.
+async fn need_of(db: &DatabaseConnection, order: &Order, kind: Kind) -> Result<Need, BookingError> {
+    // An order's home always exists: its absence is a fault, never a 404.
+    let site = crate::sites::service::by_id(db, order.site_id)
+        .await
+        .map_err(|e| anyhow::Error::from(e).context("the order's home"))?;
+    Ok(Need {
+        kind,
+        at: (site.latitude, site.longitude),
+        battery: order.needs_battery,
+    })
+}
+
+/// Free days for `kind` from crews that serve the order's home.
+pub async fn free_days(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    order: &Order,
+    kind: Kind,
+) -> Result<Vec<Slot>, BookingError> {
+    let need = need_of(db, order, kind).await?;
+    Ok(slots::free(db, need, rules(settings).window)
+        .await
+        .map_err(anyhow::Error::from)?)
+}
+
+/// The step that waits for the customer to pick a day, if any: the survey once the deposit is
+/// paid, the installation once the permit is approved, each unless a day is already offered
+/// or confirmed for it.
+pub fn step_to_book(order: &Order, bookings: &[Booking]) -> Option<Kind> {
+    let live = |kind: Kind| {
+        bookings
+            .iter()
+            .any(|b| b.kind == kind && matches!(b.status, BookingStatus::Offered | BookingStatus::Confirmed))
+    };
+    match order.state {
+        JobState::DepositPaid if !live(Kind::Survey) => Some(Kind::Survey),
+        JobState::PermitApproved if !live(Kind::Install) => Some(Kind::Install),
+        _ => None,
+    }
+}
+
+/// Books `slot_id` for `order`: the job is offered to the best crew for that day. The caller
+/// has already checked that the order is the actor's (`orders::service::own`).
+pub async fn book(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    actor: &Actor,
+    order: &Order,
+    slot_id: &str,
+) -> Result<Booking, BookingError> {
+    let job = crate::jobs::service::of_order(db, order.id)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| anyhow::anyhow!("order {} has no job", order.id))?;
+    let kind = Slot::parse(slot_id)
+        .map(|(k, _)| k)
+        .ok_or(BookingError::UnknownSlot)?;
+    let need = need_of(db, order, kind).await?;
+    booking::book(
+        db,
+        actor,
+        &booking::BookingRequest {
+            job: &job,
+            need,
+            slot_id,
+        },
+        rules(settings),
+        &settings.public_url,
+    )
+    .await
+}
