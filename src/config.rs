@@ -3,12 +3,16 @@
 //! Every key is flat so that a file key and its environment variable map one to one
 //! (`database_url` ⇔ `SUNBRIDGE_DATABASE_URL`). Secrets are `SecretString`s: they never reach
 //! `Debug`, logs or error messages. `Settings::production_problems` lists every setting that is
-//! unsafe in production; `serve` refuses to start while the list is not empty.
+//! unsafe in production; `serve` refuses to start while the list is not empty. The code reads
+//! periods through grouped views (`sessions()`, `links()`, `market()`, `workers()`) as
+//! durations, so seconds and milliseconds are converted here and nowhere else.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
+use chrono::TimeDelta;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use ipnet::IpNet;
@@ -375,6 +379,116 @@ fn origin_problem(origin: &str, production: bool) -> Option<String> {
         ));
     }
     None
+}
+
+/// A period from the settings as a signed duration for date arithmetic; a value too large for
+/// one (no sane setting) saturates instead of panicking.
+fn delta(secs: u64) -> TimeDelta {
+    i64::try_from(secs)
+        .ok()
+        .and_then(TimeDelta::try_seconds)
+        .unwrap_or(TimeDelta::MAX)
+}
+
+/// How long sign-ins and what they grant last (S-AU-5, S-AU-7).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SessionPeriods {
+    /// An API access token.
+    pub access_token: TimeDelta,
+    /// An API sign-in, however often its refresh token is used.
+    pub refresh_token: TimeDelta,
+    /// A customer's browser session without a request.
+    pub idle: TimeDelta,
+    /// A staff member's browser session without a request.
+    pub staff_idle: TimeDelta,
+    /// A browser session from sign-in, however active.
+    pub absolute: TimeDelta,
+    /// How recent a sign-in or re-authentication a sensitive change needs.
+    pub reauth_window: TimeDelta,
+    /// How long a token lookup may be served from memory.
+    pub auth_cache: Duration,
+}
+
+/// How long the links and grants we hand out work.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinkPeriods {
+    /// Links in verification and password-reset emails (S-AU-8).
+    pub email_token: TimeDelta,
+    /// The link in a staff invitation.
+    pub staff_invite: TimeDelta,
+    /// A staff member's access to one customer's personal data (S-AC-5).
+    pub access_grant: TimeDelta,
+}
+
+/// The marketplace's clock.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MarketPeriods {
+    /// How long a crew has to accept an offer.
+    pub offer_timeout: TimeDelta,
+    /// How often expired offers are moved on.
+    pub dispatch_interval: Duration,
+}
+
+/// How often background work runs, and how the server waits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WorkerPeriods {
+    /// Spent sessions, tokens and delivered mail deleted (zero: never).
+    pub housekeeping: Duration,
+    /// A signed checkpoint of the audit chain.
+    pub audit_checkpoint: Duration,
+    /// First delay before failed mail is retried (at least a second).
+    pub mail_retry_base: Duration,
+    /// First delay before a failed webhook delivery is retried (at least a second).
+    pub webhook_retry_base: Duration,
+    /// How often due webhook deliveries are sent (at least a second).
+    pub webhook_interval: Duration,
+    /// The longest a request may take.
+    pub request_timeout: Duration,
+    /// How long in-flight work may take to finish after SIGTERM.
+    pub shutdown_grace: Duration,
+}
+
+/// The flat keys (`session_idle_secs`, `SUNBRIDGE_SESSION_IDLE_SECS`) stay what users write;
+/// the code reads them through these groups, as durations, so a unit is converted in one place.
+impl Settings {
+    pub fn sessions(&self) -> SessionPeriods {
+        SessionPeriods {
+            access_token: delta(self.access_token_ttl_secs),
+            refresh_token: delta(self.refresh_token_ttl_secs),
+            idle: delta(self.session_idle_secs),
+            staff_idle: delta(self.staff_session_idle_secs),
+            absolute: delta(self.session_absolute_secs),
+            reauth_window: delta(self.reauth_window_secs),
+            auth_cache: Duration::from_millis(self.auth_cache_ttl_ms),
+        }
+    }
+
+    pub fn links(&self) -> LinkPeriods {
+        LinkPeriods {
+            email_token: delta(self.email_token_ttl_secs),
+            staff_invite: delta(self.staff_invite_ttl_secs),
+            access_grant: delta(self.access_grant_ttl_secs),
+        }
+    }
+
+    pub fn market(&self) -> MarketPeriods {
+        MarketPeriods {
+            offer_timeout: delta(self.offer_timeout_secs),
+            dispatch_interval: Duration::from_secs(self.dispatch_interval_secs),
+        }
+    }
+
+    pub fn workers(&self) -> WorkerPeriods {
+        WorkerPeriods {
+            housekeeping: Duration::from_secs(self.housekeeping_interval_secs),
+            audit_checkpoint: Duration::from_secs(self.audit_checkpoint_secs),
+            mail_retry_base: Duration::from_secs(self.mail_retry_base_secs.max(1)),
+            webhook_retry_base: Duration::from_secs(self.webhook_retry_base_secs.max(1)),
+            webhook_interval: Duration::from_secs(self.webhook_interval_secs.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
 }
 
 impl Settings {
@@ -833,6 +947,25 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flat_keys_read_as_grouped_durations() {
+        let s = Settings::from_toml("session_idle_secs = 600\nauth_cache_ttl_ms = 250\noffer_timeout_secs = 7200\nmail_retry_base_secs = 0").unwrap();
+        assert_eq!(s.sessions().idle, TimeDelta::minutes(10));
+        assert_eq!(s.sessions().auth_cache, Duration::from_millis(250));
+        assert_eq!(s.market().offer_timeout, TimeDelta::hours(2));
+        assert_eq!(
+            s.workers().mail_retry_base,
+            Duration::from_secs(1),
+            "never a zero retry delay"
+        );
+        assert_eq!(
+            s.links().access_grant,
+            TimeDelta::seconds(s.access_grant_ttl_secs as i64)
+        );
+        // A period too long for a date saturates rather than panicking.
+        assert_eq!(delta(u64::MAX), TimeDelta::MAX);
+    }
 
     fn production() -> Settings {
         Settings {

@@ -59,11 +59,7 @@ impl Application {
         let supervisor = crate::supervisor::Supervisor::new();
         let mailer = crate::mail::Mailer::start(db.clone(), &settings, &supervisor)?;
         if settings.housekeeping_interval_secs > 0 {
-            crate::auth::housekeeping::start(
-                &supervisor,
-                db.clone(),
-                Duration::from_secs(settings.housekeeping_interval_secs),
-            );
+            crate::auth::housekeeping::start(&supervisor, db.clone(), settings.workers().housekeeping);
         }
         let secret_key = settings.secret_key_or_dev()?;
         crate::crypto::keys::register(std::sync::Arc::new(
@@ -77,14 +73,14 @@ impl Application {
                 &supervisor,
                 db.clone(),
                 settings.audit_checkpoint_key_or_derived(&secret_key),
-                Duration::from_secs(settings.audit_checkpoint_secs),
+                settings.workers().audit_checkpoint,
             );
         }
         crate::scheduling::dispatch::start(
             &supervisor,
             db.clone(),
-            Duration::from_secs(settings.dispatch_interval_secs),
-            chrono::TimeDelta::seconds(settings.offer_timeout_secs as i64),
+            settings.market().dispatch_interval,
+            settings.market().offer_timeout,
             settings.public_url.clone(),
             mailer.clone(),
         );
@@ -93,9 +89,9 @@ impl Application {
             db.clone(),
             crate::webhooks::Sender {
                 client: crate::outbound::OutboundClient::new(settings.outbound_allow_local),
-                retry_base: Duration::from_secs(settings.webhook_retry_base_secs.max(1)),
+                retry_base: settings.workers().webhook_retry_base,
             },
-            Duration::from_secs(settings.webhook_interval_secs.max(1)),
+            settings.workers().webhook_interval,
         );
         let pvwatts_api = settings.nrel_api_key.clone().map(|key| {
             Arc::new(crate::sizing::pvwatts_api::PvWattsApi::new(
@@ -108,10 +104,7 @@ impl Application {
             Some(url) => Some(crate::replica_sync::Shared::new(url, &settings.redis_prefix)?),
             None => None,
         };
-        let auth_cache = crate::auth::cache::AuthCache::new(
-            Duration::from_millis(settings.auth_cache_ttl_ms),
-            shared.clone(),
-        );
+        let auth_cache = crate::auth::cache::AuthCache::new(settings.sessions().auth_cache, shared.clone());
         let blocks = crate::defence::BlockList::new(db.clone(), settings.defence_rules(), shared.clone());
         if let Some(shared) = &shared {
             let (cache, list) = (auth_cache.clone(), blocks.clone());
@@ -170,7 +163,7 @@ impl Application {
             local_addr,
             router: router(state.clone()),
             tls,
-            grace: Duration::from_secs(state.settings.shutdown_grace_secs),
+            grace: state.settings.workers().shutdown_grace,
             state,
         })
     }
@@ -328,7 +321,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(settings.request_timeout_secs),
+            settings.workers().request_timeout,
         ))
         // The outer cap is the largest any route takes; the route guard applies each route's own
         // (ordinary or upload) before its handler.

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::TimeDelta;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 
@@ -70,7 +69,7 @@ impl AppServices {
             hasher: &self.hasher,
             mailer: &self.mailer,
             public_url: &self.settings.public_url,
-            token_ttl: TimeDelta::seconds(self.settings.email_token_ttl_secs as i64),
+            token_ttl: self.settings.links().email_token,
         }
     }
 
@@ -89,11 +88,11 @@ impl AppServices {
             auth_cache: &self.auth_cache,
             public_url: &self.settings.public_url,
             browser: crate::auth::session::BrowserLifetimes {
-                absolute: TimeDelta::seconds(self.settings.session_absolute_secs as i64),
+                absolute: self.settings.sessions().absolute,
             },
             lifetimes: TokenLifetimes {
-                access: TimeDelta::seconds(self.settings.access_token_ttl_secs as i64),
-                refresh: TimeDelta::seconds(self.settings.refresh_token_ttl_secs as i64),
+                access: self.settings.sessions().access_token,
+                refresh: self.settings.sessions().refresh_token,
             },
         }
     }

@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use chrono::TimeDelta;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -336,7 +335,7 @@ pub async fn reauth(
 
 /// 401 `reauth_required` unless the session authenticated within the window.
 pub(crate) fn require_recent_auth(state: &AppState, caller: &Authenticated) -> Result<(), ApiError> {
-    let window = TimeDelta::seconds(state.settings.reauth_window_secs as i64);
+    let window = state.settings.sessions().reauth_window;
     if credentials::within_reauth_window(caller.authenticated_at, window) {
         Ok(())
     } else {
@@ -393,7 +392,7 @@ pub async fn forgot_password(
     ctx: RequestContext,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let ttl = TimeDelta::seconds(state.settings.email_token_ttl_secs as i64);
+    let ttl = state.settings.links().email_token;
     credentials::request_reset(&state.login_context(), &body.email, ttl, &ctx).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({}))))
 }

@@ -7,7 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{TimeDelta, Utc};
+use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
 use sea_orm::EntityTrait;
 use secrecy::ExposeSecret;
@@ -236,12 +236,12 @@ pub(crate) async fn page_caller(parts: &Parts, state: &AppState) -> Result<Optio
         .parse()
         .map_err(|e| anyhow::anyhow!("stored role: {e}"))?;
     // ASVS 7.3.1: idle timeout, 15 minutes for staff and 30 for customers by default.
-    let idle_secs = if role.is_staff() {
-        state.settings.staff_session_idle_secs
+    let periods = state.settings.sessions();
+    let idle = if role.is_staff() {
+        periods.staff_idle
     } else {
-        state.settings.session_idle_secs
+        periods.idle
     };
-    let idle = TimeDelta::seconds(idle_secs as i64);
     if now - last_seen > idle {
         return Ok(None);
     }

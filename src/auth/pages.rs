@@ -109,7 +109,7 @@ async fn forgot_submit(
     ctx: RequestContext,
     Form(form): Form<EmailForm>,
 ) -> Result<Response, PageError> {
-    let ttl = chrono::TimeDelta::seconds(state.settings.email_token_ttl_secs as i64);
+    let ttl = state.settings.links().email_token;
     credentials::request_reset(&state.login_context(), &form.email, ttl, &ctx).await?;
     // The same page whether or not the address has an account (S-AU-2).
     render_no_referrer(&ForgotPage {

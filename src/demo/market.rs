@@ -334,7 +334,7 @@ async fn book_and_accept(
             s.booking_lead_days,
             s.booking_horizon_days,
         ),
-        offer_timeout: TimeDelta::seconds(s.offer_timeout_secs as i64),
+        offer_timeout: s.market().offer_timeout,
     };
     let site = sites::by_id(db, order.site_id).await?;
     let need = Need {

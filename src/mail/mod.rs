@@ -67,7 +67,7 @@ impl Mailer {
     ) -> anyhow::Result<Self> {
         let transport = Arc::new(Transport::from_settings(settings)?);
         let wake = Arc::new(Notify::new());
-        let retry_base = std::time::Duration::from_secs(settings.mail_retry_base_secs.max(1));
+        let retry_base = settings.workers().mail_retry_base;
         let schedule = crate::supervisor::Schedule {
             // Retries fall due while nobody wakes the worker: look at least this often.
             every: retry_base.clamp(

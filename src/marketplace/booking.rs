@@ -3,7 +3,7 @@
 //! scheduling, which alone writes crews' days and offers. The API and the order page both
 //! call these, so the rules are said once.
 
-use chrono::{TimeDelta, Utc};
+use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
 use crate::audit::Actor;
@@ -22,7 +22,7 @@ pub fn rules(settings: &Settings) -> Rules {
             settings.booking_lead_days,
             settings.booking_horizon_days,
         ),
-        offer_timeout: TimeDelta::seconds(settings.offer_timeout_secs as i64),
+        offer_timeout: settings.market().offer_timeout,
     }
 }
 

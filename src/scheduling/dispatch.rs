@@ -251,7 +251,7 @@ pub async fn answer(
         member,
         id,
         accept,
-        TimeDelta::seconds(settings.offer_timeout_secs as i64),
+        settings.market().offer_timeout,
         &settings.public_url,
     )
     .await

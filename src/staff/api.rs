@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -41,7 +40,7 @@ pub(crate) fn invite_context(state: &AppState) -> InviteContext<'_> {
         db: &state.db,
         mailer: &state.mailer,
         public_url: &state.settings.public_url,
-        ttl: TimeDelta::seconds(state.settings.staff_invite_ttl_secs as i64),
+        ttl: state.settings.links().staff_invite,
     }
 }
 

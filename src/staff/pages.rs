@@ -5,7 +5,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::TimeDelta;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -48,7 +47,7 @@ struct StaffPage {
 }
 
 fn recent_auth(state: &AppState, caller: &PageCaller) -> bool {
-    let window = TimeDelta::seconds(state.settings.reauth_window_secs as i64);
+    let window = state.settings.sessions().reauth_window;
     credentials::within_reauth_window(caller.authenticated_at, window)
 }
 

@@ -3,7 +3,6 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -131,7 +130,7 @@ pub async fn open_access(
         }])
     })?;
     let actor = caller.actor();
-    let ttl = TimeDelta::seconds(state.settings.access_grant_ttl_secs as i64);
+    let ttl = state.settings.links().access_grant;
     let grant = service::open_grant(
         &state.db,
         &actor,

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{TimeDelta, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 
 use super::service::{self, CustomerSummary, CustomerView, SupportError};
@@ -250,7 +250,7 @@ async fn open_access(
             .await;
         }
     };
-    let ttl = TimeDelta::seconds(state.settings.access_grant_ttl_secs as i64);
+    let ttl = state.settings.links().access_grant;
     let staff = (caller.user, caller.role);
     match service::open_grant(&state.db, &actor, staff, customer, reason, ttl).await {
         Ok(_) => Ok(Redirect::to(&format!("/staff/customers/{customer}")).into_response()),

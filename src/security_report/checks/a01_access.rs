@@ -76,7 +76,7 @@ pub(super) async fn a01(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::Result<Ve
         .filter(grant::Column::ExpiresAt.gt(now))
         .all(i.db)
         .await?;
-    let ttl = TimeDelta::seconds(i.settings.access_grant_ttl_secs as i64);
+    let ttl = i.settings.links().access_grant;
     let mut problems = Vec::new();
     let mut holders = std::collections::BTreeMap::<String, usize>::new();
     for g in &live {

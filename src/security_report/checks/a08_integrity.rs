@@ -9,7 +9,8 @@ pub(super) async fn audit_chain(i: &Inputs<'_>, now: DateTime<Utc>) -> anyhow::R
         .order_by_desc(checkpoint::Column::Seq)
         .one(i.db)
         .await?;
-    let every = TimeDelta::seconds(i.settings.audit_checkpoint_secs as i64);
+    let every =
+        chrono::TimeDelta::from_std(i.settings.workers().audit_checkpoint).unwrap_or(chrono::TimeDelta::MAX);
     // Rows written after the newest checkpoint are covered only by the chain itself until the
     // next one: a checkpoint more than two periods old means the checkpointer is not running.
     let behind = match &latest {
