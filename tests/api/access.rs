@@ -8,8 +8,8 @@ use sunbridge::access::policy::allows;
 use sunbridge::access::routes::Route;
 use sunbridge::access::{Access, Role};
 
+use crate::helpers::roles::{Member, PageSession, problem_code};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
-use crate::helpers_roles::{Member, PageSession, problem_code};
 
 /// Every route the application serves with debug routes off (as in production).
 fn route_table() -> Vec<Route> {

@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 use sunbridge::access::Role;
 
+use crate::helpers::roles::{Member, PageSession, problem_code};
 use crate::helpers::{TestApp, spawn_app};
-use crate::helpers_roles::{Member, PageSession, problem_code};
 
 const GREENSBORO: &str = include_str!("../../weather/723170TYA.CSV");
 

@@ -8,8 +8,8 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use sunbridge::access::Role;
 
+use crate::helpers::roles::Member;
 use crate::helpers::{TestApp, spawn_app};
-use crate::helpers_roles::Member;
 
 async fn found(app: &TestApp, staff: &Member, query: &str) -> Vec<String> {
     let path = format!("/api/v1/staff/customers?query={}", url_escape(query));

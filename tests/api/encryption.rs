@@ -8,8 +8,8 @@ use std::process::Command;
 use serde_json::{Value, json};
 use sunbridge::access::Role;
 
+use crate::helpers::roles::Member;
 use crate::helpers::{TestApp, spawn_app};
-use crate::helpers_roles::Member;
 
 const ADDRESS: &str = "4242 Canary Lane, Greensboro NC 27401";
 const PHONE: &str = "+1 919 555 0142";

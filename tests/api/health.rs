@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use crate::helpers::proxy::TcpProxy;
 use crate::helpers::{spawn_app, spawn_app_with, test_server_url};
-use crate::helpers_proxy::TcpProxy;
 
 #[tokio::test]
 async fn healthz_answers_ok() {

@@ -6,9 +6,9 @@ use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
 use sunbridge::access::Role;
 
+use crate::helpers::market::{HOME, WEBHOOK_SECRET, paid_event, sign};
+use crate::helpers::roles::{Member, problem_code};
 use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
-use crate::helpers_market::{HOME, WEBHOOK_SECRET, paid_event, sign};
-use crate::helpers_roles::{Member, problem_code};
 
 #[tokio::test]
 async fn the_whole_story_runs_from_sign_up_to_the_system_switched_on() {

@@ -5,8 +5,8 @@
 use serde_json::Value;
 use sunbridge::access::Role;
 
+use crate::helpers::roles::PageSession;
 use crate::helpers::spawn_app;
-use crate::helpers_roles::PageSession;
 
 fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()

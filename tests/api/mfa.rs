@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 use sunbridge::access::Role;
 
+use crate::helpers::roles::{code_at, early_in_a_step};
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
-use crate::helpers_roles::{code_at, early_in_a_step};
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
     app.client

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 use sunbridge::access::Role;
 
+use crate::helpers::roles::Member;
 use crate::helpers::{TestApp, spawn_app_with};
-use crate::helpers_roles::Member;
 
 #[tokio::test]
 async fn metrics_are_served_on_their_own_address_only_with_the_security_signals() {

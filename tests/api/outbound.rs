@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{Value, json};
 use sunbridge::access::Role;
 
+use crate::helpers::market::CrewFixture;
+use crate::helpers::roles::{Member, problem_code};
 use crate::helpers::{TestApp, spawn_app_with};
-use crate::helpers_market::CrewFixture;
-use crate::helpers_roles::{Member, problem_code};
 
 /// A listener that only counts the connections it is offered.
 async fn counting_listener() -> (u16, Arc<AtomicUsize>) {

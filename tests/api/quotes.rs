@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 use sunbridge::access::Role;
 
+use crate::helpers::roles::{Member, problem_code};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
-use crate::helpers_roles::{Member, problem_code};
 
 async fn site_with_usage(app: &TestApp, owner: &Member, region: &str, annual_kwh: Option<f64>) -> String {
     let body = json!({

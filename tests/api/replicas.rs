@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use sunbridge::access::Role;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+use crate::helpers::market::WEBHOOK_SECRET;
 use crate::helpers::{PASSWORD, TestApp, fresh_database_url};
-use crate::helpers_market::WEBHOOK_SECRET;
 
 struct Replica {
     app: TestApp,

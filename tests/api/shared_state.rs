@@ -8,8 +8,8 @@ use serde_json::Value;
 use sunbridge::Settings;
 use sunbridge::access::Role;
 
+use crate::helpers::proxy::TcpProxy;
 use crate::helpers::{PASSWORD, TestApp, fresh_database_url, spawn_with_settings, test_settings};
-use crate::helpers_proxy::TcpProxy;
 
 fn redis_url() -> String {
     std::env::var("SUNBRIDGE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sunbridge::access::Role;
 
+use crate::helpers::roles::{Member, problem_code};
 use crate::helpers::{TestApp, spawn_app};
-use crate::helpers_roles::{Member, problem_code};
 
 fn site_body() -> Value {
     json!({

@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 use sunbridge::access::Role;
 
+use crate::helpers::roles::{Member, problem_code};
 use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
-use crate::helpers_roles::{Member, problem_code};
 
 fn staff_path(member: &Member) -> String {
     format!("/api/v1/admin/staff/{}", member.id)

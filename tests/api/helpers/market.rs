@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sunbridge::access::Role;
 
 use crate::helpers::TestApp;
-use crate::helpers_roles::Member;
+use crate::helpers::roles::Member;
 
 /// The webhook secret every test server is configured with.
 pub const WEBHOOK_SECRET: &str = "whsec_test_3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e";
@@ -223,21 +223,12 @@ impl TestApp {
 
     /// The first free slot of `kind` for the order.
     pub async fn first_slot(&self, customer: &Member, order: &str, kind: &str) -> String {
-        let slots: Value = self
-            .api(
-                "GET",
-                &format!("/api/v1/orders/{order}/slots?kind={kind}"),
-                &customer.token,
-                None,
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        slots["items"][0]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no free {kind} slot: {slots}"))
-            .to_owned()
+        let days = self.as_member(customer).orders().free_days(order, kind).await;
+        let days = days.unwrap_or_else(|p| panic!("free {kind} days: {p:?}"));
+        days.first()
+            .unwrap_or_else(|| panic!("no free {kind} slot"))
+            .id
+            .clone()
     }
 
     /// Moves a job one step as `member`, expecting success.
@@ -259,15 +250,9 @@ impl TestApp {
     /// Books the first free slot of `kind` for the order, expecting success.
     pub async fn book_first_slot(&self, customer: &Member, order: &str, kind: &str) {
         let slot = self.first_slot(customer, order, kind).await;
-        let booked = self
-            .api(
-                "POST",
-                &format!("/api/v1/orders/{order}/bookings"),
-                &customer.token,
-                Some(json!({"slot_id": slot})),
-            )
-            .await;
-        assert_eq!(booked.status(), 201, "{kind} booked");
+        let booked = self.as_member(customer).orders().book(order, &slot).await;
+        let booked = booked.unwrap_or_else(|p| panic!("{kind} booked: {p:?}"));
+        assert_eq!((booked.kind.as_str(), booked.status.as_str()), (kind, "offered"));
     }
 
     /// The installer's crew accepts its first open offer; answers the offer.

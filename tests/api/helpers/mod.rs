@@ -2,6 +2,11 @@
 //! over HTTP. SQLite in a temporary directory by default; with `SUNBRIDGE_TEST_DATABASE_URL`
 //! set to a MariaDB/MySQL or PostgreSQL server, a freshly created database on that server.
 
+pub mod client;
+pub mod market;
+pub mod proxy;
+pub mod roles;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -79,7 +84,7 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
         data_dir: data_dir.to_path_buf(),
         database_url: Some(SecretString::from(database_url.to_owned())),
         debug_routes: true,
-        payment_webhook_secret: Some(SecretString::from(crate::helpers_market::WEBHOOK_SECRET)),
+        payment_webhook_secret: Some(SecretString::from(crate::helpers::market::WEBHOOK_SECRET)),
         // Tests make many deliberate failures from one address; the defence tests turn
         // blocking on with their own thresholds.
         block_auth_failures: 0,
