@@ -3,7 +3,10 @@
 //! is renamed or retyped; a test that reads `body["field"]` only fails where it looks.
 //!
 //! The types mirror the API document, not the server's structs (the tests are a client like
-//! any other); unknown fields are ignored, since the contract allows additions.
+//! any other); unknown fields are ignored, since the contract allows additions. A field no
+//! test reads still earns its place: deserializing fails when it is missing or retyped. So
+//! does a call no test makes yet: the client covers the resource, not today's tests.
+#![allow(dead_code)]
 
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;

@@ -258,18 +258,9 @@ impl TestApp {
     /// The installer's crew accepts its first open offer; answers the offer.
     pub async fn accept_first_offer(&self, installer: &Member) -> Value {
         let offer = self.offers(installer).await[0].clone();
-        let accepted = self
-            .api(
-                "POST",
-                &format!(
-                    "/api/v1/installer/offers/{}/accept",
-                    offer["id"].as_str().unwrap()
-                ),
-                &installer.token,
-                None,
-            )
-            .await;
-        assert_eq!(accepted.status(), 204, "offer accepted");
+        let id = offer["id"].as_str().unwrap();
+        let accepted = self.as_member(installer).offers().accept(id).await;
+        accepted.unwrap_or_else(|p| panic!("offer accepted: {p:?}"));
         offer
     }
 
