@@ -19,6 +19,7 @@ mod demo;
 pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod geo;
 pub mod health;
 pub mod http;
 pub mod ids;

@@ -173,6 +173,8 @@ pub struct RegionPatch {
     /// A weather file's key (built in or uploaded) to simulate this region's roofs with, or
     /// `""` to use the specific yield instead.
     pub weather_key: Option<String>,
+    /// The ZIP codes it serves (see `Region::zip_codes`).
+    pub zip_codes: Option<String>,
 }
 
 pub async fn update_region(
@@ -207,6 +209,9 @@ pub async fn update_region(
     }
     if let Some(v) = patch.active {
         row.active = Set(v);
+    }
+    if let Some(v) = patch.zip_codes {
+        row.zip_codes = Set(zip_codes(&v)?);
     }
     if let Some(key) = patch.weather_key {
         let key = key.trim();
@@ -247,6 +252,22 @@ pub struct NewRegion {
     pub escalation_percent: f64,
     /// A weather file's key; without one, quotes use the specific yield.
     pub weather_key: Option<String>,
+    /// The ZIP codes it serves (see `Region::zip_codes`); none when left out.
+    #[serde(default)]
+    pub zip_codes: String,
+}
+
+/// A ZIP-code list as it is stored: checked, entries separated by `,`.
+fn zip_codes(raw: &str) -> Result<String, CatalogError> {
+    if raw.len() > 1000 || crate::geo::ZipSet::parse(raw).is_err() {
+        return Err(CatalogError::Invalid("zip_codes"));
+    }
+    Ok(raw
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect::<Vec<_>>()
+        .join(","))
 }
 
 pub async fn add_region(
@@ -283,6 +304,7 @@ pub async fn add_region(
         export_rate: Set(check("export_rate", new.export_rate, 0.0, 2.0)?),
         escalation_percent: Set(check("escalation_percent", new.escalation_percent, -5.0, 15.0)?),
         active: Set(true),
+        zip_codes: Set(zip_codes(&new.zip_codes)?),
     };
     match region::Entity::insert(row).exec_without_returning(&tx).await {
         Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {

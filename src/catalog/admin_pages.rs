@@ -250,6 +250,8 @@ struct RegionFields {
     weather_key: String,
     #[serde(default)]
     active: String,
+    #[serde(default)]
+    zip_codes: String,
 }
 
 impl CsrfProtected for RegionFields {
@@ -269,6 +271,7 @@ impl RegionFields {
             escalation_percent: Some(parse("escalation_percent", &self.escalation_percent)?),
             active: Some(self.active == "true"),
             weather_key: Some(self.weather_key.clone()),
+            zip_codes: Some(self.zip_codes.clone()),
         })
     }
 }
@@ -291,6 +294,7 @@ async fn add_region(
                 export_rate: p.export_rate.unwrap_or_default(),
                 escalation_percent: p.escalation_percent.unwrap_or_default(),
                 weather_key: p.weather_key,
+                zip_codes: p.zip_codes.unwrap_or_default(),
             };
             admin::add_region(&state.db, &actor, new).await
         }

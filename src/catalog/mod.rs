@@ -13,6 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::access::Routes;
+use crate::geo::{ZipCode, ZipSet};
 use store::{panel, quote_option, region};
 
 /// The public catalog and its administration, in the API and the browser.
@@ -72,6 +73,10 @@ pub struct Region {
     /// The weather file simulated for this region, if any.
     #[serde(rename = "weather_key")]
     pub tmy_key: Option<String>,
+    /// The ZIP codes the region serves, comma-separated: three-digit prefixes (`274`), ranges
+    /// of prefixes (`270-277`) and whole ZIP codes (`99685`). A home is placed in the region
+    /// whose list holds its ZIP code.
+    pub zip_codes: String,
 }
 
 impl From<region::Model> for Region {
@@ -89,6 +94,7 @@ impl From<region::Model> for Region {
             escalation_percent: r.escalation_percent,
             active: r.active,
             tmy_key: r.tmy_key,
+            zip_codes: r.zip_codes,
         }
     }
 }
@@ -177,6 +183,19 @@ pub async fn all_regions<C: crate::db::Conn>(conn: &C) -> Result<Vec<Region>, Db
         .into_iter()
         .map(Region::from)
         .collect())
+}
+
+/// The active region that serves `zip`, if any (the first by id when two lists overlap, so the
+/// answer does not depend on the database's order).
+pub async fn region_for_zip<C: crate::db::Conn>(conn: &C, zip: ZipCode) -> Result<Option<Region>, DbErr> {
+    Ok(region::Entity::find()
+        .filter(region::Column::Active.eq(true))
+        .order_by_asc(region::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .find(|r| ZipSet::parse(&r.zip_codes).is_ok_and(|set| set.contains(zip)))
+        .map(Region::from))
 }
 
 pub async fn region<C: crate::db::Conn>(conn: &C, id: &str) -> Result<Option<Region>, DbErr> {

@@ -42,6 +42,8 @@ pub(crate) mod region {
         pub export_rate: f64,
         pub escalation_percent: f64,
         pub active: bool,
+        /// The ZIP codes served: prefixes, ranges of prefixes and whole ZIP codes.
+        pub zip_codes: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -180,12 +180,14 @@ async fn sample_order(
         SiteForm {
             label: format!("Sample: {}", target.label()),
             address: format!("{} Sample Street, Greensboro NC 27401", 100 + target.position()),
-            latitude: GREENSBORO.0,
-            longitude: GREENSBORO.1,
-            region_id: "us-nc-piedmont".into(),
+            // The region comes from the ZIP code, as it does for a customer.
+            postal_code: Some("27401".into()),
+            latitude: Some(GREENSBORO.0),
+            longitude: Some(GREENSBORO.1),
+            region_id: None,
             roof_tilt_deg: 25.0,
             roof_azimuth_deg: 180.0,
-            max_panels: 30,
+            max_panels: Some(30),
         },
     )
     .await

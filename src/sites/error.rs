@@ -11,6 +11,14 @@ impl From<SiteError> for ApiError {
                 field: problem.field.into(),
                 code: "invalid",
             }]),
+            SiteError::UnknownZip => ApiError::Validation(vec![FieldError {
+                field: "postal_code".into(),
+                code: "unknown",
+            }]),
+            SiteError::NotServed => ApiError::Validation(vec![FieldError {
+                field: "postal_code".into(),
+                code: "not_served",
+            }]),
             // The import's own words: what is wrong with the file, for the customer to act on.
             SiteError::Import(e) => ApiError::BadRequest(e.to_string()),
             SiteError::Internal(e) => ApiError::Internal(e),

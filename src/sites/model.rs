@@ -11,17 +11,34 @@ pub struct SiteForm {
     pub label: String,
     /// Street address, one field (it is encrypted at rest as one value).
     pub address: String,
-    pub latitude: f64,
-    pub longitude: f64,
-    /// Utility area, from `GET /api/v1/regions`.
-    pub region_id: String,
+    /// The home's five-digit ZIP code (ZIP+4 accepted). With it, the coordinates and the
+    /// region may be left out: the home is placed from the ZIP code, in the region that serves
+    /// it (422 `postal_code`/`unknown` for a ZIP code we cannot place, `not_served` where no
+    /// region serves it yet).
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    /// Degrees; with `longitude`, where the home is (a phone's GPS, say). From the ZIP code
+    /// when left out.
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    #[serde(default)]
+    pub longitude: Option<f64>,
+    /// Utility area, from `GET /api/v1/regions`; from the ZIP code when left out.
+    #[serde(default)]
+    pub region_id: Option<String>,
     /// Roof pitch in degrees from horizontal (0 flat … 90 vertical).
     pub roof_tilt_deg: f64,
     /// The direction the roof faces, degrees clockwise from north (180 = south).
     pub roof_azimuth_deg: f64,
-    /// How many panels fit on the usable roof area.
-    pub max_panels: i32,
+    /// How many panels fit on the usable roof area. Estimated when left out (and marked
+    /// `max_panels_estimated` until the survey measures the roof).
+    #[serde(default)]
+    pub max_panels: Option<i32>,
 }
+
+/// The panel count assumed when the customer does not know it: what the usable face of a
+/// typical US house roof holds (about 45 m² at 1.9 m² a panel); the survey measures it.
+pub const ESTIMATED_PANELS: i32 = 24;
 
 /// A validated site, ready to store.
 #[derive(Clone, Debug)]
@@ -34,6 +51,7 @@ pub struct NewSite {
     pub roof_tilt_deg: f64,
     pub roof_azimuth_deg: f64,
     pub max_panels: i32,
+    pub max_panels_estimated: bool,
 }
 
 /// The first field that is wrong, and why.
@@ -74,23 +92,28 @@ fn within(field: &'static str, value: f64, low: f64, high: f64) -> Result<f64, S
 impl SiteForm {
     pub fn parse(self) -> Result<NewSite, SiteProblem> {
         let azimuth = within("roof_azimuth_deg", self.roof_azimuth_deg, 0.0, 360.0)?;
-        if !(1..=500).contains(&self.max_panels) {
-            return Err(problem("max_panels", "out of range"));
-        }
-        let region_id = self.region_id.trim().to_owned();
+        let (max_panels, max_panels_estimated) = match self.max_panels {
+            Some(n) if (1..=500).contains(&n) => (n, false),
+            Some(_) => return Err(problem("max_panels", "out of range")),
+            None => (ESTIMATED_PANELS, true),
+        };
+        let latitude = self.latitude.ok_or_else(|| problem("latitude", "required"))?;
+        let longitude = self.longitude.ok_or_else(|| problem("longitude", "required"))?;
+        let region_id = self.region_id.unwrap_or_default().trim().to_owned();
         if region_id.is_empty() || region_id.len() > 40 {
             return Err(problem("region_id", "unknown region"));
         }
         Ok(NewSite {
             label: text("label", &self.label, 1, 60)?,
             address: text("address", &self.address, 5, 300)?,
-            latitude: within("latitude", self.latitude, -90.0, 90.0)?,
-            longitude: within("longitude", self.longitude, -180.0, 180.0)?,
+            latitude: within("latitude", latitude, -90.0, 90.0)?,
+            longitude: within("longitude", longitude, -180.0, 180.0)?,
             region_id,
             roof_tilt_deg: within("roof_tilt_deg", self.roof_tilt_deg, 0.0, 90.0)?,
             // 360 and 0 are both north.
             roof_azimuth_deg: azimuth % 360.0,
-            max_panels: self.max_panels,
+            max_panels,
+            max_panels_estimated,
         })
     }
 }
@@ -103,12 +126,13 @@ mod tests {
         SiteForm {
             label: " Home ".into(),
             address: "123  Main St, Greensboro NC 27401".into(),
-            latitude: 36.07,
-            longitude: -79.79,
-            region_id: "us-nc-piedmont".into(),
+            postal_code: None,
+            latitude: Some(36.07),
+            longitude: Some(-79.79),
+            region_id: Some("us-nc-piedmont".into()),
             roof_tilt_deg: 25.0,
             roof_azimuth_deg: 360.0,
-            max_panels: 24,
+            max_panels: Some(24),
         }
     }
 
@@ -118,16 +142,27 @@ mod tests {
         assert_eq!(site.label, "Home");
         assert_eq!(site.address, "123 Main St, Greensboro NC 27401");
         assert_eq!(site.roof_azimuth_deg, 0.0);
+        assert_eq!((site.max_panels, site.max_panels_estimated), (24, false));
+        let unknown = SiteForm {
+            max_panels: None,
+            ..form()
+        };
+        let site = unknown.parse().unwrap();
+        assert_eq!(
+            (site.max_panels, site.max_panels_estimated),
+            (ESTIMATED_PANELS, true)
+        );
     }
 
     #[test]
     fn nonsense_is_refused_field_by_field() {
         type Spoil = fn(&mut SiteForm);
-        let cases: [(Spoil, &str); 6] = [
-            (|f| f.latitude = 91.0, "latitude"),
-            (|f| f.longitude = f64::NAN, "longitude"),
+        let cases: [(Spoil, &str); 7] = [
+            (|f| f.latitude = Some(91.0), "latitude"),
+            (|f| f.longitude = Some(f64::NAN), "longitude"),
+            (|f| f.latitude = None, "latitude"),
             (|f| f.roof_tilt_deg = -5.0, "roof_tilt_deg"),
-            (|f| f.max_panels = 0, "max_panels"),
+            (|f| f.max_panels = Some(0), "max_panels"),
             (|f| f.address = "x".into(), "address"),
             (|f| f.label = "Home\u{7}".into(), "label"),
         ];

@@ -14,7 +14,6 @@ use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::auth::browser::{CsrfProtected, PageCaller, file_after_csrf};
-use crate::catalog::Region;
 use crate::http::origin::SameOrigin;
 use crate::http::{IdPath, PageError};
 use crate::ids::SiteId;
@@ -36,61 +35,21 @@ pub fn router() -> Routes {
 struct ListPage {
     nav: Nav,
     csrf: String,
-    sites: Vec<Site>,
-    regions: Vec<Region>,
-    error: Option<String>,
+    /// Each home with a line about its roof, in words.
+    sites: Vec<(Site, String)>,
+    /// The add-home form as typed (empty the first time).
+    form: HomeFields,
+    /// Every problem with the form, as (field id, message), in the form's order.
+    errors: Vec<(&'static str, String)>,
 }
 
-async fn list_page(
-    state: &AppState,
-    caller: &PageCaller,
-    status: StatusCode,
-    error: Option<String>,
-) -> Result<Response, PageError> {
-    let page = ListPage {
-        nav: Nav::for_caller("sites", Some(caller)),
-        csrf: caller.csrf.clone(),
-        sites: service::list_own(&state.db, caller.user, None, crate::http::PAGE_MAX).await?,
-        regions: crate::catalog::regions(&state.db)
-            .await
-            .map_err(anyhow::Error::from)?,
-        error,
-    };
-    render(status, &page)
-}
-
-async fn list(
-    State(state): State<AppState>,
-    caller: PageUser<perm::OwnSites>,
-) -> Result<Response, PageError> {
-    list_page(&state, &caller, StatusCode::OK, None).await
-}
-
-#[derive(Deserialize)]
-struct SiteFields {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    label: String,
-    #[serde(default)]
-    address: String,
-    #[serde(default)]
-    latitude: String,
-    #[serde(default)]
-    longitude: String,
-    #[serde(default)]
-    region_id: String,
-    #[serde(default)]
-    roof_tilt_deg: String,
-    #[serde(default)]
-    roof_azimuth_deg: String,
-    #[serde(default)]
-    max_panels: String,
-}
-
-impl CsrfProtected for SiteFields {
-    fn csrf(&self) -> &str {
-        &self.csrf
+impl ListPage {
+    /// The message beside `field`, if it has a problem.
+    fn error_of(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
     }
 }
 
@@ -100,47 +59,261 @@ fn number(field: &str, raw: &str) -> Result<f64, String> {
         .map_err(|_| format!("Enter a number for {field}."))
 }
 
-impl SiteFields {
-    fn into_form(self) -> Result<SiteForm, String> {
-        Ok(SiteForm {
-            latitude: number("the latitude", &self.latitude)?,
-            longitude: number("the longitude", &self.longitude)?,
-            roof_tilt_deg: number("the roof pitch", &self.roof_tilt_deg)?,
-            roof_azimuth_deg: number("the roof direction", &self.roof_azimuth_deg)?,
-            max_panels: self
-                .max_panels
-                .trim()
-                .parse()
-                .map_err(|_| "Enter a whole number of panels.".to_owned())?,
-            label: self.label,
-            address: self.address,
-            region_id: self.region_id,
+/// The eight directions a roof can face, as people name them, with their degrees from north.
+pub const DIRECTIONS: [(&str, &str, f64); 8] = [
+    ("s", "South", 180.0),
+    ("sw", "South-west", 225.0),
+    ("se", "South-east", 135.0),
+    ("w", "West", 270.0),
+    ("e", "East", 90.0),
+    ("nw", "North-west", 315.0),
+    ("ne", "North-east", 45.0),
+    ("n", "North", 0.0),
+];
+
+/// Roof pitches as people see them, with the degrees a quote uses. A flat roof's panels sit
+/// on frames tilted about 10°.
+pub const PITCHES: [(&str, &str, f64); 4] = [
+    ("flat", "Flat (panels go on tilted frames)", 10.0),
+    ("gentle", "Gentle (a low slope, easy to walk on)", 15.0),
+    ("standard", "Standard (most houses)", 25.0),
+    ("steep", "Steep (hard to stand on)", 40.0),
+];
+
+/// The nearest of the eight directions to `degrees`, in words.
+fn direction_words(degrees: f64) -> &'static str {
+    let d = degrees.rem_euclid(360.0);
+    DIRECTIONS
+        .iter()
+        .min_by(|a, b| {
+            let gap = |x: f64| (x - d).abs().min(360.0 - (x - d).abs());
+            gap(a.2).total_cmp(&gap(b.2))
         })
+        .map_or("South", |(_, words, _)| *words)
+}
+
+/// The nearest pitch to `degrees`, in words (the first word of its label).
+fn pitch_words(degrees: f64) -> &'static str {
+    PITCHES
+        .iter()
+        .min_by(|a, b| (a.2 - degrees).abs().total_cmp(&(b.2 - degrees).abs()))
+        .map_or("standard", |(key, _, _)| *key)
+}
+
+/// A home's roof in a sentence: "A standard roof facing south, up to 24 panels (our estimate;
+/// measured at the survey)".
+pub fn roof_words(site: &Site) -> String {
+    let panels = if site.max_panels_estimated {
+        format!(
+            "about {} panels (our estimate; we measure the roof at the survey)",
+            site.max_panels
+        )
+    } else {
+        format!("up to {} panels", site.max_panels)
+    };
+    format!(
+        "A {} roof facing {}, {panels}",
+        pitch_words(site.roof_tilt_deg),
+        direction_words(site.roof_azimuth_deg).to_lowercase()
+    )
+}
+
+async fn list_page(
+    state: &AppState,
+    caller: &PageCaller,
+    status: StatusCode,
+    form: HomeFields,
+    errors: Vec<(&'static str, String)>,
+) -> Result<Response, PageError> {
+    let sites = service::list_own(&state.db, caller.user, None, crate::http::PAGE_MAX)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let roof = roof_words(&s);
+            (s, roof)
+        })
+        .collect();
+    let page = ListPage {
+        nav: Nav::for_caller("sites", Some(caller)),
+        csrf: caller.csrf.clone(),
+        sites,
+        form,
+        errors,
+    };
+    render(status, &page)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: PageUser<perm::OwnSites>,
+) -> Result<Response, PageError> {
+    list_page(&state, &caller, StatusCode::OK, HomeFields::default(), Vec::new()).await
+}
+
+/// The add-home form as typed: kept whole, so an error never wipes what was entered.
+#[derive(Deserialize)]
+struct HomeFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    postal_code: String,
+    #[serde(default)]
+    direction: String,
+    #[serde(default)]
+    pitch: String,
+    #[serde(default)]
+    max_panels: String,
+}
+
+impl Default for HomeFields {
+    fn default() -> Self {
+        Self {
+            csrf: String::new(),
+            label: "Home".into(),
+            address: String::new(),
+            postal_code: String::new(),
+            direction: "s".into(),
+            pitch: "standard".into(),
+            max_panels: String::new(),
+        }
     }
+}
+
+impl CsrfProtected for HomeFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl HomeFields {
+    /// The form as the service takes it, or every problem the page itself can see.
+    fn to_form(&self) -> Result<SiteForm, Vec<(&'static str, String)>> {
+        let mut errors = Vec::new();
+        let direction = DIRECTIONS.iter().find(|(key, _, _)| *key == self.direction);
+        if direction.is_none() {
+            errors.push(("direction", "Choose the way the roof faces.".to_owned()));
+        }
+        let pitch = PITCHES.iter().find(|(key, _, _)| *key == self.pitch);
+        if pitch.is_none() {
+            errors.push(("pitch", "Choose how steep the roof is.".to_owned()));
+        }
+        let max_panels = match self.max_panels.trim() {
+            "" => None,
+            raw => match raw.parse::<i32>() {
+                Ok(n) if (1..=500).contains(&n) => Some(n),
+                _ => {
+                    errors.push((
+                        "max_panels",
+                        "Enter how many panels fit as a whole number from 1 to 500, or leave it empty."
+                            .to_owned(),
+                    ));
+                    None
+                }
+            },
+        };
+        if self.postal_code.trim().is_empty() {
+            errors.push(("postal_code", "Enter the home's ZIP code.".to_owned()));
+        }
+        if self
+            .address
+            .split_whitespace()
+            .collect::<String>()
+            .chars()
+            .count()
+            < 4
+        {
+            errors.push((
+                "address",
+                "Enter the street address, e.g. 1200 Elm Street.".to_owned(),
+            ));
+        }
+        match (direction, pitch, errors.is_empty()) {
+            (Some(direction), Some(pitch), true) => Ok(SiteForm {
+                label: self.label.clone(),
+                address: self.address.clone(),
+                postal_code: Some(self.postal_code.clone()),
+                latitude: None,
+                longitude: None,
+                region_id: None,
+                roof_tilt_deg: pitch.2,
+                roof_azimuth_deg: direction.2,
+                max_panels,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// What a refusal of the service means on the form, beside the field it concerns.
+fn form_error(e: &SiteError, zip: &str) -> Option<(&'static str, String)> {
+    let zip = zip.trim();
+    Some(match e {
+        SiteError::UnknownZip => (
+            "postal_code",
+            format!(
+                "We could not find the ZIP code {zip}. Check it against a letter you received at the home."
+            ),
+        ),
+        SiteError::NotServed => (
+            "postal_code",
+            format!(
+                "We do not install in ZIP code {zip} yet. We serve parts of North Carolina, Arizona, \
+                 Massachusetts, New Hampshire, Connecticut, western Washington and the Aleutians."
+            ),
+        ),
+        SiteError::Invalid(problem) => match problem.field {
+            "postal_code" => (
+                "postal_code",
+                "Enter a five-digit ZIP code, e.g. 27401.".to_owned(),
+            ),
+            "label" => (
+                "label",
+                "Give the home a name of 1 to 60 characters, e.g. Home.".to_owned(),
+            ),
+            "address" => (
+                "address",
+                "Enter the street address (5 to 300 characters).".to_owned(),
+            ),
+            "max_panels" => (
+                "max_panels",
+                "Enter a whole number from 1 to 500, or leave it empty.".to_owned(),
+            ),
+            _ => return None,
+        },
+        _ => return None,
+    })
 }
 
 async fn create(
     State(state): State<AppState>,
-    SignedInForm(caller, fields): SignedInForm<perm::OwnSites, SiteFields>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnSites, HomeFields>,
 ) -> Result<Response, PageError> {
-    let form = match fields.into_form() {
+    let form = match fields.to_form() {
         Ok(form) => form,
-        Err(message) => {
-            return list_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
+        Err(errors) => {
+            return list_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, fields, errors).await;
         }
     };
     let actor = caller.actor();
     match service::create(&state.db, &actor, caller.user, form).await {
-        Ok(site) => Ok(Redirect::to(&format!("/sites/{}", site.id)).into_response()),
-        Err(SiteError::Invalid(problem)) => {
-            let message = format!(
-                "Check the {}: {}.",
-                problem.field.replace('_', " "),
-                problem.problem
-            );
-            list_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await
-        }
-        Err(e) => Err(e.into()),
+        Ok(site) => Ok(Redirect::to(&format!("/sites/{}?notice=added", site.id)).into_response()),
+        Err(e) => match form_error(&e, &fields.postal_code) {
+            Some(error) => {
+                list_page(
+                    &state,
+                    &caller,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    fields,
+                    vec![error],
+                )
+                .await
+            }
+            None => Err(e.into()),
+        },
     }
 }
 
@@ -150,6 +323,10 @@ struct SitePage {
     nav: Nav,
     csrf: String,
     site: Site,
+    /// The roof in words.
+    roof: String,
+    /// The electricity company that serves the home, and the region's name.
+    utility: String,
     usage: Option<UsageSummary>,
     interval_label: String,
     chart: Option<BarChart>,
@@ -239,7 +416,16 @@ async fn site_page(
             )
         })
         .collect();
+    let utility = match crate::catalog::region(&state.db, &site.region_id)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        Some(region) => format!("{} ({})", region.utility, region.name),
+        None => "A region we no longer serve".to_owned(),
+    };
     let page = SitePage {
+        roof: roof_words(&site),
+        utility,
         nav: Nav::for_caller("sites", Some(caller)),
         quotes,
         panels: crate::catalog::panels(&state.db)
@@ -273,6 +459,9 @@ async fn show(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let notice = match q.notice.as_deref() {
+        Some("added") => {
+            Some("Home added. Next: your electricity usage, so the quote fits what you really use.")
+        }
         Some("imported") => Some("Usage recorded. Check what we understood below."),
         Some("quote_refused") => {
             Some("No quote could be made from these choices: check the share of usage (10–150 %).")

@@ -15,6 +15,7 @@ use super::usage::{self as year, YearOfUsage};
 use crate::access::{Permission, object};
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::crypto::seal::{self, Field};
+use crate::geo::ZipCode;
 use crate::ids::{SiteId, UserId};
 use crate::sizing::greenbutton::{self, ImportError, Limits};
 
@@ -24,6 +25,12 @@ pub enum SiteError {
     NotFound,
     #[error(transparent)]
     Invalid(#[from] SiteProblem),
+    /// The ZIP code is well formed but not one we can place.
+    #[error("unknown ZIP code")]
+    UnknownZip,
+    /// No region serves the ZIP code yet.
+    #[error("this ZIP code is not served yet")]
+    NotServed,
     #[error(transparent)]
     Import(#[from] ImportError),
     #[error(transparent)]
@@ -49,6 +56,8 @@ pub struct Site {
     pub roof_tilt_deg: f64,
     pub roof_azimuth_deg: f64,
     pub max_panels: i32,
+    /// `max_panels` is our estimate; the survey measures the roof.
+    pub max_panels_estimated: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -66,6 +75,7 @@ impl Site {
             roof_tilt_deg: m.roof_tilt_deg,
             roof_azimuth_deg: m.roof_azimuth_deg,
             max_panels: m.max_panels,
+            max_panels_estimated: m.max_panels_estimated,
             created_at: m.created_at,
         })
     }
@@ -78,12 +88,51 @@ fn site_target(id: SiteId) -> Target {
     }
 }
 
+/// Fills in what the ZIP code tells: where the home is, when the coordinates are left out,
+/// and the region that serves it, when the region is left out. Coordinates and a region sent
+/// with the form (a phone's GPS, an app that already chose) are kept as they are.
+async fn place(db: &DatabaseConnection, mut form: SiteForm) -> Result<SiteForm, SiteError> {
+    let zip = match form
+        .postal_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|z| !z.is_empty())
+    {
+        Some(raw) => Some(ZipCode::parse(raw).ok_or(SiteProblem {
+            field: "postal_code",
+            problem: "not a ZIP code",
+        })?),
+        None => None,
+    };
+    let required = || SiteProblem {
+        field: "postal_code",
+        problem: "required",
+    };
+    if form.latitude.is_none() || form.longitude.is_none() {
+        let at = crate::geo::locate(zip.ok_or_else(required)?).ok_or(SiteError::UnknownZip)?;
+        form.latitude = Some(at.latitude);
+        form.longitude = Some(at.longitude);
+    }
+    if form.region_id.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        let zip = zip.ok_or_else(required)?;
+        if crate::geo::locate(zip).is_none() {
+            return Err(SiteError::UnknownZip);
+        }
+        let region = crate::catalog::region_for_zip(db, zip)
+            .await?
+            .ok_or(SiteError::NotServed)?;
+        form.region_id = Some(region.id);
+    }
+    Ok(form)
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
     owner: UserId,
     form: SiteForm,
 ) -> Result<Site, SiteError> {
+    let form = place(db, form).await?;
     let new: NewSite = form.parse()?;
     if crate::catalog::region(db, &new.region_id).await?.is_none() {
         return Err(SiteProblem {
@@ -106,6 +155,7 @@ pub async fn create(
         roof_tilt_deg: Set(new.roof_tilt_deg),
         roof_azimuth_deg: Set(new.roof_azimuth_deg),
         max_panels: Set(new.max_panels),
+        max_panels_estimated: Set(new.max_panels_estimated),
         created_at: Set(now),
         updated_at: Set(now),
     };

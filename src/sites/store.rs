@@ -17,6 +17,8 @@ pub(crate) mod site {
         pub roof_tilt_deg: f64,
         pub roof_azimuth_deg: f64,
         pub max_panels: i32,
+        /// The panel count is our estimate, not yet measured at the survey.
+        pub max_panels_estimated: bool,
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
     }

@@ -333,20 +333,67 @@ async fn a_customer_adds_a_home_and_uploads_usage_on_the_pages() {
         .text()
         .await
         .unwrap();
-    assert!(list.contains("Add a home") && list.contains("us-nc-piedmont"));
+    // The form asks for what people know: an address and a ZIP code, the roof's direction
+    // and pitch in words; no coordinates, degrees or region codes.
+    assert!(list.contains("ZIP code") && list.contains("South-west") && list.contains("Standard"));
+    for engineers in ["latitude", "azimuth", "us-nc-piedmont", "degrees"] {
+        assert!(!list.contains(engineers), "the form asks for {engineers}");
+    }
+    // Every problem at once, and what was typed stays.
+    let wrong = [
+        ("label", "Home"),
+        ("address", "12 Oak Lane"),
+        ("postal_code", ""),
+        ("direction", "up"),
+        ("pitch", "standard"),
+        ("max_panels", "lots"),
+    ];
+    let refused = app.page_post("/sites", &session, &wrong).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("There are 3 problems with the home"), "{page}");
+    for field in ["#postal_code", "#direction", "#max_panels"] {
+        assert!(
+            page.contains(&format!("href=\"{field}\"")),
+            "{field} not in the summary"
+        );
+    }
+    assert!(page.contains("value=\"12 Oak Lane\"") && page.contains("value=\"lots\""));
+    // A ZIP code nobody serves yet: said beside the field, not a generic error.
+    let elsewhere = [
+        ("label", "Home"),
+        ("address", "350 Fifth Avenue"),
+        ("postal_code", "10118"),
+        ("direction", "s"),
+        ("pitch", "standard"),
+    ];
+    let refused = app.page_post("/sites", &session, &elsewhere).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("We do not install in ZIP code 10118 yet"), "{page}");
+    assert!(page.contains("value=\"350 Fifth Avenue\""));
+
     let fields = [
         ("label", "Home"),
-        ("address", "123 Main St, Greensboro NC 27401"),
-        ("latitude", "36.07"),
-        ("longitude", "-79.79"),
-        ("region_id", "us-nc-piedmont"),
-        ("roof_tilt_deg", "25"),
-        ("roof_azimuth_deg", "180"),
-        ("max_panels", "20"),
+        ("address", "123 Main St"),
+        ("postal_code", "27401"),
+        ("direction", "sw"),
+        ("pitch", "standard"),
+        ("max_panels", ""),
     ];
     let created = app.page_post("/sites", &session, &fields).await;
     assert_eq!(created.status(), 303);
-    let site_path = created.headers()["location"].to_str().unwrap().to_owned();
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let site_path = location.split('?').next().unwrap().to_owned();
+    let home = app
+        .page_get(&location, &session.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Home added"), "{home}");
+    assert!(home.contains("Duke Energy Carolinas (North Carolina Piedmont)"));
+    assert!(home.contains("A standard roof facing south-west, about 24 panels (our estimate"));
 
     let upload_to = format!("{site_path}/usage/file");
     let form = |csrf: &str| {
@@ -470,4 +517,104 @@ async fn usage_files_upload_as_multipart_forms_too() {
         reqwest::multipart::Part::bytes(vec![b' '; 21 * 1024 * 1024]),
     );
     assert_eq!(post(huge).await.unwrap().status(), 413);
+}
+
+/// A home from its ZIP code: the gazetteer places it and the region that serves the ZIP code
+/// takes it; coordinates and a region sent by an app are kept; an unknown ZIP code and one no
+/// region serves are refused on the `postal_code` field, each with its own code.
+#[tokio::test]
+async fn a_home_is_placed_from_its_zip_code() {
+    let app = spawn_app().await;
+    let customer = app.member("zoe@example.com", Role::Customer).await;
+    let add = |body: Value| {
+        let app = &app;
+        let token = customer.token.clone();
+        async move { app.api("POST", "/api/v1/sites", &token, Some(body)).await }
+    };
+    let home = |zip: &str| {
+        json!({"label": "Home", "address": "1200 Elm Street", "postal_code": zip,
+               "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0})
+    };
+
+    let placed = add(home("27401-1234")).await;
+    assert_eq!(placed.status(), 201);
+    let site: Value = placed.json().await.unwrap();
+    assert_eq!(site["region_id"], "us-nc-piedmont");
+    assert!(
+        (site["latitude"].as_f64().unwrap() - 36.0708).abs() < 0.001,
+        "{site}"
+    );
+    assert!(
+        (site["longitude"].as_f64().unwrap() + 79.7677).abs() < 0.001,
+        "{site}"
+    );
+    assert_eq!(
+        (
+            site["max_panels"].as_i64(),
+            site["max_panels_estimated"].as_bool()
+        ),
+        (Some(24), Some(true))
+    );
+
+    // Phoenix (Arizona Public Service); a single ZIP code on a region's list (Unalaska).
+    for (zip, region) in [("85004", "us-southwest"), ("99685", "us-ak-aleutians")] {
+        let site: Value = add(home(zip)).await.json().await.unwrap();
+        assert_eq!(site["region_id"], region, "{zip}");
+    }
+
+    // A phone's GPS and a chosen region are kept; the panel count given is not an estimate.
+    let mut gps = home("27401");
+    gps["latitude"] = json!(36.1);
+    gps["longitude"] = json!(-79.8);
+    gps["max_panels"] = json!(18);
+    let site: Value = add(gps).await.json().await.unwrap();
+    assert_eq!(
+        (site["latitude"].as_f64(), site["longitude"].as_f64()),
+        (Some(36.1), Some(-79.8))
+    );
+    assert_eq!(site["max_panels_estimated"], false);
+
+    // Not a ZIP code; a ZIP code that does not exist; one no region serves yet (New York).
+    for (zip, code) in [
+        ("2740", "invalid"),
+        ("27401-12", "invalid"),
+        ("00000", "unknown"),
+        ("10118", "not_served"),
+    ] {
+        let refused = add(home(zip)).await;
+        assert_eq!(refused.status(), 422, "{zip}");
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "postal_code", "{zip}: {problem}");
+        assert_eq!(problem["errors"][0]["code"], code, "{zip}: {problem}");
+    }
+    // Neither a ZIP code nor coordinates: the ZIP code is asked for.
+    let mut bare = home("");
+    bare.as_object_mut().unwrap().remove("postal_code");
+    let problem: Value = add(bare).await.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "postal_code", "{problem}");
+
+    // An admin extends a region to New York: the same ZIP code is now served.
+    let admin = app.member("ada@example.com", Role::Admin).await;
+    let extended = app
+        .api(
+            "PATCH",
+            "/api/v1/admin/regions/us-northeast",
+            &admin.token,
+            Some(json!({"zip_codes": "010-027, 030-038,060-069,100-102"})),
+        )
+        .await;
+    assert_eq!(extended.status(), 200);
+    let region: Value = extended.json().await.unwrap();
+    assert_eq!(region["zip_codes"], "010-027,030-038,060-069,100-102");
+    let site: Value = add(home("10118")).await.json().await.unwrap();
+    assert_eq!(site["region_id"], "us-northeast");
+    let refused = app
+        .api(
+            "PATCH",
+            "/api/v1/admin/regions/us-northeast",
+            &admin.token,
+            Some(json!({"zip_codes": "10-20"})),
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
 }

@@ -19,6 +19,7 @@ mod m20261129_000014_webhooks;
 mod m20261129_000015_users_by_role;
 mod m20261129_000016_user_search_terms;
 mod m20261129_000017_stored_files;
+mod m20261203_000018_homes_from_zip_codes;
 
 use sea_orm_migration::prelude::*;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_users_by_role::Migration),
             Box::new(m20261129_000016_user_search_terms::Migration),
             Box::new(m20261129_000017_stored_files::Migration),
+            Box::new(m20261203_000018_homes_from_zip_codes::Migration),
         ]
     }
 }
