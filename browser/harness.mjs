@@ -117,3 +117,36 @@ export async function waitForMail(dataDir, to, count = 1) {
   }
   throw new Error(`no mail to ${to}`);
 }
+
+// axe-core's own file, evaluated through the DevTools protocol (like the CSP listener above),
+// so the page's Content-Security-Policy stays as strict as in production.
+const AXE_SOURCE = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+// Checks the page as it is at phone and desktop size: no sideways scrolling and no axe-core
+// violation (WCAG 2.1 A and AA rules and axe's best practices). With SCREENSHOT_DIR set, saves
+// a full-page screenshot at each size (`<name>-390.png`, `<name>-1280.png`) to look at.
+// Answers the problems found, one line each; an empty list is a pass.
+export async function checkPage(page, name) {
+  const problems = [];
+  for (const size of [PHONE, DESKTOP]) {
+    await page.setViewportSize(size);
+    const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth: window.innerWidth,
+    }));
+    if (scrollWidth > innerWidth) problems.push(`${name} at ${size.width} px: ${scrollWidth} px wide`);
+    if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(AXE_SOURCE);
+    const found = await page.evaluate(async () => {
+      const result = await window.axe.run(document, { resultTypes: ['violations'] });
+      return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    for (const v of found) problems.push(`${name} at ${size.width} px: ${v}`);
+    if (process.env.SCREENSHOT_DIR) {
+      await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, `${name}-${size.width}.png`), fullPage: true });
+    }
+  }
+  return problems;
+}

@@ -7,6 +7,8 @@
 # The corpus of each target starts from the project's own files (testdata/, weather/, the
 # example configuration) and grows in fuzz/corpus/ between runs.
 # Usage: tools/fuzz.sh [seconds per target, default 60] [target…]
+# FUZZ_PROFILE=dev builds without optimisation: a few minutes less to build on a new machine,
+# fewer inputs a second; CI's short run uses it, a long local run should not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
@@ -17,6 +19,11 @@ CARGO_FUZZ_VERSION=0.13.2
 # Built outside the checkout, so that a new clone on the same machine rebuilds only the
 # product's own crate (about 7 minutes on two cores) and not every dependency again.
 FUZZ_TARGET_DIR=${FUZZ_TARGET_DIR:-$HOME/.cache/sunbridge/fuzz-target}
+case "${FUZZ_PROFILE:-release}" in
+  release) PROFILE_FLAG=--release ;;
+  dev) PROFILE_FLAG=--dev ;;
+  *) echo "FUZZ_PROFILE is release or dev" >&2; exit 2 ;;
+esac
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
@@ -50,7 +57,7 @@ failed=0
 for target in "${TARGETS[@]}"; do
   log=$(mktemp)
   mkdir -p "fuzz/artifacts/$target"
-  if cargo +nightly fuzz run --release --sanitizer none --target-dir "$FUZZ_TARGET_DIR" \
+  if cargo +nightly fuzz run "$PROFILE_FLAG" --sanitizer none --target-dir "$FUZZ_TARGET_DIR" \
     "$target" "fuzz/corpus/$target" -- \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$target/" >"$log" 2>&1; then

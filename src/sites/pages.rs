@@ -217,6 +217,11 @@ impl HomeFields {
         };
         if self.postal_code.trim().is_empty() {
             errors.push(("postal_code", "Enter the home's ZIP code.".to_owned()));
+        } else if crate::geo::ZipCode::parse(&self.postal_code).is_none() {
+            errors.push((
+                "postal_code",
+                "Enter a five-digit ZIP code, e.g. 27401.".to_owned(),
+            ));
         }
         if self
             .address
@@ -231,6 +236,16 @@ impl HomeFields {
                 "Enter the street address, e.g. 1200 Elm Street.".to_owned(),
             ));
         }
+        // The summary lists problems in the form's order.
+        const ORDER: [&str; 6] = [
+            "label",
+            "address",
+            "postal_code",
+            "direction",
+            "pitch",
+            "max_panels",
+        ];
+        errors.sort_by_key(|(field, _)| ORDER.iter().position(|f| f == field));
         match (direction, pitch, errors.is_empty()) {
             (Some(direction), Some(pitch), true) => Ok(SiteForm {
                 label: self.label.clone(),

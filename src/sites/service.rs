@@ -104,6 +104,12 @@ async fn place(db: &DatabaseConnection, mut form: SiteForm) -> Result<SiteForm, 
         })?),
         None => None,
     };
+    // The ZIP code belongs to the address the crew drives to.
+    if let Some(zip) = zip
+        && !form.address.contains(zip.as_str())
+    {
+        form.address = format!("{}, {zip}", form.address.trim_end().trim_end_matches(','));
+    }
     let required = || SiteProblem {
         field: "postal_code",
         problem: "required",
