@@ -381,13 +381,16 @@ fn origin_problem(origin: &str, production: bool) -> Option<String> {
     None
 }
 
-/// A period from the settings as a signed duration for date arithmetic; a value too large for
-/// one (no sane setting) saturates instead of panicking.
+/// The longest period a setting can mean: a hundred years. Dates stay far inside what
+/// `chrono` can add to `now` without panicking.
+const LONGEST: TimeDelta = TimeDelta::days(36_500);
+
+/// A period from the settings as a signed duration for date arithmetic, at most `LONGEST`.
 fn delta(secs: u64) -> TimeDelta {
     i64::try_from(secs)
         .ok()
         .and_then(TimeDelta::try_seconds)
-        .unwrap_or(TimeDelta::MAX)
+        .map_or(LONGEST, |d| d.min(LONGEST))
 }
 
 /// How long sign-ins and what they grant last (S-AU-5, S-AU-7).
@@ -963,8 +966,9 @@ mod tests {
             s.links().access_grant,
             TimeDelta::seconds(s.access_grant_ttl_secs as i64)
         );
-        // A period too long for a date saturates rather than panicking.
-        assert_eq!(delta(u64::MAX), TimeDelta::MAX);
+        // A period too long for a date is held to a hundred years, which `now` can take.
+        assert_eq!(delta(u64::MAX), LONGEST);
+        assert!(chrono::Utc::now().checked_add_signed(delta(u64::MAX)).is_some());
     }
 
     fn production() -> Settings {

@@ -93,9 +93,9 @@ fn gazetteer() -> &'static Gazetteer {
 }
 
 /// Where a ZIP code is: its tabulation area's internal point, or, for a ZIP code without one
-/// (post-office boxes, single buildings), the centre of its three-digit area (within a few
-/// tens of kilometres, which changes a roof's sunshine by little). `None` when no ZIP code of
-/// that area exists.
+/// (post-office boxes, single buildings), the centre of its three-digit area: in a city a few
+/// kilometres off, in a large rural area (Alaska, Montana) far more, so such a home's place is
+/// approximate until the survey. `None` when no ZIP code of that area exists.
 pub fn locate(zip: ZipCode) -> Option<Location> {
     let g = gazetteer();
     g.places.get(&zip).or_else(|| g.areas.get(&zip.prefix())).copied()

@@ -77,6 +77,7 @@ pub async fn book(
     order: &Order,
     slot_id: &str,
 ) -> Result<Booking, BookingError> {
+    // An order and its job are made in one transaction: an order without one is a fault.
     let job = crate::jobs::service::of_order(db, order.id)
         .await
         .map_err(anyhow::Error::from)?

@@ -39,7 +39,12 @@ pub fn compute(i: &Inputs, hourly: Option<Hourly<'_>>) -> Result<Figures, CalcEr
     }
     let target_kw = i.annual_usage_kwh.value() * i.offset_percent / 100.0 / specific_yield;
     let wanted = (target_kw * 1000.0 / f64::from(i.panel_watts)).ceil().max(1.0) as u32;
-    let panels = wanted.min(i.max_panels.max(1));
+    let panels = if i.roof_estimated {
+        // The most any roof is allowed to hold (the sites' bound), not a guess about this one.
+        wanted.min(500)
+    } else {
+        wanted.min(i.max_panels.max(1))
+    };
     let system_w = u64::from(panels) * u64::from(i.panel_watts);
     let system_kw = Kw::from_watts(system_w);
 
@@ -150,7 +155,11 @@ fn assumptions(i: &Inputs, specific_yield: f64, wanted: u32) -> Vec<Assumption> 
         a("Panel", format!("{} ({} W)", i.panel_name, i.panel_watts)),
         a(
             "Panels needed for the target, and the roof's limit",
-            format!("{wanted} needed, {} fit", i.max_panels),
+            if i.roof_estimated {
+                format!("{wanted} needed; the roof is measured at the survey")
+            } else {
+                format!("{wanted} needed, {} fit", i.max_panels)
+            },
         ),
         a("Price per watt", i.price_per_watt_cents.to_string()),
         a(
@@ -226,6 +235,7 @@ mod tests {
             panel_name: "Test 410".into(),
             panel_watts: 410,
             max_panels: 30,
+            roof_estimated: false,
             price_per_watt_cents: Money::from_cents(250),
             deposit_percent: 10,
             retail_rate: 0.14,
@@ -322,6 +332,17 @@ mod tests {
         assert_eq!(f.panels, 12);
         assert!(f.limited_by_roof);
         assert!((f.system_kw.value() - 4.92).abs() < 1e-12);
+        // A roof not measured yet does not cap the size with a guess.
+        i.roof_estimated = true;
+        let f = compute(&i, None).unwrap();
+        assert_eq!(f.panels, 18);
+        assert!(!f.limited_by_roof);
+        let roof = f
+            .assumptions
+            .iter()
+            .find(|a| a.name.starts_with("Panels needed"))
+            .unwrap();
+        assert!(roof.value.contains("measured at the survey"), "{}", roof.value);
     }
 
     #[test]

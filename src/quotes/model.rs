@@ -25,6 +25,10 @@ pub struct Inputs {
     pub panel_name: String,
     pub panel_watts: u32,
     pub max_panels: u32,
+    /// The roof has not been measured yet (the customer did not know how many panels fit):
+    /// the size is not capped by a guess, and the survey confirms it.
+    #[serde(default)]
+    pub roof_estimated: bool,
     pub price_per_watt_cents: Money,
     pub deposit_percent: u32,
     pub retail_rate: f64,

@@ -252,6 +252,7 @@ pub async fn compute(
         panel_name: format!("{} {}", panel.manufacturer, panel.model),
         panel_watts: u32::try_from(panel.watts).unwrap_or(0),
         max_panels: u32::try_from(site.max_panels).unwrap_or(0),
+        roof_estimated: site.max_panels_estimated,
         price_per_watt_cents: Money::from_cents(i64::from(region.price_per_watt_cents)),
         deposit_percent: u32::try_from(region.deposit_percent).unwrap_or(0),
         retail_rate: region.retail_rate,

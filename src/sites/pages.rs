@@ -263,8 +263,9 @@ impl HomeFields {
     }
 }
 
-/// What a refusal of the service means on the form, beside the field it concerns.
-fn form_error(e: &SiteError, zip: &str) -> Option<(&'static str, String)> {
+/// What a refusal of the service means on the form, beside the field it concerns. `served`
+/// names the areas we install in, for a ZIP code outside them.
+fn form_error(e: &SiteError, zip: &str, served: &str) -> Option<(&'static str, String)> {
     let zip = zip.trim();
     Some(match e {
         SiteError::UnknownZip => (
@@ -275,10 +276,7 @@ fn form_error(e: &SiteError, zip: &str) -> Option<(&'static str, String)> {
         ),
         SiteError::NotServed => (
             "postal_code",
-            format!(
-                "We do not install in ZIP code {zip} yet. We serve parts of North Carolina, Arizona, \
-                 Massachusetts, New Hampshire, Connecticut, western Washington and the Aleutians."
-            ),
+            format!("We do not install in ZIP code {zip} yet. Today we install in: {served}."),
         ),
         SiteError::Invalid(problem) => match problem.field {
             "postal_code" => (
@@ -303,6 +301,18 @@ fn form_error(e: &SiteError, zip: &str) -> Option<(&'static str, String)> {
     })
 }
 
+/// The names of the regions that take new homes, for "we do not install there yet".
+async fn served_areas(state: &AppState) -> Result<String, PageError> {
+    let names: Vec<String> = crate::catalog::regions(&state.db)
+        .await
+        .map_err(anyhow::Error::from)?
+        .into_iter()
+        .filter(|r| r.active && !r.zip_codes.is_empty())
+        .map(|r| r.name)
+        .collect();
+    Ok(names.join(", "))
+}
+
 async fn create(
     State(state): State<AppState>,
     SignedInForm(caller, fields): SignedInForm<perm::OwnSites, HomeFields>,
@@ -316,7 +326,7 @@ async fn create(
     let actor = caller.actor();
     match service::create(&state.db, &actor, caller.user, form).await {
         Ok(site) => Ok(Redirect::to(&format!("/sites/{}?notice=added", site.id)).into_response()),
-        Err(e) => match form_error(&e, &fields.postal_code) {
+        Err(e) => match form_error(&e, &fields.postal_code, &served_areas(&state).await?) {
             Some(error) => {
                 list_page(
                     &state,

@@ -91,7 +91,10 @@ fn site_target(id: SiteId) -> Target {
 /// Fills in what the ZIP code tells: where the home is, when the coordinates are left out,
 /// and the region that serves it, when the region is left out. Coordinates and a region sent
 /// with the form (a phone's GPS, an app that already chose) are kept as they are.
-async fn place(db: &DatabaseConnection, mut form: SiteForm) -> Result<SiteForm, SiteError> {
+async fn place(
+    db: &DatabaseConnection,
+    mut form: SiteForm,
+) -> Result<(SiteForm, Option<ZipCode>), SiteError> {
     let zip = match form
         .postal_code
         .as_deref()
@@ -104,12 +107,6 @@ async fn place(db: &DatabaseConnection, mut form: SiteForm) -> Result<SiteForm, 
         })?),
         None => None,
     };
-    // The ZIP code belongs to the address the crew drives to.
-    if let Some(zip) = zip
-        && !form.address.contains(zip.as_str())
-    {
-        form.address = format!("{}, {zip}", form.address.trim_end().trim_end_matches(','));
-    }
     let required = || SiteProblem {
         field: "postal_code",
         problem: "required",
@@ -129,7 +126,7 @@ async fn place(db: &DatabaseConnection, mut form: SiteForm) -> Result<SiteForm, 
             .ok_or(SiteError::NotServed)?;
         form.region_id = Some(region.id);
     }
-    Ok(form)
+    Ok((form, zip))
 }
 
 pub async fn create(
@@ -138,8 +135,15 @@ pub async fn create(
     owner: UserId,
     form: SiteForm,
 ) -> Result<Site, SiteError> {
-    let form = place(db, form).await?;
-    let new: NewSite = form.parse()?;
+    let (form, zip) = place(db, form).await?;
+    let mut new: NewSite = form.parse()?;
+    // The ZIP code belongs to the address the crew drives to; the street line was checked
+    // as typed, so the stored value may be a few characters past the form's limit.
+    if let Some(zip) = zip
+        && !new.address.contains(zip.as_str())
+    {
+        new.address = format!("{}, {zip}", new.address.trim_end_matches(','));
+    }
     if crate::catalog::region(db, &new.region_id).await?.is_none() {
         return Err(SiteProblem {
             field: "region_id",

@@ -31,21 +31,25 @@ enum Regions {
     ZipCodes,
 }
 
-/// The seeded regions' areas (the utility each is named after).
+/// The seeded regions' areas, approximating each named utility's territory by three-digit
+/// prefixes (a prefix can straddle two utilities; admins refine a list with whole ZIP codes).
 const SERVED: [(&str, &str); 5] = [
-    // Duke Energy Carolinas: Greensboro, Winston-Salem, Durham, Raleigh, Charlotte.
-    ("us-nc-piedmont", "270-277,280-282,286"),
+    // Duke Energy Carolinas: Winston-Salem, Greensboro, Durham, Charlotte, Hickory (Raleigh's
+    // 275-276 is Duke Energy Progress).
+    ("us-nc-piedmont", "270-274,277,280-282,286"),
     // Adak, Atka, Akutan, False Pass, St. George, King Cove, St. Paul, Sand Point, Unalaska.
     (
         "us-ak-aleutians",
         "99546,99547,99553,99583,99591,99612,99660,99661,99685,99692",
     ),
-    // Arizona Public Service: Arizona.
-    ("us-southwest", "850-865"),
+    // Arizona Public Service: Phoenix and central and northern Arizona (Tucson's 856-857 is
+    // Tucson Electric Power, Kingman's 864 UniSource).
+    ("us-southwest", "850-855,859-860,863,865"),
     // Eversource: Massachusetts, New Hampshire, Connecticut.
     ("us-northeast", "010-027,030-038,060-069"),
-    // Puget Sound Energy: western Washington.
-    ("us-pacific-northwest", "980-985"),
+    // Puget Sound Energy: the Eastside, Tacoma's suburbs, Olympia (Seattle's 981 is Seattle
+    // City Light, Everett's 982 Snohomish PUD).
+    ("us-pacific-northwest", "980,983-985"),
 ];
 
 #[async_trait::async_trait]
