@@ -92,7 +92,7 @@ fn direction_words(degrees: f64) -> &'static str {
         .map_or("South", |(_, words, _)| *words)
 }
 
-/// The nearest pitch to `degrees`, in words (the first word of its label).
+/// The nearest pitch to `degrees`, as one word (its key: flat, gentle, standard, steep).
 fn pitch_words(degrees: f64) -> &'static str {
     PITCHES
         .iter()
@@ -100,8 +100,8 @@ fn pitch_words(degrees: f64) -> &'static str {
         .map_or("standard", |(key, _, _)| *key)
 }
 
-/// A home's roof in a sentence: "A standard roof facing south, up to 24 panels (our estimate;
-/// measured at the survey)".
+/// A home's roof in a sentence: "A standard roof facing south, up to 20 panels", or "…, about
+/// 24 panels (our estimate; we measure the roof at the survey)".
 pub fn roof_words(site: &Site) -> String {
     let panels = if site.max_panels_estimated {
         format!(
