@@ -111,20 +111,22 @@ async fn place(
         field: "postal_code",
         problem: "required",
     };
-    if form.latitude.is_none() || form.longitude.is_none() {
-        let at = crate::geo::locate(zip.ok_or_else(required)?).ok_or(SiteError::UnknownZip)?;
-        form.latitude = Some(at.latitude);
-        form.longitude = Some(at.longitude);
-    }
-    if form.region_id.as_deref().is_none_or(|r| r.trim().is_empty()) {
+    let needs_place = form.latitude.is_none() || form.longitude.is_none();
+    let needs_region = form.region_id.as_deref().is_none_or(|r| r.trim().is_empty());
+    if needs_place || needs_region {
+        // One lookup serves both: a ZIP code we cannot place is refused either way.
         let zip = zip.ok_or_else(required)?;
-        if crate::geo::locate(zip).is_none() {
-            return Err(SiteError::UnknownZip);
+        let at = crate::geo::locate(zip).ok_or(SiteError::UnknownZip)?;
+        if needs_place {
+            form.latitude = Some(at.latitude);
+            form.longitude = Some(at.longitude);
         }
-        let region = crate::catalog::region_for_zip(db, zip)
-            .await?
-            .ok_or(SiteError::NotServed)?;
-        form.region_id = Some(region.id);
+        if needs_region {
+            let region = crate::catalog::region_for_zip(db, zip)
+                .await?
+                .ok_or(SiteError::NotServed)?;
+            form.region_id = Some(region.id);
+        }
     }
     Ok((form, zip))
 }
