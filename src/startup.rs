@@ -279,6 +279,7 @@ pub fn router(state: AppState) -> Router {
         state.rate.clone(),
     );
     let gate_state = state.clone();
+    let nav_state = state.clone();
     let app = app.with_state(state);
 
     // Outermost first: the request context wraps everything, so even a panic or a timeout
@@ -316,6 +317,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             gate_state,
             crate::defence::gate,
+        ))
+        // Outside the bare-error rendering, so every error page a browser gets can be drawn
+        // again with the signed-in navigation.
+        .layer(axum::middleware::from_fn_with_state(
+            nav_state,
+            crate::web::error_pages::with_navigation,
         ))
         .layer(axum::middleware::from_fn(error::render_bare_errors))
         .layer(CatchPanicLayer::custom(error::panic_response))

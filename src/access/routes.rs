@@ -17,6 +17,7 @@ use axum::routing::{MethodFilter, on};
 
 pub use super::admission::{Admission, NoAdmission};
 use super::policy::Permission;
+use crate::http::error::BodyLimit;
 use crate::state::AppState;
 
 /// What a route needs.
@@ -301,11 +302,20 @@ async fn check(lookup: Lookup, mut req: Request, next: Next) -> Response {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
             if declared.is_some_and(|len| len > limit as u64) {
-                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+                let mut response = StatusCode::PAYLOAD_TOO_LARGE.into_response();
+                response.extensions_mut().insert(BodyLimit(limit));
+                return response;
             }
             req.extensions_mut().insert(DeclaredAccess(access));
             let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
-            next.run(req).await
+            let mut response = next.run(req).await;
+            // A streamed body cut off at the limit: the page says which limit it was.
+            if response.status() == StatusCode::PAYLOAD_TOO_LARGE
+                && response.extensions().get::<BodyLimit>().is_none()
+            {
+                response.extensions_mut().insert(BodyLimit(limit));
+            }
+            response
         }
         Lookup::WrongMethod(allow) => {
             let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();

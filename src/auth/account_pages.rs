@@ -29,6 +29,7 @@ pub fn router() -> Routes {
         .get("/account", OwnAccount, account)
         .post("/account/password", OwnAccount, change_password)
         .post("/account/sessions/end", OwnAccount, end_session)
+        .post("/account/sessions/end-others", OwnAccount, end_other_sessions)
         .post("/account/mfa", OwnAccount, mfa_start)
         .post("/account/mfa/confirm", OwnAccount, mfa_confirm)
         .post("/account/verification", OwnAccount, resend_verification)
@@ -95,6 +96,7 @@ async fn account(
             Some("Your password was changed and your other devices were signed out.".to_owned())
         }
         Some("session") => Some("That device was signed out.".to_owned()),
+        Some("others") => Some("Every other device was signed out. This one stays signed in.".to_owned()),
         Some("verification") => Some("We sent a new confirmation link. It works for 30 minutes.".to_owned()),
         _ => None,
     };
@@ -215,6 +217,58 @@ async fn end_session(
         return Err(PageError::NotFound);
     }
     Ok(Redirect::to("/account?notice=session").into_response())
+}
+
+#[derive(Deserialize)]
+struct EndOthersFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirmed: String,
+}
+
+impl CsrfProtected for EndOthersFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Signs out every device but this one, after a step that says so.
+async fn end_other_sessions(
+    State(state): State<AppState>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, EndOthersFields>,
+) -> Result<Response, PageError> {
+    if !crate::web::confirm::given(&fields.confirmed) {
+        let others = session::list_live(&state.db, caller.user, None, 100, Utc::now())
+            .await
+            .map_err(anyhow::Error::from)?
+            .iter()
+            .filter(|s| s.id != caller.session)
+            .count();
+        let devices = match others {
+            1 => "the one other device".to_owned(),
+            n => format!("the {n} other devices"),
+        };
+        return crate::web::confirm::Confirmation {
+            nav: Nav::for_caller("account", Some(&caller)),
+            title: "Sign out everywhere else?".to_owned(),
+            will_happen: vec![
+                format!("You are signed out on {devices} signed in to your account, apps included."),
+                "This device stays signed in.".to_owned(),
+                "If you think someone else knows your password, change it next: that signs out every other device too.".to_owned(),
+            ],
+            action: "/account/sessions/end-others".to_owned(),
+            fields: vec![("csrf", caller.csrf.clone())],
+            confirm: "Yes, sign out everywhere else",
+            destructive: true,
+            back: "/account#sessions-title".to_owned(),
+            back_label: "Keep them signed in",
+        }
+        .page();
+    }
+    let actor = caller.actor();
+    sign_out::end_others(&state.db, &state.auth_cache, &actor, caller.user, caller.session).await?;
+    Ok(Redirect::to("/account?notice=others").into_response())
 }
 
 #[derive(Template)]

@@ -161,8 +161,8 @@ impl SignInRequired {
             .then(|| parts.uri.path_and_query().map(|p| p.as_str()))
             .flatten()
             .and_then(return_to)
-            // The account page is where a sign-in goes anyway.
-            .filter(|then| then != "/account");
+            // The start page is where a sign-in goes anyway.
+            .filter(|then| then != crate::http::error::START_PAGE);
         Self { then }
     }
 }
@@ -177,6 +177,15 @@ pub fn return_to(raw: &str) -> Option<String> {
     let base = url::Url::parse("https://sunbridge.invalid/").ok()?;
     let joined = base.join(raw).ok()?;
     if joined.origin() != base.origin() || joined.path().starts_with("//") {
+        return None;
+    }
+    // Encoded forms too (`/%2F%2Fevil.example`, `/%5Cevil.example`): harmless to a browser
+    // that follows the path as written, but a proxy or a later step that decodes it would
+    // see another host, so they are no destination either.
+    let decoded = percent_encoding::percent_decode_str(joined.path())
+        .decode_utf8()
+        .ok()?;
+    if decoded.starts_with("//") || decoded.chars().any(|c| c.is_control() || c == '\\') {
         return None;
     }
     // The sign-in pages themselves are no destination.

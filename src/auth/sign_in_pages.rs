@@ -50,7 +50,7 @@ struct SignupPage {
 
 async fn signup_form(MaybePageCaller(caller): MaybePageCaller) -> Result<Response, PageError> {
     if caller.is_some() {
-        return Ok(Redirect::to("/account").into_response());
+        return Ok(Redirect::to(crate::http::error::START_PAGE).into_response());
     }
     let page = SignupPage {
         nav: Nav::at("signup"),
@@ -114,7 +114,7 @@ struct LoginPage {
     nav: Nav,
     error: Option<String>,
     email: String,
-    /// The page to return to after signing in (empty: the account page).
+    /// The page to return to after signing in (empty: the start page).
     next: String,
 }
 
@@ -133,9 +133,10 @@ struct Next {
     next: String,
 }
 
-/// Where a sign-in goes: the page the user was sent from, when it is one of ours.
+/// Where a sign-in goes: the page the user was sent from, when it is one of ours; otherwise
+/// the start page, which knows the user's next step.
 fn destination(next: &str) -> String {
-    super::browser::return_to(next).unwrap_or_else(|| "/account".to_owned())
+    super::browser::return_to(next).unwrap_or_else(|| crate::http::error::START_PAGE.to_owned())
 }
 
 async fn login_form(
@@ -185,7 +186,7 @@ fn login_error_message(err: &LoginError) -> (StatusCode, String) {
 }
 
 /// Sets the session and known-device cookies and goes back to the page the user came for (the
-/// account page otherwise).
+/// start page otherwise).
 fn signed_in(success: LoginSuccess, next: &str) -> Result<Response, PageError> {
     let SessionGrant::Browser { cookie_token, .. } = success.session else {
         return Err(PageError::Internal(anyhow::anyhow!(

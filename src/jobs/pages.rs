@@ -21,6 +21,7 @@ use crate::http::{IdPath, PageError};
 use crate::ids::{JobId, OfferId};
 use crate::scheduling::dispatch::{self, OfferView};
 use crate::state::AppState;
+use crate::web::confirm::{self, Confirmation};
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
@@ -75,7 +76,7 @@ async fn portal(
     };
     let notice = match q.notice.as_deref() {
         Some("accepted") => Some("Accepted: the job is on your list and the customer is told."),
-        Some("declined") => Some("Declined: the job goes to another crew."),
+        Some("declined") => Some("Offer declined. The job has gone to the next crew."),
         Some("closed") => Some("That offer is closed: it was answered, or its time ran out."),
         _ => None,
     };
@@ -107,6 +108,8 @@ struct AnswerFields {
     csrf: String,
     #[serde(default)]
     answer: String,
+    #[serde(default)]
+    confirmed: String,
 }
 
 impl CsrfProtected for AnswerFields {
@@ -125,6 +128,23 @@ async fn answer_offer(
         "decline" => false,
         _ => return Err(PageError::BadRequest),
     };
+    if !accept && !confirm::given(&fields.confirmed) {
+        return Confirmation {
+            nav: Nav::for_caller("installer", Some(&caller)),
+            title: "Decline this job offer?".to_owned(),
+            will_happen: vec![
+                "The job is offered to the next crew straight away.".to_owned(),
+                "You cannot take it back: if it comes to you again, it will be as a new offer.".to_owned(),
+            ],
+            action: format!("/installer/offers/{id}"),
+            fields: vec![("csrf", caller.csrf.clone()), ("answer", fields.answer.clone())],
+            confirm: "Yes, decline it",
+            destructive: true,
+            back: "/installer".to_owned(),
+            back_label: "Keep the offer",
+        }
+        .page();
+    }
     let actor = caller.actor();
     match dispatch::answer(&state.db, &state.settings, &actor, caller.user, id, accept).await {
         Ok(()) => {

@@ -25,6 +25,7 @@ use crate::scheduling::Kind;
 use crate::scheduling::booking::{self, Booking, BookingError};
 use crate::scheduling::slots::Slot;
 use crate::state::AppState;
+use crate::web::confirm::{self, Confirmation};
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
@@ -218,7 +219,10 @@ async fn show(
         (Some("booked"), _) => {
             Some("Day booked. We have offered it to a crew; you will hear as soon as one confirms.")
         }
-        (Some("step"), _) => Some("Saved."),
+        (Some("cancelled"), _) => Some(
+            "Your order is cancelled. Any booked day is released, and a deposit you paid is refunded in full; we have emailed you the same.",
+        ),
+        (Some("step"), _) => Some("Done. Your installation moves to its next step, below."),
         _ => None,
     };
     order_page(&state, &caller, &caller.actor(), id, StatusCode::OK, notice, None).await
@@ -278,6 +282,8 @@ struct BookFields {
     csrf: String,
     #[serde(default)]
     slot_id: String,
+    #[serde(default)]
+    confirmed: String,
 }
 
 impl CsrfProtected for BookFields {
@@ -293,6 +299,26 @@ async fn book(
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
     let order = service::own(&state.db, &actor, caller.user, id).await?;
+    // A slot id that does not parse goes straight on, to be refused with the calendar's words.
+    if let (false, Some((kind, date))) = (confirm::given(&fields.confirmed), Slot::parse(&fields.slot_id)) {
+        let day = date.format("%A %-d %B %Y");
+        return Confirmation {
+            nav: Nav::for_caller("orders", Some(&caller)),
+            title: format!("Book your {} on {day}?", kind.label()),
+            will_happen: vec![
+                format!("We offer {day} to a crew that serves your home. A crew confirms within a few hours, and we email you when it does."),
+                "The crew needs to reach the roof and the electricity meter that day.".to_owned(),
+                "Once a crew has confirmed, the day can be moved only by our support team.".to_owned(),
+            ],
+            action: format!("/orders/{id}/bookings"),
+            fields: vec![("csrf", caller.csrf.clone()), ("slot_id", fields.slot_id.clone())],
+            confirm: "Yes, book this day",
+            destructive: false,
+            back: format!("/orders/{id}#calendar-title"),
+            back_label: "Choose another day",
+        }
+        .page();
+    }
     match marketplace::book(&state.db, &state.settings, &actor, &order, &fields.slot_id).await {
         Ok(_) => {
             state.mailer.wake();
@@ -325,6 +351,8 @@ struct StepFields {
     csrf: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    confirmed: String,
 }
 
 impl CsrfProtected for StepFields {
@@ -341,6 +369,30 @@ async fn step(
     let actor = caller.actor();
     let order = service::own(&state.db, &actor, caller.user, id).await?;
     let to: JobState = fields.to.parse().map_err(|_| PageError::BadRequest)?;
+    if to == JobState::Cancelled && !confirm::given(&fields.confirmed) {
+        return Confirmation {
+            nav: Nav::for_caller("orders", Some(&caller)),
+            title: "Cancel your order?".to_owned(),
+            will_happen: vec![
+                format!(
+                    "Your order for a {} system ({} panels) ends, and any day booked for it is released.",
+                    order.system_kw, order.panels
+                ),
+                format!(
+                    "If you paid the deposit of {}, it is refunded in full.",
+                    order.deposit_cents.whole()
+                ),
+                "This cannot be undone: to go ahead later, you would ask for a new quote.".to_owned(),
+            ],
+            action: format!("/orders/{id}/step"),
+            fields: vec![("csrf", caller.csrf.clone()), ("to", fields.to.clone())],
+            confirm: "Yes, cancel the order",
+            destructive: true,
+            back: format!("/orders/{id}"),
+            back_label: "Keep my order",
+        }
+        .page();
+    }
     let job = jobs::of_order(&state.db, order.id)
         .await?
         .ok_or(PageError::NotFound)?;
@@ -357,7 +409,12 @@ async fn step(
     {
         Ok(_) => {
             state.mailer.wake();
-            Ok(Redirect::to(&format!("/orders/{id}?notice=step")).into_response())
+            let notice = if to == JobState::Cancelled {
+                "cancelled"
+            } else {
+                "step"
+            };
+            Ok(Redirect::to(&format!("/orders/{id}?notice={notice}")).into_response())
         }
         Err(crate::jobs::JobError::Internal(e)) => Err(PageError::Internal(e)),
         Err(e) => {

@@ -19,6 +19,7 @@ use crate::auth::{EmailAddress, PersonName, session};
 use crate::http::{IdPath, PageError, RequestContext};
 use crate::ids::UserId;
 use crate::state::AppState;
+use crate::web::confirm::{self, Confirmation};
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
@@ -84,7 +85,11 @@ async fn staff(
 ) -> Result<Response, PageError> {
     let notice = match q.notice.as_deref() {
         Some("invited") => Some("Invitation sent. The link works for 72 hours."),
-        Some("changed") => Some("Saved. It applies from the person's next request."),
+        Some("changed") => Some("Role changed. It applies from the person's next request."),
+        Some("disabled") => {
+            Some("Account disabled. The person is signed out at their next request and cannot sign in.")
+        }
+        Some("enabled") => Some("Account enabled. The person can sign in again."),
         Some("confirmed") => Some("Confirmed. You can change staff accounts for the next 5 minutes."),
         _ => None,
     };
@@ -238,6 +243,8 @@ struct ChangeFields {
     role: String,
     #[serde(default)]
     action: String,
+    #[serde(default)]
+    confirmed: String,
 }
 
 impl CsrfProtected for ChangeFields {
@@ -270,9 +277,41 @@ async fn change(
         },
         _ => return Err(PageError::BadRequest),
     };
+    if change.disabled == Some(true) && !confirm::given(&fields.confirmed) {
+        let target_id = target.to_string();
+        let member = service::list(&state.db)
+            .await?
+            .into_iter()
+            .find(|m| m.id == target_id)
+            .ok_or(PageError::NotFound)?;
+        return Confirmation {
+            nav: Nav::for_caller("staff", Some(&caller)),
+            title: format!("Disable {}'s account?", member.name),
+            will_happen: vec![
+                format!(
+                    "{} ({}) is signed out on every device at their next request and cannot sign in.",
+                    member.name, member.email
+                ),
+                "Their history stays in the audit trail. You can enable the account again from this list."
+                    .to_owned(),
+            ],
+            action: format!("/admin/staff/{target}"),
+            fields: vec![("csrf", caller.csrf.clone()), ("action", fields.action.clone())],
+            confirm: "Yes, disable the account",
+            destructive: true,
+            back: "/admin/staff".to_owned(),
+            back_label: "Keep it active",
+        }
+        .page();
+    }
+    let notice = match change.disabled {
+        Some(true) => "disabled",
+        Some(false) => "enabled",
+        None => "changed",
+    };
     let actor = caller.actor();
     match service::change(&state.db, &state.auth_cache, &actor, caller.user, target, change).await {
-        Ok(_) => Ok(Redirect::to("/admin/staff?notice=changed").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/admin/staff?notice={notice}")).into_response()),
         Err(StaffError::NotFound) => Err(PageError::NotFound),
         Err(StaffError::Internal(e)) => Err(PageError::Internal(e)),
         Err(e) => {

@@ -2,8 +2,11 @@
 
 pub mod assets;
 pub mod chart;
+pub mod confirm;
+pub mod error_pages;
 mod nav;
 mod pages;
+pub mod start;
 
 pub use nav::Nav;
 
@@ -34,6 +37,7 @@ pub fn router() -> Routes {
     Routes::new()
         .get("/", PUBLIC, pages::landing)
         .get("/faq", PUBLIC, pages::faq)
+        .get(start::START, crate::access::Permission::OwnAccount, start::start)
         .get("/problems/{code}", PUBLIC, pages::problem)
         .get("/static/{file}", PUBLIC, pages::asset)
 }

@@ -18,7 +18,7 @@ async fn page_sign_in(app: &TestApp, email: &str) -> String {
         .await
         .unwrap();
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
-    assert_eq!(response.headers()["location"], "/account");
+    assert_eq!(response.headers()["location"], "/start");
     let cookies: Vec<String> = response
         .headers()
         .get_all("set-cookie")
@@ -60,8 +60,8 @@ async fn signing_in_on_the_page_sets_a_host_cookie_that_opens_the_account() {
     app.create_user("ann@example.com", Role::Customer).await;
     assert_eq!(
         app.get("/account").await.headers()["location"],
-        "/login",
-        "signed out: to the sign-in page"
+        "/login?next=%2Faccount",
+        "signed out: to the sign-in page, and back"
     );
 
     let cookie = page_sign_in(&app, "ann@example.com").await;
@@ -413,7 +413,7 @@ async fn signing_in_returns_to_the_page_that_asked_and_never_to_another_site() {
         sign_in_then(&app, "ann@example.com", "/sites?from=mail").await,
         "/sites?from=mail"
     );
-    // Anything that could leave the site goes to the account page instead.
+    // Anything that could leave the site goes to the start page instead, encoded forms too.
     for hostile in [
         "//evil.example/",
         "https://evil.example/",
@@ -421,12 +421,23 @@ async fn signing_in_returns_to_the_page_that_asked_and_never_to_another_site() {
         "\\\\evil.example",
         "javascript:alert(1)",
         "/%0d%0aSet-Cookie:x=1",
+        "%2F%2Fevil.example",
+        "/%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "/%5C%5Cevil.example",
+        "https:%2F%2Fevil.example",
+        "/\t/evil.example",
+        "///evil.example",
         "/login",
         "",
     ] {
         let to = sign_in_then(&app, "ann@example.com", hostile).await;
+        // What a browser would make of the Location header, resolved against our origin.
+        let base = url::Url::parse("https://sunbridge.test/").unwrap();
+        let resolved = base.join(&to).unwrap();
+        assert_eq!(resolved.origin(), base.origin(), "{hostile} → {to}");
         assert!(
-            to == "/account" || (to.starts_with('/') && !to.starts_with("//") && !to.contains('\n')),
+            to == "/start" || (to.starts_with('/') && !to.starts_with("//") && !to.contains('\n')),
             "{hostile} → {to}"
         );
         assert!(!to.contains("evil"), "{hostile} → {to}");

@@ -7,6 +7,7 @@ mod catalog;
 mod cli;
 mod client_ip;
 mod conformance;
+mod continuity;
 mod contract;
 mod credentials;
 mod customer_search;

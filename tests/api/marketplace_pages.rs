@@ -123,14 +123,36 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
         .unwrap();
     assert!(order_page.contains("Deposit paid") && order_page.contains("Choose a day for your site survey"));
     let slot = first_value_after(&order_page, r#"name="slot_id" value=""#);
-    let booked = app
+    // Choosing a day first says what booking it means; nothing is booked yet.
+    let asked = app
         .page_post(
             &format!("{order_path}/bookings"),
             &ann_page,
             &[("slot_id", &slot)],
         )
         .await;
+    assert_eq!(asked.status(), 200);
+    let asked = asked.text().await.unwrap();
+    assert!(asked.contains("Book your site survey on") && asked.contains(r#"name="confirmed" value="yes""#));
+    assert!(asked.contains(&format!(r#"name="slot_id" value="{slot}""#)));
+    let unbooked = app
+        .page_get(&order_path, &ann_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        unbooked.contains("Choose a day for your site survey") && !unbooked.contains("waiting for a crew")
+    );
+    let booked = app
+        .page_post(
+            &format!("{order_path}/bookings"),
+            &ann_page,
+            &[("slot_id", &slot), ("confirmed", "yes")],
+        )
+        .await;
     assert_eq!(booked.status(), 303);
+    assert_eq!(location(&booked), format!("{order_path}?notice=booked"));
     let order_page = app
         .page_get(&order_path, &ann_page.cookie)
         .await
@@ -149,6 +171,13 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
         .unwrap();
     assert!(portal.contains("site survey on") && !portal.contains("Elm Street"));
     let offer_action = first_value_after(&portal, r#"<form method="post" action=""#);
+    // Declining asks first; without the yes, the offer stays open.
+    let asked = app
+        .page_post(&offer_action, &crew_page, &[("answer", "decline")])
+        .await;
+    assert_eq!(asked.status(), 200);
+    let asked = asked.text().await.unwrap();
+    assert!(asked.contains("Decline this job offer?") && asked.contains("Keep the offer"));
     let answered = app
         .page_post(&offer_action, &crew_page, &[("answer", "accept")])
         .await;

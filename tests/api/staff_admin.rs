@@ -514,6 +514,35 @@ async fn the_staff_page_asks_for_a_fresh_confirmation_before_any_change() {
         .await
         .unwrap();
     assert!(review.contains("new@example.com") && review.contains("Invitation pending"));
+
+    // Disabling names the person and what follows, and waits for the yes.
+    let staff_path = format!("/admin/staff/{}", support.id);
+    let asked = app
+        .page_post(&staff_path, &session, &[("action", "disable")])
+        .await;
+    assert_eq!(asked.status(), 200);
+    let asked = asked.text().await.unwrap();
+    assert!(
+        asked.contains("account?</h1>") && asked.contains(&support.email),
+        "{asked}"
+    );
+    assert_eq!(
+        app.api("GET", "/api/v1/me", &support.token, None).await.status(),
+        200
+    );
+    let disabled = app
+        .page_post(
+            &staff_path,
+            &session,
+            &[("action", "disable"), ("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(disabled.status(), 303);
+    assert_eq!(disabled.headers()["location"], "/admin/staff?notice=disabled");
+    assert_eq!(
+        app.api("GET", "/api/v1/me", &support.token, None).await.status(),
+        401
+    );
 }
 
 #[tokio::test]
