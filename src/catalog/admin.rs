@@ -21,6 +21,8 @@ pub enum CatalogError {
     NotFound,
     #[error("a panel with this id exists")]
     Exists,
+    #[error("that day is a holiday there already")]
+    HolidayExists,
     #[error("{0} is out of range")]
     Invalid(&'static str),
     #[error("{0}")]

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::admin::{self, CatalogError, NewOption, NewPanel, NewRegion, OptionPatch, RegionPatch};
+use super::holidays::{self, Holiday, NewHoliday};
 use super::{Panel, QuoteOption, Region};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
@@ -40,6 +41,12 @@ pub fn router() -> Routes {
             Permission::ManageCatalog,
             change_option,
         )
+        .post("/admin/catalog/holidays", Permission::ManageCatalog, add_holiday)
+        .post(
+            "/admin/catalog/holidays/{id}/remove",
+            Permission::ManageCatalog,
+            remove_holiday,
+        )
         .upload(
             "/admin/catalog/weather",
             Permission::ManageCatalog,
@@ -56,8 +63,19 @@ struct CatalogAdminPage {
     regions: Vec<Region>,
     options: Vec<QuoteOption>,
     weather: Vec<WeatherFile>,
+    /// Holidays from today on.
+    holidays: Vec<Holiday>,
     notice: Option<&'static str>,
     error: Option<String>,
+}
+
+impl CatalogAdminPage {
+    fn region_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.regions
+            .iter()
+            .find(|r| r.id == id)
+            .map_or(id, |r| r.name.as_str())
+    }
 }
 
 async fn render_page(
@@ -75,6 +93,9 @@ async fn render_page(
         regions: super::all_regions(db).await.map_err(anyhow::Error::from)?,
         options: super::options(db, true).await.map_err(anyhow::Error::from)?,
         weather: weather::list(db).await.map_err(anyhow::Error::from)?,
+        holidays: holidays::upcoming(db, chrono::Utc::now().date_naive())
+            .await
+            .map_err(anyhow::Error::from)?,
         notice,
         error,
     };
@@ -93,6 +114,10 @@ async fn page(
 ) -> Result<Response, PageError> {
     let notice = match q.notice.as_deref() {
         Some("saved") => Some("Saved. New quotes use it; quotes already made keep their figures."),
+        Some("holiday") => Some("Holiday saved. The calendar no longer offers that day."),
+        Some("holiday_removed") => {
+            Some("Holiday removed. The calendar offers that day again where a crew works it.")
+        }
         Some("weather") => {
             Some("Weather file stored. Choose it for a region to simulate that region's roofs with it.")
         }
@@ -410,4 +435,51 @@ mod tests {
         assert!(cents("p", "twelve").is_err());
         assert!(cents("p", "NaN").is_err());
     }
+}
+
+#[derive(Deserialize)]
+struct HolidayFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    region_id: String,
+}
+
+impl CsrfProtected for HolidayFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn add_holiday(
+    State(state): State<AppState>,
+    SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, HolidayFields>,
+) -> Result<Response, PageError> {
+    let actor = caller.actor();
+    let result = match chrono::NaiveDate::parse_from_str(fields.day.trim(), "%Y-%m-%d") {
+        Ok(day) => {
+            let new = NewHoliday {
+                region_id: fields.region_id,
+                day,
+                name: fields.name,
+            };
+            holidays::add(&state.db, &actor, new).await
+        }
+        Err(_) => Err(invalid("day")),
+    };
+    outcome(&state, &caller, result, "holiday").await
+}
+
+async fn remove_holiday(
+    State(state): State<AppState>,
+    crate::http::IdPath(id): crate::http::IdPath<uuid::Uuid>,
+    SignedInForm(caller, _form): SignedInForm<perm::ManageCatalog, crate::auth::browser::CsrfOnly>,
+) -> Result<Response, PageError> {
+    let actor = caller.actor();
+    let result = holidays::remove(&state.db, &actor, id).await;
+    outcome(&state, &caller, result, "holiday_removed").await
 }

@@ -7,9 +7,10 @@ impl From<CatalogError> for ApiError {
     fn from(e: CatalogError) -> Self {
         match e {
             CatalogError::NotFound => ApiError::NotFound,
-            CatalogError::Exists | CatalogError::WeatherExists | CatalogError::TooManyWeatherFiles => {
-                ApiError::Conflict { code: "conflict" }
-            }
+            CatalogError::Exists
+            | CatalogError::HolidayExists
+            | CatalogError::WeatherExists
+            | CatalogError::TooManyWeatherFiles => ApiError::Conflict { code: "conflict" },
             // The parser's own words: the line and column to fix.
             CatalogError::Weather(_) | CatalogError::WeatherNotText => ApiError::BadRequest(e.to_string()),
             CatalogError::Invalid(field) => ApiError::Validation(vec![FieldError {

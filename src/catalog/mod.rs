@@ -5,6 +5,7 @@ pub mod admin;
 pub mod admin_pages;
 pub mod api;
 mod error;
+pub mod holidays;
 pub mod pages;
 pub(crate) mod store;
 

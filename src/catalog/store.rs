@@ -72,3 +72,24 @@ pub(crate) mod quote_option {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(crate) mod holiday {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "holidays")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// Empty: every region.
+        pub region_id: String,
+        pub day: Date,
+        pub name: String,
+        pub created_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

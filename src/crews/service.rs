@@ -151,6 +151,18 @@ pub async fn crew<C: crate::db::Conn>(conn: &C, id: CrewId) -> Result<Option<Cre
     Ok(crew::Entity::find_by_id(id.0).one(conn).await?.map(Crew::from))
 }
 
+/// "Piedmont Crew 1 of Bright Roofs LLC": how a customer is told who is coming.
+pub async fn crew_with_company<C: crate::db::Conn>(conn: &C, id: CrewId) -> Result<Option<String>, DbErr> {
+    let Some(crew) = crew::Entity::find_by_id(id.0).one(conn).await? else {
+        return Ok(None);
+    };
+    let company = company::Entity::find_by_id(crew.company_id).one(conn).await?;
+    Ok(Some(match company {
+        Some(c) => format!("{} of {}", crew.name, c.name),
+        None => crew.name,
+    }))
+}
+
 fn checked_skills(raw: &[String]) -> Result<String, CrewError> {
     let skills = parse_skills(raw)?;
     serde_json::to_string(&skills).map_err(|e| CrewError::Internal(e.into()))

@@ -352,13 +352,18 @@ async fn book_and_accept(
         .ok_or_else(|| anyhow::anyhow!("the demo installer is in no crew"))?;
     // Only the demo installer's crew serves the demo homes, so the first free day is offered
     // to it.
-    if let Some(slot) = slots::free(db, need, rules.window).await?.into_iter().next() {
+    if let Some(slot) = slots::free(db, need, &site.region_id, rules.window)
+        .await?
+        .into_iter()
+        .next()
+    {
         let booked = booking::book(
             db,
             &owner,
             &BookingRequest {
                 job: &job,
                 need,
+                region: &site.region_id,
                 slot_id: &slot.id,
             },
             rules,

@@ -27,16 +27,18 @@ pub fn rules(settings: &Settings) -> Rules {
 }
 
 /// Where the job is and what it needs, for matching crews.
-async fn need_of(db: &DatabaseConnection, order: &Order, kind: Kind) -> Result<Need, BookingError> {
+/// What the order needs from a crew, and the region its home is in (whose holidays count).
+async fn need_of(db: &DatabaseConnection, order: &Order, kind: Kind) -> Result<(Need, String), BookingError> {
     // An order's home always exists: its absence is a fault, never a 404.
     let site = crate::sites::service::by_id(db, order.site_id)
         .await
         .map_err(|e| anyhow::Error::from(e).context("the order's home"))?;
-    Ok(Need {
+    let need = Need {
         kind,
         at: (site.latitude, site.longitude),
         battery: order.needs_battery,
-    })
+    };
+    Ok((need, site.region_id))
 }
 
 /// Free days for `kind` from crews that serve the order's home.
@@ -46,8 +48,8 @@ pub async fn free_days(
     order: &Order,
     kind: Kind,
 ) -> Result<Vec<Slot>, BookingError> {
-    let need = need_of(db, order, kind).await?;
-    Ok(slots::free(db, need, rules(settings).window)
+    let (need, region) = need_of(db, order, kind).await?;
+    Ok(slots::free(db, need, &region, rules(settings).window)
         .await
         .map_err(anyhow::Error::from)?)
 }
@@ -85,13 +87,14 @@ pub async fn book(
     let kind = Slot::parse(slot_id)
         .map(|(k, _)| k)
         .ok_or(BookingError::UnknownSlot)?;
-    let need = need_of(db, order, kind).await?;
+    let (need, region) = need_of(db, order, kind).await?;
     booking::book(
         db,
         actor,
         &booking::BookingRequest {
             job: &job,
             need,
+            region: &region,
             slot_id,
         },
         rules(settings),

@@ -4,6 +4,7 @@ pub mod api;
 mod error;
 pub mod model;
 pub mod pages;
+pub mod roadmap;
 pub mod service;
 pub(crate) mod store;
 

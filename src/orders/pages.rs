@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::roadmap;
 use super::service::{self, Order, OrderError};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
@@ -18,11 +19,11 @@ use crate::http::{IdPath, PageError};
 use crate::ids::{OrderId, QuoteId};
 use crate::jobs::lifecycle::{self, JobState, Party};
 use crate::jobs::photos::Photo;
-use crate::jobs::service::{self as jobs, TimelineEntry};
+use crate::jobs::service as jobs;
 use crate::marketplace::booking as marketplace;
 use crate::payments::service::{self as payments, Checkout, PaymentStatus};
 use crate::scheduling::Kind;
-use crate::scheduling::booking::{self, Booking, BookingError};
+use crate::scheduling::booking::{self, BookingError};
 use crate::scheduling::slots::Slot;
 use crate::state::AppState;
 use crate::web::confirm::{self, Confirmation};
@@ -68,29 +69,49 @@ async fn accept(
     }
 }
 
+/// One order in the list: named by its home.
+struct ListedOrder {
+    id: OrderId,
+    home: String,
+    address: String,
+    system: String,
+    price: String,
+    state: &'static str,
+    ordered: String,
+}
+
 #[derive(Template)]
 #[template(path = "orders/list.html")]
 struct ListPage {
     nav: Nav,
-    /// Id, size, price, state label, date.
-    orders: Vec<(String, String, String, &'static str, String)>,
+    orders: Vec<ListedOrder>,
 }
 
 async fn list(
     State(state): State<AppState>,
     caller: PageUser<perm::OwnOrders>,
 ) -> Result<Response, PageError> {
-    let orders = service::list_own(&state.db, caller.user, None, crate::http::PAGE_MAX)
-        .await?
+    let orders = service::list_own(&state.db, caller.user, None, crate::http::PAGE_MAX).await?;
+    // The caller's homes in one query; an order names the home it is for.
+    let homes: std::collections::HashMap<_, _> =
+        crate::sites::service::list_own(&state.db, caller.user, None, crate::http::PAGE_MAX)
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h))
+            .collect();
+    let orders = orders
         .into_iter()
         .map(|o| {
-            (
-                o.id.to_string(),
-                format!("{:.2}", o.system_kw.value()),
-                o.price_cents.whole(),
-                o.state.label(),
-                o.created_at.format("%Y-%m-%d").to_string(),
-            )
+            let home = homes.get(&o.site_id);
+            ListedOrder {
+                id: o.id,
+                home: home.map_or_else(|| "A home".to_owned(), |h| h.label.clone()),
+                address: home.map(|h| h.address.clone()).unwrap_or_default(),
+                system: format!("{}, {} panels", o.system_kw, o.panels),
+                price: o.price_cents.whole(),
+                state: o.state.label(),
+                ordered: o.created_at.format("%-d %b %Y").to_string(),
+            }
         })
         .collect();
     render(
@@ -118,12 +139,19 @@ struct OrderPage {
     deposit: String,
     checkout: Option<Checkout>,
     pay_now: bool,
-    bookings: Vec<Booking>,
     /// The kind the calendar offers now, and its free days.
     calendar: Option<(Kind, Vec<Day>)>,
-    timeline: Vec<TimelineEntry>,
+    /// A day booked for the calendar's kind that no crew could take.
+    unassigned: bool,
+    home: crate::sites::service::Site,
+    /// The crew that confirmed the latest booked day, with its company.
+    crew: Option<String>,
+    roadmap: Vec<roadmap::Step>,
     photos: Vec<Photo>,
+    /// The customer's own steps forward (approve the design, confirm the system is on).
     steps: Vec<(JobState, &'static str)>,
+    /// Cancelling is still open (and free).
+    can_cancel: bool,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -172,12 +200,37 @@ async fn order_page(
         }
         None => None,
     };
+    let unassigned = calendar.as_ref().is_some_and(|(kind, _)| {
+        bookings
+            .iter()
+            .any(|b| b.kind == *kind && b.status == booking::BookingStatus::Unassigned)
+    });
     let timeline = jobs::timeline(&state.db, order.job_id).await?;
+    let earliest = chrono::Utc::now()
+        .date_naive()
+        .checked_add_days(chrono::Days::new(state.settings.booking_lead_days.into()))
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let roadmap = roadmap::roadmap(order.state, &timeline, &bookings, earliest);
+    let home = crate::sites::service::own(&state.db, actor, caller.user, order.site_id).await?;
+    let crew = match bookings
+        .iter()
+        .filter(|b| b.status == booking::BookingStatus::Confirmed)
+        .max_by_key(|b| b.date)
+        .and_then(|b| b.crew_id)
+    {
+        Some(id) => crate::crews::service::crew_with_company(&state.db, id)
+            .await
+            .map_err(anyhow::Error::from)?,
+        None => None,
+    };
     let photos = crate::jobs::photos::list(&state.db, order.job_id)
         .await
         .map_err(anyhow::Error::from)?;
-    let steps = lifecycle::next_steps(order.state, Party::Owner)
+    let next = lifecycle::next_steps(order.state, Party::Owner);
+    let can_cancel = next.contains(&JobState::Cancelled);
+    let steps = next
         .into_iter()
+        .filter(|s| *s != JobState::Cancelled)
         .map(|s| (s, step_label(s)))
         .collect();
     let pay_now = order.state == JobState::Accepted;
@@ -188,11 +241,14 @@ async fn order_page(
         deposit: order.deposit_cents.whole(),
         checkout: checkout.filter(|c| c.status != PaymentStatus::Expired),
         pay_now,
-        bookings,
         calendar,
-        timeline,
+        unassigned,
+        home,
+        crew,
+        roadmap,
         photos,
         steps,
+        can_cancel,
         order,
         notice,
         error,

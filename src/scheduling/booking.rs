@@ -31,6 +31,8 @@ pub enum BookingError {
     Taken,
     #[error("no such day to book")]
     UnknownSlot,
+    #[error("no crew works that day: it is a public holiday")]
+    Holiday,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -62,6 +64,8 @@ pub struct Rules {
 pub struct BookingRequest<'a> {
     pub job: &'a Job,
     pub need: Need,
+    /// The home's region: its holidays are not booked.
+    pub region: &'a str,
     pub slot_id: &'a str,
 }
 
@@ -82,6 +86,12 @@ pub async fn book(
     }
     if !rules.window.contains(day) {
         return Err(BookingError::OutOfWindow);
+    }
+    if !crate::catalog::holidays::closed_days(db, request.region, day, day)
+        .await?
+        .is_empty()
+    {
+        return Err(BookingError::Holiday);
     }
     let need = Need { kind, ..request.need };
     let ranked = slots::ranked(db, need, day, &[]).await?;

@@ -23,10 +23,12 @@ impl From<BookingError> for ApiError {
             BookingError::AlreadyBooked(_) => ApiError::Conflict {
                 code: "already_booked",
             },
-            BookingError::OutOfWindow | BookingError::UnknownSlot => ApiError::Validation(vec![FieldError {
-                field: "slot_id".into(),
-                code: "invalid",
-            }]),
+            BookingError::OutOfWindow | BookingError::UnknownSlot | BookingError::Holiday => {
+                ApiError::Validation(vec![FieldError {
+                    field: "slot_id".into(),
+                    code: "invalid",
+                }])
+            }
             BookingError::Taken => ApiError::Conflict { code: "slot_taken" },
             BookingError::Internal(e) => ApiError::Internal(e),
         }

@@ -113,8 +113,15 @@ pub async fn loads<C: crate::db::Conn>(
 }
 
 /// Free days in the window.
-pub async fn free<C: crate::db::Conn>(conn: &C, need: Need, window: Window) -> Result<Vec<Slot>, DbErr> {
+pub async fn free<C: crate::db::Conn>(
+    conn: &C,
+    need: Need,
+    region: &str,
+    window: Window,
+) -> Result<Vec<Slot>, DbErr> {
     let crews = candidates(conn, need).await?;
+    // Public holidays of the home's region: no crew works them.
+    let holidays = crate::catalog::holidays::closed_days(conn, region, window.first, window.last).await?;
     let ids: Vec<CrewId> = crews.iter().map(|c| c.id).collect();
     let off: HashSet<(CrewId, NaiveDate)> = crews::days_off(conn, &ids, window.first, window.last)
         .await?
@@ -124,11 +131,12 @@ pub async fn free<C: crate::db::Conn>(conn: &C, need: Need, window: Window) -> R
     let mut slots = Vec::new();
     let mut day = window.first;
     while day <= window.last {
-        let open = crews.iter().any(|c| {
-            c.works_on(day)
-                && !off.contains(&(c.id, day))
-                && held.get(&(c.id, day)).copied().unwrap_or(0) < c.daily_capacity
-        });
+        let open = !holidays.contains(&day)
+            && crews.iter().any(|c| {
+                c.works_on(day)
+                    && !off.contains(&(c.id, day))
+                    && held.get(&(c.id, day)).copied().unwrap_or(0) < c.daily_capacity
+            });
         if open {
             slots.push(Slot::new(need.kind, day));
         }

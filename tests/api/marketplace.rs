@@ -1152,3 +1152,126 @@ async fn the_sales_pipeline_counts_orders_without_payment_data() {
         assert!(!text.contains(secret), "{secret} in the pipeline");
     }
 }
+
+/// The survey days offered for the order.
+async fn survey_days(app: &crate::helpers::TestApp, ann: &Member, order_id: &str) -> Vec<String> {
+    let slots: Value = app
+        .api(
+            "GET",
+            &format!("/api/v1/orders/{order_id}/slots?kind=survey"),
+            &ann.token,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    slots["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["date"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Public holidays are never offered: the federal ones every region keeps, and a region's own
+/// added by an admin on the catalog page; a holiday posted as a booking is refused.
+#[tokio::test]
+async fn holidays_are_excluded_from_free_days_and_refused_as_bookings() {
+    let app = spawn_app().await;
+    let mut admin = app.member("admin@example.com", Role::Admin).await;
+    app.crew(&admin, "Only Crew", (36.08, -79.80), 1, &[]).await;
+    let (ann, quote) = app.quoted_customer("ann@example.com", &[]).await;
+    let order = app.accept(&ann, &quote).await;
+    let order_id = order["id"].as_str().unwrap();
+    app.pay_deposit(&ann, order_id).await;
+    let before = survey_days(&app, &ann, order_id).await;
+    // The seeded federal holidays: none is offered (Christmas and New Year's Day fall in the
+    // window every December).
+    for day in &before {
+        assert!(
+            !day.ends_with("-12-25") && !day.ends_with("-01-01") && !day.ends_with("-07-04"),
+            "{day}"
+        );
+    }
+    let (first, second) = (before[0].clone(), before[1].clone());
+
+    // An admin adds a holiday for the home's region, and one for another region.
+    let page = app.page_session(&mut admin).await;
+    for (day, region, name) in [
+        (first.as_str(), "us-nc-piedmont", "Local festival"),
+        (second.as_str(), "us-southwest", "Somewhere else"),
+    ] {
+        let added = app
+            .page_post(
+                "/admin/catalog/holidays",
+                &page,
+                &[("day", day), ("name", name), ("region_id", region)],
+            )
+            .await;
+        assert_eq!(added.status(), 303, "{day} {region}");
+    }
+    let again = app
+        .page_post(
+            "/admin/catalog/holidays",
+            &page,
+            &[
+                ("day", first.as_str()),
+                ("name", "Twice"),
+                ("region_id", "us-nc-piedmont"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    let bad = app
+        .page_post(
+            "/admin/catalog/holidays",
+            &page,
+            &[
+                ("day", first.as_str()),
+                ("name", "Nowhere"),
+                ("region_id", "us-nowhere"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    let after = survey_days(&app, &ann, order_id).await;
+    assert!(!after.contains(&first), "the region's holiday is not offered");
+    assert!(
+        after.contains(&second),
+        "another region's holiday does not count here"
+    );
+
+    // Posting the holiday anyway is refused, and books nothing.
+    let (status, code) = problem_code(
+        app.api(
+            "POST",
+            &format!("/api/v1/orders/{order_id}/bookings"),
+            &ann.token,
+            Some(json!({"slot_id": format!("survey:{first}")})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (422, "validation_failed"));
+
+    // The catalog page lists it, and removing it offers the day again.
+    let catalog = app
+        .page_get("/admin/catalog", &page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(catalog.contains("Local festival") && catalog.contains("Christmas Day"));
+    let marker = "action=\"/admin/catalog/holidays/";
+    let at = catalog
+        .find("Local festival")
+        .and_then(|i| catalog[i..].find(marker).map(|j| i + j + marker.len()))
+        .unwrap();
+    let id = &catalog[at..at + 36];
+    let removed = app
+        .page_post(&format!("/admin/catalog/holidays/{id}/remove"), &page, &[])
+        .await;
+    assert_eq!(removed.status(), 303);
+    assert!(survey_days(&app, &ann, order_id).await.contains(&first));
+}

@@ -20,6 +20,7 @@ mod m20261129_000015_users_by_role;
 mod m20261129_000016_user_search_terms;
 mod m20261129_000017_stored_files;
 mod m20261203_000018_homes_from_zip_codes;
+mod m20261203_000019_holidays;
 
 use sea_orm_migration::prelude::*;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000016_user_search_terms::Migration),
             Box::new(m20261129_000017_stored_files::Migration),
             Box::new(m20261203_000018_homes_from_zip_codes::Migration),
+            Box::new(m20261203_000019_holidays::Migration),
         ]
     }
 }
