@@ -137,7 +137,14 @@ export async function checkPage(page, name) {
       scrollWidth: document.documentElement.scrollWidth,
       innerWidth: window.innerWidth,
     }));
-    if (scrollWidth > innerWidth) problems.push(`${name} at ${size.width} px: ${scrollWidth} px wide`);
+    if (scrollWidth > innerWidth) {
+      // Name what sticks out, outermost first, so the fix is easy to find.
+      const culprits = await page.evaluate(() => [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-scroll'))
+        .slice(0, 3)
+        .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.className ? '.' + String(e.className).replace(/ /g, '.') : ''}`));
+      problems.push(`${name} at ${size.width} px: ${scrollWidth} px wide (${culprits.join(', ')})`);
+    }
     if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(AXE_SOURCE);
     const found = await page.evaluate(async () => {
       const result = await window.axe.run(document, { resultTypes: ['violations'] });

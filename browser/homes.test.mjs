@@ -32,7 +32,7 @@ test('a home from an address and a ZIP code, with every problem shown at once', 
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
 
   await page.goto(server.url + '/sites');
-  await page.getByRole('heading', { name: 'Your home' }).waitFor();
+  await page.getByRole('heading', { name: 'Add your home', level: 1 }).waitFor();
   problems.push(...(await checkPage(page, 'homes-new')));
 
   // A street address, a ZIP code that is not one, and a panel count that is not a number.

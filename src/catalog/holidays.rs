@@ -55,10 +55,11 @@ pub async fn closed_days<C: crate::db::Conn>(
         .collect())
 }
 
-/// The holidays from `from` on, every region's first, by day.
+/// The holidays of the year from `from`, by day (every region's first on a day).
 pub async fn upcoming<C: crate::db::Conn>(conn: &C, from: NaiveDate) -> Result<Vec<Holiday>, DbErr> {
+    let until = from + chrono::TimeDelta::days(365);
     Ok(holiday::Entity::find()
-        .filter(holiday::Column::Day.gte(from))
+        .filter(holiday::Column::Day.between(from, until))
         .order_by_asc(holiday::Column::Day)
         .order_by_asc(holiday::Column::RegionId)
         .all(conn)

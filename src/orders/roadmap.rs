@@ -22,6 +22,8 @@ pub enum When {
     Booked { date: NaiveDate, confirmed: bool },
     /// Waits for the customer to choose a day.
     YouChoose,
+    /// A day is chosen; a crew has yet to confirm it.
+    AwaitingCrew,
     /// Not yet: around this day.
     Around(NaiveDate),
 }
@@ -74,12 +76,12 @@ fn typical_days(state: JobState) -> u64 {
 fn what(state: JobState) -> &'static str {
     match state {
         JobState::DepositPaid => "Your deposit holds your place.",
-        JobState::SurveyScheduled => "You choose a day for the site survey; a crew confirms it.",
+        JobState::SurveyScheduled => "A crew confirms the day you choose for the site survey.",
         JobState::Surveyed => "The crew measures the roof and checks the electricity meter and panel.",
         JobState::DesignApproved => "We send the final design from the survey; you approve it.",
         JobState::PermitSubmitted => "We apply to your town for the building permit.",
         JobState::PermitApproved => "The town approves the permit.",
-        JobState::InstallScheduled => "You choose a day for the installation; a crew confirms it.",
+        JobState::InstallScheduled => "A crew confirms the day you choose for the installation.",
         JobState::Installed => "The crew puts the panels on the roof and connects them.",
         JobState::InspectionPassed => "The town inspects the installation.",
         JobState::PtoGranted => "Your utility gives permission to switch the system on.",
@@ -88,11 +90,20 @@ fn what(state: JobState) -> &'static str {
     }
 }
 
-/// The kind of day a step waits for, if any.
+/// The kind of day a step happens on, if any.
 fn booked_kind(state: JobState) -> Option<Kind> {
     match state {
-        JobState::SurveyScheduled | JobState::Surveyed => Some(Kind::Survey),
-        JobState::InstallScheduled | JobState::Installed => Some(Kind::Install),
+        JobState::Surveyed => Some(Kind::Survey),
+        JobState::Installed => Some(Kind::Install),
+        _ => None,
+    }
+}
+
+/// The kind of day a step schedules (a crew confirming it), if any.
+fn scheduled_kind(state: JobState) -> Option<Kind> {
+    match state {
+        JobState::SurveyScheduled => Some(Kind::Survey),
+        JobState::InstallScheduled => Some(Kind::Install),
         _ => None,
     }
 }
@@ -132,8 +143,12 @@ pub fn roadmap(
                 date: b.date,
                 confirmed: b.status == BookingStatus::Confirmed,
             }
-        } else if matches!(s, JobState::SurveyScheduled | JobState::InstallScheduled) {
-            When::YouChoose
+        } else if let Some(kind) = scheduled_kind(s) {
+            if live_booking(kind).is_some() {
+                When::AwaitingCrew
+            } else {
+                When::YouChoose
+            }
         } else {
             anchor = anchor
                 .checked_add_days(Days::new(typical_days(s)))
