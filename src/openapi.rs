@@ -69,6 +69,7 @@ use utoipa::OpenApi;
         crate::sites::api::show,
         crate::sites::api::import_usage,
         crate::sites::api::usage,
+        crate::sites::api::zip_code,
         crate::quotes::api::create,
         crate::quotes::api::list,
         crate::quotes::api::show,

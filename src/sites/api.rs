@@ -23,6 +23,20 @@ pub fn router() -> Routes {
         .get("/api/v1/sites/{id}", Permission::OwnSites, show)
         .upload("/api/v1/sites/{id}/usage", Permission::OwnSites, import_usage)
         .get("/api/v1/sites/{id}/usage", Permission::OwnSites, usage)
+        .get("/api/v1/zip-codes/{zip}", crate::access::PUBLIC, zip_code)
+}
+
+/// Where a ZIP code is and which region serves it, before a home is added: a known ZIP code
+/// answers its place and region (`served: false` and no region where we do not serve yet); a
+/// malformed or unknown one is a 422 on `postal_code`.
+#[utoipa::path(get, path = "/api/v1/zip-codes/{zip}", tag = "sites",
+    params(("zip" = String, Path, description = "A five-digit ZIP code (ZIP+4 is accepted)")),
+    responses((status = 200, body = service::ZipPlace), (status = 422, body = crate::http::error::Problem)))]
+pub async fn zip_code(
+    State(state): State<AppState>,
+    axum::extract::Path(zip): axum::extract::Path<String>,
+) -> Result<axum::Json<service::ZipPlace>, ApiError> {
+    Ok(axum::Json(service::look_up_zip(&state.db, &zip).await?))
 }
 
 /// Record a home: address, location, roof facts, utility region.

@@ -131,6 +131,51 @@ async fn place(
     Ok((form, zip))
 }
 
+/// The region that serves a place, as a ZIP code lookup names it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ServingRegion {
+    pub id: String,
+    pub name: String,
+    pub utility: String,
+}
+
+/// What a ZIP code tells before a home is added: where it is and who would serve it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ZipPlace {
+    /// The five-digit ZIP code.
+    pub postal_code: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// Whether we serve homes there yet.
+    pub served: bool,
+    /// The region that serves it; absent when none does yet.
+    pub region: Option<ServingRegion>,
+}
+
+/// Looks a ZIP code up: a malformed one and one that is no ZIP code are refused (422); one we
+/// know but do not serve answers `served: false`.
+pub async fn look_up_zip(db: &DatabaseConnection, raw: &str) -> Result<ZipPlace, SiteError> {
+    let zip = ZipCode::parse(raw).ok_or(SiteProblem {
+        field: "postal_code",
+        problem: "not a ZIP code",
+    })?;
+    let at = crate::geo::locate(zip).ok_or(SiteError::UnknownZip)?;
+    let region = crate::catalog::region_for_zip(db, zip)
+        .await?
+        .map(|r| ServingRegion {
+            id: r.id,
+            name: r.name,
+            utility: r.utility,
+        });
+    Ok(ZipPlace {
+        postal_code: zip.to_string(),
+        latitude: at.latitude,
+        longitude: at.longitude,
+        served: region.is_some(),
+        region,
+    })
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,

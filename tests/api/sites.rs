@@ -618,3 +618,46 @@ async fn a_home_is_placed_from_its_zip_code() {
         .await;
     assert_eq!(refused.status(), 422);
 }
+
+/// Before a home is added, a ZIP code can be looked up without signing in: a known one
+/// answers its place and the region that serves it, one we do not serve yet says so, and a
+/// malformed or unknown one is a 422 on `postal_code`.
+#[tokio::test]
+async fn a_zip_code_lookup_names_the_place_and_the_region_or_says_not_yet() {
+    let app = spawn_app().await;
+    let greensboro: Value = app.get("/api/v1/zip-codes/27401").await.json().await.unwrap();
+    assert_eq!(greensboro["postal_code"], "27401");
+    assert_eq!(greensboro["served"], true);
+    assert_eq!(greensboro["region"]["id"], "us-nc-piedmont");
+    assert_eq!(greensboro["region"]["utility"], "Duke Energy Carolinas");
+    let (lat, lon) = (
+        greensboro["latitude"].as_f64().unwrap(),
+        greensboro["longitude"].as_f64().unwrap(),
+    );
+    assert!(
+        (36.0..36.2).contains(&lat) && (-79.9..-79.7).contains(&lon),
+        "{greensboro}"
+    );
+    // ZIP+4 is the same place.
+    let plus_four: Value = app
+        .get("/api/v1/zip-codes/27401-1234")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plus_four["postal_code"], "27401");
+
+    let new_york = app.get("/api/v1/zip-codes/10118").await;
+    assert_eq!(new_york.status(), 200);
+    let new_york: Value = new_york.json().await.unwrap();
+    assert_eq!(new_york["served"], false);
+    assert!(new_york["region"].is_null());
+
+    for (zip, code) in [("2740", "invalid"), ("abcde", "invalid"), ("00000", "unknown")] {
+        let refused = app.get(&format!("/api/v1/zip-codes/{zip}")).await;
+        assert_eq!(refused.status(), 422, "{zip}");
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "postal_code", "{zip}: {problem}");
+        assert_eq!(problem["errors"][0]["code"], code, "{zip}: {problem}");
+    }
+}
