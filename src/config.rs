@@ -159,6 +159,11 @@ pub struct Settings {
     pub booking_lead_days: u32,
     /// How far ahead customers may book.
     pub booking_horizon_days: u32,
+    /// How long a quote's price holds: it can be accepted until then, and says so.
+    pub quote_valid_days: u32,
+    /// The company's name and how customers reach it, printed on every quote.
+    pub company_name: String,
+    pub company_contact: String,
     /// Largest photo upload accepted (S-SF-3).
     pub photo_limit_bytes: usize,
     /// Where uploaded files (job photos) are kept: `database` (the default) or `directory`.
@@ -265,6 +270,9 @@ impl Default for Settings {
             offer_timeout_secs: 4 * 3600,
             dispatch_interval_secs: 30,
             booking_lead_days: 2,
+            quote_valid_days: 30,
+            company_name: "Sunbridge Solar".into(),
+            company_contact: "support@sunbridge.localhost".into(),
             booking_horizon_days: 42,
             photo_limit_bytes: 10 * 1024 * 1024,
             files_store: FilesStore::Database,
@@ -626,6 +634,9 @@ impl Settings {
                 "offer_timeout_secs must be between 1 and 604800 (7 days), dispatch_interval_secs above zero"
                     .into(),
             );
+        }
+        if self.quote_valid_days == 0 || self.quote_valid_days > 365 {
+            problems.push("quote_valid_days must be 1–365".into());
         }
         if self.booking_horizon_days == 0 || self.booking_horizon_days > 365 || self.booking_lead_days > 60 {
             problems.push("booking_horizon_days must be 1–365 and booking_lead_days at most 60".into());

@@ -33,6 +33,16 @@ macro_rules! typed_id {
             }
         }
 
+        impl $name {
+            /// A short reference for people (`Q-3F9A-12C4` with prefix `Q`): the last eight
+            /// hex digits, the random part of a UUIDv7. Not unique over millions of ids; the
+            /// full id stays the key, the reference is what a customer reads out on the phone.
+            pub fn reference(&self, prefix: &str) -> String {
+                let hex = self.0.simple().to_string().to_ascii_uppercase();
+                format!("{prefix}-{}-{}", &hex[24..28], &hex[28..32])
+            }
+        }
+
         impl From<uuid::Uuid> for $name {
             fn from(id: uuid::Uuid) -> Self {
                 Self(id)

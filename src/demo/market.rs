@@ -209,9 +209,17 @@ async fn sample_order(
     )
     .await
     .map_err(|e| err(&e))?;
-    let (order, _) = crate::orders::service::accept(db, &owner, customer, true, quote.id, url)
-        .await
-        .map_err(|e| err(&e))?;
+    let (order, _) = crate::orders::service::accept(
+        db,
+        &owner,
+        customer,
+        true,
+        quote.id,
+        state.settings.quote_valid_days,
+        url,
+    )
+    .await
+    .map_err(|e| err(&e))?;
     if target == JobState::Accepted {
         return Ok(());
     }

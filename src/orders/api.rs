@@ -47,6 +47,7 @@ pub async fn accept(
         caller.user,
         caller.email_verified,
         quote,
+        state.settings.quote_valid_days,
         &state.settings.public_url,
     )
     .await?;

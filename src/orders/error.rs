@@ -11,6 +11,9 @@ impl From<OrderError> for ApiError {
                 code: "email_unverified",
             },
             OrderError::AlreadyOrdered => ApiError::Conflict { code: "order_exists" },
+            OrderError::QuoteExpired => ApiError::Conflict {
+                code: "quote_expired",
+            },
             OrderError::Internal(e) => ApiError::Internal(e),
         }
     }

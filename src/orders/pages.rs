@@ -51,6 +51,7 @@ async fn accept(
         caller.user,
         caller.email_verified,
         quote,
+        state.settings.quote_valid_days,
         &state.settings.public_url,
     )
     .await
@@ -64,6 +65,9 @@ async fn accept(
         }
         Err(OrderError::AlreadyOrdered) => {
             Ok(Redirect::to(&format!("/quotes/{quote}?notice=order_exists")).into_response())
+        }
+        Err(OrderError::QuoteExpired) => {
+            Ok(Redirect::to(&format!("/quotes/{quote}?notice=expired")).into_response())
         }
         Err(e) => Err(e.into()),
     }

@@ -26,6 +26,8 @@ pub enum OrderError {
     EmailUnverified,
     #[error("this home has an order in progress")]
     AlreadyOrdered,
+    #[error("this quote's price has expired; ask for a new quote")]
+    QuoteExpired,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -87,6 +89,7 @@ pub async fn accept(
     owner: UserId,
     email_verified: bool,
     quote_id: QuoteId,
+    valid_days: u32,
     public_url: &url::Url,
 ) -> Result<(Order, bool), OrderError> {
     let quote = quotes::own(db, actor, owner, quote_id)
@@ -104,6 +107,10 @@ pub async fn accept(
         .await?
     {
         return Ok((with_job(db, existing).await?, false));
+    }
+    // Checked after the replay above, so accepting twice still answers the order made.
+    if Utc::now() > quote.valid_until(valid_days) {
+        return Err(OrderError::QuoteExpired);
     }
     let tx = crate::db::begin(db).await?;
     // One live order per home: another version of the same quote cannot start a second job.

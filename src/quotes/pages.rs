@@ -16,7 +16,8 @@ use crate::sites::service::{self as sites, Site};
 use crate::sites::usage::month_label;
 use crate::state::AppState;
 use crate::values::Money;
-use crate::web::chart::{BarChart, Series};
+use crate::values::group_thousands;
+use crate::web::chart::{BarChart, Extras, Series, Unit};
 use crate::web::{Nav, render};
 
 pub fn router() -> Routes {
@@ -47,7 +48,17 @@ struct QuotePage {
     option_lines: Vec<(String, String)>,
     deposit: String,
     monthly_chart: BarChart,
+    /// Month, used, produced: the monthly chart as a table.
+    monthly_table: Vec<(String, String, String)>,
     savings_chart: BarChart,
+    /// The customer the quote is for.
+    customer: String,
+    /// `Q-3F9A-12C4`.
+    reference: String,
+    valid_until: String,
+    expired: bool,
+    company_name: String,
+    company_contact: String,
     /// Year, production kWh, savings, cumulative (formatted).
     years: Vec<(u32, String, String, String)>,
     csrf: String,
@@ -71,6 +82,9 @@ async fn show(
         Some("confirm_email") => Some(
             "Confirm your email address before ordering: use the link we sent you, or ask for a new one on your account page.",
         ),
+        Some("expired") => Some(
+            "This quote's price has expired. Get a new quote from your home's page: it uses the same usage at today's prices.",
+        ),
         Some("order_exists") => {
             Some("This home already has an order in progress. Cancel it first to accept another quote.")
         }
@@ -84,8 +98,24 @@ async fn show(
     let usage_months: Vec<u64> = usage
         .map(|u| u.monthly_kwh.iter().map(|v| v.max(0.0).round() as u64).collect())
         .unwrap_or_default();
-    let monthly_chart = BarChart::new(
-        "Electricity used and produced per month (kWh)",
+    let monthly_table: Vec<(String, String, String)> = labels
+        .iter()
+        .enumerate()
+        .map(|(m, label)| {
+            let produced = quote.figures.production_monthly_kwh.get(m).map(|v| v.value());
+            (
+                label.clone(),
+                usage_months
+                    .get(m)
+                    .map_or_else(String::new, |v| format!("{} kWh", group_thousands(*v))),
+                produced.map_or_else(String::new, |v| {
+                    format!("{} kWh", group_thousands(v.max(0.0).round() as u64))
+                }),
+            )
+        })
+        .collect();
+    let monthly_chart = BarChart::with(
+        "Electricity used and produced per month",
         &labels,
         &[
             Series {
@@ -104,21 +134,38 @@ async fn show(
                     .collect(),
             },
         ],
+        Extras {
+            unit: Some(Unit::Kwh),
+            ..Extras::default()
+        },
     );
     let year_labels: Vec<String> = quote.figures.years.iter().map(|y| y.year.to_string()).collect();
-    let savings_chart = BarChart::new(
-        "Savings per year (dollars)",
+    let net_cost = quote.figures.net_cost_cents;
+    // Savings add up year by year; the system has paid for itself when they pass its net cost.
+    let savings_chart = BarChart::with(
+        "Savings so far against the net cost",
         &year_labels,
         &[Series {
-            name: "saved",
+            name: "saved so far",
             class: "series-a",
             values: quote
                 .figures
                 .years
                 .iter()
-                .map(|y| (y.savings_cents.cents().max(0) / 100) as u64)
+                .map(|y| (y.cumulative_savings_cents.cents().max(0) / 100) as u64)
                 .collect(),
         }],
+        Extras {
+            unit: Some(Unit::Dollars),
+            reference: Some((
+                (net_cost.cents().max(0) / 100) as u64,
+                format!("Net cost {}", net_cost.whole()),
+            )),
+            mark: quote.figures.payback_year.and_then(|year| {
+                let index = quote.figures.years.iter().position(|y| y.year == year)?;
+                Some((index, "Paid back".to_owned(), "the year it has paid for itself"))
+            }),
+        },
     );
     let years = quote
         .figures
@@ -133,6 +180,7 @@ async fn show(
             )
         })
         .collect();
+    let valid_until = quote.valid_until(state.settings.quote_valid_days);
     let order_id = crate::orders::service::of_quote(&state.db, quote.id)
         .await?
         .map(|o| o.to_string());
@@ -157,9 +205,16 @@ async fn show(
             })
             .collect(),
         deposit: quote.figures.deposit_cents.whole(),
+        customer: caller.name.clone(),
+        reference: quote.id.reference("Q"),
+        valid_until: valid_until.format("%-d %B %Y").to_string(),
+        expired: chrono::Utc::now() > valid_until,
+        company_name: state.settings.company_name.clone(),
+        company_contact: state.settings.company_contact.clone(),
         site,
         quote,
         monthly_chart,
+        monthly_table,
         savings_chart,
         years,
     };

@@ -88,6 +88,13 @@ pub struct Quote {
     pub figures: Figures,
 }
 
+impl Quote {
+    /// Until when the quote's price holds: `days` after it was made.
+    pub fn valid_until(&self, days: u32) -> DateTime<Utc> {
+        self.created_at + chrono::TimeDelta::days(days.into())
+    }
+}
+
 impl TryFrom<quote::Model> for Quote {
     type Error = anyhow::Error;
     fn try_from(m: quote::Model) -> anyhow::Result<Self> {

@@ -18,7 +18,7 @@ use crate::http::origin::SameOrigin;
 use crate::http::{IdPath, PageError};
 use crate::ids::SiteId;
 use crate::state::AppState;
-use crate::web::chart::{BarChart, Series};
+use crate::web::chart::{BarChart, Extras, Series, Unit};
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
@@ -426,7 +426,15 @@ async fn site_page(
         } else {
             "Electricity used per month (kWh)"
         };
-        BarChart::new(title, &labels, &series)
+        BarChart::with(
+            title,
+            &labels,
+            &series,
+            Extras {
+                unit: Some(Unit::Kwh),
+                ..Extras::default()
+            },
+        )
     });
     let production_note = production.map(|estimate| estimate.source);
     let quotes = quotes

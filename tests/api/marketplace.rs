@@ -1275,3 +1275,41 @@ async fn holidays_are_excluded_from_free_days_and_refused_as_bookings() {
     assert_eq!(removed.status(), 303);
     assert!(survey_days(&app, &ann, order_id).await.contains(&first));
 }
+
+/// A quote's price holds for `quote_valid_days`: the quote says until when, and accepting it
+/// later is refused with `quote_expired` (an order already made from it is still answered).
+#[tokio::test]
+async fn an_expired_quote_cannot_be_accepted() {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let app = spawn_app().await;
+    let (ann, quote) = app.quoted_customer("ann@example.com", &[]).await;
+    let (bob, kept) = app.quoted_customer("bob@example.com", &[]).await;
+    let bob_order = app.accept(&bob, &kept).await;
+    for id in [&quote, &kept] {
+        let update = Query::update()
+            .table(Alias::new("quotes"))
+            .value(Alias::new("created_at"), Utc::now() - TimeDelta::days(31))
+            .and_where(Expr::col(Alias::new("id")).eq(uuid::Uuid::parse_str(id).unwrap()))
+            .to_owned();
+        app.db.execute(&update).await.unwrap();
+    }
+    let (status, code) = problem_code(
+        app.api(
+            "POST",
+            &format!("/api/v1/quotes/{quote}/accept"),
+            &ann.token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (409, "quote_expired"));
+    // Accepting again what was accepted in time answers the order it made.
+    let again = app
+        .api("POST", &format!("/api/v1/quotes/{kept}/accept"), &bob.token, None)
+        .await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], bob_order["id"]);
+}

@@ -123,6 +123,11 @@ pub const PROBLEMS: &[ProblemKind] = &[
         explanation: "This home has an order that is not cancelled; follow it, or cancel it before accepting another quote.",
     },
     ProblemKind {
+        code: "quote_expired",
+        title: "The quote has expired",
+        explanation: "A quote's price holds for a limited time (`quote_valid_days`, 30 by default) and says until when. Ask for a new quote: it is computed from the same usage at today's prices.",
+    },
+    ProblemKind {
         code: "not_payable",
         title: "No deposit to pay",
         explanation: "The deposit is paid already, or the order no longer takes one (it was cancelled).",
