@@ -123,6 +123,7 @@ export async function waitForMail(dataDir, to, count = 1) {
 const AXE_SOURCE = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
 
 export const PHONE = { width: 390, height: 844 };
+export const NARROW = { width: 360, height: 780 };
 export const DESKTOP = { width: 1280, height: 800 };
 
 // Checks the page as it is at phone and desktop size: no sideways scrolling and no axe-core
@@ -131,6 +132,23 @@ export const DESKTOP = { width: 1280, height: 800 };
 // Answers the problems found, one line each; an empty list is a pass.
 export async function checkPage(page, name) {
   const problems = [];
+  // The narrowest phones in use: no sideways scrolling at 360 px either.
+  await page.setViewportSize(NARROW);
+  const narrow = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (narrow > NARROW.width) problems.push(`${name} at ${NARROW.width} px: ${narrow} px wide`);
+  // Controls a thumb must hit: at least 44 px tall (WCAG 2.5.5), links in running text aside.
+  const small = await page.evaluate(() => [...document.querySelectorAll('main button, main select, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main a')]
+    .filter((e) => {
+      if (e.closest('p, dd, td, figcaption, .help, .legend, label') && e.tagName === 'A') return false;
+      // A card's link covers the whole card (its ::after), which is the target.
+      if (e.tagName === 'A' && e.closest('.card-link')) return e.closest('.card-link').getBoundingClientRect().height < 44;
+      if (e.classList.contains('visually-hidden') || e.closest('.visually-hidden') || e.closest('details:not([open])')) return false;
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && r.height < 44 - 0.5;
+    })
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()} "${(e.textContent || e.name || '').trim().slice(0, 30)}" ${Math.round(e.getBoundingClientRect().height)} px`));
+  for (const s of small) problems.push(`${name} at ${NARROW.width} px: tap target ${s}`);
   for (const size of [PHONE, DESKTOP]) {
     await page.setViewportSize(size);
     const { scrollWidth, innerWidth } = await page.evaluate(() => ({
