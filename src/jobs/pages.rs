@@ -369,8 +369,8 @@ struct StaffList {
     nav: Nav,
     states: Vec<(&'static str, &'static str)>,
     selected: String,
-    /// Id, state label, last change, system size.
-    jobs: Vec<(String, &'static str, String)>,
+    /// Id, short reference, state label, last change.
+    jobs: Vec<(String, String, &'static str, String)>,
 }
 
 #[derive(Deserialize)]
@@ -402,8 +402,9 @@ async fn staff_list(
                 .map(|j| {
                     (
                         j.id.to_string(),
+                        j.id.reference("J"),
                         j.state.label(),
-                        j.updated_at.format("%Y-%m-%d %H:%M").to_string(),
+                        j.updated_at.format("%-d %b %Y, %H:%M UTC").to_string(),
                     )
                 })
                 .collect(),

@@ -33,6 +33,21 @@ pub fn sentence(text: &str) -> String {
     }
 }
 
+/// Text written in Markdown (the security report's evidence: `code`, *emphasis*) as inline
+/// HTML, escaped by the Markdown renderer. Raw HTML in the text is shown as text, never as
+/// markup, and block structure is flattened to its inline content.
+pub fn inline_markdown(text: &str) -> String {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd, html};
+    let events = Parser::new(text).filter_map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => None,
+        other => Some(other),
+    });
+    let mut out = String::with_capacity(text.len() + 16);
+    html::push_html(&mut out, events);
+    out.trim_end().to_owned()
+}
+
 pub fn router() -> Routes {
     Routes::new()
         .get("/", PUBLIC, pages::landing)
@@ -40,4 +55,21 @@ pub fn router() -> Routes {
         .get(start::START, crate::access::Permission::OwnAccount, start::start)
         .get("/problems/{code}", PUBLIC, pages::problem)
         .get("/static/{file}", PUBLIC, pages::asset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inline_markdown;
+
+    #[test]
+    fn markdown_code_becomes_code_and_html_stays_text() {
+        assert_eq!(
+            inline_markdown("set `hsts = true` in *production*"),
+            "set <code>hsts = true</code> in <em>production</em>"
+        );
+        assert_eq!(
+            inline_markdown("<script>alert(1)</script> & <b>x</b>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;x&lt;/b&gt;"
+        );
+    }
 }
