@@ -362,8 +362,42 @@ struct SitePage {
     /// Under the chart: which system the production bars are for.
     production_note: Option<String>,
     month_names: Vec<String>,
+    /// The typed usage as it was sent, with its problems, when it was refused.
+    typed: TypedEcho,
     notice: Option<&'static str>,
     error: Option<String>,
+}
+
+/// Typed usage sent back to its form: what was typed, and each field's problem.
+#[derive(Default)]
+struct TypedEcho {
+    annual: String,
+    /// Twelve values once the monthly form was used (empty otherwise).
+    months: Vec<String>,
+    /// Field id (`annual`, `month-1` … `month-12`) and its message.
+    errors: Vec<(String, String)>,
+}
+
+impl SitePage {
+    fn typed_error(&self, field: &str) -> Option<&str> {
+        self.typed
+            .errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// What was typed for month `n` (1 to 12).
+    fn month_value(&self, n: &usize) -> &str {
+        self.typed
+            .months
+            .get(n.wrapping_sub(1))
+            .map_or("", String::as_str)
+    }
+
+    fn month_error(&self, n: &usize) -> Option<&str> {
+        self.typed_error(&format!("month-{n}"))
+    }
 }
 
 fn interval_label(secs: Option<i32>) -> String {
@@ -385,6 +419,30 @@ async fn site_page(
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
+) -> Result<Response, PageError> {
+    site_page_with(
+        state,
+        caller,
+        actor,
+        id,
+        status,
+        notice,
+        error,
+        TypedEcho::default(),
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn site_page_with(
+    state: &AppState,
+    caller: &PageCaller,
+    actor: &Actor,
+    id: SiteId,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    typed: TypedEcho,
 ) -> Result<Response, PageError> {
     let site = service::own(&state.db, actor, caller.user, id).await?;
     let usage = service::current_usage(&state.db, actor, caller.user, id).await?;
@@ -469,6 +527,7 @@ async fn site_page(
             .map_err(anyhow::Error::from)?,
         production_note,
         month_names: (0..12).map(month_label).collect(),
+        typed,
         csrf: caller.csrf.clone(),
         interval_label: interval_label(usage.as_ref().and_then(|u| u.interval_secs)),
         site,
@@ -561,6 +620,22 @@ async fn upload(
     record(&state, &caller, &actor, id, UsageInput::GreenButton(bytes)).await
 }
 
+/// Month names as a sentence says them (the chart's labels are short).
+const FULL_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 #[derive(Deserialize)]
 struct TypedFields {
     #[serde(default)]
@@ -585,38 +660,43 @@ async fn typed(
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
     let clean = |raw: &str| raw.replace([',', '_', ' '], "");
+    let mut echo = TypedEcho {
+        annual: fields.annual_kwh.clone(),
+        months: fields.monthly_kwh.clone(),
+        errors: Vec::new(),
+    };
     let input = if fields.monthly_kwh.is_empty() {
-        number("the yearly usage", &clean(&fields.annual_kwh)).map(UsageInput::Annual)
-    } else if fields.monthly_kwh.len() != 12 {
-        Err("Enter a figure for each of the twelve months.".to_owned())
-    } else {
-        let mut months = [0.0; 12];
-        let mut problem = None;
-        for (i, raw) in fields.monthly_kwh.iter().enumerate() {
-            match number(&format!("{} usage", month_label(i)), &clean(raw)) {
-                Ok(v) => months[i] = v,
-                Err(message) => {
-                    problem = Some(message);
-                    break;
-                }
+        match number("the yearly usage", &clean(&fields.annual_kwh)) {
+            Ok(v) => Some(UsageInput::Annual(v)),
+            Err(message) => {
+                echo.errors.push(("annual".into(), message));
+                None
             }
         }
-        match problem {
-            Some(message) => Err(message),
-            None => Ok(UsageInput::Monthly(months)),
+    } else {
+        // Every month is checked, so each problem shows at once beside its month.
+        echo.months.resize(12, String::new());
+        let mut months = [0.0; 12];
+        for (i, raw) in echo.months.iter().enumerate() {
+            match number(&format!("{} usage", FULL_MONTHS[i]), &clean(raw)) {
+                Ok(v) => months[i] = v,
+                Err(message) => echo.errors.push((format!("month-{}", i + 1), message)),
+            }
         }
+        echo.errors.is_empty().then_some(UsageInput::Monthly(months))
     };
     match input {
-        Ok(input) => record(&state, &caller, &actor, id, input).await,
-        Err(message) => {
-            site_page(
+        Some(input) => record(&state, &caller, &actor, id, input).await,
+        None => {
+            site_page_with(
                 &state,
                 &caller,
                 &actor,
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Some(message),
+                None,
+                echo,
             )
             .await
         }

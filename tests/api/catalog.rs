@@ -518,18 +518,31 @@ async fn the_site_page_takes_twelve_monthly_figures_and_charts_usage_against_pro
         q["system_kw"].as_f64().unwrap()
     )));
 
-    // Eleven months, or a word where a number goes: explained, nothing recorded.
+    // Eleven months, or words where numbers go: every problem beside its month and in the
+    // summary, what was typed kept, nothing recorded.
     fields.pop();
     let short = app
         .page_post(&format!("{path}/usage/typed"), &session, &fields)
         .await;
     assert_eq!(short.status(), 422);
-    assert!(short.text().await.unwrap().contains("each of the twelve months"));
+    let html = short.text().await.unwrap();
+    assert!(
+        html.contains(r##"<a href="#month-12">Enter a number for December usage.</a>"##),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"id="month-1" name="monthly_kwh" type="text" inputmode="decimal" value="1,200""#)
+    );
     fields.push(("monthly_kwh", "lots"));
+    fields[2] = ("monthly_kwh", "nine hundred");
     let wordy = app
         .page_post(&format!("{path}/usage/typed"), &session, &fields)
         .await;
     assert_eq!(wordy.status(), 422);
+    let html = wordy.text().await.unwrap();
+    assert!(html.contains("2 figures need fixing"), "{html}");
+    assert!(html.contains(r#"id="month-3-error">Enter a number for March usage."#));
+    assert!(html.contains(r#"value="nine hundred""#) && html.contains(r#"value="lots""#));
 
     // Options are offered on the quote form and priced on the quote page.
     let quoted = app
