@@ -148,6 +148,10 @@ struct CustomerPage {
     can_assist: bool,
     /// The customer's quotes: (version, made, size kW, price).
     quotes: Vec<(i32, String, String, String)>,
+    /// The customer's homes (streets masked without a grant) and orders.
+    homes: Vec<service::HomeLine>,
+    orders: Vec<service::OrderLine>,
+    can_read_jobs: bool,
     grant_minutes: u64,
     notice: Option<&'static str>,
     error: Option<String>,
@@ -184,9 +188,13 @@ async fn customer_page(
     } else {
         Vec::new()
     };
+    let (homes, orders) = service::homes_and_orders(&state.db, id, !view.masked).await?;
     let page = CustomerPage {
         nav: Nav::for_caller("staff", Some(caller)),
         quotes,
+        homes,
+        orders,
+        can_read_jobs: allows(caller.role, Permission::ReadJobs),
         csrf: caller.csrf.clone(),
         view,
         can_open: allows(caller.role, Permission::ReadCustomerPii),
@@ -282,12 +290,48 @@ async fn end_grant(
     Ok(Redirect::to(&format!("/staff/customers/{customer}?notice=closed")).into_response())
 }
 
+#[derive(Deserialize)]
+struct EndSessionsFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirmed: String,
+}
+
+impl CsrfProtected for EndSessionsFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 async fn end_sessions(
     State(state): State<AppState>,
     IdPath(target): IdPath<UserId>,
-    SignedInForm(caller, _): SignedInForm<perm::AssistCustomers, CsrfOnly>,
+    SignedInForm(caller, fields): SignedInForm<perm::AssistCustomers, EndSessionsFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
+    if !crate::web::confirm::given(&fields.confirmed) {
+        let view = service::view(&state.db, &actor, (caller.user, caller.role), target).await?;
+        return crate::web::confirm::Confirmation {
+            nav: Nav::for_caller("staff", Some(&caller)),
+            title: format!("Sign {} out everywhere?", view.name),
+            will_happen: vec![
+                format!(
+                    "Every device and app signed in to this account ({} now) is signed out at once.",
+                    view.live_sessions
+                ),
+                "The customer signs in again with their password (and code, if they use one); nothing else changes.".to_owned(),
+                "Use it for a lost phone or a suspected takeover. It is written to the audit trail under your name.".to_owned(),
+            ],
+            action: format!("/staff/customers/{target}/sessions"),
+            fields: vec![("csrf", caller.csrf.clone())],
+            confirm: "Yes, sign them out everywhere",
+            destructive: true,
+            back: format!("/staff/customers/{target}"),
+            back_label: "Keep them signed in",
+        }
+        .page();
+    }
     service::end_sessions(&state.db, &state.auth_cache, &actor, caller.role, target).await?;
     Ok(Redirect::to(&format!("/staff/customers/{target}?notice=sessions")).into_response())
 }

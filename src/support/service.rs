@@ -276,3 +276,67 @@ pub async fn resend_verification(
     cx.mailer.wake();
     Ok(())
 }
+
+/// A customer's home as support sees it: its name, and its street only with a live grant.
+#[derive(Clone, Debug)]
+pub struct HomeLine {
+    pub label: String,
+    pub address: String,
+}
+
+/// A customer's order as support sees it.
+#[derive(Clone, Debug)]
+pub struct OrderLine {
+    /// `O-3F9A-12C4`.
+    pub reference: String,
+    pub home: String,
+    pub state: &'static str,
+    pub price: String,
+    pub ordered: DateTime<Utc>,
+    /// The job page, for staff who read jobs.
+    pub job_id: String,
+}
+
+/// The customer's homes and orders, newest orders first. Streets are masked unless
+/// `unmasked` (the viewer holds a live grant, already counted by `view`).
+pub async fn homes_and_orders(
+    db: &DatabaseConnection,
+    customer: UserId,
+    unmasked: bool,
+) -> Result<(Vec<HomeLine>, Vec<OrderLine>), SupportError> {
+    let homes = crate::sites::service::list_own(db, customer, None, crate::http::PAGE_MAX)
+        .await
+        .map_err(|e| SupportError::Internal(anyhow::Error::from(e)))?;
+    let orders = crate::orders::service::list_own(db, customer, None, crate::http::PAGE_MAX)
+        .await
+        .map_err(|e| SupportError::Internal(anyhow::Error::from(e)))?;
+    let label_of = |site| {
+        homes
+            .iter()
+            .find(|h| h.id == site)
+            .map_or_else(|| "A home".to_owned(), |h| h.label.clone())
+    };
+    let order_lines = orders
+        .into_iter()
+        .map(|o| OrderLine {
+            reference: o.id.reference("O"),
+            home: label_of(o.site_id),
+            state: o.state.label(),
+            price: o.price_cents.whole(),
+            ordered: o.created_at,
+            job_id: o.job_id.to_string(),
+        })
+        .collect();
+    let home_lines = homes
+        .into_iter()
+        .map(|h| HomeLine {
+            address: if unmasked {
+                h.address
+            } else {
+                mask::street(&h.address)
+            },
+            label: h.label,
+        })
+        .collect();
+    Ok((home_lines, order_lines))
+}

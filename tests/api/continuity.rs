@@ -240,3 +240,52 @@ async fn signing_out_everywhere_else_asks_first_and_keeps_this_device() {
             .contains("Every other device was signed out.")
     );
 }
+
+#[tokio::test]
+async fn support_sees_a_customer_s_homes_and_orders_with_streets_only_under_a_grant() {
+    let app = spawn_app().await;
+    let (ann, quote) = app.quoted_customer("ann@example.com", &[]).await;
+    let order = app.accept(&ann, &quote).await;
+    let mut sue = app.member("sue@example.com", Role::Support).await;
+    let agent = app.page_session(&mut sue).await;
+    let path = format!("/staff/customers/{}", ann.id);
+    let reference = {
+        let id = order["id"].as_str().unwrap().replace('-', "").to_uppercase();
+        format!("O-{}-{}", &id[24..28], &id[28..32])
+    };
+
+    let masked = app.page_get(&path, &agent.cookie).await.text().await.unwrap();
+    assert!(masked.contains("Homes and orders") && masked.contains("<strong>Home</strong>"));
+    // Without a grant the house number is hidden (the street is kept, to confirm with a caller).
+    assert!(
+        masked.contains("*** Elm Street") && !masked.contains("1200 Elm"),
+        "{masked}"
+    );
+    assert!(
+        masked.contains(&reference) && masked.contains("Quote accepted"),
+        "{masked}"
+    );
+    assert!(masked.contains(&format!(r#"href="/jobs/{}""#, order["job_id"].as_str().unwrap())));
+
+    let opened = app
+        .page_post(
+            &format!("{path}/access"),
+            &agent,
+            &[("reason", "T-12: customer asked where her order stands")],
+        )
+        .await;
+    assert_eq!(opened.status(), 303);
+    let open = app.page_get(&path, &agent.cookie).await.text().await.unwrap();
+    assert!(open.contains("1200 Elm Street"), "the street under a grant");
+
+    // Signing the customer out everywhere asks first.
+    let asked = app.page_post(&format!("{path}/sessions"), &agent, &[]).await;
+    assert_eq!(asked.status(), 200);
+    assert!(asked.text().await.unwrap().contains("out everywhere?"));
+    assert_eq!(app.api("GET", "/api/v1/me", &ann.token, None).await.status(), 200);
+    let done = app
+        .page_post(&format!("{path}/sessions"), &agent, &[("confirmed", "yes")])
+        .await;
+    assert_eq!(location(&done), format!("{path}?notice=sessions"));
+    assert_eq!(app.api("GET", "/api/v1/me", &ann.token, None).await.status(), 401);
+}
