@@ -177,6 +177,8 @@ pub struct RegionPatch {
     pub weather_key: Option<String>,
     /// The ZIP codes it serves (see `Region::zip_codes`).
     pub zip_codes: Option<String>,
+    /// An IANA time zone name (`America/Chicago`).
+    pub time_zone: Option<String>,
 }
 
 pub async fn update_region(
@@ -214,6 +216,9 @@ pub async fn update_region(
     }
     if let Some(v) = patch.zip_codes {
         row.zip_codes = Set(zip_codes(&v)?);
+    }
+    if let Some(v) = patch.time_zone {
+        row.time_zone = Set(time_zone(&v)?);
     }
     if let Some(key) = patch.weather_key {
         let key = key.trim();
@@ -257,6 +262,17 @@ pub struct NewRegion {
     /// The ZIP codes it serves (see `Region::zip_codes`); none when left out.
     #[serde(default)]
     pub zip_codes: String,
+    /// An IANA time zone name (`America/Chicago`); US Eastern when left out.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+}
+
+/// A time zone as it is stored: a name the IANA database knows (`America/Chicago`).
+fn time_zone(raw: &str) -> Result<String, CatalogError> {
+    let raw = raw.trim();
+    raw.parse::<chrono_tz::Tz>()
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| CatalogError::Invalid("time_zone"))
 }
 
 /// A ZIP-code list as it is stored: checked, entries separated by `,`.
@@ -307,6 +323,7 @@ pub async fn add_region(
         escalation_percent: Set(check("escalation_percent", new.escalation_percent, -5.0, 15.0)?),
         active: Set(true),
         zip_codes: Set(zip_codes(&new.zip_codes)?),
+        time_zone: Set(time_zone(new.time_zone.as_deref().unwrap_or("America/New_York"))?),
     };
     match region::Entity::insert(row).exec_without_returning(&tx).await {
         Err(e) if crate::db::constraint(&e) == Some(crate::db::Constraint::Unique) => {

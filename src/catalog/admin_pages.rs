@@ -277,6 +277,8 @@ struct RegionFields {
     active: String,
     #[serde(default)]
     zip_codes: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 impl CsrfProtected for RegionFields {
@@ -297,6 +299,8 @@ impl RegionFields {
             active: Some(self.active == "true"),
             weather_key: Some(self.weather_key.clone()),
             zip_codes: Some(self.zip_codes.clone()),
+            // Left empty, the zone stays as it is (a new region: US Eastern).
+            time_zone: Some(self.time_zone.trim().to_owned()).filter(|z| !z.is_empty()),
         })
     }
 }
@@ -320,6 +324,7 @@ async fn add_region(
                 escalation_percent: p.escalation_percent.unwrap_or_default(),
                 weather_key: p.weather_key,
                 zip_codes: p.zip_codes.unwrap_or_default(),
+                time_zone: p.time_zone,
             };
             admin::add_region(&state.db, &actor, new).await
         }

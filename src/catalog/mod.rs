@@ -78,6 +78,15 @@ pub struct Region {
     /// of prefixes (`270-277`) and whole ZIP codes (`99685`). A home is placed in the region
     /// whose list holds its ZIP code.
     pub zip_codes: String,
+    /// The region's time zone, an IANA name (`America/Phoenix`): a home's times are shown in it.
+    pub time_zone: String,
+}
+
+impl Region {
+    /// The time zone as a zone (US Eastern if the stored name were ever unknown).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::America::New_York)
+    }
 }
 
 impl From<region::Model> for Region {
@@ -96,6 +105,7 @@ impl From<region::Model> for Region {
             active: r.active,
             tmy_key: r.tmy_key,
             zip_codes: r.zip_codes,
+            time_zone: r.time_zone,
         }
     }
 }
@@ -197,6 +207,15 @@ pub async fn region_for_zip<C: crate::db::Conn>(conn: &C, zip: ZipCode) -> Resul
         .into_iter()
         .find(|r| ZipSet::parse(&r.zip_codes).is_ok_and(|set| set.contains(zip)))
         .map(Region::from))
+}
+
+/// The time zone of region `id`, in service or not (US Eastern when the region is unknown).
+pub async fn time_zone_of<C: crate::db::Conn>(conn: &C, id: &str) -> Result<chrono_tz::Tz, DbErr> {
+    Ok(region::Entity::find_by_id(id.to_owned())
+        .one(conn)
+        .await?
+        .map(Region::from)
+        .map_or(chrono_tz::America::New_York, |r| r.zone()))
 }
 
 pub async fn region<C: crate::db::Conn>(conn: &C, id: &str) -> Result<Option<Region>, DbErr> {

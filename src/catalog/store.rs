@@ -44,6 +44,8 @@ pub(crate) mod region {
         pub active: bool,
         /// The ZIP codes served: prefixes, ranges of prefixes and whole ZIP codes.
         pub zip_codes: String,
+        /// An IANA time zone name (`America/Phoenix`).
+        pub time_zone: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -151,6 +151,8 @@ struct OrderPage {
     /// The crew that confirmed the latest booked day, with its company.
     crew: Option<String>,
     roadmap: Vec<roadmap::Step>,
+    /// The home's time zone: times on the page are shown in it, named.
+    zone: chrono_tz::Tz,
     photos: Vec<Photo>,
     /// The customer's own steps forward (approve the design, confirm the system is on).
     steps: Vec<(JobState, &'static str)>,
@@ -158,6 +160,16 @@ struct OrderPage {
     can_cancel: bool,
     notice: Option<&'static str>,
     error: Option<String>,
+}
+
+impl OrderPage {
+    /// A moment as the homeowner reads it: in the home's time zone, named ("Thu 3 Dec 2026,
+    /// 2:05 PM EST").
+    fn local(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&self.zone)
+            .format("%a %-d %b %Y, %-I:%M %p %Z")
+            .to_string()
+    }
 }
 
 /// What the button for the customer's step says.
@@ -210,12 +222,16 @@ async fn order_page(
             .any(|b| b.kind == *kind && b.status == booking::BookingStatus::Unassigned)
     });
     let timeline = jobs::timeline(&state.db, order.job_id).await?;
-    let earliest = chrono::Utc::now()
-        .date_naive()
-        .checked_add_days(chrono::Days::new(state.settings.booking_lead_days.into()))
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let roadmap = roadmap::roadmap(order.state, &timeline, &bookings, earliest);
     let home = crate::sites::service::own(&state.db, actor, caller.user, order.site_id).await?;
+    let zone = crate::catalog::time_zone_of(&state.db, &home.region_id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    // Today where the home is: the first bookable day counts from it.
+    let today = chrono::Utc::now().with_timezone(&zone).date_naive();
+    let earliest = today
+        .checked_add_days(chrono::Days::new(state.settings.booking_lead_days.into()))
+        .unwrap_or(today);
+    let roadmap = roadmap::roadmap(order.state, &timeline, &bookings, earliest);
     let crew = match bookings
         .iter()
         .filter(|b| b.status == booking::BookingStatus::Confirmed)
@@ -250,6 +266,7 @@ async fn order_page(
         home,
         crew,
         roadmap,
+        zone,
         photos,
         steps,
         can_cancel,

@@ -202,6 +202,11 @@ async fn cancelling_an_order_asks_first_then_says_what_was_done() {
         .await
         .unwrap();
     assert!(after.contains("Your order is cancelled."), "{after}");
+    // Times are in the home's time zone (Greensboro: US Eastern), named.
+    assert!(
+        after.contains(" EST</time>") || after.contains(" EDT</time>"),
+        "{after}"
+    );
 }
 
 #[tokio::test]

@@ -617,6 +617,42 @@ async fn a_home_is_placed_from_its_zip_code() {
         )
         .await;
     assert_eq!(refused.status(), 422);
+
+    // Each region has a time zone: seeded, changed by an admin, checked against the IANA names.
+    assert_eq!(region["time_zone"], "America/New_York");
+    let zoned: Value = app
+        .api(
+            "PATCH",
+            "/api/v1/admin/regions/us-northeast",
+            &admin.token,
+            Some(json!({"time_zone": "America/Chicago"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(zoned["time_zone"], "America/Chicago");
+    for bad in ["Mars/Olympus_Mons", "", "EST5EDT; DROP TABLE regions"] {
+        let (status, _) = problem_code(
+            app.api(
+                "PATCH",
+                "/api/v1/admin/regions/us-northeast",
+                &admin.token,
+                Some(json!({"time_zone": bad})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{bad}");
+    }
+    let southwest: Value = app.get("/api/v1/regions").await.json().await.unwrap();
+    let phoenix = southwest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "us-southwest")
+        .unwrap();
+    assert_eq!(phoenix["time_zone"], "America/Phoenix");
 }
 
 /// Before a home is added, a ZIP code can be looked up without signing in: a known one

@@ -21,6 +21,7 @@ mod m20261129_000016_user_search_terms;
 mod m20261129_000017_stored_files;
 mod m20261203_000018_homes_from_zip_codes;
 mod m20261203_000019_holidays;
+mod m20261203_000020_region_time_zones;
 
 use sea_orm_migration::prelude::*;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000017_stored_files::Migration),
             Box::new(m20261203_000018_homes_from_zip_codes::Migration),
             Box::new(m20261203_000019_holidays::Migration),
+            Box::new(m20261203_000020_region_time_zones::Migration),
         ]
     }
 }
