@@ -219,26 +219,12 @@ async fn end_session(
     Ok(Redirect::to("/account?notice=session").into_response())
 }
 
-#[derive(Deserialize)]
-struct EndOthersFields {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
-impl CsrfProtected for EndOthersFields {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 /// Signs out every device but this one, after a step that says so.
 async fn end_other_sessions(
     State(state): State<AppState>,
-    SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, EndOthersFields>,
+    SignedInForm(caller, form): SignedInForm<perm::OwnAccount, crate::web::confirm::ConfirmOnly>,
 ) -> Result<Response, PageError> {
-    if !crate::web::confirm::given(&fields.confirmed) {
+    if !form.confirmed() {
         let others = session::list_live(&state.db, caller.user, None, 100, Utc::now())
             .await
             .map_err(anyhow::Error::from)?

@@ -10,10 +10,9 @@ use utoipa::ToSchema;
 use super::Block;
 use crate::access::SignedInForm;
 use crate::access::{Caller, PageUser, Permission, Routes, perm};
-use crate::auth::browser::CsrfProtected;
 use crate::http::{ApiError, IdPath, PageError};
 use crate::state::AppState;
-use crate::web::confirm::{self, Confirmation};
+use crate::web::confirm::{ConfirmOnly, Confirmation};
 use crate::web::{Nav, render};
 
 pub fn router() -> Routes {
@@ -101,27 +100,13 @@ async fn page(
     )
 }
 
-#[derive(Deserialize)]
-struct LiftFields {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
-impl CsrfProtected for LiftFields {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 /// Lifts a block from the page, after a step that names the address and what lifting means.
 async fn lift_from_page(
     State(state): State<AppState>,
     IdPath(id): IdPath<uuid::Uuid>,
-    SignedInForm(caller, fields): SignedInForm<perm::ManageSecurity, LiftFields>,
+    SignedInForm(caller, form): SignedInForm<perm::ManageSecurity, ConfirmOnly>,
 ) -> Result<Response, PageError> {
-    if !confirm::given(&fields.confirmed) {
+    if !form.confirmed() {
         let wanted = id.to_string();
         let block = super::list(&state.db)
             .await

@@ -290,27 +290,13 @@ async fn end_grant(
     Ok(Redirect::to(&format!("/staff/customers/{customer}?notice=closed")).into_response())
 }
 
-#[derive(Deserialize)]
-struct EndSessionsFields {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
-impl CsrfProtected for EndSessionsFields {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 async fn end_sessions(
     State(state): State<AppState>,
     IdPath(target): IdPath<UserId>,
-    SignedInForm(caller, fields): SignedInForm<perm::AssistCustomers, EndSessionsFields>,
+    SignedInForm(caller, form): SignedInForm<perm::AssistCustomers, crate::web::confirm::ConfirmOnly>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
-    if !crate::web::confirm::given(&fields.confirmed) {
+    if !form.confirmed() {
         let view = service::view(&state.db, &actor, (caller.user, caller.role), target).await?;
         return crate::web::confirm::Confirmation {
             nav: Nav::for_caller("staff", Some(&caller)),

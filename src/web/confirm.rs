@@ -19,6 +19,28 @@ pub fn given(value: &str) -> bool {
     value == "yes"
 }
 
+/// A form that is a button and nothing else (sign out everywhere, lift a block): its CSRF
+/// token, and the confirmation's yes once the step has been shown.
+#[derive(serde::Deserialize)]
+pub struct ConfirmOnly {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirmed: String,
+}
+
+impl ConfirmOnly {
+    pub fn confirmed(&self) -> bool {
+        given(&self.confirmed)
+    }
+}
+
+impl crate::auth::browser::CsrfProtected for ConfirmOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 #[derive(Template)]
 #[template(path = "confirm.html")]
 pub struct Confirmation {
