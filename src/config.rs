@@ -577,6 +577,11 @@ impl Settings {
         self.tls_cert_file.is_some() && self.tls_key_file.is_some()
     }
 
+    /// The largest body any route takes: the outer cap, before a route's own limit.
+    pub fn largest_body_bytes(&self) -> usize {
+        self.body_limit_bytes.max(self.upload_limit_bytes)
+    }
+
     /// Clients reach us over HTTPS, directly or through the TLS proxy: send HSTS.
     pub fn https_for_clients(&self) -> bool {
         self.tls_enabled() || (self.behind_tls_proxy && !self.trusted_proxies.is_empty())

@@ -271,7 +271,7 @@ pub fn routes(settings: &Settings) -> Routes {
 /// The whole router: domain routers merged, then the cross-cutting middleware.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
-    let largest_body = settings.body_limit_bytes.max(settings.upload_limit_bytes);
+    let largest_body = settings.largest_body_bytes();
     // The request budgets are charged by the route table's guard, once the route is matched,
     // so they know the route's class.
     let (app, _) = routes(&settings).finish_with(

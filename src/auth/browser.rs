@@ -176,12 +176,13 @@ pub fn return_to(raw: &str) -> Option<String> {
     }
     let base = url::Url::parse("https://sunbridge.invalid/").ok()?;
     let joined = base.join(raw).ok()?;
-    if joined.origin() != base.origin() || joined.path().starts_with("//") {
+    if joined.origin() != base.origin() {
         return None;
     }
-    // Encoded forms too (`/%2F%2Fevil.example`, `/%5Cevil.example`): harmless to a browser
-    // that follows the path as written, but a proxy or a later step that decodes it would
-    // see another host, so they are no destination either.
+    // A path read as `//host` leaves the site. Checked decoded, so the encoded forms
+    // (`/%2F%2Fevil.example`, `/%5Cevil.example`) are refused too: harmless to a browser that
+    // follows the path as written, but a proxy or a later step that decodes it would see
+    // another host.
     let decoded = percent_encoding::percent_decode_str(joined.path())
         .decode_utf8()
         .ok()?;

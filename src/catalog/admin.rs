@@ -65,7 +65,7 @@ fn check<T: PartialOrd>(field: &'static str, v: T, low: T, high: T) -> Result<T,
     }
 }
 
-fn text(field: &'static str, v: &str, max: usize) -> Result<String, CatalogError> {
+pub(super) fn text(field: &'static str, v: &str, max: usize) -> Result<String, CatalogError> {
     let v = v.trim();
     if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
         return Err(CatalogError::Invalid(field));

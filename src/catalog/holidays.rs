@@ -90,10 +90,7 @@ fn target(id: uuid::Uuid) -> Target {
 }
 
 pub async fn add(db: &DatabaseConnection, actor: &Actor, new: NewHoliday) -> Result<Holiday, CatalogError> {
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(CatalogError::Invalid("name"));
-    }
+    let name = super::admin::text("name", &new.name, 80)?;
     let today = Utc::now().date_naive();
     if new.day < today || new.day > today + chrono::TimeDelta::days(366 * 5) {
         return Err(CatalogError::Invalid("day"));
@@ -112,7 +109,7 @@ pub async fn add(db: &DatabaseConnection, actor: &Actor, new: NewHoliday) -> Res
         id: Set(id),
         region_id: Set(new.region_id.clone()),
         day: Set(new.day),
-        name: Set(name.to_owned()),
+        name: Set(name.clone()),
         created_at: Set(Utc::now()),
     })
     .exec_without_returning(&tx)
@@ -135,7 +132,7 @@ pub async fn add(db: &DatabaseConnection, actor: &Actor, new: NewHoliday) -> Res
         id,
         region_id: new.region_id,
         day: new.day,
-        name: name.to_owned(),
+        name,
     })
 }
 

@@ -41,20 +41,12 @@ pub struct Step {
     pub current: bool,
 }
 
-/// The steps after the order, in order (cancellation is not a step ahead).
-const PATH: [JobState; 11] = [
-    JobState::DepositPaid,
-    JobState::SurveyScheduled,
-    JobState::Surveyed,
-    JobState::DesignApproved,
-    JobState::PermitSubmitted,
-    JobState::PermitApproved,
-    JobState::InstallScheduled,
-    JobState::Installed,
-    JobState::InspectionPassed,
-    JobState::PtoGranted,
-    JobState::Active,
-];
+/// The steps after the order, in the lifecycle's order (cancellation is not a step ahead).
+fn path() -> impl Iterator<Item = JobState> {
+    JobState::ALL
+        .into_iter()
+        .filter(|s| !matches!(s, JobState::Accepted | JobState::Cancelled))
+}
 
 /// Typical days a step takes after the one before it: the planning figures the dates ahead
 /// are built from (permits and the utility's permission vary by town and utility).
@@ -127,9 +119,9 @@ pub fn roadmap(
     let reached = state.position();
     // Dates ahead are never before the earliest bookable day.
     let mut anchor = earliest;
-    let mut steps = Vec::with_capacity(PATH.len());
+    let mut steps = Vec::with_capacity(JobState::ALL.len());
     let mut current_seen = false;
-    for s in PATH {
+    for s in path() {
         let entry = done_at(s);
         let when = if s.position() <= reached && state != JobState::Cancelled
             || (state == JobState::Cancelled && entry.is_some())

@@ -15,8 +15,8 @@ use crate::ids::{QuoteId, SiteId};
 use crate::sites::service::{self as sites, Site};
 use crate::sites::usage::month_label;
 use crate::state::AppState;
+use crate::values::Kwh;
 use crate::values::Money;
-use crate::values::group_thousands;
 use crate::web::chart::{BarChart, Extras, Series, Unit};
 use crate::web::{Nav, render};
 
@@ -102,15 +102,13 @@ async fn show(
         .iter()
         .enumerate()
         .map(|(m, label)| {
-            let produced = quote.figures.production_monthly_kwh.get(m).map(|v| v.value());
+            let produced = quote.figures.production_monthly_kwh.get(m);
             (
                 label.clone(),
                 usage_months
                     .get(m)
-                    .map_or_else(String::new, |v| format!("{} kWh", group_thousands(*v))),
-                produced.map_or_else(String::new, |v| {
-                    format!("{} kWh", group_thousands(v.max(0.0).round() as u64))
-                }),
+                    .map_or_else(String::new, |v| Kwh(*v as f64).to_string()),
+                produced.map_or_else(String::new, |v| Kwh(v.value().max(0.0)).to_string()),
             )
         })
         .collect();

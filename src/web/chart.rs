@@ -34,7 +34,7 @@ impl Unit {
     /// A value with its unit, for a bar's text: "820 kWh", "$1,500".
     fn value(self, value: u64) -> String {
         match self {
-            Unit::Kwh => format!("{} kWh", group_thousands(value)),
+            Unit::Kwh => crate::values::Kwh(value as f64).to_string(),
             _ => self.tick(value),
         }
     }

@@ -15,10 +15,19 @@ use crate::state::AppState;
 use super::Nav;
 
 pub async fn with_navigation(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    // Kept only when there is something to draw with; most requests carry no error.
+    // Kept only when there is something to draw with, and only the headers an error page
+    // reads (every `Cookie` line: HTTP/2 may split them): most requests carry no error.
     let headers = (browser::cookie(req.headers(), SESSION_COOKIE).is_some()
         || req.headers().contains_key(header::REFERER))
-    .then(|| req.headers().clone());
+    .then(|| {
+        let mut kept = HeaderMap::new();
+        for name in [header::COOKIE, header::REFERER, header::HOST] {
+            for value in req.headers().get_all(&name) {
+                kept.append(name.clone(), value.clone());
+            }
+        }
+        kept
+    });
     let response = next.run(req).await;
     let Some(PlainErrorPage(status)) = response.extensions().get::<PlainErrorPage>().copied() else {
         return response;
@@ -26,14 +35,8 @@ pub async fn with_navigation(State(state): State<AppState>, req: Request, next: 
     // The route's limit when the route table refused it; otherwise the outer cap, the largest
     // any route takes, was passed before a route was matched.
     let limit = response.extensions().get::<BodyLimit>().copied().or_else(|| {
-        (status == axum::http::StatusCode::PAYLOAD_TOO_LARGE).then(|| {
-            BodyLimit(
-                state
-                    .settings
-                    .body_limit_bytes
-                    .max(state.settings.upload_limit_bytes),
-            )
-        })
+        (status == axum::http::StatusCode::PAYLOAD_TOO_LARGE)
+            .then(|| BodyLimit(state.settings.largest_body_bytes()))
     });
     let Some(headers) = headers else {
         if limit.is_none() {
