@@ -20,6 +20,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
+use crate::values::PhotoSubject;
+
 /// Shortest accepted `secret_key`, in bytes (256 bits when random).
 pub const MIN_SECRET_LEN: usize = 32;
 
@@ -166,6 +168,12 @@ pub struct Settings {
     pub company_contact: String,
     /// Largest photo upload accepted (S-SF-3).
     pub photo_limit_bytes: usize,
+    /// The photos a crew must have taken before it may record the survey, and the
+    /// installation (comma-separated in the env; empty: none required).
+    #[serde(deserialize_with = "subjects_or_csv")]
+    pub survey_photos: Vec<PhotoSubject>,
+    #[serde(deserialize_with = "subjects_or_csv")]
+    pub install_photos: Vec<PhotoSubject>,
     /// Where uploaded files (job photos) are kept: `database` (the default) or `directory`.
     pub files_store: FilesStore,
     /// The folder of the `directory` file store; `data_dir/files` when unset. Never a folder
@@ -275,6 +283,8 @@ impl Default for Settings {
             company_contact: "support@sunbridge.localhost".into(),
             booking_horizon_days: 42,
             photo_limit_bytes: 10 * 1024 * 1024,
+            survey_photos: vec![PhotoSubject::Roof, PhotoSubject::Meter],
+            install_photos: vec![PhotoSubject::Array, PhotoSubject::Inverter, PhotoSubject::Labels],
             files_store: FilesStore::Database,
             files_dir: None,
             outbound_allow_local: false,
@@ -371,6 +381,22 @@ fn strings_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .collect())
+}
+
+fn subjects_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PhotoSubject>, D::Error> {
+    let mut subjects = Vec::new();
+    for name in strings_or_csv(d)? {
+        let subject = PhotoSubject::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{name}` is not a photo subject (one of {})",
+                PhotoSubject::ALL.map(PhotoSubject::as_str).join(", ")
+            ))
+        })?;
+        if !subjects.contains(&subject) {
+            subjects.push(subject);
+        }
+    }
+    Ok(subjects)
 }
 
 /// Why `origin` is not an exact web origin we can allow, if it is not.

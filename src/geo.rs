@@ -49,6 +49,17 @@ pub struct Location {
     pub longitude: f64,
 }
 
+impl Location {
+    /// A `geo:` link (RFC 5870) with a pin at the place: the phone's own map app opens it.
+    pub fn geo_uri(&self) -> String {
+        format!(
+            "geo:{lat:.5},{lon:.5}?q={lat:.5},{lon:.5}",
+            lat = self.latitude,
+            lon = self.longitude
+        )
+    }
+}
+
 struct Gazetteer {
     places: HashMap<ZipCode, Location>,
     /// The centre of each three-digit area: where a ZIP code with no tabulation area of its

@@ -258,6 +258,7 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::payments::router())
         .merge(crate::scheduling::router())
         .merge(crate::jobs::router())
+        .merge(crate::marketplace::router())
         .merge(crate::web::router());
     if settings.payment_provider == crate::config::PaymentProvider::Dev {
         routes = routes.merge(crate::payments::dev::router());

@@ -125,6 +125,10 @@ pub struct PageCaller {
     pub mfa_enabled: bool,
     pub authenticated_at: chrono::DateTime<Utc>,
     pub csrf: String,
+    /// The session ends after this without a request…
+    pub idle_deadline: chrono::DateTime<Utc>,
+    /// …and at this whatever happens (the app's own clock signs the phone out at either).
+    pub absolute_deadline: chrono::DateTime<Utc>,
 }
 
 impl PageCaller {
@@ -255,7 +259,7 @@ pub(crate) async fn page_caller(parts: &Parts, state: &AppState) -> Result<Optio
     if now - last_seen > idle {
         return Ok(None);
     }
-    session::touch(&state.db, live.id, last_seen, idle / 10, now)
+    let seen = session::touch(&state.db, live.id, last_seen, idle / 10, now)
         .await
         .map_err(anyhow::Error::from)?;
     let span = tracing::Span::current();
@@ -277,6 +281,8 @@ pub(crate) async fn page_caller(parts: &Parts, state: &AppState) -> Result<Optio
         mfa_enabled: account.mfa_enabled_at.is_some(),
         authenticated_at: live.authenticated_at,
         csrf: csrf_token(state, live.id),
+        idle_deadline: seen + idle,
+        absolute_deadline: live.expires_at,
     }))
 }
 
@@ -327,6 +333,8 @@ impl crate::web::Nav {
             sites: holds(Permission::OwnSites),
             orders: holds(Permission::OwnOrders),
             installer: holds(Permission::WorkJobs),
+            session_deadlines: caller
+                .map(|c| (c.idle_deadline.to_rfc3339(), c.absolute_deadline.to_rfc3339())),
             ..Self::default()
         }
     }

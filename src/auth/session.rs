@@ -253,22 +253,25 @@ pub async fn rotate_cookie_token<C: crate::db::Conn>(conn: &C, session: SessionI
 }
 
 /// Records use of a session, at most once per `resolution`: coarse enough to spare writes,
-/// fine enough for idle timeouts to hold.
+/// fine enough for idle timeouts to hold. Answers the last-seen time the idle clock now runs
+/// from.
 pub async fn touch<C: crate::db::Conn>(
     conn: &C,
     session: SessionId,
     last_seen_at: DateTime<Utc>,
     resolution: TimeDelta,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<DateTime<Utc>, DbErr> {
     if now - last_seen_at > LAST_SEEN_RESOLUTION.min(resolution) {
         Entity::update_many()
             .col_expr(Column::LastSeenAt, Expr::value(now))
             .filter(Column::Id.eq(session.0))
             .exec(conn)
             .await?;
+        return Ok(now);
     }
-    Ok(())
+    // The stored time stands: the idle clock runs from it.
+    Ok(last_seen_at)
 }
 
 /// A live session found from its access token.

@@ -24,12 +24,18 @@ struct Sealed {
     field: Field,
 }
 
-const COLUMNS: [Sealed; 5] = [
+const COLUMNS: [Sealed; 6] = [
     Sealed {
         table: "sites",
         key: "id",
         column: "address",
         field: Field::SiteAddress,
+    },
+    Sealed {
+        table: "sites",
+        key: "id",
+        column: "access_notes",
+        field: Field::SiteAccessNotes,
     },
     Sealed {
         table: "users",

@@ -23,6 +23,8 @@ const FILE_MAGIC: &[u8; 4] = b"SBE1";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
     SiteAddress,
+    /// A gate code is as private as the address it opens.
+    SiteAccessNotes,
     UserPhone,
     JobNote,
     TotpSecret,
@@ -36,6 +38,7 @@ impl Field {
     fn aad(self) -> &'static [u8] {
         match self {
             Field::SiteAddress => b"sites.address",
+            Field::SiteAccessNotes => b"sites.access_notes",
             Field::UserPhone => b"users.phone",
             Field::JobNote => b"job_events.note",
             Field::TotpSecret => b"mfa_totp.secret_base32",

@@ -5,6 +5,7 @@
 //! event, booking, the crew's answer, each step by its party), so its timeline, audit rows and
 //! emails are real. Seeded once: a second run finds the crews and stops.
 
+use crate::jobs::service::Step;
 use chrono::{TimeDelta, Utc};
 
 use crate::access::Role;
@@ -225,9 +226,17 @@ async fn sample_order(
     }
     if target == JobState::Cancelled {
         let job = job_of(state, &order).await?;
-        crate::marketplace::step(db, &owner, &job, Party::Owner, JobState::Cancelled, None, url)
-            .await
-            .map_err(|e| err(&e))?;
+        let rules = crate::marketplace::StepRules::new(&state.settings);
+        crate::marketplace::step(
+            db,
+            &owner,
+            &job,
+            Party::Owner,
+            Step::to(JobState::Cancelled),
+            &rules,
+        )
+        .await
+        .map_err(|e| err(&e))?;
         return Ok(());
     }
     // The deposit: the development provider's signed event, through the real webhook path.
@@ -271,20 +280,36 @@ async fn sample_order(
     if target == JobState::SurveyScheduled {
         return Ok(());
     }
-    // The crew's survey photo, through the same checks and sealing as an upload.
-    let job = job_of(state, &order).await?;
-    crate::jobs::photos::upload(
-        db,
-        &state.files,
-        &crew,
-        &job,
-        crate::jobs::photos::PhotoKind::Survey,
-        roof_picture()?,
-        state.settings.photo_limit_bytes,
-    )
-    .await
-    .map_err(|e| err(&e))?;
+    // The seed plays each job's days ahead: a step is recorded as if its booked day had come
+    // (the booking window ends `booking_horizon_days` from now).
+    let mut rules = crate::marketplace::StepRules::new(&state.settings);
+    rules.now += TimeDelta::days(i64::from(state.settings.booking_horizon_days) + 1);
     for (to, party) in STEPS {
+        // The crew's photos for the step, through the same checks and sealing as an upload.
+        let required = match to {
+            JobState::Surveyed => rules.survey_photos,
+            JobState::Installed => rules.install_photos,
+            _ => &[],
+        };
+        for subject in required {
+            let job = job_of(state, &order).await?;
+            let photo = crate::jobs::photos::NewPhoto {
+                kind: None,
+                subject: *subject,
+                key: None,
+                raw: roof_picture()?,
+            };
+            crate::jobs::photos::upload(
+                db,
+                &state.files,
+                &crew,
+                &job,
+                photo,
+                state.settings.photo_limit_bytes,
+            )
+            .await
+            .map_err(|e| err(&e))?;
+        }
         if to == JobState::InstallScheduled {
             book_and_accept(state, &order, Kind::Install, installer).await?;
         } else {
@@ -294,7 +319,7 @@ async fn sample_order(
                 Party::AssignedCrew => &crew,
                 _ => &staff,
             };
-            crate::marketplace::step(db, actor, &job, party, to, None, url)
+            crate::marketplace::step(db, actor, &job, party, Step::to(to), &rules)
                 .await
                 .map_err(|e| err(&e))?;
         }

@@ -9,14 +9,58 @@ use utoipa::ToSchema;
 use super::lifecycle::{JobState, Party};
 use super::model::JobDetail;
 use super::party_view;
-use super::photos::{self, Photo, PhotoError, PhotoKind};
-use super::service::{self, Job, JobError, Viewer};
+use super::photos::{self, NewPhoto, Photo, PhotoError, PhotoKind};
+use super::service::{self, Job, JobError, Step, Viewer};
 use crate::access::{Caller, Permission, Role, Routes, perm, policy};
 use crate::audit::Actor;
 use crate::http::json::ApiJson;
 use crate::http::{ApiError, DomainError, FieldError, IdPath};
 use crate::ids::{JobId, PhotoId};
 use crate::state::AppState;
+use crate::values::{IdempotencyKey, PhotoSubject};
+
+/// The `Idempotency-Key` header a phone sends with a step or a photo, if any; a malformed
+/// one is refused rather than ignored, so a client never believes it is protected when it
+/// is not.
+fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    raw.to_str()
+        .ok()
+        .and_then(IdempotencyKey::parse)
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::Validation(vec![FieldError {
+                field: "Idempotency-Key".into(),
+                code: "invalid",
+            }])
+        })
+}
+
+/// The job as `party` sees it, with the readiness of its booked-day step for the crew.
+async fn detail_for(
+    state: &AppState,
+    actor: &Actor,
+    viewer: crate::ids::UserId,
+    job: Job,
+    party: Party,
+) -> Result<JobDetail, ApiError> {
+    let readiness = if party == Party::AssignedCrew {
+        crate::marketplace::readiness(
+            &state.db,
+            &job,
+            party,
+            &crate::marketplace::StepRules::new(&state.settings),
+        )
+        .await?
+    } else {
+        None
+    };
+    let mut detail = party_view::build(&state.db, actor, viewer, job, party).await?;
+    detail.readiness = readiness;
+    Ok(detail)
+}
 
 pub fn router() -> Routes {
     Routes::new()
@@ -97,8 +141,9 @@ pub async fn show(
 ) -> Result<axum::Json<JobDetail>, ApiError> {
     let actor = caller.actor();
     let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::ViewJobs).await?;
-    let detail = party_view::build(&state.db, &actor, caller.user, job, party).await?;
-    Ok(axum::Json(detail))
+    Ok(axum::Json(
+        detail_for(&state, &actor, caller.user, job, party).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -112,47 +157,58 @@ pub struct TransitionRequest {
 
 /// Move a job one step. Who may take which step is the lifecycle table's: the assigned crew
 /// records the survey and the installation, the customer approves the design, staff record
-/// permits and the utility's permission. A step from the wrong state is 409.
+/// permits and the utility's permission. A step from the wrong state is 409. The survey and
+/// the installation are recorded on or after their booked day (the home's calendar) and with
+/// the photos the step needs (`readiness` in the job says which). With an `Idempotency-Key`,
+/// a step sent again is recorded once and answered with the job as it stands.
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/transitions", tag = "jobs",
-    params(("id" = String, Path)), request_body = TransitionRequest,
+    params(("id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "8–64 letters, digits, `-`, `_`: the same key twice records the step once")),
+    request_body = TransitionRequest,
     security(("bearer" = [])),
     responses((status = 200, body = JobDetail),
         (status = 403, description = "not this caller's step", body = crate::http::error::Problem),
         (status = 404, body = crate::http::error::Problem),
-        (status = 409, description = "`invalid_transition` from this state", body = crate::http::error::Problem)))]
+        (status = 409, description = "`invalid_transition` from this state; `too_early` before the booked day; `no_day` without a confirmed day; `photos_missing` without the step's photos", body = crate::http::error::Problem)))]
 pub async fn transition(
     State(state): State<AppState>,
     caller: Caller<perm::ViewJobs>,
     IdPath(id): IdPath<JobId>,
+    headers: axum::http::HeaderMap,
     ApiJson(request): ApiJson<TransitionRequest>,
 ) -> Result<axum::Json<JobDetail>, ApiError> {
+    let key = idempotency_key(&headers)?;
     let actor = caller.actor();
     let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::ViewJobs).await?;
     // Reading jobs is not managing them.
     if party == Party::Staff && !policy::allows(caller.role, Permission::ManageJobs) {
         return Err(ApiError::Forbidden);
     }
-    let job = crate::marketplace::step(
-        &state.db,
-        &actor,
-        &job,
-        party,
-        request.to,
-        request.note,
-        &state.settings.public_url,
-    )
-    .await?;
+    let step = Step {
+        to: request.to,
+        note: request.note,
+        key,
+    };
+    let rules = crate::marketplace::StepRules::new(&state.settings);
+    let job = crate::marketplace::step(&state.db, &actor, &job, party, step, &rules).await?;
     state.mailer.wake();
-    let detail = party_view::build(&state.db, &actor, caller.user, job, party).await?;
-    Ok(axum::Json(detail))
+    Ok(axum::Json(
+        detail_for(&state, &actor, caller.user, job, party).await?,
+    ))
 }
 
-/// Add a photo (multipart: `kind` = `survey` or `install`, then `file`, a JPEG or PNG). The
-/// assigned crew only. The stored copy is re-encoded: no EXIF or GPS data survives.
+/// Add a photo (multipart: `subject` — `roof`, `meter`, `service_panel`, `array`,
+/// `inverter`, `labels` or `other` — and optionally `kind` = `survey` or `install`, then
+/// `file`, a JPEG or PNG). The assigned crew only. The stored copy is re-encoded: no EXIF or
+/// GPS data survives. With an `Idempotency-Key`, the same photo sent again is stored once (200
+/// with the stored photo).
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/photos", tag = "jobs",
-    params(("id" = String, Path)), security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "`kind` then `file`"),
+    params(("id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "8–64 letters, digits, `-`, `_`: the same key twice stores the photo once")),
+    security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "`subject`, optionally `kind`, then `file`"),
     responses((status = 201, body = Photo),
+        (status = 200, description = "sent before with this key: the stored photo", body = Photo),
         (status = 400, description = "not a JPEG or PNG image", body = crate::http::error::Problem),
         (status = 404, body = crate::http::error::Problem),
         (status = 413, body = crate::http::error::Problem)))]
@@ -160,15 +216,18 @@ pub async fn upload_photo(
     State(state): State<AppState>,
     caller: Caller<perm::WorkJobs>,
     IdPath(id): IdPath<JobId>,
+    headers: axum::http::HeaderMap,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, axum::Json<Photo>), ApiError> {
+    let key = idempotency_key(&headers)?;
     let actor = caller.actor();
     let (job, party) = service::visible(&state.db, &actor, viewer(&caller), id, Permission::WorkJobs).await?;
     if !photos::may_upload(party) {
         return Err(ApiError::NotFound);
     }
     let limit = state.settings.photo_limit_bytes;
-    let mut kind = PhotoKind::Survey;
+    let mut kind = None;
+    let mut subject = PhotoSubject::Other;
     let mut file = None;
     while let Some(field) = multipart
         .next_field()
@@ -181,9 +240,21 @@ pub async fn upload_photo(
                     .text()
                     .await
                     .map_err(|_| ApiError::BadRequest("bad kind".into()))?;
-                kind = PhotoKind::parse(raw.trim()).ok_or_else(|| {
+                kind = Some(PhotoKind::parse(raw.trim()).ok_or_else(|| {
                     ApiError::Validation(vec![FieldError {
                         field: "kind".into(),
+                        code: "invalid",
+                    }])
+                })?);
+            }
+            Some("subject") => {
+                let raw = field
+                    .text()
+                    .await
+                    .map_err(|_| ApiError::BadRequest("bad subject".into()))?;
+                subject = PhotoSubject::parse(raw.trim()).ok_or_else(|| {
+                    ApiError::Validation(vec![FieldError {
+                        field: "subject".into(),
                         code: "invalid",
                     }])
                 })?;
@@ -193,8 +264,19 @@ pub async fn upload_photo(
         }
     }
     let raw = file.ok_or_else(|| ApiError::BadRequest("no file in the form".into()))?;
-    let photo = photos::upload(&state.db, &state.files, &actor, &job, kind, raw, limit).await?;
-    Ok((StatusCode::CREATED, axum::Json(photo)))
+    let new = NewPhoto {
+        kind,
+        subject,
+        key,
+        raw,
+    };
+    let uploaded = photos::upload(&state.db, &state.files, &actor, &job, new, limit).await?;
+    let status = if uploaded.replay {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, axum::Json(uploaded.photo)))
 }
 
 /// Reads a multipart field, refusing it as soon as it passes `limit` bytes.

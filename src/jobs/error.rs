@@ -7,6 +7,7 @@ use crate::http::{ApiError, DomainError, FieldError};
 
 impl From<JobError> for ApiError {
     fn from(e: JobError) -> Self {
+        let detail = e.to_string();
         match e {
             JobError::NotFound => ApiError::NotFound,
             JobError::Refused(StepRefused::NoSuchStep { .. }) => ApiError::Conflict {
@@ -18,6 +19,18 @@ impl From<JobError> for ApiError {
                 field: "note".into(),
                 code: "invalid",
             }]),
+            JobError::TooEarly { .. } => ApiError::Refused {
+                code: "too_early",
+                detail: detail.clone(),
+            },
+            JobError::NoDay(_) => ApiError::Refused {
+                code: "no_day",
+                detail: detail.clone(),
+            },
+            JobError::PhotosMissing(_) => ApiError::Refused {
+                code: "photos_missing",
+                detail: detail.clone(),
+            },
             JobError::Internal(e) => ApiError::Internal(e),
         }
     }

@@ -9,7 +9,7 @@ use super::lifecycle::JobState;
 use super::photos::Photo;
 use super::service::{Job, TimelineEntry};
 use crate::scheduling::booking::Booking;
-use crate::values::{Kw, Money};
+use crate::values::{Kw, Money, PhotoSubject};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct SystemSummary {
@@ -30,6 +30,11 @@ pub struct Place {
     pub label: String,
     /// Masked for staff without a grant.
     pub address: String,
+    /// Where the home is, for the crew's map app (not for staff without a grant).
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// How the crew gets in (gate code, dog, parking): for the owner and the assigned crew.
+    pub access_notes: Option<String>,
     pub region_id: String,
     pub roof_tilt_deg: f64,
     pub roof_azimuth_deg: f64,
@@ -57,4 +62,29 @@ pub struct JobDetail {
     pub next_steps: Vec<JobState>,
     /// `full`, or `masked` for staff without a live grant.
     pub personal_data: &'static str,
+    /// For the assigned crew, when its next step is done on a booked day: whether it is open
+    /// and why not (the day, the photos).
+    pub readiness: Option<StepReadiness>,
+}
+
+/// A photo a step needs, and whether the job has one.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RequiredPhoto {
+    pub subject: PhotoSubject,
+    pub label: &'static str,
+    pub taken: bool,
+}
+
+/// Whether the crew may record the step done on a booked day (the survey, the installation)
+/// now, and if not, why: the day has not come, or photos are missing.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StepReadiness {
+    pub step: JobState,
+    /// The booked day, in the home's time zone; none while no day is confirmed.
+    pub day: Option<chrono::NaiveDate>,
+    pub photos: Vec<RequiredPhoto>,
+    /// True when the step can be recorded now.
+    pub open: bool,
+    /// Why not, in a sentence the crew can act on.
+    pub why_not: Option<String>,
 }

@@ -1,5 +1,6 @@
-//! Job pages for crews and staff, and the installer portal. The portal is built for a phone on a
-//! roof: one column, large buttons, and a photo button that opens the camera.
+//! Job pages for crews and staff. Built for a phone on a roof: one column, large buttons, the
+//! photos the step needs with a button that opens the camera, and, when the step is not open
+//! yet, why.
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -11,23 +12,20 @@ use super::api::serve_photo;
 use super::lifecycle::{JobState, Party};
 use super::model::JobDetail;
 use super::party_view;
-use super::photos::{self, PhotoError, PhotoKind};
-use super::service::{self, Job, JobError, Viewer};
+use super::photos::{self, NewPhoto, PhotoError, PhotoKind};
+use super::service::{self, JobError, Step, Viewer};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm, policy};
 use crate::audit::Actor;
 use crate::auth::browser::{CsrfProtected, PageCaller, form_after_csrf};
 use crate::http::{IdPath, PageError};
-use crate::ids::{JobId, OfferId};
-use crate::scheduling::dispatch::{self, OfferView};
+use crate::ids::JobId;
 use crate::state::AppState;
-use crate::web::confirm::{self, Confirmation};
+use crate::values::{IdempotencyKey, PhotoSubject};
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
     Routes::new()
-        .get("/installer", Permission::WorkJobs, portal)
-        .post("/installer/offers/{id}", Permission::WorkJobs, answer_offer)
         .get("/jobs/{id}", Permission::ViewJobs, show)
         .post("/jobs/{id}/step", Permission::ViewJobs, step)
         .upload("/jobs/{id}/photos", Permission::WorkJobs, upload)
@@ -42,120 +40,9 @@ fn viewer(caller: &PageCaller) -> Viewer {
     }
 }
 
-#[derive(Template)]
-#[template(path = "installer/portal.html")]
-struct Portal {
-    nav: Nav,
-    csrf: String,
-    in_crew: bool,
-    offers: Vec<OfferView>,
-    /// Id, state label, last change.
-    jobs: Vec<(String, &'static str, String)>,
-    notice: Option<&'static str>,
-}
-
 #[derive(Deserialize)]
 struct NoticeQuery {
     notice: Option<String>,
-}
-
-async fn portal(
-    State(state): State<AppState>,
-    caller: PageUser<perm::WorkJobs>,
-    Query(q): Query<NoticeQuery>,
-) -> Result<Response, PageError> {
-    let crew = crate::crews::service::crew_of(&state.db, caller.user)
-        .await
-        .map_err(anyhow::Error::from)?;
-    let (offers, jobs) = match crew {
-        Some(crew) => (
-            dispatch::open_for(&state.db, crew).await?,
-            service::of_crew(&state.db, crew).await?,
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
-    let notice = match q.notice.as_deref() {
-        Some("accepted") => Some("Accepted: the job is on your list and the customer is told."),
-        Some("declined") => Some("Offer declined. The job has gone to the next crew."),
-        Some("closed") => Some("That offer is closed: it was answered, or its time ran out."),
-        _ => None,
-    };
-    render(
-        StatusCode::OK,
-        &Portal {
-            nav: Nav::for_caller("installer", Some(&caller)),
-            csrf: caller.csrf.clone(),
-            in_crew: crew.is_some(),
-            offers,
-            jobs: jobs
-                .into_iter()
-                .map(|j: Job| {
-                    (
-                        j.id.to_string(),
-                        j.state.label(),
-                        j.updated_at.format("%Y-%m-%d").to_string(),
-                    )
-                })
-                .collect(),
-            notice,
-        },
-    )
-}
-
-#[derive(Deserialize)]
-struct AnswerFields {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    answer: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
-impl CsrfProtected for AnswerFields {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-async fn answer_offer(
-    State(state): State<AppState>,
-    IdPath(id): IdPath<OfferId>,
-    SignedInForm(caller, fields): SignedInForm<perm::WorkJobs, AnswerFields>,
-) -> Result<Response, PageError> {
-    let accept = match fields.answer.as_str() {
-        "accept" => true,
-        "decline" => false,
-        _ => return Err(PageError::BadRequest),
-    };
-    if !accept && !confirm::given(&fields.confirmed) {
-        return Confirmation {
-            nav: Nav::for_caller("installer", Some(&caller)),
-            title: "Decline this job offer?".to_owned(),
-            will_happen: vec![
-                "The job is offered to the next crew straight away.".to_owned(),
-                "You cannot take it back: if it comes to you again, it will be as a new offer.".to_owned(),
-            ],
-            action: format!("/installer/offers/{id}"),
-            fields: vec![("csrf", caller.csrf.clone()), ("answer", fields.answer.clone())],
-            confirm: "Yes, decline it",
-            destructive: true,
-            back: "/installer".to_owned(),
-            back_label: "Keep the offer",
-        }
-        .page();
-    }
-    let actor = caller.actor();
-    match dispatch::answer(&state.db, &state.settings, &actor, caller.user, id, accept).await {
-        Ok(()) => {
-            state.mailer.wake();
-            let notice = if accept { "accepted" } else { "declined" };
-            Ok(Redirect::to(&format!("/installer?notice={notice}")).into_response())
-        }
-        Err(dispatch::OfferError::Closed) => Ok(Redirect::to("/installer?notice=closed").into_response()),
-        Err(dispatch::OfferError::NotFound) => Err(PageError::NotFound),
-        Err(dispatch::OfferError::Internal(e)) => Err(PageError::Internal(e)),
-    }
 }
 
 #[derive(Template)]
@@ -168,6 +55,11 @@ struct JobPage {
     /// Step buttons: the state and its label.
     steps: Vec<(JobState, &'static str)>,
     can_upload: bool,
+    /// What a photo may show; the first photo the step still needs is preselected.
+    subjects: Vec<(&'static str, &'static str, bool)>,
+    /// Call and directions links, for the assigned crew.
+    tel_uri: Option<String>,
+    geo_uri: Option<String>,
     is_staff: bool,
     notice: Option<&'static str>,
     error: Option<String>,
@@ -187,13 +79,33 @@ async fn job_page(
         // Customers follow their job on the order page.
         return Ok(Redirect::to(&format!("/orders/{}", job.order_id)).into_response());
     }
-    let detail = party_view::build(&state.db, actor, caller.user, job, party).await?;
+    let readiness = if party == Party::AssignedCrew {
+        crate::marketplace::readiness(
+            &state.db,
+            &job,
+            party,
+            &crate::marketplace::StepRules::new(&state.settings),
+        )
+        .await?
+    } else {
+        None
+    };
+    let mut detail = party_view::build(&state.db, actor, caller.user, job, party).await?;
+    detail.readiness = readiness;
     let manages = party != Party::Staff || policy::allows(caller.role, Permission::ManageJobs);
+    // A booked-day step that is not open yet is explained on the page, not offered.
+    let closed = detail.readiness.as_ref().filter(|r| !r.open).map(|r| r.step);
     let steps = if manages {
-        detail.next_steps.iter().map(|s| (*s, s.label())).collect()
+        detail
+            .next_steps
+            .iter()
+            .filter(|s| Some(**s) != closed)
+            .map(|s| (*s, s.label()))
+            .collect()
     } else {
         Vec::new()
     };
+    let crew_links = party == Party::AssignedCrew;
     let page = JobPage {
         nav: Nav::for_caller(
             if party == Party::Staff {
@@ -207,6 +119,27 @@ async fn job_page(
         price: detail.system.price_cents.map(|p| p.whole()),
         steps,
         can_upload: photos::may_upload(party),
+        subjects: {
+            let first_missing = detail
+                .readiness
+                .as_ref()
+                .and_then(|r| r.photos.iter().find(|p| !p.taken))
+                .map(|p| p.subject);
+            PhotoSubject::ALL
+                .iter()
+                .map(|s| (s.as_str(), s.label(), Some(*s) == first_missing))
+                .collect()
+        },
+        tel_uri: crew_links
+            .then(|| detail.customer.as_ref().and_then(|c| c.phone.as_deref()))
+            .flatten()
+            .and_then(crate::values::PhoneNumber::tel_uri),
+        geo_uri: crew_links
+            .then(|| {
+                let (latitude, longitude) = (detail.place.latitude?, detail.place.longitude?);
+                Some(crate::geo::Location { latitude, longitude }.geo_uri())
+            })
+            .flatten(),
         is_staff: party == Party::Staff,
         detail,
         notice,
@@ -237,6 +170,10 @@ struct StepFields {
     to: String,
     #[serde(default)]
     note: String,
+    /// Set by the app on every form it sends, so a replay from the phone's queue is recorded
+    /// once.
+    #[serde(default)]
+    idempotency_key: String,
 }
 
 impl CsrfProtected for StepFields {
@@ -256,18 +193,13 @@ async fn step(
         return Err(PageError::Forbidden);
     }
     let to: JobState = fields.to.parse().map_err(|_| PageError::BadRequest)?;
-    let note = Some(fields.note).filter(|n| !n.trim().is_empty());
-    match crate::marketplace::step(
-        &state.db,
-        &actor,
-        &job,
-        party,
+    let step = Step {
         to,
-        note,
-        &state.settings.public_url,
-    )
-    .await
-    {
+        note: Some(fields.note).filter(|n| !n.trim().is_empty()),
+        key: IdempotencyKey::parse(&fields.idempotency_key),
+    };
+    let rules = crate::marketplace::StepRules::new(&state.settings);
+    match crate::marketplace::step(&state.db, &actor, &job, party, step, &rules).await {
         Ok(_) => {
             state.mailer.wake();
             Ok(Redirect::to(&format!("/jobs/{id}?notice=step")).into_response())
@@ -294,11 +226,16 @@ async fn upload(
     if !photos::may_upload(party) {
         return Err(PageError::NotFound);
     }
-    let kind = form
+    let kind = form.fields.get("kind").and_then(|k| PhotoKind::parse(k));
+    let subject = form
         .fields
-        .get("kind")
-        .and_then(|k| PhotoKind::parse(k))
-        .unwrap_or(PhotoKind::Survey);
+        .get("subject")
+        .and_then(|s| PhotoSubject::parse(s))
+        .unwrap_or(PhotoSubject::Other);
+    let key = form
+        .fields
+        .get("idempotency_key")
+        .and_then(|k| IdempotencyKey::parse(k));
     let Some(bytes) = form.file else {
         let message = Some("Choose a photo to upload.".to_owned());
         return job_page(
@@ -312,13 +249,18 @@ async fn upload(
         )
         .await;
     };
+    let new = NewPhoto {
+        kind,
+        subject,
+        key,
+        raw: bytes,
+    };
     match photos::upload(
         &state.db,
         &state.files,
         &actor,
         &job,
-        kind,
-        bytes,
+        new,
         state.settings.photo_limit_bytes,
     )
     .await

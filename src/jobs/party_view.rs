@@ -77,6 +77,13 @@ pub async fn build(
         place: Place {
             label: site.label,
             address,
+            latitude: unmasked.then_some(site.latitude),
+            longitude: unmasked.then_some(site.longitude),
+            access_notes: if matches!(party, Party::Owner | Party::AssignedCrew) {
+                site.access_notes.clone()
+            } else {
+                None
+            },
             region_id: site.region_id,
             roof_tilt_deg: site.roof_tilt_deg,
             roof_azimuth_deg: site.roof_azimuth_deg,
@@ -87,6 +94,7 @@ pub async fn build(
         photos: photos::list(db, job.id).await?,
         next_steps: lifecycle::next_steps(job.state, party),
         personal_data: if unmasked { "full" } else { "masked" },
+        readiness: None,
         job,
     })
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,6 +22,8 @@ use super::store::photo;
 use crate::audit::{self, Action, Actor, Details};
 use crate::files::FileStore;
 use crate::ids::{JobId, PhotoId};
+use crate::values::IdempotencyKey;
+use crate::values::PhotoSubject;
 
 /// Sides longer than this are refused (a 48-megapixel phone photo is 8,000 px wide).
 pub const MAX_SIDE: u32 = 12_000;
@@ -84,6 +87,8 @@ pub struct Photo {
     #[schema(value_type = String)]
     pub job_id: JobId,
     pub kind: PhotoKind,
+    /// What it shows; photos from before subjects existed have none.
+    pub subject: Option<PhotoSubject>,
     pub content_type: String,
     pub bytes: i64,
     pub width: i32,
@@ -99,6 +104,7 @@ impl From<photo::Model> for Photo {
             id: PhotoId(p.id),
             job_id: JobId(p.job_id),
             kind: PhotoKind::parse(&p.kind).unwrap_or(PhotoKind::Survey),
+            subject: p.subject.as_deref().and_then(PhotoSubject::parse),
             content_type: p.content_type,
             bytes: p.bytes,
             width: p.width,
@@ -176,19 +182,63 @@ fn takes_photos(state: JobState) -> bool {
     (JobState::SurveyScheduled.position()..=JobState::Installed.position()).contains(&state.position())
 }
 
-/// Stores a photo of `job` from its assigned crew.
+/// A photo as sent: what it is of, the phone's key if it came from one, the bytes.
+pub struct NewPhoto {
+    pub kind: Option<PhotoKind>,
+    pub subject: PhotoSubject,
+    pub key: Option<IdempotencyKey>,
+    pub raw: Vec<u8>,
+}
+
+/// A stored photo, and whether this request stored it or found it stored by an earlier
+/// request with the same key.
+pub struct Uploaded {
+    pub photo: Photo,
+    pub replay: bool,
+}
+
+async fn sent_before(
+    db: &DatabaseConnection,
+    job: JobId,
+    key: &IdempotencyKey,
+) -> Result<Option<Photo>, DbErr> {
+    Ok(photo::Entity::find()
+        .filter(photo::Column::JobId.eq(job.0))
+        .filter(photo::Column::IdempotencyKey.eq(key.as_str()))
+        .one(db)
+        .await?
+        .map(Photo::from))
+}
+
+/// Stores a photo of `job` from its assigned crew. The same key twice stores it once.
 pub async fn upload(
     db: &DatabaseConnection,
     files: &FileStore,
     actor: &Actor,
     job: &Job,
-    kind: PhotoKind,
-    raw: Vec<u8>,
+    new: NewPhoto,
     max_bytes: usize,
-) -> Result<Photo, PhotoError> {
+) -> Result<Uploaded, PhotoError> {
+    if let Some(key) = &new.key
+        && let Some(photo) = sent_before(db, job.id, key).await?
+    {
+        return Ok(Uploaded { photo, replay: true });
+    }
+    let NewPhoto {
+        kind,
+        subject,
+        key: idempotency_key,
+        raw,
+    } = new;
     if !takes_photos(job.state) {
         return Err(PhotoError::WrongState);
     }
+    // Before the survey is recorded a photo is the survey's; after, the installation's.
+    let kind = kind.unwrap_or(if job.state.position() <= JobState::Surveyed.position() {
+        PhotoKind::Survey
+    } else {
+        PhotoKind::Install
+    });
     if list(db, job.id).await?.len() >= MAX_PER_JOB {
         return Err(PhotoError::TooMany);
     }
@@ -203,7 +253,7 @@ pub async fn upload(
     let (sealed, key_id) = crate::crypto::seal::seal_file(db, &clean.bytes).await?;
     files.put(&key, sealed).await?;
     let tx = crate::db::begin(db).await?;
-    photo::Entity::insert(photo::ActiveModel {
+    let inserted = photo::Entity::insert(photo::ActiveModel {
         id: Set(id.0),
         job_id: Set(job.id.0),
         uploaded_by: Set(actor.user_id.map(|u| u.0).unwrap_or_default()),
@@ -215,10 +265,26 @@ pub async fn upload(
         storage_key: Set(key.clone()),
         key_id: Set(Some(key_id)),
         created_at: Set(Utc::now()),
+        subject: Set(Some(subject.as_str().to_owned())),
+        idempotency_key: Set(idempotency_key.as_ref().map(|k| k.as_str().to_owned())),
     })
     .exec_without_returning(&tx)
-    .await?;
-    let details = Details::new().with("photo", id.0).with("kind", kind.as_str());
+    .await;
+    if let Err(e) = inserted {
+        drop(tx);
+        files.delete(&key).await.ok();
+        // Two replays of one photo raced: the unique key let one in; answer with that one.
+        if let Some(k) = &idempotency_key
+            && let Some(photo) = sent_before(db, job.id, k).await?
+        {
+            return Ok(Uploaded { photo, replay: true });
+        }
+        return Err(e.into());
+    }
+    let details = Details::new()
+        .with("photo", id.0)
+        .with("kind", kind.as_str())
+        .with("subject", subject.as_str());
     audit::record(
         &tx,
         actor,
@@ -236,7 +302,33 @@ pub async fn upload(
         files.delete(&key).await.ok();
         return Err(e.into());
     }
-    Ok(stored.into())
+    Ok(Uploaded {
+        photo: stored.into(),
+        replay: false,
+    })
+}
+
+/// Which of `required` the job has no photo of yet, in the order required.
+pub async fn missing<C: crate::db::Conn>(
+    conn: &C,
+    job: JobId,
+    required: &[PhotoSubject],
+) -> Result<Vec<PhotoSubject>, DbErr> {
+    if required.is_empty() {
+        return Ok(Vec::new());
+    }
+    let taken: Vec<Option<String>> = photo::Entity::find()
+        .select_only()
+        .column(photo::Column::Subject)
+        .filter(photo::Column::JobId.eq(job.0))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(required
+        .iter()
+        .copied()
+        .filter(|s| !taken.iter().flatten().any(|t| t == s.as_str()))
+        .collect())
 }
 
 /// A job's photos, oldest first.

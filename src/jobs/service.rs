@@ -3,7 +3,7 @@
 //! transaction of the step.
 
 use askama::Template;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -16,6 +16,8 @@ use super::store::{event, job};
 use crate::access::{Permission, Role, object, policy};
 use crate::audit::{self, Action, Actor, Details, Target};
 use crate::ids::{CrewId, JobId, OrderId, SiteId, UserId};
+use crate::values::IdempotencyKey;
+use crate::values::PhotoSubject;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -28,6 +30,15 @@ pub enum JobError {
     Conflict,
     #[error("the note is too long or holds control characters")]
     InvalidNote,
+    /// A step done on a booked day, asked for before the day.
+    #[error("the {kind} is booked for {day}: it can be recorded from that day")]
+    TooEarly { kind: &'static str, day: NaiveDate },
+    /// A step done on a booked day with no confirmed day.
+    #[error("no {0} day is confirmed for this job")]
+    NoDay(&'static str),
+    /// A step that needs photos the job does not have yet.
+    #[error("take these photos first: {}", .0.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))]
+    PhotosMissing(Vec<PhotoSubject>),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -302,10 +313,10 @@ pub async fn record_step<C: crate::db::Conn>(
     tx: &C,
     actor: &Actor,
     job: &Job,
-    to: JobState,
-    note: Option<String>,
+    step: Step,
     public_url: &url::Url,
 ) -> Result<(), JobError> {
+    let Step { to, note, key } = step;
     let now = Utc::now();
     let moved = job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(to.as_str()))
@@ -317,7 +328,14 @@ pub async fn record_step<C: crate::db::Conn>(
     if moved.rows_affected == 0 {
         return Err(JobError::Conflict);
     }
-    append_event(tx, actor, job.id, Some(job.state), to, note, now).await?;
+    let event = Event {
+        from: Some(job.state),
+        to,
+        note,
+        key,
+        at: now,
+    };
+    append_event(tx, actor, job.id, event).await?;
     let details = Details::new()
         .with("from", job.state.as_str())
         .with("to", to.as_str());
@@ -349,16 +367,61 @@ pub async fn record_step<C: crate::db::Conn>(
     notify_owner(tx, job, to, public_url).await
 }
 
+/// A step asked for: where to, the crew's note, and the phone's key when it came from one.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub to: JobState,
+    pub note: Option<String>,
+    pub key: Option<IdempotencyKey>,
+}
+
+impl Step {
+    pub fn to(to: JobState) -> Step {
+        Step {
+            to,
+            note: None,
+            key: None,
+        }
+    }
+}
+
+/// One line of the timeline.
+pub struct Event {
+    pub from: Option<JobState>,
+    pub to: JobState,
+    pub note: Option<String>,
+    pub key: Option<IdempotencyKey>,
+    pub at: DateTime<Utc>,
+}
+
+/// Has the step sent with `key` been recorded on `job`? (A phone's replay.)
+pub async fn step_recorded<C: crate::db::Conn>(
+    conn: &C,
+    job: JobId,
+    key: &IdempotencyKey,
+) -> Result<bool, DbErr> {
+    Ok(event::Entity::find()
+        .filter(event::Column::JobId.eq(job.0))
+        .filter(event::Column::IdempotencyKey.eq(key.as_str()))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
 /// A timeline event (also the first one, when a job is created).
 pub async fn append_event<C: crate::db::Conn>(
     tx: &C,
     actor: &Actor,
     id: JobId,
-    from: Option<JobState>,
-    to: JobState,
-    note: Option<String>,
-    at: DateTime<Utc>,
+    event: Event,
 ) -> Result<(), DbErr> {
+    let Event {
+        from,
+        to,
+        note,
+        key,
+        at,
+    } = event;
     event::Entity::insert(event::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         job_id: Set(id.0),
@@ -372,6 +435,7 @@ pub async fn append_event<C: crate::db::Conn>(
                 .map_err(|e| DbErr::Custom(format!("{e:#}")))?,
         ),
         at: Set(at),
+        idempotency_key: Set(key.map(|k| k.as_str().to_owned())),
     })
     .exec_without_returning(tx)
     .await?;
@@ -414,13 +478,15 @@ pub async fn step_in<C: crate::db::Conn>(
     actor: &Actor,
     job: &Job,
     party: Party,
-    to: JobState,
-    note: Option<String>,
+    step: Step,
     public_url: &url::Url,
 ) -> Result<(), JobError> {
-    lifecycle::check(job.state, to, party)?;
-    let note = checked_note(note)?;
-    record_step(tx, actor, job, to, note, public_url).await
+    lifecycle::check(job.state, step.to, party)?;
+    let step = Step {
+        note: checked_note(step.note)?,
+        ..step
+    };
+    record_step(tx, actor, job, step, public_url).await
 }
 
 /// The job as stored now (after a step, in the step's transaction).
@@ -452,6 +518,13 @@ pub async fn open<C: crate::db::Conn>(
     })
     .exec_without_returning(tx)
     .await?;
-    append_event(tx, actor, job_id, None, JobState::Accepted, None, now).await?;
+    let first = Event {
+        from: None,
+        to: JobState::Accepted,
+        note: None,
+        key: None,
+        at: now,
+    };
+    append_event(tx, actor, job_id, first).await?;
     Ok(job_id)
 }

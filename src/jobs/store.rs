@@ -40,6 +40,8 @@ pub(crate) mod event {
         pub actor_role: Option<String>,
         pub note: Option<String>,
         pub at: ChronoDateTimeUtc,
+        /// The sender's key for a step sent from a phone: a replay finds it and records nothing.
+        pub idempotency_key: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -67,6 +69,9 @@ pub(crate) mod photo {
         /// The data key the file is encrypted under.
         pub key_id: Option<String>,
         pub created_at: ChronoDateTimeUtc,
+        /// What the photo shows (`PhotoSubject`); none for photos from before subjects.
+        pub subject: Option<String>,
+        pub idempotency_key: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

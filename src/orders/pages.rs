@@ -473,14 +473,14 @@ async fn step(
     let job = jobs::of_order(&state.db, order.id)
         .await?
         .ok_or(PageError::NotFound)?;
+    let rules = crate::marketplace::StepRules::new(&state.settings);
     match crate::marketplace::step(
         &state.db,
         &actor,
         &job,
         Party::Owner,
-        to,
-        None,
-        &state.settings.public_url,
+        crate::jobs::service::Step::to(to),
+        &rules,
     )
     .await
     {

@@ -394,7 +394,7 @@ async fn mark_paid<C: crate::db::Conn>(
         .map_err(|e| WebhookError::Internal(e.into()))?
         .ok_or_else(|| anyhow::anyhow!("order without a job"))?;
     if job.state == JobState::Accepted {
-        jobs::record_step(tx, actor, &job, JobState::DepositPaid, None, public_url)
+        jobs::record_step(tx, actor, &job, jobs::Step::to(JobState::DepositPaid), public_url)
             .await
             .map_err(|e| WebhookError::Internal(e.into()))?;
     } else {

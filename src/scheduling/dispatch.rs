@@ -170,6 +170,8 @@ pub struct OfferView {
     pub battery: bool,
     /// The region the home is in (the street address shows once the job is accepted).
     pub region: String,
+    /// The home's town, when its address names one.
+    pub town: Option<String>,
     #[schema(value_type = String)]
     pub job_id: JobId,
 }
@@ -228,6 +230,7 @@ pub async fn open_for(db: &DatabaseConnection, crew: CrewId) -> Result<Vec<Offer
             system_kw: order.system_kw.value(),
             panels: order.panels,
             battery: order.needs_battery,
+            town: crate::sites::model::town_of(&site.address),
             region: site.region_id,
             job_id: JobId(j.id),
         });
@@ -342,7 +345,14 @@ async fn confirm<C: crate::db::Conn>(
         .ok_or(OfferError::NotFound)?;
     let current = jobs::Job::try_from(current)?;
     if current.state == kind.bookable_in() {
-        jobs::record_step(tx, actor, &current, kind.confirmed_state(), None, public_url).await?;
+        jobs::record_step(
+            tx,
+            actor,
+            &current,
+            jobs::Step::to(kind.confirmed_state()),
+            public_url,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -51,12 +51,27 @@ impl Kind {
         }
     }
 
+    pub const ALL: [Kind; 2] = [Kind::Survey, Kind::Install];
+
     /// …and the state a crew's confirmation moves the job to.
     pub fn confirmed_state(self) -> JobState {
         match self {
             Kind::Survey => JobState::SurveyScheduled,
             Kind::Install => JobState::InstallScheduled,
         }
+    }
+
+    /// The step the crew records on the booked day itself.
+    pub fn done_state(self) -> JobState {
+        match self {
+            Kind::Survey => JobState::Surveyed,
+            Kind::Install => JobState::Installed,
+        }
+    }
+
+    /// The kind of day on which the step to `state` is done, if any.
+    pub fn done_on(state: JobState) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.done_state() == state)
     }
 
     pub fn label(self) -> &'static str {

@@ -21,6 +21,11 @@ pub fn router() -> Routes {
         .post("/api/v1/sites", Permission::OwnSites, create)
         .get("/api/v1/sites", Permission::OwnSites, list)
         .get("/api/v1/sites/{id}", Permission::OwnSites, show)
+        .put(
+            "/api/v1/sites/{id}/access-notes",
+            Permission::OwnSites,
+            access_notes,
+        )
         .upload("/api/v1/sites/{id}/usage", Permission::OwnSites, import_usage)
         .get("/api/v1/sites/{id}/usage", Permission::OwnSites, usage)
         .get("/api/v1/zip-codes/{zip}", crate::access::PUBLIC, zip_code)
@@ -84,6 +89,30 @@ pub async fn show(
 ) -> Result<axum::Json<Site>, ApiError> {
     let actor = caller.actor();
     let site = service::own(&state.db, &actor, caller.user, id).await?;
+    Ok(axum::Json(site))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessNotes {
+    /// Gate code, dog, where to park: at most 500 characters; empty clears them. Shown only to
+    /// the crew assigned to the home's job.
+    pub access_notes: String,
+}
+
+/// Set the notes the crew reads before coming to one of my homes.
+#[utoipa::path(put, path = "/api/v1/sites/{id}/access-notes", tag = "sites",
+    params(("id" = String, Path)), request_body = AccessNotes, security(("bearer" = [])),
+    responses((status = 200, body = Site), (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn access_notes(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnSites>,
+    IdPath(id): IdPath<SiteId>,
+    ApiJson(body): ApiJson<AccessNotes>,
+) -> Result<axum::Json<Site>, ApiError> {
+    let actor = caller.actor();
+    let site = service::set_access_notes(&state.db, &actor, caller.user, id, &body.access_notes).await?;
     Ok(axum::Json(site))
 }
 

@@ -118,6 +118,26 @@ impl SiteForm {
     }
 }
 
+/// The town of an address as people type it ("1200 Elm Street, Greensboro NC 27401" →
+/// "Greensboro"): the part after the street, without the state and ZIP code. What a crew's
+/// day list and a lock-screen notice may show; `None` when the address has no such part.
+pub fn town_of(address: &str) -> Option<String> {
+    let place = address.split(',').nth(1)?;
+    let words: Vec<&str> = place
+        .split_whitespace()
+        .filter(|w| crate::geo::ZipCode::parse(w).is_none())
+        .collect();
+    // A two-letter state code after the town ("Greensboro NC").
+    let end = match words.as_slice() {
+        [.., last] if words.len() > 1 && last.len() == 2 && last.chars().all(|c| c.is_ascii_uppercase()) => {
+            words.len() - 1
+        }
+        _ => words.len(),
+    };
+    let town = words[..end].join(" ");
+    (!town.is_empty()).then_some(town)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +191,23 @@ mod tests {
             spoil(&mut f);
             assert_eq!(f.parse().unwrap_err().field, field);
         }
+    }
+
+    #[test]
+    fn the_town_is_the_part_after_the_street() {
+        assert_eq!(
+            town_of("1200 Elm Street, Greensboro NC 27401").as_deref(),
+            Some("Greensboro")
+        );
+        assert_eq!(
+            town_of("9 Harbor Way, Dutch Harbor, AK, 99692").as_deref(),
+            Some("Dutch Harbor")
+        );
+        assert_eq!(
+            town_of("44 Oak Lane, Winston Salem").as_deref(),
+            Some("Winston Salem")
+        );
+        assert_eq!(town_of("1200 Elm Street, 27401"), None);
+        assert_eq!(town_of("1200 Elm Street"), None);
     }
 }

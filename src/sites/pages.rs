@@ -28,6 +28,7 @@ pub fn router() -> Routes {
         .get("/sites/{id}", Permission::OwnSites, show)
         .upload("/sites/{id}/usage/file", Permission::OwnSites, upload)
         .post("/sites/{id}/usage/typed", Permission::OwnSites, typed)
+        .post("/sites/{id}/access-notes", Permission::OwnSites, access_notes)
 }
 
 #[derive(Template)]
@@ -555,6 +556,7 @@ async fn show(
             Some("Home added. Next: your electricity usage, so the quote fits what you really use.")
         }
         Some("imported") => Some("Usage recorded. Check what we understood below."),
+        Some("access") => Some("Saved. The crew reads these notes before it comes."),
         Some("quote_refused") => {
             Some("No quote could be made from these choices: check the share of usage (10–150 %).")
         }
@@ -700,5 +702,45 @@ async fn typed(
             )
             .await
         }
+    }
+}
+
+#[derive(Deserialize)]
+struct AccessNotesFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    access_notes: String,
+}
+
+impl CsrfProtected for AccessNotesFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The notes the crew reads before it comes (gate code, dog, where to park).
+async fn access_notes(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<SiteId>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnSites, AccessNotesFields>,
+) -> Result<Response, PageError> {
+    let actor = caller.actor();
+    match service::set_access_notes(&state.db, &actor, caller.user, id, &fields.access_notes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/sites/{id}?notice=access")).into_response()),
+        Err(SiteError::Invalid(_)) => {
+            let message = Some("Keep the notes for the crew to 500 characters of plain text.".to_owned());
+            site_page(
+                &state,
+                &caller,
+                &actor,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                message,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
     }
 }

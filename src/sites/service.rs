@@ -58,6 +58,8 @@ pub struct Site {
     pub max_panels: i32,
     /// `max_panels` is our estimate; the survey measures the roof.
     pub max_panels_estimated: bool,
+    /// How the crew gets in: gate code, dog, where to park (shown to the assigned crew).
+    pub access_notes: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -65,6 +67,7 @@ impl Site {
     /// The stored row with its address decrypted (S-CR-3).
     async fn open<C: sea_orm::ConnectionTrait>(conn: &C, m: site::Model) -> Result<Self, SiteError> {
         let address = seal::open(conn, Field::SiteAddress, &m.address).await?;
+        let access_notes = seal::open_opt(conn, Field::SiteAccessNotes, m.access_notes.as_deref()).await?;
         Ok(Self {
             id: SiteId(m.id),
             label: m.label,
@@ -76,6 +79,7 @@ impl Site {
             roof_azimuth_deg: m.roof_azimuth_deg,
             max_panels: m.max_panels,
             max_panels_estimated: m.max_panels_estimated,
+            access_notes,
             created_at: m.created_at,
         })
     }
@@ -213,6 +217,7 @@ pub async fn create(
         roof_azimuth_deg: Set(new.roof_azimuth_deg),
         max_panels: Set(new.max_panels),
         max_panels_estimated: Set(new.max_panels_estimated),
+        access_notes: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -268,6 +273,51 @@ pub async fn own(
             Err(SiteError::NotFound)
         }
     }
+}
+
+/// Longest access note a home may carry.
+pub const MAX_ACCESS_NOTES_CHARS: usize = 500;
+
+/// Sets (or, with an empty text, clears) the notes the crew reads before coming: the owner's
+/// own home only.
+pub async fn set_access_notes(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: UserId,
+    id: SiteId,
+    notes: &str,
+) -> Result<Site, SiteError> {
+    own(db, actor, owner, id).await?;
+    let notes = notes.trim();
+    if notes.chars().count() > MAX_ACCESS_NOTES_CHARS
+        || notes.chars().any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        return Err(SiteProblem {
+            field: "access_notes",
+            problem: "at most 500 characters of plain text",
+        }
+        .into());
+    }
+    let tx = crate::db::begin(db).await?;
+    let sealed = seal::seal_opt(&tx, Field::SiteAccessNotes, Some(notes).filter(|n| !n.is_empty())).await?;
+    site::Entity::update_many()
+        .col_expr(site::Column::AccessNotes, sea_orm::sea_query::Expr::value(sealed))
+        .col_expr(
+            site::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(site::Column::Id.eq(id.0))
+        .exec(&tx)
+        .await?;
+    let details = Details::new().with("changed", "access_notes");
+    audit::record(&tx, actor, Action::SiteUpdated, Some(site_target(id)), details).await?;
+    let stored = site::Entity::find_by_id(id.0)
+        .one(&tx)
+        .await?
+        .ok_or(SiteError::NotFound)?;
+    let site = Site::open(&tx, stored).await?;
+    tx.commit().await?;
+    Ok(site)
 }
 
 /// Any site, for the services that checked the caller's right to it through another object

@@ -19,6 +19,8 @@ pub(crate) mod site {
         pub max_panels: i32,
         /// The panel count is our estimate, not yet measured at the survey.
         pub max_panels_estimated: bool,
+        /// How the crew gets in (gate code, dog, where to park), sealed.
+        pub access_notes: Option<String>,
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
     }

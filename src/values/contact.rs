@@ -116,6 +116,15 @@ pub enum PhoneProblem {
 }
 
 impl PhoneNumber {
+    /// A `tel:` link a phone dials on tap (RFC 3966: the digits, with a leading `+` kept).
+    /// `None` for a stored number that no longer parses.
+    pub fn tel_uri(stored: &str) -> Option<String> {
+        let number = PhoneNumber::parse(stored).ok()?;
+        let plus = if number.0.starts_with('+') { "+" } else { "" };
+        let digits: String = number.0.chars().filter(char::is_ascii_digit).collect();
+        Some(format!("tel:{plus}{digits}"))
+    }
+
     pub fn parse(raw: &str) -> Result<Self, PhoneProblem> {
         let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
         if collapsed.chars().count() > 32 {

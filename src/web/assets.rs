@@ -22,7 +22,41 @@ const ASSETS: &[Asset] = &[
         content_type: "image/svg+xml",
         bytes: include_bytes!("../../static/favicon.svg"),
     },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/app.js"),
+    },
+    Asset {
+        name: "outbox.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/outbox.js"),
+    },
+    Asset {
+        name: "icon-192.png",
+        content_type: "image/png",
+        bytes: include_bytes!("../../static/icon-192.png"),
+    },
+    Asset {
+        name: "icon-512.png",
+        content_type: "image/png",
+        bytes: include_bytes!("../../static/icon-512.png"),
+    },
+    Asset {
+        name: "icon-maskable-512.png",
+        content_type: "image/png",
+        bytes: include_bytes!("../../static/icon-maskable-512.png"),
+    },
+    Asset {
+        name: "apple-touch-icon.png",
+        content_type: "image/png",
+        bytes: include_bytes!("../../static/apple-touch-icon.png"),
+    },
 ];
+
+/// The service worker's own code; served at `/sw.js` (its scope is the whole site), never
+/// under a hashed name: the browser checks that one URL for updates.
+pub const SERVICE_WORKER: &str = include_str!("../../static/sw.js");
 
 /// `app.css` → `app.3f9a1c0b2d4e.css`.
 fn hashed_name(asset: &Asset) -> String {
@@ -50,6 +84,37 @@ fn url_of(name: &str) -> &'static str {
 
 pub fn css_url() -> &'static str {
     url_of("app.css")
+}
+
+pub fn app_js_url() -> &'static str {
+    url_of("app.js")
+}
+
+pub fn outbox_js_url() -> &'static str {
+    url_of("outbox.js")
+}
+
+pub fn icon_url(name: &str) -> &'static str {
+    url_of(name)
+}
+
+/// Every asset's URL, for the service worker to keep.
+pub fn all_urls() -> Vec<&'static str> {
+    ASSETS.iter().map(|a| url_of(a.name)).collect()
+}
+
+/// The build's fingerprint: a new one when any asset or the service worker changes, so phones
+/// install the new worker and drop the old assets.
+pub fn version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut hasher = Sha256::new();
+        for asset in ASSETS {
+            hasher.update(asset.bytes);
+        }
+        hasher.update(SERVICE_WORKER.as_bytes());
+        hex::encode(hasher.finalize())[..12].to_owned()
+    })
 }
 
 pub fn favicon_url() -> &'static str {

@@ -1,5 +1,6 @@
 //! The public web shell: layout, landing and FAQ pages, static assets, problem-code pages.
 
+pub mod app;
 pub mod assets;
 pub mod chart;
 pub mod confirm;
@@ -55,6 +56,10 @@ pub fn router() -> Routes {
         .get(start::START, crate::access::Permission::OwnAccount, start::start)
         .get("/problems/{code}", PUBLIC, pages::problem)
         .get("/static/{file}", PUBLIC, pages::asset)
+        .get("/manifest.webmanifest", PUBLIC, app::manifest)
+        .get("/sw.js", PUBLIC, app::service_worker)
+        .get(app::OFFLINE, PUBLIC, app::offline)
+        .get("/session", crate::access::Permission::OwnAccount, app::session)
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ pub struct Nav {
     pub orders: bool,
     /// Show the link to the installer portal (installers).
     pub installer: bool,
+    /// When the signed-in session ends (idle, absolute), for the app's clock (RFC 3339).
+    pub session_deadlines: Option<(String, String)>,
 }
 
 impl Default for Nav {
@@ -30,6 +32,7 @@ impl Default for Nav {
             sites: false,
             orders: false,
             installer: false,
+            session_deadlines: None,
         }
     }
 }

@@ -202,18 +202,20 @@ async fn seed_demo_makes_crews_and_one_sample_order_at_every_step_once() {
     assert_eq!(count_by_state().await, expected);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Piedmont Crew A") && stderr.contains("13 sample orders"));
-    // Every job past its scheduled survey has the crew's survey photo, sealed in the store.
-    let past_survey = sunbridge::jobs::JobState::ALL
-        .iter()
-        .filter(|s| {
-            s.position() > sunbridge::jobs::JobState::SurveyScheduled.position()
-                && **s != sunbridge::jobs::JobState::Cancelled
-        })
-        .count();
+    // Every job past its survey has the survey's photos (roof, meter), and past its
+    // installation the installation's (array, inverter, labels), sealed in the store.
+    let past = |step: sunbridge::jobs::JobState| {
+        sunbridge::jobs::JobState::ALL
+            .iter()
+            .filter(|s| s.position() >= step.position() && **s != sunbridge::jobs::JobState::Cancelled)
+            .count()
+    };
+    let photos =
+        2 * past(sunbridge::jobs::JobState::Surveyed) + 3 * past(sunbridge::jobs::JobState::Installed);
     let files = app.stored_files().await;
     assert_eq!(
         files.len(),
-        past_survey,
+        photos,
         "{:?}",
         files.iter().map(|f| &f.0).collect::<Vec<_>>()
     );

@@ -15,6 +15,7 @@ const ADDRESS: &str = "4242 Canary Lane, Greensboro NC 27401";
 const PHONE: &str = "+1 919 555 0142";
 const PHONE_DIGITS: &str = "9195550142";
 const NOTE: &str = "Canary note: the side gate code is 8841";
+const ACCESS: &str = "Canary access: keypad 5190, the dog is friendly";
 
 /// Every byte of the database as an operator with a copy of it would have it.
 fn raw_dump(app: &TestApp) -> Vec<u8> {
@@ -68,7 +69,16 @@ async fn personal_data_through_the_front_door(app: &TestApp) -> (Member, String,
     );
     let home = json!({"label": "Home", "address": ADDRESS, "latitude": 36.07, "longitude": -79.79,
         "region_id": "us-nc-piedmont", "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 30});
-    let (_, quote) = app.quoted_home(&ann, home, 9000.0, &[]).await;
+    let (site, quote) = app.quoted_home(&ann, home, 9000.0, &[]).await;
+    let noted = app
+        .api(
+            "PUT",
+            &format!("/api/v1/sites/{site}/access-notes"),
+            &ann.token,
+            Some(json!({"access_notes": ACCESS})),
+        )
+        .await;
+    assert_eq!(noted.status(), 200);
     let order = app.accept(&ann, quote["id"].as_str().unwrap()).await;
     let (order_id, job) = (
         order["id"].as_str().unwrap().to_owned(),
@@ -77,6 +87,7 @@ async fn personal_data_through_the_front_door(app: &TestApp) -> (Member, String,
     app.pay_deposit(&ann, &order_id).await;
     app.book_first_slot(&ann, &order_id, "survey").await;
     app.accept_first_offer(&crew.installer).await;
+    app.visit_done(&crew.installer, &job, "survey").await;
     let stepped = app
         .api(
             "POST",
@@ -129,6 +140,7 @@ async fn everything_reads_back(app: &TestApp, ann: &Member, job: &str, photo: &s
         .await
         .unwrap();
     assert_eq!(sites["items"][0]["address"], ADDRESS);
+    assert_eq!(sites["items"][0]["access_notes"], ACCESS);
     let detail: Value = app
         .api("GET", &format!("/api/v1/jobs/{job}"), &ann.token, None)
         .await
@@ -158,15 +170,20 @@ async fn a_raw_dump_of_the_database_holds_none_of_the_personal_values() {
         PHONE_DIGITS,
         NOTE,
         "gate code",
+        ACCESS,
+        "keypad 5190",
         totp_secret.as_str(),
     ] {
         assert!(!contains(&dump, canary), "{canary} is in the raw database");
     }
-    // The stored photo is ciphertext: no PNG signature, no JPEG marker.
+    // The stored photos (the survey's roof and meter, then one more) are ciphertext: no PNG
+    // signature, no JPEG marker.
     let files = app.stored_files().await;
-    assert_eq!(files.len(), 1);
-    assert!(files[0].1.starts_with(b"SBE1"));
-    assert!(!files[0].1.windows(4).any(|w| w == b"\x89PNG" || w == b"IHDR"));
+    assert_eq!(files.len(), 3);
+    for (_, bytes) in &files {
+        assert!(bytes.starts_with(b"SBE1"));
+        assert!(!bytes.windows(4).any(|w| w == b"\x89PNG" || w == b"IHDR"));
+    }
 }
 
 fn sunbridge(app: &TestApp, args: &[&str]) -> std::process::Output {
@@ -229,7 +246,9 @@ async fn a_key_rotation_while_the_server_runs_leaves_every_record_readable() {
         String::from_utf8_lossy(&rotated.stderr)
     );
     assert!(
-        said.contains("sites.address: 1 re-encrypted") && said.contains("files: 1 re-encrypted"),
+        said.contains("sites.address: 1 re-encrypted")
+            && said.contains("sites.access_notes: 1 re-encrypted")
+            && said.contains("files: 3 re-encrypted"),
         "{said}"
     );
     assert!(

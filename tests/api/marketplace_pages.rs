@@ -169,7 +169,8 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
         .text()
         .await
         .unwrap();
-    assert!(portal.contains("site survey on") && !portal.contains("Elm Street"));
+    assert!(portal.contains("Site survey · ") && !portal.contains("Elm Street"));
+    assert!(portal.contains("Answer within"), "the time left to answer shows");
     let offer_action = first_value_after(&portal, r#"<form method="post" action=""#);
     // Declining asks first; without the yes, the offer stays open.
     let asked = app
@@ -178,8 +179,18 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
     assert_eq!(asked.status(), 200);
     let asked = asked.text().await.unwrap();
     assert!(asked.contains("Decline this job offer?") && asked.contains("Keep the offer"));
-    let answered = app
+    // Accepting asks too: one tap, then a yes.
+    let asked = app
         .page_post(&offer_action, &crew_page, &[("answer", "accept")])
+        .await;
+    assert_eq!(asked.status(), 200);
+    assert!(asked.text().await.unwrap().contains("Take this job?"));
+    let answered = app
+        .page_post(
+            &offer_action,
+            &crew_page,
+            &[("answer", "accept"), ("confirmed", "yes")],
+        )
         .await;
     assert_eq!(answered.status(), 303);
     assert_eq!(location(&answered), "/installer?notice=accepted");
@@ -189,7 +200,7 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
         .text()
         .await
         .unwrap();
-    let job_path = first_value_after(&portal, r#"<a href="/jobs/"#);
+    let job_path = first_value_after(&portal, r#"<a class="card-target" href="/jobs/"#);
     let job_path = format!("/jobs/{job_path}");
     let job_page = app
         .page_get(&job_path, &crew_page.cookie)
@@ -198,6 +209,9 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
         .await
         .unwrap();
     assert!(job_page.contains("1200 Elm Street") && job_page.contains("Add a photo"));
+    // Before the booked day the survey cannot be recorded, and the page says why.
+    assert!(!job_page.contains(r#"value="surveyed""#));
+    assert!(job_page.contains("You can record this from"));
     assert!(!job_page.contains("Price"), "crews do not see the price");
 
     // A photo from the phone: CSRF token first, then the kind and the file.
@@ -207,10 +221,10 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
         img.write_to(&mut out, image::ImageFormat::Png).unwrap();
         out.into_inner()
     };
-    let form = |csrf: &str| {
+    let form = |csrf: &str, subject: &str| {
         reqwest::multipart::Form::new()
             .text("csrf", csrf.to_owned())
-            .text("kind", "survey")
+            .text("subject", subject.to_owned())
             .part(
                 "file",
                 reqwest::multipart::Part::bytes(photo.clone())
@@ -223,18 +237,32 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
         &app,
         &format!("{job_path}/photos"),
         &crew_page,
-        form(&"0".repeat(64)),
+        form(&"0".repeat(64), "roof"),
     )
     .await;
     assert_eq!(forged.status(), 403);
-    let uploaded = multipart_post(
-        &app,
-        &format!("{job_path}/photos"),
-        &crew_page,
-        form(&crew_page.csrf),
-    )
-    .await;
-    assert_eq!(uploaded.status(), 303);
+    app.day_comes(job_path.trim_start_matches("/jobs/"), "survey")
+        .await;
+    for subject in ["roof", "meter"] {
+        let uploaded = multipart_post(
+            &app,
+            &format!("{job_path}/photos"),
+            &crew_page,
+            form(&crew_page.csrf, subject),
+        )
+        .await;
+        assert_eq!(uploaded.status(), 303);
+    }
+    let job_page = app
+        .page_get(&job_path, &crew_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        job_page.contains(r#"value="surveyed""#),
+        "the day has come and the photos are in"
+    );
     // The surveyed step with a note.
     let stepped = app
         .page_post(

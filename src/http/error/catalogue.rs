@@ -163,6 +163,21 @@ pub const PROBLEMS: &[ProblemKind] = &[
         explanation: "A job moves one step at a time, along the lifecycle; this step does not follow the job's current state.",
     },
     ProblemKind {
+        code: "too_early",
+        title: "Not before the booked day",
+        explanation: "The survey and the installation are recorded on their booked day or after it, by the home's calendar; the detail names the day.",
+    },
+    ProblemKind {
+        code: "no_day",
+        title: "No day confirmed",
+        explanation: "The survey and the installation are recorded on a confirmed day; this job has none of that kind yet.",
+    },
+    ProblemKind {
+        code: "photos_missing",
+        title: "Photos missing",
+        explanation: "This step needs photos the job does not have yet (a survey: the roof and the meter; an installation: the array, the inverter and the labels); the detail names them, and the job's `readiness` lists them.",
+    },
+    ProblemKind {
         code: "offer_closed",
         title: "The offer is closed",
         explanation: "The offer was answered, expired or withdrawn; it may have moved to another crew.",

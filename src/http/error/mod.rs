@@ -46,6 +46,9 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {code}")]
     Conflict { code: &'static str },
+    /// A 409 whose reason the caller shows to a person (a step refused, and why).
+    #[error("refused: {code}")]
+    Refused { code: &'static str, detail: String },
     #[error("payload too large")]
     TooLarge,
     #[error("unsupported media type")]
@@ -87,6 +90,9 @@ impl IntoResponse for ApiError {
             ApiError::Coded { status, code } => Problem::new(status, code).into_response(),
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found").into_response(),
             ApiError::Conflict { code } => Problem::new(StatusCode::CONFLICT, code).into_response(),
+            ApiError::Refused { code, detail } => Problem::new(StatusCode::CONFLICT, code)
+                .with_detail(detail)
+                .into_response(),
             ApiError::WeakPassword(problem) => {
                 let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password")
                     .with_detail(problem.to_string());
@@ -262,6 +268,18 @@ mod tests {
                 code: "invalid_transition",
             },
             ApiError::Conflict { code: "offer_closed" },
+            ApiError::Refused {
+                code: "too_early",
+                detail: "x".into(),
+            },
+            ApiError::Refused {
+                code: "no_day",
+                detail: "x".into(),
+            },
+            ApiError::Refused {
+                code: "photos_missing",
+                detail: "x".into(),
+            },
             ApiError::Coded {
                 status: StatusCode::BAD_REQUEST,
                 code: "invalid_signature",

@@ -136,7 +136,7 @@ impl From<ApiError> for PageError {
                 PageError::Forbidden
             }
             ApiError::NotFound => PageError::NotFound,
-            ApiError::Conflict { .. } => PageError::Status(StatusCode::CONFLICT),
+            ApiError::Conflict { .. } | ApiError::Refused { .. } => PageError::Status(StatusCode::CONFLICT),
             ApiError::TooLarge => PageError::Status(StatusCode::PAYLOAD_TOO_LARGE),
             ApiError::UnsupportedMediaType => PageError::Status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
             ApiError::RateLimited { retry_after_secs } => PageError::RetryAfter {

@@ -231,8 +231,74 @@ impl TestApp {
             .clone()
     }
 
-    /// Moves a job one step as `member`, expecting success.
+    /// The visit's day has come: the job's confirmed day of `kind` moves to yesterday (a test
+    /// cannot wait for the calendar; the home's zone is behind UTC at most a day).
+    pub async fn day_comes(&self, job: &str, kind: &str) {
+        use sea_orm::ConnectionTrait;
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+        let yesterday = Utc::now().date_naive() - chrono::TimeDelta::days(1);
+        let job = uuid::Uuid::parse_str(job).unwrap();
+        let mut update = Query::update();
+        update
+            .table(Alias::new("bookings"))
+            .value(Alias::new("day"), yesterday)
+            .and_where(Expr::col(Alias::new("job_id")).eq(job))
+            .and_where(Expr::col(Alias::new("kind")).eq(kind))
+            .and_where(Expr::col(Alias::new("status")).eq("confirmed"));
+        let moved = self.db.execute(&update).await.unwrap();
+        assert_eq!(moved.rows_affected(), 1, "one confirmed {kind} day");
+    }
+
+    /// The crew's photo of `subject` for the job, as the phone sends it; answers the stored
+    /// photo and the status (201 new, 200 a replay of `key`).
+    pub async fn photo(
+        &self,
+        installer: &Member,
+        job: &str,
+        subject: &str,
+        key: Option<&str>,
+    ) -> (u16, Value) {
+        let form = reqwest::multipart::Form::new()
+            .text("subject", subject.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(small_png()).file_name("p.png"),
+            );
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/v1/jobs/{job}/photos")))
+            .bearer_auth(&installer.token)
+            .multipart(form);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// The visit done: its day has come and the crew took the photos the step needs by
+    /// default (survey: roof and meter; installation: array, inverter, labels).
+    pub async fn visit_done(&self, installer: &Member, job: &str, kind: &str) {
+        self.day_comes(job, kind).await;
+        let subjects: &[&str] = match kind {
+            "survey" => &["roof", "meter"],
+            _ => &["array", "inverter", "labels"],
+        };
+        for subject in subjects {
+            let (status, body) = self.photo(installer, job, subject, None).await;
+            assert_eq!(status, 201, "{subject} photo: {body}");
+        }
+    }
+
+    /// Moves a job one step as `member`, expecting success. The survey and the installation
+    /// are recorded after their visit (`visit_done`).
     pub async fn step(&self, member: &Member, job: &str, to: &str) -> Value {
+        match to {
+            "surveyed" => self.visit_done(member, job, "survey").await,
+            "installed" => self.visit_done(member, job, "install").await,
+            _ => {}
+        }
         let response = self
             .api(
                 "POST",
@@ -274,6 +340,14 @@ impl TestApp {
             .unwrap();
         offers["items"].as_array().unwrap().clone()
     }
+}
+
+/// A 16 × 16 PNG: a photo small enough to send many of.
+pub fn small_png() -> Vec<u8> {
+    let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(16, 16, image::Rgb([90, 120, 200])));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }
 
 /// A paid `checkout.session.completed` event in Stripe's shape.

@@ -1,0 +1,191 @@
+//! The crew's app: "Today" — the open offers with the time left to answer, then the visits of
+//! today and the next days as cards (the whole card opens the job; call and directions are
+//! one tap), then the jobs waiting for something else. Built for a phone on a doorstep.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::StepRules;
+use super::today::{self, CrewDays};
+use crate::access::SignedInForm;
+use crate::access::{PageUser, Permission, Routes, perm};
+use crate::auth::browser::CsrfProtected;
+use crate::http::{IdPath, PageError};
+use crate::ids::OfferId;
+use crate::scheduling::dispatch::{self, OfferView};
+use crate::state::AppState;
+use crate::web::confirm::{self, Confirmation};
+use crate::web::{Nav, render};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/installer", Permission::WorkJobs, today_page)
+        .post("/installer/offers/{id}", Permission::WorkJobs, answer_offer)
+}
+
+/// "2 h 15 min", "40 min", "under a minute": the time left to answer an offer.
+pub fn time_left(until: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let minutes = (until - now).num_minutes();
+    match minutes {
+        m if m < 1 => "under a minute".to_owned(),
+        m if m < 60 => format!("{m} min"),
+        m if m % 60 == 0 => format!("{} h", m / 60),
+        m => format!("{} h {} min", m / 60, m % 60),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "installer/today.html")]
+struct TodayPage {
+    nav: Nav,
+    csrf: String,
+    in_crew: bool,
+    /// Each offer with the time left to answer it.
+    offers: Vec<(OfferView, String)>,
+    days: CrewDays,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn today_page(
+    State(state): State<AppState>,
+    caller: PageUser<perm::WorkJobs>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let crew = crate::crews::service::crew_of(&state.db, caller.user)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let rules = StepRules::new(&state.settings);
+    let (offers, days) = match crew {
+        Some(crew) => (
+            dispatch::open_for(&state.db, crew).await?,
+            today::crew_days(&state.db, crew, &rules).await?,
+        ),
+        None => (Vec::new(), today::empty(&rules)),
+    };
+    let notice = match q.notice.as_deref() {
+        Some("accepted") => Some("Accepted: the job is on your list and the customer is told."),
+        Some("declined") => Some("Offer declined. The job has gone to the next crew."),
+        Some("closed") => Some("That offer is closed: it was answered, or its time ran out."),
+        _ => None,
+    };
+    let now = Utc::now();
+    render(
+        StatusCode::OK,
+        &TodayPage {
+            nav: Nav::for_caller("installer", Some(&caller)),
+            csrf: caller.csrf.clone(),
+            in_crew: crew.is_some(),
+            offers: offers
+                .into_iter()
+                .map(|o| {
+                    let left = time_left(o.expires_at, now);
+                    (o, left)
+                })
+                .collect(),
+            days,
+            notice,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct AnswerFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    confirmed: String,
+}
+
+impl CsrfProtected for AnswerFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Accept or decline an offer: one tap, then a confirmation that says what follows.
+async fn answer_offer(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<OfferId>,
+    SignedInForm(caller, fields): SignedInForm<perm::WorkJobs, AnswerFields>,
+) -> Result<Response, PageError> {
+    let accept = match fields.answer.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Err(PageError::BadRequest),
+    };
+    if !confirm::given(&fields.confirmed) {
+        let (title, will_happen, label, destructive, back_label) = if accept {
+            (
+                "Take this job?",
+                vec![
+                    "The day is your crew's: the customer is told and sees your company's name.".to_owned(),
+                    "The address and the customer's phone number show on your list.".to_owned(),
+                ],
+                "Yes, take it",
+                false,
+                "Not yet",
+            )
+        } else {
+            (
+                "Decline this job offer?",
+                vec![
+                    "The job is offered to the next crew straight away.".to_owned(),
+                    "You cannot take it back: if it comes to you again, it will be as a new offer."
+                        .to_owned(),
+                ],
+                "Yes, decline it",
+                true,
+                "Keep the offer",
+            )
+        };
+        return Confirmation {
+            nav: Nav::for_caller("installer", Some(&caller)),
+            title: title.to_owned(),
+            will_happen,
+            action: format!("/installer/offers/{id}"),
+            fields: vec![("csrf", caller.csrf.clone()), ("answer", fields.answer.clone())],
+            confirm: label,
+            destructive,
+            back: "/installer".to_owned(),
+            back_label,
+        }
+        .page();
+    }
+    let actor = caller.actor();
+    match dispatch::answer(&state.db, &state.settings, &actor, caller.user, id, accept).await {
+        Ok(()) => {
+            state.mailer.wake();
+            let notice = if accept { "accepted" } else { "declined" };
+            Ok(Redirect::to(&format!("/installer?notice={notice}")).into_response())
+        }
+        Err(dispatch::OfferError::Closed) => Ok(Redirect::to("/installer?notice=closed").into_response()),
+        Err(dispatch::OfferError::NotFound) => Err(PageError::NotFound),
+        Err(dispatch::OfferError::Internal(e)) => Err(PageError::Internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_reads_as_people_say_it() {
+        let now = Utc::now();
+        let at = |m: i64| now + chrono::TimeDelta::minutes(m);
+        assert_eq!(time_left(at(0), now), "under a minute");
+        assert_eq!(time_left(at(40), now), "40 min");
+        assert_eq!(time_left(at(120), now), "2 h");
+        assert_eq!(time_left(at(135), now), "2 h 15 min");
+    }
+}

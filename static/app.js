@@ -1,0 +1,231 @@
+// The app around the pages: installs the service worker, keeps the crew's next days on the
+// phone, shows what waits to be sent and sends it when the signal returns, and ends the
+// session on the phone when it ends on the server (idle or absolute), warning a minute before.
+(function () {
+  'use strict';
+
+  const outbox = self.SunbridgeOutbox;
+  const worker = 'serviceWorker' in navigator ? navigator.serviceWorker : null;
+
+  // ---- What is kept on the phone, and dropping it --------------------------------------
+  async function forgetEverything() {
+    try {
+      localStorage.removeItem('sunbridge-deadlines');
+    } catch (e) {
+      /* storage may be off */
+    }
+    const keys = 'caches' in self ? await caches.keys() : [];
+    await Promise.all(keys.filter((k) => k === 'pages').map((k) => caches.delete(k)));
+    await outbox.clear();
+  }
+
+  // Signing out drops the kept pages and the outbox before the server forgets the session.
+  document.querySelectorAll('form[action="/logout"]').forEach((form) => {
+    form.addEventListener('submit', (event) => {
+      if (form.dataset.forgotten) return;
+      event.preventDefault();
+      forgetEverything().finally(() => {
+        form.dataset.forgotten = '1';
+        form.submit();
+      });
+    });
+  });
+
+  if (worker) {
+    worker.register('/sw.js', { scope: '/' }).catch(() => {});
+  }
+
+  // ---- Forms sent from the phone: a fresh idempotency key each time ---------------------
+  document.querySelectorAll('form[data-queue]').forEach((form) => {
+    form.addEventListener('submit', (event) => {
+      const key = form.querySelector('input[name="idempotency_key"]');
+      if (key) key.value = self.crypto.randomUUID();
+      let label = form.querySelector('input[name="queue_label"]');
+      if (!label) {
+        label = document.createElement('input');
+        label.type = 'hidden';
+        label.name = 'queue_label';
+        form.appendChild(label);
+      }
+      const subject = form.querySelector('select[name="subject"]');
+      label.value = subject
+        ? 'Photo: ' + subject.options[subject.selectedIndex].text
+        : (event.submitter && event.submitter.textContent.trim()) || 'A step';
+    });
+  });
+
+  // ---- The outbox on screen ------------------------------------------------------------
+  const list = document.querySelector('[data-queue-list]');
+  async function showOutbox() {
+    if (!list) return;
+    const here = location.pathname;
+    const items = (await outbox.list()).filter((i) => here === '/installer' || i.url.startsWith(here));
+    const ul = list.querySelector('ul');
+    ul.replaceChildren();
+    for (const item of items) {
+      const li = document.createElement('li');
+      if (item.state === 'refused') {
+        li.className = 'refused';
+        li.textContent = item.label + ': not recorded. ' + item.reason + ' ';
+        const dismiss = document.createElement('button');
+        dismiss.type = 'button';
+        dismiss.className = 'link-button';
+        dismiss.textContent = 'Dismiss';
+        dismiss.addEventListener('click', () => outbox.remove(item.key).then(showOutbox));
+        li.appendChild(dismiss);
+      } else {
+        li.textContent = item.label + ': waiting to send';
+      }
+      ul.appendChild(li);
+    }
+    list.hidden = items.length === 0;
+  }
+
+  async function send() {
+    if (!navigator.onLine) return;
+    const result = await outbox.flush();
+    if (result.sent > 0) {
+      // The page shows the job as it was: load it again with what was recorded.
+      location.replace(location.pathname);
+      return;
+    }
+    await showOutbox();
+  }
+
+  if (new URLSearchParams(location.search).has('queued')) {
+    const note = document.createElement('p');
+    note.className = 'notice';
+    note.setAttribute('role', 'status');
+    note.textContent = 'No signal: saved on this phone. It is sent as soon as the signal returns.';
+    const main = document.querySelector('main');
+    main.insertBefore(note, main.querySelector('h1').nextSibling);
+  }
+  showOutbox().then(send);
+  addEventListener('online', send);
+  if (worker) {
+    worker.addEventListener('message', (event) => {
+      if (event.data && event.data.type === 'outbox') {
+        if (event.data.result.sent > 0) location.replace(location.pathname);
+        else showOutbox();
+      }
+    });
+  }
+
+  // ---- Offline notice and the crew's next days ------------------------------------------
+  const offlineNote = document.querySelector('[data-offline-note]');
+  function signal() {
+    if (offlineNote) offlineNote.hidden = navigator.onLine;
+  }
+  addEventListener('online', signal);
+  addEventListener('offline', signal);
+  signal();
+
+  if (location.pathname === '/installer' && navigator.onLine && worker) {
+    const paths = ['/installer'].concat(
+      [...document.querySelectorAll('.day-plan a.card-target')].map((a) => new URL(a.href).pathname),
+    );
+    worker.ready.then((registration) => registration.active && registration.active.postMessage({ type: 'keep', paths }));
+  }
+
+  // ---- Offer countdowns -------------------------------------------------------------------
+  function left(ms) {
+    const minutes = Math.floor(ms / 60000);
+    if (minutes < 1) return 'under a minute';
+    if (minutes < 60) return minutes + ' min';
+    return Math.floor(minutes / 60) + ' h' + (minutes % 60 ? ' ' + (minutes % 60) + ' min' : '');
+  }
+  function tick() {
+    document.querySelectorAll('time[data-countdown]').forEach((t) => {
+      const ms = Date.parse(t.getAttribute('datetime')) - Date.now();
+      t.textContent = ms > 0 ? left(ms) : 'no time: it has gone to another crew';
+    });
+  }
+  if (document.querySelector('time[data-countdown]')) setInterval(tick, 15000);
+
+  // ---- The session's deadlines ------------------------------------------------------------
+  const idleMeta = document.querySelector('meta[name="session-idle-deadline"]');
+  const absoluteMeta = document.querySelector('meta[name="session-absolute-deadline"]');
+  if (!idleMeta || !absoluteMeta) return;
+  const WARN_MS = 60 * 1000;
+  // A page kept offline may be older than the last page seen: the latest deadline known wins.
+  function known() {
+    let stored = {};
+    try {
+      stored = JSON.parse(localStorage.getItem('sunbridge-deadlines') || '{}');
+    } catch (e) {
+      stored = {};
+    }
+    return {
+      idle: Math.max(Date.parse(idleMeta.content), stored.idle || 0),
+      absolute: Math.max(Date.parse(absoluteMeta.content), stored.absolute || 0),
+    };
+  }
+  let deadlines = known();
+  function remember() {
+    try {
+      localStorage.setItem('sunbridge-deadlines', JSON.stringify(deadlines));
+    } catch (e) {
+      /* storage may be off */
+    }
+  }
+  remember();
+
+  let warning = null;
+  function warn(until) {
+    if (warning) return;
+    warning = document.createElement('div');
+    warning.className = 'session-warning';
+    warning.setAttribute('role', 'alertdialog');
+    warning.setAttribute('aria-labelledby', 'session-warning-text');
+    const text = document.createElement('p');
+    text.id = 'session-warning-text';
+    text.textContent = until === 'idle'
+      ? 'You will be signed out in a minute because nothing happened for a while.'
+      : 'Your session ends in a minute; sign in again to carry on.';
+    warning.appendChild(text);
+    if (until === 'idle') {
+      const stay = document.createElement('button');
+      stay.type = 'button';
+      stay.className = 'button';
+      stay.textContent = 'Stay signed in';
+      stay.addEventListener('click', stayAlive);
+      warning.appendChild(stay);
+    }
+    document.body.appendChild(warning);
+    const button = warning.querySelector('button');
+    if (button) button.focus();
+  }
+
+  async function stayAlive() {
+    try {
+      const response = await fetch('/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+      if (response.ok && response.headers.get('content-type').startsWith('application/json')) {
+        const fresh = await response.json();
+        deadlines = { idle: Date.parse(fresh.idle_deadline), absolute: Date.parse(fresh.absolute_deadline) };
+        remember();
+        if (warning) warning.remove();
+        warning = null;
+      }
+    } catch (e) {
+      /* no signal: the deadline stands */
+    }
+  }
+
+  let ended = false;
+  function check() {
+    if (ended) return;
+    const now = Date.now();
+    const end = Math.min(deadlines.idle, deadlines.absolute);
+    if (now >= end) {
+      ended = true;
+      // Clear the screen first, then what the phone keeps, then show sign-in.
+      document.querySelector('main').replaceChildren();
+      forgetEverything().finally(() => location.replace('/login'));
+    } else if (end - now <= WARN_MS) {
+      warn(deadlines.idle <= deadlines.absolute ? 'idle' : 'absolute');
+    }
+  }
+  check();
+  setInterval(check, 1000);
+  document.addEventListener('visibilitychange', check);
+})();

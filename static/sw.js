@@ -1,0 +1,106 @@
+// The service worker. The server serves it at /sw.js with two lines before this file:
+// `VERSION` (the build) and `ASSETS` (the hashed URLs of the styles, scripts, icons and the
+// offline page), and `OUTBOX` (the outbox script's URL).
+/* global VERSION, ASSETS, OUTBOX, SunbridgeOutbox */
+'use strict';
+
+importScripts(OUTBOX);
+
+const STATIC = 'static-' + VERSION;
+// Pages of the crew's next days, kept for working without signal; dropped at sign-out.
+const PAGES = 'pages';
+// Forms that are kept and sent later when there is no signal.
+const QUEUED = /^\/jobs\/[0-9a-f-]{36}\/(step|photos)$/;
+// Pages worth keeping for a crew without signal.
+const KEPT = /^\/(installer|jobs\/[0-9a-f-]{36})$/;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(STATIC).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('static-') && k !== STATIC).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+async function keep(path, response) {
+  if (response.ok && response.type === 'basic' && !response.redirected) {
+    const cache = await caches.open(PAGES);
+    await cache.put(path, response);
+  }
+}
+
+/** A page: from the network, kept if it is one a crew needs offline; without signal, the kept copy. */
+async function page(request) {
+  const url = new URL(request.url);
+  try {
+    const response = await fetch(request);
+    if (KEPT.test(url.pathname)) await keep(url.pathname, response.clone());
+    return response;
+  } catch (e) {
+    const kept = await caches.match(url.pathname, { cacheName: PAGES });
+    return kept || (await caches.match('/offline', { cacheName: STATIC })) || Response.error();
+  }
+}
+
+/** A step or a photo: sent now, or kept in the outbox when the signal is gone. */
+async function sendOrKeep(request) {
+  const copy = request.clone();
+  try {
+    return await fetch(request);
+  } catch (e) {
+    const url = new URL(request.url);
+    const form = await copy.formData();
+    const entries = [...form.entries()];
+    const key = form.get('idempotency_key') || String(Date.now());
+    await SunbridgeOutbox.add({ key, url: url.pathname, label: form.get('queue_label') || 'A change', entries });
+    if (self.registration.sync) {
+      await self.registration.sync.register('outbox').catch(() => {});
+    }
+    const job = url.pathname.replace(/\/(step|photos)$/, '');
+    return Response.redirect(job + '?queued=1', 303);
+  }
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.method === 'POST' && QUEUED.test(url.pathname)) {
+    event.respondWith(sendOrKeep(request));
+  } else if (request.method === 'GET' && request.mode === 'navigate') {
+    event.respondWith(page(request));
+  } else if (request.method === 'GET' && url.pathname.startsWith('/static/')) {
+    event.respondWith(caches.match(request, { cacheName: STATIC }).then((hit) => hit || fetch(request)));
+  }
+});
+
+async function tellPages(message) {
+  for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage(message);
+}
+
+self.addEventListener('sync', (event) => {
+  if (event.tag === 'outbox') {
+    event.waitUntil(SunbridgeOutbox.flush().then((result) => tellPages({ type: 'outbox', result })));
+  }
+});
+
+self.addEventListener('message', (event) => {
+  const data = event.data || {};
+  if (data.type === 'keep' && Array.isArray(data.paths)) {
+    // The crew's next days: fetched and kept now, while there is signal.
+    event.waitUntil(
+      Promise.all(
+        data.paths
+          .filter((p) => KEPT.test(p))
+          .map((p) => fetch(p, { credentials: 'same-origin' }).then((r) => keep(p, r)).catch(() => {})),
+      ),
+    );
+  } else if (data.type === 'forget') {
+    event.waitUntil(Promise.all([caches.delete(PAGES), SunbridgeOutbox.clear()]));
+  }
+});
