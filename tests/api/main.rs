@@ -10,6 +10,7 @@ mod conformance;
 mod continuity;
 mod contract;
 mod credentials;
+mod crew_app;
 mod customer_search;
 mod encryption;
 mod errors;
