@@ -4,35 +4,14 @@
 // customer's roadmap then shows the confirmed survey and the crew. No CSP violation on the way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as OTPAuth from 'otpauth';
-import { startServer, startBrowser, checkPage } from './harness.mjs';
-
-const BIN = process.env.SUNBRIDGE_TEST_BIN ?? new URL('../target/debug/sunbridge', import.meta.url).pathname;
+import { startServer, startBrowser, checkPage, seedDemo, signIn as signInAs, enrolSecondFactor } from './harness.mjs';
 
 let server;
 let chrome;
 let passwords;
 // Authenticator secrets of accounts that turned the second factor on, by email.
 const totps = {};
-
-// `sunbridge seed-demo` prints each demo account's random password once.
-async function seedDemo(dataDir) {
-  const child = spawn(BIN, ['seed-demo'], {
-    env: { ...process.env, SUNBRIDGE_DATA_DIR: dataDir, SUNBRIDGE_ENV: 'development' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const lines = [];
-  child.stderr.on('data', (chunk) => lines.push(chunk.toString()));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`seed-demo failed (${code}): ${lines.join('')}`);
-  const found = {};
-  for (const line of lines.join('').split('\n')) {
-    const m = line.match(/^\s+(\w+)\s+(\S+@demo\.sunbridge\.test)\s+(\S+)$/);
-    if (m) found[m[1]] = { email: m[2], password: m[3] };
-  }
-  return found;
-}
 
 before(async () => {
   server = await startServer();
@@ -45,23 +24,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function signIn(page, who) {
-  await page.goto(server.url + '/login');
-  await page.getByLabel('Email address').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  if (totps[who.email]) {
-    await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
-    // The step used last is spent; the next one is within the accepted window.
-    await page.getByLabel('Code').fill(totps[who.email].generate({ timestamp: Date.now() + 30_000 }));
-    await page.getByRole('button', { name: 'Continue' }).click();
-  }
-  await page.waitForURL((url) => !url.pathname.startsWith('/login') && !url.pathname.startsWith('/start'));
-}
-
-async function earlyInAStep() {
-  const into = Date.now() % 30_000;
-  if (into > 20_000) await new Promise((resolve) => setTimeout(resolve, 30_000 - into + 100));
+function signIn(page, who) {
+  return signInAs(page, server.url, who, totps[who.email]);
 }
 
 test('a customer pays, books a day from the calendar, and the crew confirms it', async () => {
@@ -91,19 +55,13 @@ test('a customer pays, books a day from the calendar, and the crew confirms it',
   const context = await chrome.browser.newContext({ viewport: { width: 390, height: 844 } });
   const phone = await context.newPage();
   await signIn(phone, passwords.installer);
-  await phone.getByLabel('Confirm your password').fill(passwords.installer.password);
-  await phone.getByRole('button', { name: 'Set up two-step sign-in' }).click();
-  const secret = (await phone.locator('#totp-secret').textContent()).trim();
-  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
-  await earlyInAStep();
-  await phone.getByLabel('Code').fill(totp.generate());
-  await phone.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
-  await phone.getByRole('heading', { name: 'Two-step sign-in is on' }).waitFor();
-  totps[passwords.installer.email] = totp;
+  totps[passwords.installer.email] = await enrolSecondFactor(phone, server.url, passwords.installer, OTPAuth);
   await phone.goto(server.url + '/installer');
-  const offer = phone.locator('li.panel').filter({ hasText: 'site survey on' });
+  const offer = phone.locator('li.offer').filter({ hasText: 'Site survey · ' });
   await offer.first().waitFor();
   await offer.first().getByRole('button', { name: 'Accept' }).click();
+  // One tap, then a yes.
+  await phone.getByRole('button', { name: 'Yes, take it' }).click();
   await phone.getByText('Accepted: the job is on your list').waitFor();
   await context.close();
 
@@ -122,16 +80,7 @@ async function signInEnrolled(who) {
   const page = await context.newPage();
   await signIn(page, who);
   if (totps[who.email]) return { context, page };
-  await page.goto(server.url + '/account');
-  await page.getByLabel('Confirm your password').fill(who.password);
-  await page.getByRole('button', { name: 'Set up two-step sign-in' }).click();
-  const secret = (await page.locator('#totp-secret').textContent()).trim();
-  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
-  await earlyInAStep();
-  await page.getByLabel('Code').fill(totp.generate());
-  await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
-  await page.getByRole('heading', { name: 'Two-step sign-in is on' }).waitFor();
-  totps[who.email] = totp;
+  totps[who.email] = await enrolSecondFactor(page, server.url, who, OTPAuth);
   return { context, page };
 }
 
@@ -180,7 +129,7 @@ test('every page of the back office and the crew portal fits a phone and passes 
   await support.context.close();
 
   const crew = await signInEnrolled(passwords.installer);
-  await visit(crew.page, '/installer', 'installer-portal');
+  await visit(crew.page, '/installer', 'installer-today');
   await crew.page.locator('main a[href^="/jobs/"]').first().click();
   problems.push(...(await checkPage(crew.page, 'installer-job')));
   await crew.context.close();

@@ -175,3 +175,76 @@ export async function checkPage(page, name) {
   }
   return problems;
 }
+
+// `sunbridge seed-demo` against the server's data directory: crews, and a sample order at every
+// step. Answers each demo account (`customer`, `installer`, `admin`…) with the random password
+// the command prints once.
+export async function seedDemo(dataDir) {
+  const child = spawn(BIN, ['seed-demo'], {
+    env: { ...process.env, SUNBRIDGE_DATA_DIR: dataDir, SUNBRIDGE_ENV: 'development' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const lines = [];
+  child.stderr.on('data', (chunk) => lines.push(chunk.toString()));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`seed-demo failed (${code}): ${lines.join('')}`);
+  const found = {};
+  for (const line of lines.join('').split('\n')) {
+    const m = line.match(/^\s+(\w+)\s+(\S+@demo\.sunbridge\.test)\s+(\S+)$/);
+    if (m) found[m[1]] = { email: m[2], password: m[3] };
+  }
+  return found;
+}
+
+// Waits, when the current 30-second TOTP step is nearly over, for the next one to begin.
+export async function earlyInAStep() {
+  const into = Date.now() % 30_000;
+  if (into > 20_000) await new Promise((resolve) => setTimeout(resolve, 30_000 - into + 100));
+}
+
+// Signs `who` in on `page`; with `totp` (an OTPAuth.TOTP), answers the second-factor page.
+export async function signIn(page, baseUrl, who, totp) {
+  await page.goto(baseUrl + '/login');
+  await page.getByLabel('Email address').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  if (totp) {
+    await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+    // The step used last is spent; the next one is within the accepted window.
+    await page.getByLabel('Code').fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+    await page.getByRole('button', { name: 'Continue' }).click();
+  }
+  await page.waitForURL((url) => !url.pathname.startsWith('/login') && !url.pathname.startsWith('/start'));
+}
+
+// Turns on the second factor for the signed-in `who` (staff and crews must have one); answers
+// the authenticator, an OTPAuth.TOTP.
+export async function enrolSecondFactor(page, baseUrl, who, OTPAuth) {
+  await page.goto(baseUrl + '/account');
+  await page.getByLabel('Confirm your password').fill(who.password);
+  await page.getByRole('button', { name: 'Set up two-step sign-in' }).click();
+  const secret = (await page.locator('#totp-secret').textContent()).trim();
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
+  await earlyInAStep();
+  await page.getByLabel('Code').fill(totp.generate());
+  await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+  await page.getByRole('heading', { name: 'Two-step sign-in is on' }).waitFor();
+  return totp;
+}
+
+// Runs SQL against the server's SQLite file, for what a test cannot wait for (a booked day to
+// come). Python's sqlite3 is on every machine the tests run on; SQLite's locking makes the
+// write safe beside the running server.
+export async function sqlite(dataDir, sql, params = []) {
+  const script = 'import sqlite3,sys,json; c=sqlite3.connect(sys.argv[1], timeout=10); '
+    + 'r=c.execute(sys.argv[2], json.loads(sys.argv[3])); c.commit(); print(r.rowcount)';
+  const child = spawn('python3', ['-c', script, join(dataDir, 'sunbridge.db'), sql, JSON.stringify(params)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = [];
+  child.stdout.on('data', (chunk) => out.push(chunk.toString()));
+  child.stderr.on('data', (chunk) => out.push(chunk.toString()));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`sqlite failed: ${out.join('')}`);
+  return Number(out.join('').trim());
+}

@@ -79,6 +79,32 @@
       ul.appendChild(li);
     }
     list.hidden = items.length === 0;
+    revealSteps(items);
+  }
+
+  // A step that waits only for photos shows once the phone holds them, sent or waiting.
+  function revealSteps(items) {
+    const waiting = new Set(
+      items
+        .filter((i) => i.state === 'waiting')
+        .map((i) => (i.entries.find(([name]) => name === 'subject') || [])[1])
+        .filter(Boolean),
+    );
+    for (const li of document.querySelectorAll('.checklist li[data-subject]')) {
+      if (waiting.has(li.dataset.subject)) {
+        li.classList.add('queued');
+        li.querySelector('.visually-hidden').textContent = '(waiting to send)';
+      }
+    }
+    for (const button of document.querySelectorAll('button[data-requires]')) {
+      const missing = button.dataset.requires.split(' ').filter((s) => s && !waiting.has(s));
+      if (missing.length === 0) {
+        button.hidden = false;
+        button.closest('section').hidden = false;
+        const why = document.getElementById('why-not');
+        if (why) why.hidden = true;
+      }
+    }
   }
 
   async function send() {

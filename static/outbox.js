@@ -42,7 +42,14 @@
     return withStore('readwrite', (s) => request(s.put(Object.assign({ state: 'waiting', created: Date.now() }, item))));
   }
 
+  // Reading must not create the database: after sign-out nothing of the outbox is left.
+  async function exists() {
+    if (!indexedDB.databases) return true;
+    return (await indexedDB.databases()).some((d) => d.name === DB);
+  }
+
   async function list() {
+    if (!(await exists())) return [];
     const items = await withStore('readonly', (s) => request(s.getAll()));
     return items.sort((a, b) => a.created - b.created);
   }
@@ -76,11 +83,17 @@
     const result = { sent: 0, refused: 0, waiting: 0, signedOut: false };
     for (const item of await list()) {
       if (item.state !== 'waiting') continue;
-      const form = new FormData();
-      for (const [name, value] of item.entries) form.append(name, value);
+      // Sent the way the page's form was: multipart with a file, URL-encoded without one.
+      let body;
+      if (item.entries.every(([, value]) => typeof value === 'string')) {
+        body = new URLSearchParams(item.entries);
+      } else {
+        body = new FormData();
+        for (const [name, value] of item.entries) body.append(name, value);
+      }
       let response;
       try {
-        response = await fetch(item.url, { method: 'POST', body: form, credentials: 'same-origin' });
+        response = await fetch(item.url, { method: 'POST', body, credentials: 'same-origin' });
       } catch (e) {
         // Still no signal: keep this one and the rest for the next try.
         result.waiting += 1;

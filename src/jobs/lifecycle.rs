@@ -183,7 +183,7 @@ pub fn may_cancel(state: JobState, party: Party) -> bool {
 /// Why a step was refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StepRefused {
-    #[error("a job cannot go from {from} to {to}")]
+    #[error("the job is at “{}” now, and “{}” does not follow that step", from.label(), to.label())]
     NoSuchStep { from: JobState, to: JobState },
     #[error("this step is taken by {0}")]
     NotYours(&'static str),

@@ -85,6 +85,8 @@ pub struct StepReadiness {
     pub photos: Vec<RequiredPhoto>,
     /// True when the step can be recorded now.
     pub open: bool,
+    /// What it waits for when not open: `day` (none confirmed, or not yet come) or `photos`.
+    pub waiting_for: Option<&'static str>,
     /// Why not, in a sentence the crew can act on.
     pub why_not: Option<String>,
 }

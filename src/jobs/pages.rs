@@ -54,6 +54,8 @@ struct JobPage {
     price: Option<String>,
     /// Step buttons: the state and its label.
     steps: Vec<(JobState, &'static str)>,
+    /// The booked-day step waiting only for photos, and the subjects it still needs.
+    needs_photos: Option<(JobState, String)>,
     can_upload: bool,
     /// What a photo may show; the first photo the step still needs is preselected.
     subjects: Vec<(&'static str, &'static str, bool)>,
@@ -93,19 +95,34 @@ async fn job_page(
     let mut detail = party_view::build(&state.db, actor, caller.user, job, party).await?;
     detail.readiness = readiness;
     let manages = party != Party::Staff || policy::allows(caller.role, Permission::ManageJobs);
-    // A booked-day step that is not open yet is explained on the page, not offered.
+    // A booked-day step that is not open yet is explained on the page, not offered; one that
+    // waits only for photos is in the form, hidden, so that the phone shows it once the photos
+    // are taken, even without signal (`static/app.js`).
     let closed = detail.readiness.as_ref().filter(|r| !r.open).map(|r| r.step);
+    let needs_photos = detail
+        .readiness
+        .as_ref()
+        .filter(|r| r.waiting_for == Some("photos"))
+        .map(|r| {
+            r.photos
+                .iter()
+                .filter(|p| !p.taken)
+                .map(|p| p.subject.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
     let steps = if manages {
         detail
             .next_steps
             .iter()
-            .filter(|s| Some(**s) != closed)
+            .filter(|s| Some(**s) != closed || needs_photos.is_some())
             .map(|s| (*s, s.label()))
             .collect()
     } else {
         Vec::new()
     };
     let crew_links = party == Party::AssignedCrew;
+    let needs_photos = closed.zip(needs_photos);
     let page = JobPage {
         nav: Nav::for_caller(
             if party == Party::Staff {
@@ -118,6 +135,7 @@ async fn job_page(
         csrf: caller.csrf.clone(),
         price: detail.system.price_cents.map(|p| p.whole()),
         steps,
+        needs_photos,
         can_upload: photos::may_upload(party),
         subjects: {
             let first_missing = detail

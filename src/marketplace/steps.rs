@@ -100,22 +100,31 @@ async fn check<C: crate::db::Conn>(
     let missing = photos::missing(conn, job.id, required).await?;
     let day = confirmed_day(conn, job, kind).await?;
     let today = home_today(conn, job, rules.now).await?;
-    let why_not = match day {
-        None => Some(format!("No {} day is confirmed yet.", kind.label())),
-        Some(day) if today < day => Some(format!(
-            "You can record this from {}, the booked day.",
-            day.format("%A %-d %B")
-        )),
-        Some(_) if !missing.is_empty() => Some(format!(
-            "Take the {} photo{} first.",
-            missing
-                .iter()
-                .map(|s| s.label().to_lowercase().trim_start_matches("the ").to_owned())
-                .collect::<Vec<_>>()
-                .join(", "),
-            if missing.len() == 1 { "" } else { "s" }
-        )),
-        Some(_) => None,
+    let (waiting_for, why_not) = match day {
+        None => (
+            Some("day"),
+            Some(format!("No {} day is confirmed yet.", kind.label())),
+        ),
+        Some(day) if today < day => (
+            Some("day"),
+            Some(format!(
+                "You can record this from {}, the booked day.",
+                day.format("%A %-d %B")
+            )),
+        ),
+        Some(_) if !missing.is_empty() => (
+            Some("photos"),
+            Some(format!(
+                "Take the {} photo{} first.",
+                missing
+                    .iter()
+                    .map(|s| s.label().to_lowercase().trim_start_matches("the ").to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if missing.len() == 1 { "" } else { "s" }
+            )),
+        ),
+        Some(_) => (None, None),
     };
     Ok(StepReadiness {
         step,
@@ -129,6 +138,7 @@ async fn check<C: crate::db::Conn>(
             })
             .collect(),
         open: why_not.is_none(),
+        waiting_for,
         why_not,
     })
 }

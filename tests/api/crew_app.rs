@@ -19,7 +19,12 @@ async fn confirmed_survey(app: &TestApp) -> (Member, CrewFixture, String) {
     let crew = app.crew(&admin, "Piedmont Crew", (36.08, -79.80), 2, &[]).await;
     let ann = app.member("ann@example.com", Role::Customer).await;
     let phoned = app
-        .api("PATCH", "/api/v1/me", &ann.token, Some(json!({"name": "Ann Lindqvist", "phone": "+1 (336) 555-0188"})))
+        .api(
+            "PATCH",
+            "/api/v1/me",
+            &ann.token,
+            Some(json!({"name": "Ann Lindqvist", "phone": "+1 (336) 555-0188"})),
+        )
         .await;
     assert_eq!(phoned.status(), 200);
     let home = json!({"label": "Home", "address": ADDRESS, "postal_code": "27401",
@@ -45,7 +50,13 @@ async fn confirmed_survey(app: &TestApp) -> (Member, CrewFixture, String) {
     (ann, crew, job)
 }
 
-async fn transition(app: &TestApp, member: &Member, job: &str, to: &str, key: Option<&str>) -> reqwest::Response {
+async fn transition(
+    app: &TestApp,
+    member: &Member,
+    job: &str,
+    to: &str,
+    key: Option<&str>,
+) -> reqwest::Response {
     let mut request = app
         .client
         .post(app.url(&format!("/api/v1/jobs/{job}/transitions")))
@@ -75,7 +86,10 @@ async fn the_survey_waits_for_its_day_and_its_photos_and_the_job_says_why() {
     assert_eq!(early.status(), 409);
     let body: Value = early.json().await.unwrap();
     assert_eq!(body["code"], "too_early");
-    assert!(body["detail"].as_str().unwrap().contains("survey is booked for"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("survey is booked for"),
+        "{body}"
+    );
     let seen = detail(&app, &crew.installer, &job).await;
     assert_eq!(seen["readiness"]["step"], "surveyed");
     assert_eq!(seen["readiness"]["open"], false);
@@ -101,13 +115,21 @@ async fn the_survey_waits_for_its_day_and_its_photos_and_the_job_says_why() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["subject"].as_str().unwrap().to_owned(), p["taken"].as_bool().unwrap()))
+        .map(|p| {
+            (
+                p["subject"].as_str().unwrap().to_owned(),
+                p["taken"].as_bool().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(photos, [("roof".to_owned(), true), ("meter".to_owned(), false)]);
 
     // With the meter too, the step is open and recorded.
     app.photo(&crew.installer, &job, "meter", None).await;
-    assert_eq!(detail(&app, &crew.installer, &job).await["readiness"]["open"], true);
+    assert_eq!(
+        detail(&app, &crew.installer, &job).await["readiness"]["open"],
+        true
+    );
     let done = transition(&app, &crew.installer, &job, "surveyed", None).await;
     assert_eq!(done.status(), 200);
 }
@@ -163,7 +185,8 @@ async fn a_step_sent_twice_with_one_key_is_recorded_once_even_when_the_copies_ra
     assert_eq!(approved, 1);
 
     // A key that is not a plain token is refused, not ignored.
-    let (status, code) = problem_code(transition(&app, &ann, &job, "design_approved", Some("no spaces, please")).await).await;
+    let (status, code) =
+        problem_code(transition(&app, &ann, &job, "design_approved", Some("no spaces, please")).await).await;
     assert_eq!((status, code.as_str()), (422, "validation_failed"));
 }
 
@@ -186,7 +209,10 @@ async fn a_photo_sent_twice_with_one_key_is_stored_once() {
     let mut statuses = [a, b];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 201]);
-    let photos = detail(&app, &crew.installer, &job).await["photos"].as_array().unwrap().len();
+    let photos = detail(&app, &crew.installer, &job).await["photos"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(photos, 2, "one roof, one meter");
     assert_eq!(app.stored_files().await.len(), 2, "no orphan file from the race");
 }
@@ -215,9 +241,15 @@ async fn today_lists_the_crews_visit_with_what_it_needs_on_the_doorstep_and_noth
     assert_eq!(visit["address"], ADDRESS);
     assert_eq!(visit["customer_first_name"], "Ann");
     assert_eq!(visit["phone_uri"], "tel:+13365550188");
-    assert!(visit["geo_uri"].as_str().unwrap().starts_with("geo:36."), "{visit}");
+    assert!(
+        visit["geo_uri"].as_str().unwrap().starts_with("geo:36."),
+        "{visit}"
+    );
     assert_eq!(visit["access_notes"], "Side gate, code 2207. Park on the street.");
-    assert_eq!(visit["readiness"]["why_not"], "Take the roof, meter photos first.");
+    assert_eq!(
+        visit["readiness"]["why_not"],
+        "Take the roof, meter photos first."
+    );
 
     // Another crew's installer sees none of it; a customer may not ask.
     let admin = app.member("admin2@example.com", Role::Admin).await;
@@ -256,13 +288,22 @@ async fn access_notes_are_the_owners_to_set_and_bounded() {
     let (site, _) = app.quoted_home(&ann, home, 9000.0, &[]).await;
     let path = format!("/api/v1/sites/{site}/access-notes");
     let (status, _) = problem_code(
-        app.api("PUT", &path, &bob.token, Some(json!({"access_notes": "mine now"})))
-            .await,
+        app.api(
+            "PUT",
+            &path,
+            &bob.token,
+            Some(json!({"access_notes": "mine now"})),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 404, "someone else's home does not exist");
     let long = "x".repeat(501);
-    let (status, _) = problem_code(app.api("PUT", &path, &ann.token, Some(json!({"access_notes": long}))).await).await;
+    let (status, _) = problem_code(
+        app.api("PUT", &path, &ann.token, Some(json!({"access_notes": long})))
+            .await,
+    )
+    .await;
     assert_eq!(status, 422);
     let cleared: Value = app
         .api("PUT", &path, &ann.token, Some(json!({"access_notes": "  "})))
@@ -278,10 +319,7 @@ async fn the_site_is_installable_a_manifest_a_worker_at_the_root_icons_and_an_of
     let app = spawn_app().await;
     let manifest = app.get("/manifest.webmanifest").await;
     assert_eq!(manifest.status(), 200);
-    assert_eq!(
-        manifest.headers()["content-type"],
-        "application/manifest+json"
-    );
+    assert_eq!(manifest.headers()["content-type"], "application/manifest+json");
     let manifest: Value = manifest.json().await.unwrap();
     assert_eq!(manifest["display"], "standalone");
     assert_eq!(manifest["start_url"], "/start");
@@ -313,12 +351,8 @@ async fn the_site_is_installable_a_manifest_a_worker_at_the_root_icons_and_an_of
     assert!(code.starts_with("const VERSION = \"") && code.contains("\"/offline\""));
     // Every asset the worker keeps is served.
     let assets = code.lines().nth(1).unwrap();
-    let assets: Vec<String> = serde_json::from_str(
-        assets
-            .trim_start_matches("const ASSETS = ")
-            .trim_end_matches(';'),
-    )
-    .unwrap();
+    let assets: Vec<String> =
+        serde_json::from_str(assets.trim_start_matches("const ASSETS = ").trim_end_matches(';')).unwrap();
     for asset in &assets {
         assert_eq!(app.get(asset).await.status(), 200, "{asset}");
     }
@@ -337,7 +371,12 @@ async fn pages_carry_the_sessions_deadlines_and_the_session_route_extends_the_id
     let app = spawn_app().await;
     let mut ann = app.member("ann@example.com", Role::Customer).await;
     let session = app.page_session(&mut ann).await;
-    let page = app.page_get("/account", &session.cookie).await.text().await.unwrap();
+    let page = app
+        .page_get("/account", &session.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains(r#"<meta name="session-idle-deadline" content=""#));
     assert!(page.contains(r#"<meta name="session-absolute-deadline" content=""#));
     let deadlines: Value = app
@@ -347,7 +386,8 @@ async fn pages_carry_the_sessions_deadlines_and_the_session_route_extends_the_id
         .await
         .unwrap();
     let idle = chrono::DateTime::parse_from_rfc3339(deadlines["idle_deadline"].as_str().unwrap()).unwrap();
-    let absolute = chrono::DateTime::parse_from_rfc3339(deadlines["absolute_deadline"].as_str().unwrap()).unwrap();
+    let absolute =
+        chrono::DateTime::parse_from_rfc3339(deadlines["absolute_deadline"].as_str().unwrap()).unwrap();
     let now = chrono::Utc::now();
     // Customers: 30 minutes idle by default, and the absolute end later than that.
     let idle_left = (idle.with_timezone(&chrono::Utc) - now).num_minutes();
