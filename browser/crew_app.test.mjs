@@ -17,6 +17,8 @@ import {
 let server;
 let chrome;
 let passwords;
+// The demo installer's authenticator, once enrolled.
+let installerTotp;
 // Script errors on the phone's pages, and messages about the CSP.
 const pageErrors = [];
 // Any real PNG will do as the roof's photo: the app's own icon.
@@ -82,7 +84,7 @@ test('Chromium reports the app installable: manifest, icons, worker', async () =
 test('a crew records a survey without signal, and it reaches the server exactly once', async () => {
   const { context, page } = await phone();
   await signIn(page, server.url, passwords.installer);
-  await enrolSecondFactor(page, server.url, passwords.installer, OTPAuth);
+  installerTotp = await enrolSecondFactor(page, server.url, passwords.installer, OTPAuth);
   await page.goto(server.url + '/installer');
   await controlled(page);
 
@@ -176,6 +178,34 @@ test('a crew records a survey without signal, and it reaches the server exactly 
   assert.ok(!databases.includes('sunbridge-outbox'), databases.join(', '));
   await context.close();
   assert.deepEqual(problems, []);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('an offer made by a booking appears on the open crew app within two seconds, without a reload', async () => {
+  const crew = await phone();
+  await signIn(crew.page, server.url, passwords.installer, installerTotp);
+  await crew.page.goto(server.url + '/installer');
+  await crew.page.evaluate(() => { window.notReloaded = true; });
+  const before = await crew.page.locator('li.offer').count();
+  // Let the stream open before the booking.
+  await crew.page.waitForTimeout(1500);
+
+  const customer = await phone();
+  await signIn(customer.page, server.url, passwords.customer);
+  await customer.page.goto(server.url + '/orders');
+  await customer.page.locator('li.card-link').filter({ hasText: 'Deposit paid' }).first().getByRole('link').click();
+  await customer.page.locator('.calendar button').first().click();
+  await customer.page.getByRole('button', { name: 'Yes, book this day' }).click();
+  await customer.page.getByText('Day booked.').waitFor();
+  const booked = Date.now();
+
+  await crew.page.locator('li.offer').nth(before).waitFor({ timeout: 2000 });
+  const seenAfter = Date.now() - booked;
+  assert.ok(seenAfter <= 2000, `the offer showed after ${seenAfter} ms`);
+  assert.equal(await crew.page.evaluate(() => window.notReloaded), true, 'the page was not reloaded');
+  await crew.page.locator('li.offer').nth(before).getByText(/Answer within/).waitFor();
+  await crew.context.close();
+  await customer.context.close();
   assert.deepEqual(pageErrors, []);
 });
 

@@ -99,6 +99,7 @@ use utoipa::OpenApi;
         crate::scheduling::api::accept,
         crate::scheduling::api::decline,
         crate::marketplace::api::today,
+        crate::marketplace::api::offers_stream,
         crate::jobs::api::list,
         crate::jobs::api::show,
         crate::jobs::api::transition,

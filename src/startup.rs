@@ -122,7 +122,10 @@ impl Application {
                 db.clone(),
             ))
         });
+        let live = crate::marketplace::live::Live::new();
+        live.start(&supervisor, db.clone(), Duration::from_secs(1));
         let state: AppState = AppServices {
+            live,
             rate,
             shared,
             pvwatts_api,

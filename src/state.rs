@@ -59,6 +59,8 @@ pub struct AppServices {
     pub rate: Option<Arc<crate::defence::rate::RateGuard>>,
     /// NREL's PVWatts API, when a key is configured.
     pub pvwatts_api: Option<Arc<crate::sizing::pvwatts_api::PvWattsApi>>,
+    /// Changes for the screens that stay open (offers, job steps).
+    pub live: crate::marketplace::live::Live,
 }
 
 impl AppServices {

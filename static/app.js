@@ -153,6 +153,47 @@
     worker.ready.then((registration) => registration.active && registration.active.postMessage({ type: 'keep', paths }));
   }
 
+  // ---- Live regions: new offers, a job's new step, without a reload ------------------------
+  // The server streams a change; the page fetches itself in the background (which is not
+  // activity: it does not hold the session open) and swaps the regions marked `data-live`.
+  async function refreshRegions() {
+    const response = await fetch(location.pathname, { credentials: 'same-origin', headers: { 'X-Background': '1' } });
+    if (!response.ok || response.redirected) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), 'text/html');
+    for (const region of document.querySelectorAll('[data-live]')) {
+      const next = fresh.querySelector('[data-live="' + region.dataset.live + '"]');
+      if (next) region.replaceWith(document.adoptNode(next));
+    }
+    tick();
+  }
+  const liveSource = document.querySelector('[data-live-source]');
+  let stream = null;
+  function listen() {
+    if (!liveSource || !('EventSource' in self) || (stream && stream.readyState !== EventSource.CLOSED)) return;
+    stream = new EventSource(liveSource.dataset.liveSource);
+    let first = true;
+    const changed = () => {
+      // The first event is the state when the stream opened: refresh only if the page is older.
+      if (first) {
+        first = false;
+        if (Date.now() - loadedAt < 3000) return;
+      }
+      refreshRegions().catch(() => {});
+    };
+    stream.addEventListener('offers', changed);
+    stream.addEventListener('job', changed);
+    stream.addEventListener('end', () => stream.close());
+    // No automatic reconnection: a reconnect counts as activity. The page listens again when the
+    // person comes back to it or the signal returns.
+    stream.onerror = () => stream.close();
+  }
+  const loadedAt = Date.now();
+  listen();
+  addEventListener('online', listen);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') listen();
+  });
+
   // ---- Offer countdowns -------------------------------------------------------------------
   function left(ms) {
     const minutes = Math.floor(ms / 60000);
@@ -166,7 +207,7 @@
       t.textContent = ms > 0 ? left(ms) : 'no time: it has gone to another crew';
     });
   }
-  if (document.querySelector('time[data-countdown]')) setInterval(tick, 15000);
+  if (document.querySelector('time[data-countdown]') || liveSource) setInterval(tick, 15000);
 
   // ---- The session's deadlines ------------------------------------------------------------
   const idleMeta = document.querySelector('meta[name="session-idle-deadline"]');

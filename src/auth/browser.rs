@@ -226,6 +226,10 @@ impl IntoResponse for SignInRequired {
     }
 }
 
+/// Sent by the app on requests it makes by itself (`static/app.js`): they do not count as
+/// activity for the idle timeout.
+pub const BACKGROUND_HEADER: &str = "x-background";
+
 pub(crate) async fn page_caller(parts: &Parts, state: &AppState) -> Result<Option<PageCaller>, PageError> {
     let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
         return Ok(None);
@@ -259,9 +263,15 @@ pub(crate) async fn page_caller(parts: &Parts, state: &AppState) -> Result<Optio
     if now - last_seen > idle {
         return Ok(None);
     }
-    let seen = session::touch(&state.db, live.id, last_seen, idle / 10, now)
-        .await
-        .map_err(anyhow::Error::from)?;
+    // The app's own refreshes (a live list reloading) are not the person's activity: they must
+    // not keep an unattended phone signed in.
+    let seen = if parts.headers.contains_key(BACKGROUND_HEADER) {
+        last_seen
+    } else {
+        session::touch(&state.db, live.id, last_seen, idle / 10, now)
+            .await
+            .map_err(anyhow::Error::from)?
+    };
     let span = tracing::Span::current();
     span.record("user_id", tracing::field::display(live.user));
     span.record("role", role.as_str());

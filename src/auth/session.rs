@@ -412,6 +412,19 @@ pub async fn mark_authenticated<C: crate::db::Conn>(
     Ok(())
 }
 
+/// Is the session still live (not revoked, not past its absolute end)? For long-lived
+/// responses (event streams) that must stop when the session does.
+pub async fn is_live<C: crate::db::Conn>(
+    conn: &C,
+    session: SessionId,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(Entity::find_by_id(session.0)
+        .one(conn)
+        .await?
+        .is_some_and(|r| r.revoked_at.is_none() && r.expires_at > now))
+}
+
 /// Ends one session at once; its access and refresh tokens stop working.
 pub async fn end<C: crate::db::Conn>(
     conn: &C,

@@ -256,6 +256,18 @@ pub async fn timeline<C: crate::db::Conn>(conn: &C, id: JobId) -> Result<Vec<Tim
     Ok(entries)
 }
 
+/// Timeline events recorded after `since`: the event's id, its job and when (for the live
+/// screens).
+pub async fn events_since<C: crate::db::Conn>(
+    conn: &C,
+    since: DateTime<Utc>,
+) -> Result<Vec<(uuid::Uuid, JobId, DateTime<Utc>)>, DbErr> {
+    let rows = sea_orm::QuerySelect::limit(event::Entity::find().filter(event::Column::At.gt(since)), 1000)
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|e| (e.id, JobId(e.job_id), e.at)).collect())
+}
+
 /// Longest note a step may carry.
 pub const MAX_NOTE_CHARS: usize = 1000;
 

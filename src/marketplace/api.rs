@@ -1,15 +1,82 @@
 //! The crew's days in the JSON API, for the phone app: the same list as the "Today" page.
 
 use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::response::sse::Sse;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::StepRules;
+use super::live::{Change, Until};
 use super::today::{self, CrewDays};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::http::ApiError;
+use crate::ids::CrewId;
+use crate::scheduling::dispatch::{self, OfferView};
 use crate::state::AppState;
 
 pub fn router() -> Routes {
-    Routes::new().get("/api/v1/installer/today", Permission::WorkJobs, today)
+    Routes::new()
+        .get("/api/v1/installer/today", Permission::WorkJobs, today)
+        .get(
+            "/api/v1/installer/offers/stream",
+            Permission::WorkJobs,
+            offers_stream,
+        )
+}
+
+/// The open offers of my crew, as `GET /api/v1/installer/offers` answers them.
+#[derive(Serialize, ToSchema)]
+pub struct OfferList {
+    items: Vec<OfferView>,
+}
+
+/// The crew's offers as server-sent events: an `offers` event with the list at once and
+/// whenever it changes; an `end` event when the stream closes.
+pub fn offer_stream(
+    state: &AppState,
+    crew: Option<CrewId>,
+    until: Until,
+) -> Sse<impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>> + use<>>
+{
+    let db = state.db.clone();
+    super::live::stream(
+        state.db.clone(),
+        &state.live,
+        until,
+        "offers",
+        move |change| crew.is_some_and(|c| change == Change::Offers(c)),
+        move || {
+            let db = db.clone();
+            async move {
+                let items = match crew {
+                    Some(crew) => dispatch::open_for(&db, crew).await?,
+                    None => Vec::new(),
+                };
+                anyhow::Ok(OfferList { items })
+            }
+        },
+    )
+}
+
+/// My crew's open offers, live (`text/event-stream`): an `offers` event with the whole list
+/// (as `GET /api/v1/installer/offers`) at once and each time it changes — a new offer arrives
+/// within about a second of the booking — and `end` when the stream closes: at the access
+/// token's expiry or when the session ends. Reconnect with a fresh token.
+#[utoipa::path(get, path = "/api/v1/installer/offers/stream", tag = "installer", security(("bearer" = [])),
+    responses((status = 200, description = "`offers` events whose data is an OfferList", content_type = "text/event-stream", body = OfferList)))]
+pub async fn offers_stream(
+    State(state): State<AppState>,
+    caller: Caller<perm::WorkJobs>,
+) -> Result<axum::response::Response, ApiError> {
+    let crew = crate::crews::service::crew_of(&state.db, caller.user)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let until = Until {
+        deadline: chrono::Utc::now() + state.settings.sessions().access_token,
+        session: caller.session,
+    };
+    Ok(offer_stream(&state, crew, until).into_response())
 }
 
 /// My crew's visits today and the next two days (each with the town, the address, the

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod booking;
+pub mod live;
 pub mod pages;
 pub mod steps;
 pub mod today;

@@ -25,6 +25,23 @@ pub fn router() -> Routes {
     Routes::new()
         .get("/installer", Permission::WorkJobs, today_page)
         .post("/installer/offers/{id}", Permission::WorkJobs, answer_offer)
+        .get("/installer/events", Permission::WorkJobs, offer_events)
+}
+
+/// The crew's open offers, live: the list now, then again whenever it changes, until the
+/// session's idle or absolute deadline (the stream is not activity).
+async fn offer_events(
+    State(state): State<AppState>,
+    caller: PageUser<perm::WorkJobs>,
+) -> Result<Response, PageError> {
+    let crew = crate::crews::service::crew_of(&state.db, caller.user)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let until = super::live::Until {
+        deadline: caller.idle_deadline.min(caller.absolute_deadline),
+        session: caller.session,
+    };
+    Ok(super::api::offer_stream(&state, crew, until).into_response())
 }
 
 /// "2 h 15 min", "40 min", "under a minute": the time left to answer an offer.

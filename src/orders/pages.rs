@@ -37,6 +37,48 @@ pub fn router() -> Routes {
         .post("/orders/{id}/deposit", Permission::OwnOrders, deposit)
         .post("/orders/{id}/bookings", Permission::OwnOrders, book)
         .post("/orders/{id}/step", Permission::OwnOrders, step)
+        .get("/orders/{id}/events", Permission::OwnOrders, events)
+}
+
+/// Where the order's job stands, for the live order page.
+#[derive(serde::Serialize)]
+struct Standing {
+    state: JobState,
+    label: &'static str,
+}
+
+/// The order's job, live: where it stands now, then again at each step, until the session's
+/// idle or absolute deadline (the stream is not activity). Someone else's order is a 404.
+async fn events(
+    State(state): State<AppState>,
+    caller: PageUser<perm::OwnOrders>,
+    IdPath(id): IdPath<OrderId>,
+) -> Result<Response, PageError> {
+    let order = service::own(&state.db, &caller.actor(), caller.user, id).await?;
+    let job = order.job_id;
+    let db = state.db.clone();
+    let until = crate::marketplace::live::Until {
+        deadline: caller.idle_deadline.min(caller.absolute_deadline),
+        session: caller.session,
+    };
+    let stream = crate::marketplace::live::stream(
+        state.db.clone(),
+        &state.live,
+        until,
+        "job",
+        move |change| change == crate::marketplace::live::Change::Job(job),
+        move || {
+            let db = db.clone();
+            async move {
+                let now = jobs::reload(&db, job).await?;
+                anyhow::Ok(Standing {
+                    state: now.state,
+                    label: now.state.label(),
+                })
+            }
+        },
+    );
+    Ok(stream.into_response())
 }
 
 async fn accept(

@@ -186,6 +186,30 @@ fn offer_status(raw: &str) -> OfferStatus {
     }
 }
 
+/// Offers made or answered after `since`: their id, crew and when (for the live screens).
+pub async fn changed_since<C: crate::db::Conn>(
+    conn: &C,
+    since: DateTime<Utc>,
+) -> Result<Vec<(uuid::Uuid, CrewId, DateTime<Utc>)>, DbErr> {
+    use sea_orm::Condition;
+    let rows = offer::Entity::find()
+        .filter(
+            Condition::any()
+                .add(offer::Column::OfferedAt.gt(since))
+                .add(offer::Column::RespondedAt.gt(since)),
+        )
+        .limit(1000)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|o| {
+            let at = o.responded_at.unwrap_or(o.offered_at).max(o.offered_at);
+            (o.id, CrewId(o.crew_id), at)
+        })
+        .collect())
+}
+
 /// The open offers of a crew, soonest deadline first.
 pub async fn open_for(db: &DatabaseConnection, crew: CrewId) -> Result<Vec<OfferView>, OfferError> {
     let rows = offer::Entity::find()

@@ -397,3 +397,87 @@ async fn pages_carry_the_sessions_deadlines_and_the_session_route_extends_the_id
     let public = app.get("/").await.text().await.unwrap();
     assert!(!public.contains("session-idle-deadline"));
 }
+
+/// The next event of a server-sent event stream within `wait`, as (name, data); keep-alive
+/// comments are skipped. `None` when nothing came.
+async fn next_event(
+    response: &mut reqwest::Response,
+    buffer: &mut String,
+    wait: std::time::Duration,
+) -> Option<(String, String)> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let mut name = String::from("message");
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    name = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if data.is_empty() && name == "message" {
+                continue; // a keep-alive comment
+            }
+            return Some((name, data));
+        }
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .ok()?
+            .ok()??;
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn the_offer_stream_tells_a_crew_its_own_offers_and_only_to_a_signed_in_installer() {
+    let app = spawn_app().await;
+    let admin = app.member("admin@example.com", Role::Admin).await;
+    let near = app.crew(&admin, "Near Crew", (36.08, -79.80), 2, &[]).await;
+    // Based in Oregon: it serves no home in Greensboro.
+    let far = app.crew(&admin, "Far Crew", (45.52, -122.68), 2, &[]).await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let path = "/api/v1/installer/offers/stream";
+
+    let anonymous = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let (status, _) = problem_code(app.api("GET", path, &ann.token, None).await).await;
+    assert_eq!(status, 403);
+
+    let open = |member: &Member| app.client.get(app.url(path)).bearer_auth(&member.token).send();
+    let mut near_stream = open(&near.installer).await.unwrap();
+    let mut far_stream = open(&far.installer).await.unwrap();
+    assert_eq!(near_stream.status(), 200);
+    assert!(
+        near_stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let (mut near_buf, mut far_buf) = (String::new(), String::new());
+    let wait = std::time::Duration::from_secs(5);
+    let (name, data) = next_event(&mut near_stream, &mut near_buf, wait).await.unwrap();
+    assert_eq!((name.as_str(), data.as_str()), ("offers", r#"{"items":[]}"#));
+    next_event(&mut far_stream, &mut far_buf, wait).await.unwrap();
+
+    // A booking: the near crew's stream tells it, with the offer; the far crew hears nothing.
+    let home = json!({"label": "Home", "address": ADDRESS, "postal_code": "27401",
+        "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 30});
+    let (_, quote) = app.quoted_home(&ann, home, 9000.0, &[]).await;
+    let order = app.accept(&ann, quote["id"].as_str().unwrap()).await;
+    let order_id = order["id"].as_str().unwrap();
+    app.pay_deposit(&ann, order_id).await;
+    app.book_first_slot(&ann, order_id, "survey").await;
+    let (name, data) = next_event(&mut near_stream, &mut near_buf, wait).await.unwrap();
+    assert_eq!(name, "offers");
+    let offers: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(offers["items"][0]["job_id"], order["job_id"]);
+    assert!(!data.contains("Elm Street"), "no street address before accepting");
+    assert_eq!(
+        next_event(&mut far_stream, &mut far_buf, std::time::Duration::from_secs(3)).await,
+        None,
+        "another crew's offer is not told"
+    );
+}
