@@ -123,7 +123,7 @@ impl Application {
             ))
         });
         let live = crate::marketplace::live::Live::new();
-        live.start(&supervisor, db.clone(), Duration::from_secs(1));
+        crate::marketplace::watch::start(live.clone(), &supervisor, db.clone(), Duration::from_secs(1));
         let state: AppState = AppServices {
             live,
             rate,

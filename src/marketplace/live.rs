@@ -1,20 +1,16 @@
 //! What changed in the marketplace, for the screens that stay open: a new or answered offer for
-//! a crew, a new step on a job. One watcher per server reads the database once a second for
-//! offers and timeline events newer than the last it saw and tells the open streams. Every
-//! replica runs its own watcher, so a change committed anywhere (a booking on another replica,
-//! the dispatcher moving an offer on, a payment webhook) reaches every stream, and nothing has
-//! to remember to announce what it wrote.
+//! a crew, a new step on a job. The channel and the event streams; the watcher that feeds the
+//! channel from the database is `watch` (it reads the domains, which this module must not, so
+//! that the application state can hold the channel).
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use sea_orm::DatabaseConnection;
-use tokio::sync::{Mutex, broadcast};
+use tokio::sync::broadcast;
 
 use crate::ids::{CrewId, JobId, SessionId};
 
@@ -39,10 +35,6 @@ impl Default for Live {
     }
 }
 
-/// How far back each look reaches past the last one: a row committed a little after the time
-/// it carries (its transaction was slow) is still seen, once.
-const OVERLAP: TimeDelta = TimeDelta::seconds(10);
-
 impl Live {
     pub fn new() -> Live {
         // A slow stream that falls this far behind is told "something changed" and reloads.
@@ -59,55 +51,16 @@ impl Live {
         self.tx.receiver_count()
     }
 
-    /// Runs the watcher under `supervisor`: a look every `every`.
-    pub fn start(&self, supervisor: &crate::supervisor::Supervisor, db: DatabaseConnection, every: Duration) {
-        let tx = self.tx.clone();
-        let watch = Arc::new(Mutex::new(Watch {
-            since: Utc::now(),
-            told: HashMap::new(),
-        }));
-        supervisor.periodic("live", crate::supervisor::Schedule::every(every), move || {
-            let (db, tx, watch) = (db.clone(), tx.clone(), watch.clone());
-            async move {
-                let mut watch = watch.lock().await;
-                if tx.receiver_count() == 0 {
-                    // Nobody is looking: nothing to read, and nothing old to tell later.
-                    watch.since = Utc::now();
-                    watch.told.clear();
-                    return Ok(crate::supervisor::Next::Wait);
-                }
-                let from = watch.since - OVERLAP;
-                let mut latest = watch.since;
-                let mut changes = Vec::new();
-                let offers = crate::scheduling::dispatch::changed_since(&db, from).await?;
-                let steps = crate::jobs::service::events_since(&db, from).await?;
-                let found = offers
-                    .into_iter()
-                    .map(|(id, crew, at)| (id, Change::Offers(crew), at))
-                    .chain(steps.into_iter().map(|(id, job, at)| (id, Change::Job(job), at)));
-                for (id, change, at) in found {
-                    if watch.told.insert(id, at).is_none() && !changes.contains(&change) {
-                        changes.push(change);
-                    }
-                    latest = latest.max(at);
-                }
-                for change in changes {
-                    // Sending fails only when no stream is open, which is no fault.
-                    let _ = tx.send(change);
-                }
-                watch.since = latest;
-                watch.told.retain(|_, at| *at > latest - OVERLAP);
-                Ok(crate::supervisor::Next::Wait)
-            }
-        });
+    /// Tells every open stream about `change`.
+    pub fn tell(&self, change: Change) {
+        // Sending fails only when no stream is open, which is no fault.
+        let _ = self.tx.send(change);
     }
-}
 
-struct Watch {
-    /// The newest change seen; each look reads from a little before it.
-    since: DateTime<Utc>,
-    /// Changes told already, by row id, with their time.
-    told: HashMap<uuid::Uuid, DateTime<Utc>>,
+    /// Whether any stream is open (the watcher reads nothing when none is).
+    pub fn watched(&self) -> bool {
+        self.tx.receiver_count() > 0
+    }
 }
 
 /// A stream's end: the session's idle or absolute deadline, or the access token's expiry. The
@@ -168,7 +121,7 @@ where
             }
             fn ending<F, W>(s: &mut State<F, W>, why: &str) -> Event {
                 s.ended = true;
-                Event::default().event("end").data(why.to_owned())
+                Event::default().event("end").data(why)
             }
             if !s.first {
                 loop {

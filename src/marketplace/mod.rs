@@ -10,6 +10,7 @@ pub mod live;
 pub mod pages;
 pub mod steps;
 pub mod today;
+pub mod watch;
 
 pub use steps::{StepRules, readiness, step};
 
