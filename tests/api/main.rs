@@ -14,6 +14,7 @@ mod crew_app;
 mod customer_search;
 mod encryption;
 mod errors;
+mod fanout;
 mod grants;
 mod headers;
 mod health;
