@@ -205,7 +205,19 @@ test('an offer made by a booking appears on the open crew app within two seconds
   assert.equal(await crew.page.evaluate(() => window.notReloaded), true, 'the page was not reloaded');
   await crew.page.locator('li.offer').nth(before).getByText(/Answer within/).waitFor();
   await crew.context.close();
+
+  // The customer tells the crew how to get in, on the home's page.
+  const problems = [];
+  await customer.page.goto(server.url + '/sites');
+  await customer.page.locator('main a[href^="/sites/"]').first().click();
+  await customer.page.getByLabel('How the crew gets in').fill('Side gate, code 2207. The dog is friendly.');
+  await customer.page.getByRole('button', { name: 'Save the notes' }).click();
+  await customer.page.getByText('Saved. The crew reads these notes before it comes.').waitFor();
+  problems.push(...(await checkPage(customer.page, 'home-access-notes')));
+  await customer.page.goto(server.url + '/offline');
+  problems.push(...(await checkPage(customer.page, 'offline')));
   await customer.context.close();
+  assert.deepEqual(problems, []);
   assert.deepEqual(pageErrors, []);
 });
 
