@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod orders;
 pub mod outbound;
 pub mod payments;
+pub mod push;
 pub mod quotes;
 pub mod replica_sync;
 pub mod sales;

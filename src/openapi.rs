@@ -100,6 +100,10 @@ use utoipa::OpenApi;
         crate::scheduling::api::decline,
         crate::marketplace::api::today,
         crate::marketplace::api::offers_stream,
+        crate::push::api::key,
+        crate::push::api::subscribe,
+        crate::push::api::list,
+        crate::push::api::unsubscribe,
         crate::jobs::api::list,
         crate::jobs::api::show,
         crate::jobs::api::transition,
@@ -120,6 +124,7 @@ use utoipa::OpenApi;
          (name = "payments", description = "The payment provider's signed webhook"),
          (name = "jobs", description = "Jobs with their timeline, steps and photos, for their parties"),
          (name = "installer", description = "Offers to an installer's crew"),
+         (name = "push", description = "Web Push: a device subscribes to notifications of new offers and job steps"),
          (name = "crews", description = "Installer companies and crews (admins)"),
          (name = "meta", description = "This description"))
 )]

@@ -122,9 +122,18 @@ impl Application {
                 db.clone(),
             ))
         });
+        let push = crate::push::Sender {
+            client: crate::outbound::OutboundClient::new(settings.outbound_allow_local),
+            vapid: crate::push::Vapid::from_secret(&secret_key, &settings.public_url)?,
+            session_live: Arc::new(|db, session| {
+                Box::pin(async move { crate::auth::session::is_live(&db, session, chrono::Utc::now()).await })
+            }),
+        };
+        crate::push::start(&supervisor, db.clone(), push.clone(), Duration::from_secs(1));
         let live = crate::marketplace::live::Live::new();
         crate::marketplace::watch::start(live.clone(), &supervisor, db.clone(), Duration::from_secs(1));
         let state: AppState = AppServices {
+            push,
             live,
             rate,
             shared,
@@ -262,6 +271,7 @@ pub fn routes(settings: &Settings) -> Routes {
         .merge(crate::scheduling::router())
         .merge(crate::jobs::router())
         .merge(crate::marketplace::router())
+        .merge(crate::push::api::router())
         .merge(crate::web::router());
     if settings.payment_provider == crate::config::PaymentProvider::Dev {
         routes = routes.merge(crate::payments::dev::router());

@@ -61,6 +61,8 @@ pub struct AppServices {
     pub pvwatts_api: Option<Arc<crate::sizing::pvwatts_api::PvWattsApi>>,
     /// Changes for the screens that stay open (offers, job steps).
     pub live: crate::marketplace::live::Live,
+    /// Web Push: our VAPID key and the guarded client pushes go through.
+    pub push: crate::push::Sender,
 }
 
 impl AppServices {

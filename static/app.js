@@ -17,6 +17,13 @@
     const keys = 'caches' in self ? await caches.keys() : [];
     await Promise.all(keys.filter((k) => k === 'pages').map((k) => caches.delete(k)));
     await outbox.clear();
+    // No more notifications to this phone for this person (the server also forgets the
+    // subscription with the session).
+    if (worker) {
+      const registration = await worker.getRegistration();
+      const subscription = registration && registration.pushManager ? await registration.pushManager.getSubscription() : null;
+      if (subscription) await subscription.unsubscribe().catch(() => {});
+    }
   }
 
   // Signing out drops the kept pages and the outbox before the server forgets the session.
@@ -193,6 +200,56 @@
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') listen();
   });
+
+  // ---- Notifications on this phone ----------------------------------------------------------
+  const pushControl = document.querySelector('[data-push]');
+  function base64url(text) {
+    const bytes = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+    return Uint8Array.from(bytes, (c) => c.charCodeAt(0));
+  }
+  function encoded(buffer) {
+    return btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+  async function showPush() {
+    if (!pushControl || !worker || !('PushManager' in self) || Notification.permission === 'denied') return;
+    const registration = await worker.ready;
+    const status = pushControl.querySelector('[role="status"]');
+    const button = pushControl.querySelector('button');
+    pushControl.hidden = false;
+    if (await registration.pushManager.getSubscription()) {
+      button.hidden = true;
+      status.textContent = 'Notifications are on for this phone.';
+      return;
+    }
+    button.addEventListener('click', async () => {
+      try {
+        if ((await Notification.requestPermission()) !== 'granted') {
+          status.textContent = 'Notifications are off: the phone did not allow them.';
+          return;
+        }
+        const key = await (await fetch('/api/v1/push/key')).json();
+        const subscription = await registration.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: base64url(key.public_key),
+        });
+        const csrf = document.querySelector('input[name="csrf"]');
+        const form = new URLSearchParams({
+          csrf: csrf ? csrf.value : '',
+          endpoint: subscription.endpoint,
+          p256dh: encoded(subscription.getKey('p256dh')),
+          auth: encoded(subscription.getKey('auth')),
+          device: (navigator.userAgentData && navigator.userAgentData.platform) || 'This phone',
+        });
+        const saved = await fetch('/push/subscriptions', { method: 'POST', body: form, credentials: 'same-origin' });
+        if (!saved.ok) throw new Error('refused');
+        button.hidden = true;
+        status.textContent = 'Notifications are on for this phone.';
+      } catch (e) {
+        status.textContent = 'Notifications could not be turned on here. Try again with signal.';
+      }
+    });
+  }
+  showPush().catch(() => {});
 
   // ---- Offer countdowns -------------------------------------------------------------------
   function left(ms) {

@@ -104,3 +104,36 @@ self.addEventListener('message', (event) => {
     event.waitUntil(Promise.all([caches.delete(PAGES), SunbridgeOutbox.clear()]));
   }
 });
+
+// A push: the notification as the server wrote it (only what a lock screen may show).
+self.addEventListener('push', (event) => {
+  let notice = { title: 'Sunbridge', body: '', url: '/start' };
+  try {
+    notice = Object.assign(notice, event.data ? event.data.json() : {});
+  } catch (e) {
+    /* a push without a readable body still says something happened */
+  }
+  event.waitUntil(
+    self.registration.showNotification(notice.title, {
+      body: notice.body,
+      data: { url: notice.url },
+      icon: ASSETS.find((a) => /icon-192\./.test(a)),
+      tag: notice.url,
+    }),
+  );
+});
+
+// Tapping it opens the page it names, in the app's window if one is open.
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const path = (event.notification.data && event.notification.data.url) || '/start';
+  const target = new URL(path, self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window' }).then((windows) => {
+      const open = windows.find((w) => 'focus' in w);
+      if (open) return open.navigate(target.href).then((w) => (w || open).focus());
+      return self.clients.openWindow(target.href);
+    }),
+  );
+});

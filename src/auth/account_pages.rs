@@ -43,6 +43,8 @@ struct AccountPage {
     nav: Nav,
     caller: PageUser<perm::OwnAccount>,
     sessions: Vec<SessionSummary>,
+    /// The sessions whose device receives notifications, with the device's name.
+    notified: Vec<(uuid::Uuid, String)>,
     /// Staff accesses to the customer's personal data (S-AC-6); `None` for staff accounts.
     data_access: Option<Vec<crate::access::grants::DataAccess>>,
     notice: Option<String>,
@@ -52,6 +54,16 @@ struct AccountPage {
 #[derive(Deserialize)]
 struct AccountQuery {
     notice: Option<String>,
+}
+
+impl AccountPage {
+    /// The name of the device of session `id` that receives notifications, if one does.
+    fn notifications(&self, id: &crate::ids::SessionId) -> Option<&str> {
+        self.notified
+            .iter()
+            .find(|(s, _)| *s == id.0)
+            .map(|(_, d)| d.as_str())
+    }
 }
 
 async fn account_page(
@@ -64,6 +76,12 @@ async fn account_page(
     let sessions = session::list_live(&state.db, caller.user, None, 100, Utc::now())
         .await
         .map_err(anyhow::Error::from)?;
+    let notified = crate::push::of_user(&state.db, caller.user)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_iter()
+        .map(|s| (s.session_id, s.device))
+        .collect();
     let data_access = if crate::access::policy::allows(caller.role, crate::access::Permission::OwnDataAccess)
     {
         Some(
@@ -78,6 +96,7 @@ async fn account_page(
         nav: Nav::for_caller("account", Some(&caller)),
         caller,
         sessions,
+        notified,
         data_access,
         notice,
         error,

@@ -439,6 +439,8 @@ pub async fn end<C: crate::db::Conn>(
         .filter(Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
+    // The session's devices stop receiving notifications with it.
+    crate::push::forget_sessions(conn, &[session]).await?;
     Ok(result.rows_affected == 1)
 }
 
@@ -458,7 +460,9 @@ pub async fn end_all_except<C: crate::db::Conn>(
     if let Some(keep) = keep {
         update = update.filter(Column::Id.ne(keep.0));
     }
-    Ok(update.exec(conn).await?.rows_affected)
+    let ended = update.exec(conn).await?.rows_affected;
+    crate::push::forget_user_sessions_except(conn, user, keep).await?;
+    Ok(ended)
 }
 
 /// A session as its owner sees it in their list.

@@ -24,7 +24,7 @@ struct Sealed {
     field: Field,
 }
 
-const COLUMNS: [Sealed; 6] = [
+const COLUMNS: [Sealed; 8] = [
     Sealed {
         table: "sites",
         key: "id",
@@ -54,6 +54,18 @@ const COLUMNS: [Sealed; 6] = [
         key: "user_id",
         column: "secret_base32",
         field: Field::TotpSecret,
+    },
+    Sealed {
+        table: "push_subscriptions",
+        key: "id",
+        column: "endpoint",
+        field: Field::PushEndpoint,
+    },
+    Sealed {
+        table: "push_subscriptions",
+        key: "id",
+        column: "auth",
+        field: Field::PushAuth,
     },
     Sealed {
         table: "webhook_endpoints",

@@ -32,6 +32,9 @@ pub enum Field {
     WebhookSecret,
     /// A queued message's text: verification, reset and invitation links carry raw tokens.
     MailBody,
+    /// A device's push endpoint and auth secret: either lets anyone push to the device.
+    PushEndpoint,
+    PushAuth,
 }
 
 impl Field {
@@ -45,6 +48,8 @@ impl Field {
             Field::Photo => b"job_photos.file",
             Field::WebhookSecret => b"webhook_endpoints.secret",
             Field::MailBody => b"mail_outbox.body_text",
+            Field::PushEndpoint => b"push_subscriptions.endpoint",
+            Field::PushAuth => b"push_subscriptions.auth",
         }
     }
 }

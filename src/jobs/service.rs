@@ -479,6 +479,12 @@ pub async fn notify_owner<C: crate::db::Conn>(
         body,
     )
     .await?;
+    let notice = crate::push::Notice {
+        title: "Your solar installation".to_owned(),
+        body: to.label().to_owned(),
+        url: format!("/orders/{}", job.order_id),
+    };
+    crate::push::enqueue(tx, &[job.owner_id], &notice).await?;
     Ok(())
 }
 

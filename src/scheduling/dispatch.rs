@@ -128,7 +128,28 @@ pub async fn offer_to<C: crate::db::Conn>(
     }
     if let Some(b) = booking_row::Entity::find_by_id(booking.0).one(tx).await? {
         let kind = Kind::parse(&b.kind).unwrap_or(Kind::Survey);
-        for member in crate::crews::service::member_ids(tx, crew).await? {
+        let members = crate::crews::service::member_ids(tx, crew).await?;
+        // The lock screen shows the kind, the town and the day: never a name or a street.
+        let town = match job::Entity::find_by_id(b.job_id).one(tx).await? {
+            Some(j) => crate::sites::service::by_id(tx, crate::ids::SiteId(j.site_id))
+                .await
+                .ok()
+                .and_then(|site| crate::sites::model::town_of(&site.address)),
+            None => None,
+        };
+        let label = kind.label();
+        let mut body = label[..1].to_uppercase() + &label[1..];
+        if let Some(town) = town {
+            body.push_str(&format!(" · {town}"));
+        }
+        body.push_str(&format!(" · {}", b.day.format("%A %-d %B")));
+        let notice = crate::push::Notice {
+            title: "New job offer".to_owned(),
+            body,
+            url: "/installer".to_owned(),
+        };
+        crate::push::enqueue(tx, &members, &notice).await?;
+        for member in members {
             let Some(contact) = crate::auth::contact_of(tx, member).await? else {
                 continue;
             };

@@ -35,6 +35,7 @@ mod openapi;
 mod outbound;
 mod pages;
 mod perimeter;
+mod push;
 mod quotes;
 mod rate_limits;
 mod replicas;

@@ -23,6 +23,7 @@ mod m20261203_000018_homes_from_zip_codes;
 mod m20261203_000019_holidays;
 mod m20261203_000020_region_time_zones;
 mod m20261207_000021_crew_app;
+mod m20261207_000022_push;
 
 use sea_orm_migration::prelude::*;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000019_holidays::Migration),
             Box::new(m20261203_000020_region_time_zones::Migration),
             Box::new(m20261207_000021_crew_app::Migration),
+            Box::new(m20261207_000022_push::Migration),
         ]
     }
 }
