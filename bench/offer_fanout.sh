@@ -8,5 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export STREAMS=${1:-1000}
 ulimit -n "$(ulimit -Hn)"
-cargo nextest run --release --run-ignored only --no-capture offers_fan_out_to_many_open_streams 2>&1 \
-  | grep -E 'open offer streams|FAIL|panicked'
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+if ! cargo nextest run --release --run-ignored only --no-capture offers_fan_out_to_many_open_streams >"$out" 2>&1; then
+  tail -40 "$out"
+  exit 1
+fi
+grep 'open offer streams' "$out"

@@ -26,7 +26,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
-use web_push_native::jwt_simple::algorithms::ES256KeyPair;
 use web_push_native::p256;
 
 use crate::crypto::seal::{self, Field};
@@ -119,7 +118,7 @@ impl From<DbErr> for PushError {
 /// Our VAPID key pair (P-256), derived from the secret key so every replica signs alike.
 #[derive(Clone)]
 pub struct Vapid {
-    key: std::sync::Arc<ES256KeyPair>,
+    key: p256::ecdsa::SigningKey,
     /// The public key, uncompressed, base64url.
     public: String,
     /// Who runs the application server (`sub` of the VAPID token): the public URL.
@@ -130,14 +129,13 @@ impl Vapid {
     pub fn from_secret(secret_key: &SecretString, public_url: &url::Url) -> anyhow::Result<Vapid> {
         let seed = SecretString::from(crate::crypto::derive_hex(secret_key, "web-push-vapid-v1"));
         let bytes = hex::decode(seed.expose_secret())?;
-        let key = ES256KeyPair::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("VAPID key: {e}"))?;
         let secret = p256::SecretKey::from_slice(&bytes).map_err(|e| anyhow::anyhow!("VAPID key: {e}"))?;
         let public = {
             use p256::elliptic_curve::sec1::ToEncodedPoint;
             URL_SAFE_NO_PAD.encode(secret.public_key().to_encoded_point(false).as_bytes())
         };
         Ok(Vapid {
-            key: std::sync::Arc::new(key),
+            key: p256::ecdsa::SigningKey::from(secret),
             public,
             contact: public_url.origin().ascii_serialization(),
         })
@@ -146,6 +144,26 @@ impl Vapid {
     /// The application server key a device subscribes with (uncompressed point, base64url).
     pub fn public_key(&self) -> String {
         self.public.clone()
+    }
+
+    /// The `Authorization` header for a push to `endpoint` (RFC 8292): `vapid t=<JWT>,
+    /// k=<key>`, the token ES256-signed for the push service's origin, valid for `valid`.
+    fn authorization(&self, endpoint: &url::Url, valid: Duration) -> anyhow::Result<String> {
+        use jwt_compact::{AlgorithmExt as _, Claims, Header, TimeOptions, alg::Es256};
+        #[derive(Serialize)]
+        struct Vapid<'a> {
+            aud: String,
+            sub: &'a str,
+        }
+        let claims = Claims::new(Vapid {
+            aud: endpoint.origin().ascii_serialization(),
+            sub: &self.contact,
+        })
+        .set_duration(&TimeOptions::default(), chrono::Duration::from_std(valid)?);
+        let token = Es256
+            .token(&Header::empty().with_token_type("JWT"), &claims, &self.key)
+            .map_err(|e| anyhow::anyhow!("signing the VAPID token: {e}"))?;
+        Ok(format!("vapid t={token}, k={}", self.public))
     }
 }
 
@@ -478,30 +496,23 @@ async fn attempt(db: &DatabaseConnection, sender: &Sender, m: &message::Model) -
         Ok(v) => v,
         Err(e) => return Outcome::Failed(None, format!("sealed fields: {e:#}")),
     };
-    let request = match build(
-        &sender.vapid,
-        &endpoint,
-        &device.p256dh,
-        &auth,
-        m.payload.as_bytes(),
-    ) {
+    let request = match build(&endpoint, &device.p256dh, &auth, m.payload.as_bytes()) {
         Ok(r) => r,
         Err(e) => return Outcome::Refused(format!("{e:#}")),
     };
     let Ok(url) = url::Url::parse(&endpoint) else {
         return Outcome::Refused("the endpoint does not parse".into());
     };
-    let mut headers = Vec::new();
-    for (name, header) in [
-        ("ttl", "ttl"),
-        ("content-encoding", "content-encoding"),
-        ("authorization", "authorization"),
-    ] {
-        if let Some(v) = request.headers().get(header).and_then(|v| v.to_str().ok()) {
+    let authorization = match sender.vapid.authorization(&url, Duration::from_secs(TTL_SECS)) {
+        Ok(a) => a,
+        Err(e) => return Outcome::Failed(None, format!("{e:#}")),
+    };
+    let mut headers = vec![("authorization", authorization), ("urgency", "high".to_owned())];
+    for name in ["ttl", "content-encoding"] {
+        if let Some(v) = request.headers().get(name).and_then(|v| v.to_str().ok()) {
             headers.push((name, v.to_owned()));
         }
     }
-    headers.push(("urgency", "high".to_owned()));
     let result = sender
         .client
         .post(Request {
@@ -521,9 +532,9 @@ async fn attempt(db: &DatabaseConnection, sender: &Sender, m: &message::Model) -
     }
 }
 
-/// The encrypted, signed request for one device (RFC 8291 `aes128gcm`, RFC 8292 `vapid`).
+/// The encrypted request for one device (RFC 8291 `aes128gcm`); its VAPID header is added by
+/// the caller.
 fn build(
-    vapid: &Vapid,
     endpoint: &str,
     p256dh: &str,
     auth: &str,
@@ -536,7 +547,6 @@ fn build(
     let uri: axum::http::Uri = endpoint.parse()?;
     web_push_native::WebPushBuilder::new(uri, public, auth)
         .with_valid_duration(Duration::from_secs(TTL_SECS))
-        .with_vapid(&vapid.key, &vapid.contact)
         .build(payload.to_vec())
         .map_err(|e| anyhow::anyhow!("building the push: {e}"))
 }
