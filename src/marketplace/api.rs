@@ -45,7 +45,8 @@ pub fn offer_stream(
         &state.live,
         until,
         "offers",
-        move |change| crew.is_some_and(|c| change == Change::Offers(c)),
+        // An installer in no crew listens to nothing (a nil crew that is never told).
+        Change::Offers(crew.unwrap_or(CrewId(uuid::Uuid::nil()))),
         move || {
             let db = db.clone();
             async move {

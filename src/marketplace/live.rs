@@ -3,7 +3,9 @@
 //! channel from the database is `watch` (it reads the domains, which this module must not, so
 //! that the application state can hold the channel).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -15,7 +17,7 @@ use tokio::sync::broadcast;
 use crate::ids::{CrewId, JobId, SessionId};
 
 /// A change a stream may care about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Change {
     /// The crew's open offers changed (one made, answered, expired or withdrawn).
     Offers(CrewId),
@@ -27,6 +29,19 @@ pub enum Change {
 #[derive(Clone)]
 pub struct Live {
     tx: broadcast::Sender<Change>,
+    /// What the streams of one subject last read, by subject: after a change, the first stream
+    /// to wake reads it and the others reuse that read (a thousand phones of one crew make one
+    /// query, not a thousand).
+    reads: Arc<Mutex<HashMap<Change, Arc<tokio::sync::Mutex<Read>>>>>,
+    /// How many changes each subject has had.
+    generations: Arc<Mutex<HashMap<Change, u64>>>,
+}
+
+/// One subject's last read: the generation it was made at and its JSON.
+#[derive(Default)]
+struct Read {
+    generation: Option<u64>,
+    json: Arc<String>,
 }
 
 impl Default for Live {
@@ -39,7 +54,26 @@ impl Live {
     pub fn new() -> Live {
         // A slow stream that falls this far behind is told "something changed" and reloads.
         let (tx, _) = broadcast::channel(1024);
-        Live { tx }
+        Live {
+            tx,
+            reads: Arc::default(),
+            generations: Arc::default(),
+        }
+    }
+
+    fn generation(&self, subject: Change) -> u64 {
+        self.generations
+            .lock()
+            .map(|g| g.get(&subject).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    fn read_slot(&self, subject: Change) -> Arc<tokio::sync::Mutex<Read>> {
+        match self.reads.lock() {
+            Ok(mut reads) => reads.entry(subject).or_default().clone(),
+            // A poisoned map only costs the sharing: this stream reads alone.
+            Err(_) => Arc::default(),
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
@@ -53,8 +87,18 @@ impl Live {
 
     /// Tells every open stream about `change`.
     pub fn tell(&self, change: Change) {
+        if let Ok(mut generations) = self.generations.lock() {
+            *generations.entry(change).or_default() += 1;
+        }
         // Sending fails only when no stream is open, which is no fault.
         let _ = self.tx.send(change);
+    }
+
+    /// Drops the shared reads (no stream is open; nothing told keeps them current).
+    pub fn forget(&self) {
+        if let Ok(mut reads) = self.reads.lock() {
+            reads.clear();
+        }
     }
 
     /// Whether any stream is open (the watcher reads nothing when none is).
@@ -74,29 +118,57 @@ pub struct Until {
 /// How often a stream checks that its session was not ended (signed out elsewhere).
 const SESSION_CHECK: Duration = Duration::from_secs(15);
 
-/// An event stream: `first` at once, then `next` whenever `wanted` says a change is this
-/// stream's (or the stream fell behind), until `until` or the session ends. Each event's data
-/// is what `next` answers, as JSON.
-pub fn stream<T, F, Fut, W>(
+/// The data of `subject` as JSON: the read shared by the streams of the subject when it is of
+/// the current generation, else a new read (made by one stream while the others wait for it).
+/// A stream's first event always reads afresh: changes made while no stream was open were told
+/// to nobody.
+async fn shared_read<T, F, Fut>(
+    live: &Live,
+    subject: Change,
+    fresh: bool,
+    next: &F,
+) -> anyhow::Result<Arc<String>>
+where
+    T: serde::Serialize,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let slot = live.read_slot(subject);
+    let mut read = slot.lock().await;
+    let generation = live.generation(subject);
+    if !fresh && read.generation == Some(generation) {
+        return Ok(read.json.clone());
+    }
+    let json = Arc::new(serde_json::to_string(&next().await?)?);
+    *read = Read {
+        generation: Some(generation),
+        json: json.clone(),
+    };
+    Ok(json)
+}
+
+/// An event stream about `subject`: its data at once, then again at each change of the subject
+/// (or when the stream fell behind), until `until` or the session ends. Each event's data is
+/// what `next` answers, as JSON, read once for all the subject's streams.
+pub fn stream<T, F, Fut>(
     db: DatabaseConnection,
     live: &Live,
     until: Until,
     name: &'static str,
-    wanted: W,
+    subject: Change,
     next: F,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<T, F, Fut, W>>
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<T, F, Fut>>
 where
     T: serde::Serialize,
-    W: Fn(Change) -> bool + Send + 'static,
-    F: Fn() -> Fut + Send + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<T>> + Send,
 {
-    struct State<F, W> {
+    struct State<F> {
         rx: broadcast::Receiver<Change>,
         first: bool,
         ended: bool,
         next: F,
-        wanted: W,
+        live: Live,
         check: tokio::time::Interval,
     }
     let deadline = until.deadline;
@@ -109,7 +181,7 @@ where
         first: true,
         ended: false,
         next,
-        wanted,
+        live: live.clone(),
         check,
     };
     let session = until.session;
@@ -119,7 +191,7 @@ where
             if s.ended {
                 return None;
             }
-            fn ending<F, W>(s: &mut State<F, W>, why: &str) -> Event {
+            fn ending<F>(s: &mut State<F>, why: &str) -> Event {
                 s.ended = true;
                 Event::default().event("end").data(why)
             }
@@ -137,7 +209,7 @@ where
                             }
                         }
                         got = s.rx.recv() => match got {
-                            Ok(change) if (s.wanted)(change) => break,
+                            Ok(change) if change == subject => break,
                             Ok(_) => {}
                             Err(broadcast::error::RecvError::Lagged(_)) => break,
                             Err(broadcast::error::RecvError::Closed) => return None,
@@ -145,12 +217,9 @@ where
                     }
                 }
             }
-            s.first = false;
-            let event = match (s.next)().await {
-                Ok(data) => Event::default()
-                    .event(name)
-                    .json_data(data)
-                    .unwrap_or_else(|_| ending(&mut s, "error")),
+            let fresh = std::mem::replace(&mut s.first, false);
+            let event = match shared_read(&s.live, subject, fresh, &s.next).await {
+                Ok(json) => Event::default().event(name).data(json.as_str()),
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), "a live stream could not read its data");
                     ending(&mut s, "error")

@@ -44,6 +44,7 @@ pub fn start(
                 // Nobody is looking: nothing to read, and nothing old to tell later.
                 watch.since = Utc::now();
                 watch.told.clear();
+                live.forget();
                 return Ok(crate::supervisor::Next::Wait);
             }
             let from = watch.since - OVERLAP;

@@ -66,7 +66,7 @@ async fn events(
         &state.live,
         until,
         "job",
-        move |change| change == crate::marketplace::live::Change::Job(job),
+        crate::marketplace::live::Change::Job(job),
         move || {
             let db = db.clone();
             async move {
