@@ -63,8 +63,19 @@ struct JobPage {
     tel_uri: Option<String>,
     geo_uri: Option<String>,
     is_staff: bool,
+    /// The home's time zone: the crew and staff read times as the homeowner does.
+    zone: chrono_tz::Tz,
     notice: Option<&'static str>,
     error: Option<String>,
+}
+
+impl JobPage {
+    /// A moment in the home's time zone, named ("Thu 3 Dec 2026, 2:05 PM EST").
+    fn local(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&self.zone)
+            .format("%a %-d %b %Y, %-I:%M %p %Z")
+            .to_string()
+    }
 }
 
 async fn job_page(
@@ -122,6 +133,9 @@ async fn job_page(
         Vec::new()
     };
     let crew_links = party == Party::AssignedCrew;
+    let zone = crate::catalog::time_zone_of(&state.db, &detail.place.region_id)
+        .await
+        .map_err(anyhow::Error::from)?;
     let needs_photos = closed.zip(needs_photos);
     let page = JobPage {
         nav: Nav::for_caller(
@@ -159,6 +173,7 @@ async fn job_page(
             })
             .flatten(),
         is_staff: party == Party::Staff,
+        zone,
         detail,
         notice,
         error,
