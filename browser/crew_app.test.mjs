@@ -204,6 +204,14 @@ test('an offer made by a booking appears on the open crew app within two seconds
   assert.ok(seenAfter <= 2000, `the offer showed after ${seenAfter} ms`);
   assert.equal(await crew.page.evaluate(() => window.notReloaded), true, 'the page was not reloaded');
   await crew.page.locator('li.offer').nth(before).getByText(/Answer within/).waitFor();
+
+  // The crew takes it; the customer's open order page follows without a reload.
+  await customer.page.evaluate(() => { window.notReloaded = true; });
+  await crew.page.locator('li.offer').nth(before).getByRole('button', { name: 'Accept' }).click();
+  await crew.page.getByRole('button', { name: 'Yes, take it' }).click();
+  await crew.page.getByText('Accepted: the job is on your list').waitFor();
+  await customer.page.locator('.roadmap').getByText('confirmed by the crew').waitFor({ timeout: 3000 });
+  assert.equal(await customer.page.evaluate(() => window.notReloaded), true, 'the order page was not reloaded');
   await crew.context.close();
 
   // The customer tells the crew how to get in, on the home's page.
