@@ -125,9 +125,14 @@ impl Application {
         let push = crate::push::Sender {
             client: crate::outbound::OutboundClient::new(settings.outbound_allow_local),
             vapid: crate::push::Vapid::from_secret(&secret_key, &settings.public_url)?,
-            session_live: Arc::new(|db, session| {
-                Box::pin(async move { crate::auth::session::is_live(&db, session, chrono::Utc::now()).await })
-            }),
+            session_live: {
+                let idle = crate::auth::session::IdleRule::of(&settings);
+                Arc::new(move |db, session| {
+                    Box::pin(async move {
+                        crate::auth::session::is_live(&db, session, chrono::Utc::now(), idle).await
+                    })
+                })
+            },
         };
         crate::push::start(&supervisor, db.clone(), push.clone(), Duration::from_secs(1));
         let live = crate::marketplace::live::Live::new();

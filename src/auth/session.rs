@@ -418,11 +418,43 @@ pub async fn is_live<C: crate::db::Conn>(
     conn: &C,
     session: SessionId,
     now: DateTime<Utc>,
+    idle: IdleRule,
 ) -> Result<bool, DbErr> {
-    Ok(Entity::find_by_id(session.0)
+    let Some(row) = Entity::find_by_id(session.0)
         .one(conn)
         .await?
-        .is_some_and(|r| r.revoked_at.is_none() && r.expires_at > now))
+        .filter(|r| r.revoked_at.is_none() && r.expires_at > now)
+    else {
+        return Ok(false);
+    };
+    if row.kind != "browser" {
+        return Ok(true);
+    }
+    // A browser session also ends after its role's idle time without a request.
+    let staff = super::entity::user::Entity::find_by_id(row.user_id)
+        .one(conn)
+        .await?
+        .and_then(|u| u.role.parse::<crate::values::Role>().ok())
+        .is_none_or(crate::values::Role::is_staff);
+    let limit = if staff { idle.staff } else { idle.customer };
+    Ok(now - row.last_seen_at <= limit)
+}
+
+/// How long a browser session may go without a request, by kind of account.
+#[derive(Clone, Copy, Debug)]
+pub struct IdleRule {
+    pub customer: TimeDelta,
+    pub staff: TimeDelta,
+}
+
+impl IdleRule {
+    pub fn of(settings: &crate::config::Settings) -> IdleRule {
+        let periods = settings.sessions();
+        IdleRule {
+            customer: periods.idle,
+            staff: periods.staff_idle,
+        }
+    }
 }
 
 /// Ends one session at once; its access and refresh tokens stop working.

@@ -76,6 +76,7 @@ pub async fn offers_stream(
     let until = Until {
         deadline: chrono::Utc::now() + state.settings.sessions().access_token,
         session: caller.session,
+        idle: crate::auth::session::IdleRule::of(&state.settings),
     };
     Ok(offer_stream(&state, crew, until).into_response())
 }

@@ -113,6 +113,7 @@ impl Live {
 pub struct Until {
     pub deadline: DateTime<Utc>,
     pub session: SessionId,
+    pub idle: crate::auth::session::IdleRule,
 }
 
 /// How often a stream checks that its session was not ended (signed out elsewhere).
@@ -184,7 +185,7 @@ where
         live: live.clone(),
         check,
     };
-    let session = until.session;
+    let (session, idle) = (until.session, until.idle);
     let events = futures_util::stream::unfold(state, move |mut s| {
         let db = db.clone();
         async move {
@@ -203,7 +204,7 @@ where
                             return Some((Ok(e), s));
                         }
                         _ = s.check.tick() => {
-                            if !crate::auth::session::is_live(&db, session, Utc::now()).await.unwrap_or(false) {
+                            if !crate::auth::session::is_live(&db, session, Utc::now(), idle).await.unwrap_or(false) {
                                 let e = ending(&mut s, "signed_out");
                                 return Some((Ok(e), s));
                             }

@@ -40,6 +40,7 @@ async fn offer_events(
     let until = super::live::Until {
         deadline: caller.idle_deadline.min(caller.absolute_deadline),
         session: caller.session,
+        idle: crate::auth::session::IdleRule::of(&state.settings),
     };
     Ok(super::api::offer_stream(&state, crew, until).into_response())
 }

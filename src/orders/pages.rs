@@ -60,6 +60,7 @@ async fn events(
     let until = crate::marketplace::live::Until {
         deadline: caller.idle_deadline.min(caller.absolute_deadline),
         session: caller.session,
+        idle: crate::auth::session::IdleRule::of(&state.settings),
     };
     let stream = crate::marketplace::live::stream(
         state.db.clone(),

@@ -318,3 +318,48 @@ async fn a_step_is_pushed_to_the_customer_and_signing_out_ends_the_subscription(
         .unwrap();
     assert!(listed["items"].as_array().unwrap().is_empty(), "{listed}");
 }
+
+#[tokio::test]
+async fn a_browser_subscription_stops_when_its_session_idles_out() {
+    let (service, received) = push_service().await;
+    let app = spawn_app_with(|s| {
+        s.outbound_allow_local = true;
+        s.session_idle_secs = 2;
+    })
+    .await;
+    let mut ann = app.member("ann@example.com", Role::Customer).await;
+    let session = app.page_session(&mut ann).await;
+    let phone = device();
+    let p256dh = URL_SAFE_NO_PAD.encode(&phone.public);
+    let auth = URL_SAFE_NO_PAD.encode(phone.auth);
+    let endpoint = format!("{service}/push/idle-phone");
+    // The web app's own route: the page's CSRF token, the browser's subscription.
+    let made = app
+        .page_post(
+            "/push/subscriptions",
+            &session,
+            &[("endpoint", endpoint.as_str()), ("p256dh", p256dh.as_str()), ("auth", auth.as_str())],
+        )
+        .await;
+    assert_eq!(made.status(), 201);
+    // The browser session goes unused past its idle time; the API session stays.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let home = json!({"label": "Home", "address": "1200 Elm Street, Greensboro NC 27401", "postal_code": "27401",
+        "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 30});
+    let (_, quote) = app.quoted_home(&ann, home, 9000.0, &[]).await;
+    app.accept(&ann, quote["id"].as_str().unwrap()).await;
+    for _ in 0..50 {
+        let listed: Value = app
+            .api("GET", "/api/v1/push/subscriptions", &ann.token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if listed["items"].as_array().unwrap().is_empty() {
+            assert!(received.0.lock().unwrap().is_empty(), "nothing reached the idle phone");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the idle session's subscription was not dropped");
+}
