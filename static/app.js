@@ -189,7 +189,15 @@
     };
     stream.addEventListener('offers', changed);
     stream.addEventListener('job', changed);
-    stream.addEventListener('end', () => stream.close());
+    stream.addEventListener('end', (event) => {
+      stream.close();
+      // Signed out elsewhere (a lost phone's session ended from another device): nothing of
+      // the person stays here.
+      if (event.data === 'signed_out') {
+        document.querySelector('main').replaceChildren();
+        forgetEverything().finally(() => location.replace('/login'));
+      }
+    });
     // No automatic reconnection: a reconnect counts as activity. The page listens again when the
     // person comes back to it or the signal returns.
     stream.onerror = () => stream.close();
@@ -210,16 +218,41 @@
   function encoded(buffer) {
     return btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   }
+  // Sends the phone's subscription to the server; answers whether it was taken.
+  async function register(subscription) {
+    const csrf = document.querySelector('input[name="csrf"]');
+    const form = new URLSearchParams({
+      csrf: csrf ? csrf.value : '',
+      endpoint: subscription.endpoint,
+      p256dh: encoded(subscription.getKey('p256dh')),
+      auth: encoded(subscription.getKey('auth')),
+      device: (navigator.userAgentData && navigator.userAgentData.platform) || 'This phone',
+    });
+    const saved = await fetch('/push/subscriptions', {
+      method: 'POST',
+      body: form,
+      credentials: 'same-origin',
+      headers: { 'X-Background': '1' },
+    }).catch(() => null);
+    return Boolean(saved && saved.ok);
+  }
+
   async function showPush() {
     if (!pushControl || !worker || !('PushManager' in self) || Notification.permission === 'denied') return;
     const registration = await worker.ready;
     const status = pushControl.querySelector('[role="status"]');
     const button = pushControl.querySelector('button');
     pushControl.hidden = false;
-    if (await registration.pushManager.getSubscription()) {
-      button.hidden = true;
-      status.textContent = 'Notifications are on for this phone.';
-      return;
+    const existing = await registration.pushManager.getSubscription();
+    if (existing) {
+      // The server forgets a subscription with its session: tell it again on each visit (the
+      // same endpoint replaces the earlier one).
+      if (await register(existing)) {
+        button.hidden = true;
+        status.textContent = 'Notifications are on for this phone.';
+        return;
+      }
+      await existing.unsubscribe().catch(() => {});
     }
     button.addEventListener('click', async () => {
       try {
@@ -232,16 +265,10 @@
           userVisibleOnly: true,
           applicationServerKey: base64url(key.public_key),
         });
-        const csrf = document.querySelector('input[name="csrf"]');
-        const form = new URLSearchParams({
-          csrf: csrf ? csrf.value : '',
-          endpoint: subscription.endpoint,
-          p256dh: encoded(subscription.getKey('p256dh')),
-          auth: encoded(subscription.getKey('auth')),
-          device: (navigator.userAgentData && navigator.userAgentData.platform) || 'This phone',
-        });
-        const saved = await fetch('/push/subscriptions', { method: 'POST', body: form, credentials: 'same-origin' });
-        if (!saved.ok) throw new Error('refused');
+        if (!(await register(subscription))) {
+          await subscription.unsubscribe().catch(() => {});
+          throw new Error('refused');
+        }
         button.hidden = true;
         status.textContent = 'Notifications are on for this phone.';
       } catch (e) {
@@ -269,7 +296,18 @@
   // ---- The session's deadlines ------------------------------------------------------------
   const idleMeta = document.querySelector('meta[name="session-idle-deadline"]');
   const absoluteMeta = document.querySelector('meta[name="session-absolute-deadline"]');
-  if (!idleMeta || !absoluteMeta) return;
+  if (!idleMeta || !absoluteMeta) {
+    // Signed out (the session ended while the app was closed, say): whatever the phone kept
+    // for the person goes. Not on the offline page, which is shown signed in or out when a
+    // page was not kept, and must leave the kept ones and the queue alone.
+    if (location.pathname === '/offline') return;
+    const kept = 'caches' in self ? caches.has('pages') : Promise.resolve(false);
+    kept.then(async (has) => {
+      const queued = (await outbox.list()).length > 0;
+      if (has || queued || localStorage.getItem('sunbridge-deadlines')) await forgetEverything();
+    }).catch(() => {});
+    return;
+  }
   const WARN_MS = 60 * 1000;
   // A page kept offline may be older than the last page seen: the latest deadline known wins.
   function known() {

@@ -93,7 +93,7 @@
       }
       let response;
       try {
-        response = await fetch(item.url, { method: 'POST', body, credentials: 'same-origin' });
+        response = await fetch(item.url, { method: 'POST', body, credentials: 'same-origin', headers: { 'X-Outbox': '1' } });
       } catch (e) {
         // Still no signal: keep this one and the rest for the next try.
         result.waiting += 1;

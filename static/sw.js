@@ -11,7 +11,8 @@ const STATIC = 'static-' + VERSION;
 const PAGES = 'pages';
 // Forms that are kept and sent later when there is no signal.
 const QUEUED = /^\/jobs\/[0-9a-f-]{36}\/(step|photos)$/;
-// Pages worth keeping for a crew without signal.
+// Pages worth keeping for a crew without signal; the server marks them (`X-Keep-Offline`) only
+// for the crew itself, so a job page seen by staff is never kept.
 const KEPT = /^\/(installer|jobs\/[0-9a-f-]{36})$/;
 
 self.addEventListener('install', (event) => {
@@ -28,7 +29,7 @@ self.addEventListener('activate', (event) => {
 });
 
 async function keep(path, response) {
-  if (response.ok && response.type === 'basic' && !response.redirected) {
+  if (response.ok && response.type === 'basic' && !response.redirected && response.headers.get('x-keep-offline') === '1') {
     const cache = await caches.open(PAGES);
     await cache.put(path, response);
   }
@@ -55,8 +56,11 @@ async function sendOrKeep(request) {
   } catch (e) {
     const url = new URL(request.url);
     const form = await copy.formData();
+    // Without the app's key (its script had not run), one is made here: a replay must be
+    // recognisable whatever happens.
+    if (!form.get('idempotency_key')) form.set('idempotency_key', self.crypto.randomUUID());
     const entries = [...form.entries()];
-    const key = form.get('idempotency_key') || String(Date.now());
+    const key = form.get('idempotency_key');
     await SunbridgeOutbox.add({ key, url: url.pathname, label: form.get('queue_label') || 'A change', entries });
     if (self.registration.sync) {
       await self.registration.sync.register('outbox').catch(() => {});
@@ -71,6 +75,9 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.method === 'POST' && QUEUED.test(url.pathname)) {
+    // The outbox's own sends go straight to the network: a failure keeps the item where it
+    // is, in its place in the queue, instead of queueing it again.
+    if (request.headers.has('x-outbox')) return;
     event.respondWith(sendOrKeep(request));
   } else if (request.method === 'GET' && request.mode === 'navigate') {
     event.respondWith(page(request));

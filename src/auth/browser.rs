@@ -263,9 +263,14 @@ pub(crate) async fn page_caller(parts: &Parts, state: &AppState) -> Result<Optio
     if now - last_seen > idle {
         return Ok(None);
     }
-    // The app's own refreshes (a live list reloading) are not the person's activity: they must
-    // not keep an unattended phone signed in.
-    let seen = if parts.headers.contains_key(BACKGROUND_HEADER) {
+    // The app's own refreshes (a live list reloading) and event streams (which reconnect when
+    // the signal returns) are not the person's activity: they must not keep an unattended
+    // phone signed in.
+    let streaming = parts
+        .headers
+        .get(header::ACCEPT)
+        .is_some_and(|a| a.as_bytes().starts_with(b"text/event-stream"));
+    let seen = if parts.headers.contains_key(BACKGROUND_HEADER) || streaming {
         last_seen
     } else {
         session::touch(&state.db, live.id, last_seen, idle / 10, now)

@@ -554,5 +554,8 @@ pub async fn end_own(
         .filter(Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
+    if result.rows_affected == 1 {
+        crate::push::forget_sessions(conn, &[session]).await?;
+    }
     Ok(result.rows_affected == 1)
 }

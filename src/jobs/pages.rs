@@ -178,7 +178,12 @@ async fn job_page(
         notice,
         error,
     };
-    render(status, &page)
+    let response = render(status, &page)?;
+    Ok(if crew_links && status == StatusCode::OK {
+        crate::web::keep_offline(response)
+    } else {
+        response
+    })
 }
 
 async fn show(

@@ -262,9 +262,11 @@ pub async fn events_since<C: crate::db::Conn>(
     conn: &C,
     since: DateTime<Utc>,
 ) -> Result<Vec<(uuid::Uuid, JobId, DateTime<Utc>)>, DbErr> {
-    let rows = sea_orm::QuerySelect::limit(event::Entity::find().filter(event::Column::At.gt(since)), 1000)
-        .all(conn)
-        .await?;
+    // Oldest first: rows past the limit are newer, and the next look starts from the last seen.
+    let query = event::Entity::find()
+        .filter(event::Column::At.gt(since))
+        .order_by_asc(event::Column::At);
+    let rows = sea_orm::QuerySelect::limit(query, 1000).all(conn).await?;
     Ok(rows.into_iter().map(|e| (e.id, JobId(e.job_id), e.at)).collect())
 }
 

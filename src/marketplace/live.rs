@@ -94,10 +94,14 @@ impl Live {
         let _ = self.tx.send(change);
     }
 
-    /// Drops the shared reads (no stream is open; nothing told keeps them current).
+    /// Drops the shared reads and their generations (no stream is open; nothing told keeps
+    /// them current, and they would only grow).
     pub fn forget(&self) {
         if let Ok(mut reads) = self.reads.lock() {
             reads.clear();
+        }
+        if let Ok(mut generations) = self.generations.lock() {
+            generations.clear();
         }
     }
 

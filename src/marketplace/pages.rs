@@ -96,7 +96,8 @@ async fn today_page(
         _ => None,
     };
     let now = Utc::now();
-    render(
+    let in_crew = crew.is_some();
+    let page = render(
         StatusCode::OK,
         &TodayPage {
             nav: Nav::for_caller("installer", Some(&caller)),
@@ -112,7 +113,12 @@ async fn today_page(
             days,
             notice,
         },
-    )
+    )?;
+    Ok(if in_crew {
+        crate::web::keep_offline(page)
+    } else {
+        page
+    })
 }
 
 #[derive(Deserialize)]

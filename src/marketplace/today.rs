@@ -162,6 +162,11 @@ pub async fn crew_days(
             .await
             .map_err(|e| JobError::Internal(e.into()))?;
         let town = crate::sites::model::town_of(&site.address);
+        // The crew's "today" is its homes' (a crew works in one area), never UTC's.
+        if today.is_none() {
+            let zone = crate::catalog::time_zone_of(db, &site.region_id).await?;
+            today = Some(now.with_timezone(&zone).date_naive());
+        }
         let Some(kind) = kind else {
             waiting.push(WaitingJob {
                 job_id: job.id,
@@ -185,7 +190,6 @@ pub async fn crew_days(
             let zone = crate::catalog::time_zone_of(db, &site.region_id).await?;
             now.with_timezone(&zone).date_naive()
         };
-        today.get_or_insert(home_today);
         visits.push(visit(db, &job, kind, date, home_today, todo, site, town, rules).await?);
     }
     Ok(group(visits, waiting, today.unwrap_or_else(|| now.date_naive())))

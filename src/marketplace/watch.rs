@@ -21,7 +21,7 @@ const OVERLAP: TimeDelta = TimeDelta::seconds(10);
 struct Watch {
     /// The newest change seen; each look reads from a little before it.
     since: DateTime<Utc>,
-    /// Changes told already, by row id, with their time.
+    /// Changes told already, by row id, with the time they were told at.
     told: HashMap<uuid::Uuid, DateTime<Utc>>,
 }
 
@@ -57,8 +57,14 @@ pub fn start(
                 .map(|(id, crew, at)| (id, Change::Offers(crew), at))
                 .chain(steps.into_iter().map(|(id, job, at)| (id, Change::Job(job), at)));
             for (id, change, at) in found {
-                if watch.told.insert(id, at).is_none() && !changes.contains(&change) {
-                    changes.push(change);
+                // A row seen again with a newer time changed again (an offer made, then
+                // answered within the overlap).
+                let new = watch.told.get(&id).is_none_or(|told| *told < at);
+                if new {
+                    watch.told.insert(id, at);
+                    if !changes.contains(&change) {
+                        changes.push(change);
+                    }
                 }
                 latest = latest.max(at);
             }

@@ -224,6 +224,11 @@ pub async fn subscribe(
         .filter(|a| a.len() == 16)
         .ok_or(PushError::InvalidKeys)?;
     let device: String = new.device.chars().filter(|c| !c.is_control()).take(100).collect();
+    let device = if device.trim().is_empty() {
+        "A device".to_owned()
+    } else {
+        device
+    };
     let hash = endpoint_hash(url.as_str());
     let tx = crate::db::begin(db).await?;
     subscription::Entity::delete_many()
@@ -240,11 +245,7 @@ pub async fn subscribe(
         endpoint_hash: Set(hash),
         p256dh: Set(URL_SAFE_NO_PAD.encode(public.to_sec1_bytes())),
         auth: Set(seal::seal(&tx, Field::PushAuth, &URL_SAFE_NO_PAD.encode(auth)).await?),
-        device: Set(if device.trim().is_empty() {
-            "A device".to_owned()
-        } else {
-            device
-        }),
+        device: Set(device.clone()),
         created_at: Set(now),
         last_sent_at: Set(None),
     })
@@ -254,7 +255,7 @@ pub async fn subscribe(
     Ok(Subscription {
         id,
         session_id: session.0,
-        device: new.device,
+        device,
         service: url.host_str().unwrap_or_default().to_owned(),
         created_at: now,
         last_sent_at: None,
@@ -301,7 +302,10 @@ pub async fn unsubscribe(db: &DatabaseConnection, user: UserId, id: uuid::Uuid) 
 }
 
 /// The subscriptions of sessions that ended (in the transaction that ends them).
-pub async fn forget_sessions<C: crate::db::Conn>(conn: &C, sessions: &[SessionId]) -> Result<(), DbErr> {
+pub async fn forget_sessions<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    sessions: &[SessionId],
+) -> Result<(), DbErr> {
     if sessions.is_empty() {
         return Ok(());
     }
@@ -409,14 +413,23 @@ pub async fn send_due(db: &DatabaseConnection, sender: &Sender) -> Result<usize,
         .await?;
     let mut tried = 0;
     for m in due {
-        // Claimed with a conditional update: on several replicas, one sends it.
+        // Claimed with a conditional update that also checks the message is still the one
+        // read (pending, due, not attempted since): on several replicas, one sends it, once.
+        let now = Utc::now();
         let claimed = message::Entity::update_many()
             .col_expr(
                 message::Column::ClaimedUntil,
                 Expr::value(now + TimeDelta::seconds(60)),
             )
             .filter(message::Column::Id.eq(m.id))
-            .filter(free())
+            .filter(message::Column::Status.eq("pending"))
+            .filter(message::Column::Attempts.eq(m.attempts))
+            .filter(message::Column::NextAttemptAt.lte(now))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(message::Column::ClaimedUntil.is_null())
+                    .add(message::Column::ClaimedUntil.lt(now)),
+            )
             .exec(db)
             .await?;
         if claimed.rows_affected == 0 {

@@ -179,6 +179,8 @@ pub async fn release_all<C: crate::db::Conn>(tx: &C, actor: &Actor, job: &Job) -
                 offer::Column::Status,
                 Expr::value(dispatch::OfferStatus::Withdrawn.as_str()),
             )
+            // When it closed: the live screens see the offer leave.
+            .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
             .filter(offer::Column::BookingId.eq(b.id.0))
             .filter(offer::Column::Status.eq(dispatch::OfferStatus::Pending.as_str()))
             .exec(tx)

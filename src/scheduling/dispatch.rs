@@ -213,12 +213,14 @@ pub async fn changed_since<C: crate::db::Conn>(
     since: DateTime<Utc>,
 ) -> Result<Vec<(uuid::Uuid, CrewId, DateTime<Utc>)>, DbErr> {
     use sea_orm::Condition;
+    // Oldest first: rows past the limit are newer, and the next look starts from the last seen.
     let rows = offer::Entity::find()
         .filter(
             Condition::any()
                 .add(offer::Column::OfferedAt.gt(since))
                 .add(offer::Column::RespondedAt.gt(since)),
         )
+        .order_by_asc(offer::Column::OfferedAt)
         .limit(1000)
         .all(conn)
         .await?;
@@ -543,6 +545,8 @@ pub async fn expire_due(
         // Another replica (or the crew, at the last second) may have got there first.
         let lapsed = offer::Entity::update_many()
             .col_expr(offer::Column::Status, Expr::value(OfferStatus::Expired.as_str()))
+            // When it closed: the live screens see the offer leave.
+            .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
             .filter(offer::Column::Id.eq(o.id))
             .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
             .exec(&tx)

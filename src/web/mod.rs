@@ -25,6 +25,16 @@ pub fn render(
     Ok((status, axum::response::Html(body)).into_response())
 }
 
+/// Marks a page the phone's app may keep for working without signal (a crew's Today and its
+/// jobs); the service worker keeps nothing else.
+pub fn keep_offline(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::HeaderName::from_static("x-keep-offline"),
+        axum::http::HeaderValue::from_static("1"),
+    );
+    response
+}
+
 /// A message from the services ("use at least 12 characters") as a sentence for a page.
 pub fn sentence(text: &str) -> String {
     let mut chars = text.chars();

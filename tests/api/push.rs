@@ -338,7 +338,11 @@ async fn a_browser_subscription_stops_when_its_session_idles_out() {
         .page_post(
             "/push/subscriptions",
             &session,
-            &[("endpoint", endpoint.as_str()), ("p256dh", p256dh.as_str()), ("auth", auth.as_str())],
+            &[
+                ("endpoint", endpoint.as_str()),
+                ("p256dh", p256dh.as_str()),
+                ("auth", auth.as_str()),
+            ],
         )
         .await;
     assert_eq!(made.status(), 201);
@@ -356,7 +360,10 @@ async fn a_browser_subscription_stops_when_its_session_idles_out() {
             .await
             .unwrap();
         if listed["items"].as_array().unwrap().is_empty() {
-            assert!(received.0.lock().unwrap().is_empty(), "nothing reached the idle phone");
+            assert!(
+                received.0.lock().unwrap().is_empty(),
+                "nothing reached the idle phone"
+            );
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
