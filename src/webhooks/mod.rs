@@ -271,13 +271,18 @@ pub async fn send_due(db: &DatabaseConnection, sender: &Sender) -> Result<usize,
         .await?;
     let mut sent = 0;
     for d in due {
-        // Claimed with a conditional update: on several replicas, one sends it.
+        // Claimed with a conditional update that also checks the delivery is still the one
+        // read (pending, due, not attempted since): on several replicas, one sends it, once.
+        let now = Utc::now();
         let claimed = delivery::Entity::update_many()
             .col_expr(
                 delivery::Column::ClaimedUntil,
                 Expr::value(now + TimeDelta::seconds(60)),
             )
             .filter(delivery::Column::Id.eq(d.id))
+            .filter(delivery::Column::Status.eq("pending"))
+            .filter(delivery::Column::Attempts.eq(d.attempts))
+            .filter(delivery::Column::NextAttemptAt.lte(now))
             .filter(
                 sea_orm::Condition::any()
                     .add(delivery::Column::ClaimedUntil.is_null())
