@@ -125,6 +125,11 @@ test('a crew records a survey without signal, and it reaches the server exactly 
   // A second tap, as happens on a roof: the server will refuse this one.
   await page.getByRole('button', { name: 'Site surveyed' }).click();
   await page.waitForFunction(() => document.querySelectorAll('[data-queue-list] li').length === 3);
+  // A page the phone did not keep: the offline page, and the queue and kept pages stay.
+  await page.goto(server.url + '/account');
+  await page.getByRole('heading', { name: 'No signal' }).waitFor();
+  await page.goto(server.url + href);
+  await page.waitForFunction(() => document.querySelectorAll('[data-queue-list] li').length === 3);
   problems.push(...(await checkPage(page, 'installer-job-offline-queue')));
   await page.setViewportSize(PHONE);
   // Copies of what was sent, to send it all again later as a phone that never heard back does.

@@ -298,9 +298,10 @@
   const absoluteMeta = document.querySelector('meta[name="session-absolute-deadline"]');
   if (!idleMeta || !absoluteMeta) {
     // Signed out (the session ended while the app was closed, say): whatever the phone kept
-    // for the person goes. Not on the offline page, which is shown signed in or out when a
-    // page was not kept, and must leave the kept ones and the queue alone.
-    if (location.pathname === '/offline') return;
+    // for the person goes. Not on the offline page, which the worker shows in place of any
+    // page it did not keep, signed in or out, and which must leave the kept ones and the
+    // queue alone.
+    if (document.querySelector('[data-offline-page]')) return;
     const kept = 'caches' in self ? caches.has('pages') : Promise.resolve(false);
     kept.then(async (has) => {
       const queued = (await outbox.list()).length > 0;
