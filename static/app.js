@@ -14,6 +14,15 @@
     } catch (e) {
       /* storage may be off */
     }
+    // The worker first, so that nothing it is still fetching is kept after this.
+    if (worker && worker.controller) {
+      await new Promise((resolve) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve();
+        worker.controller.postMessage({ type: 'forget' }, [channel.port2]);
+        setTimeout(resolve, 2000);
+      });
+    }
     const keys = 'caches' in self ? await caches.keys() : [];
     await Promise.all(keys.filter((k) => k === 'pages').map((k) => caches.delete(k)));
     await outbox.clear();

@@ -28,9 +28,14 @@ self.addEventListener('activate', (event) => {
   );
 });
 
-async function keep(path, response) {
+// Counts the times the phone was told to forget: a page fetched before the last time is not
+// kept after it (a sign-out while the next days were still being fetched).
+let epoch = 0;
+
+async function keep(path, response, since) {
   if (response.ok && response.type === 'basic' && !response.redirected && response.headers.get('x-keep-offline') === '1') {
     const cache = await caches.open(PAGES);
+    if (since !== epoch) return;
     await cache.put(path, response);
   }
 }
@@ -38,9 +43,10 @@ async function keep(path, response) {
 /** A page: from the network, kept if it is one a crew needs offline; without signal, the kept copy. */
 async function page(request) {
   const url = new URL(request.url);
+  const since = epoch;
   try {
     const response = await fetch(request);
-    if (KEPT.test(url.pathname)) await keep(url.pathname, response.clone());
+    if (KEPT.test(url.pathname)) await keep(url.pathname, response.clone(), since);
     return response;
   } catch (e) {
     const kept = await caches.match(url.pathname, { cacheName: PAGES });
@@ -100,15 +106,20 @@ self.addEventListener('message', (event) => {
   const data = event.data || {};
   if (data.type === 'keep' && Array.isArray(data.paths)) {
     // The crew's next days: fetched and kept now, while there is signal.
+    const since = epoch;
     event.waitUntil(
       Promise.all(
         data.paths
           .filter((p) => KEPT.test(p))
-          .map((p) => fetch(p, { credentials: 'same-origin' }).then((r) => keep(p, r)).catch(() => {})),
+          .map((p) => fetch(p, { credentials: 'same-origin' }).then((r) => keep(p, r, since)).catch(() => {})),
       ),
     );
   } else if (data.type === 'forget') {
-    event.waitUntil(Promise.all([caches.delete(PAGES), SunbridgeOutbox.clear()]));
+    epoch += 1;
+    const done = Promise.all([caches.delete(PAGES), SunbridgeOutbox.clear()]).then(() => {
+      if (event.ports[0]) event.ports[0].postMessage('forgotten');
+    });
+    event.waitUntil(done);
   }
 });
 
