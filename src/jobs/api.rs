@@ -38,8 +38,9 @@ fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<Idempotency
         })
 }
 
-/// The job as `party` sees it, with the readiness of its booked-day step for the crew.
-async fn detail_for(
+/// The job as `party` sees it, with the readiness of its booked-day step for the crew (the
+/// API and the job page).
+pub(crate) async fn detail_for(
     state: &AppState,
     actor: &Actor,
     viewer: crate::ids::UserId,

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use super::api::serve_photo;
 use super::lifecycle::{JobState, Party};
 use super::model::JobDetail;
-use super::party_view;
 use super::photos::{self, NewPhoto, PhotoError, PhotoKind};
 use super::service::{self, JobError, Step, Viewer};
 use crate::access::SignedInForm;
@@ -92,19 +91,7 @@ async fn job_page(
         // Customers follow their job on the order page.
         return Ok(Redirect::to(&format!("/orders/{}", job.order_id)).into_response());
     }
-    let readiness = if party == Party::AssignedCrew {
-        crate::marketplace::readiness(
-            &state.db,
-            &job,
-            party,
-            &crate::marketplace::StepRules::new(&state.settings),
-        )
-        .await?
-    } else {
-        None
-    };
-    let mut detail = party_view::build(&state.db, actor, caller.user, job, party).await?;
-    detail.readiness = readiness;
+    let detail = super::api::detail_for(state, actor, caller.user, job, party).await?;
     let manages = party != Party::Staff || policy::allows(caller.role, Permission::ManageJobs);
     // A booked-day step that is not open yet is explained on the page, not offered; one that
     // waits only for photos is in the form, hidden, so that the phone shows it once the photos

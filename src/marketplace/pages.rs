@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::StepRules;
+use super::live::Until;
 use super::today::{self, CrewDays};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
@@ -37,12 +38,21 @@ async fn offer_events(
     let crew = crate::crews::service::crew_of(&state.db, caller.user)
         .await
         .map_err(anyhow::Error::from)?;
-    let until = super::live::Until {
+    let until = page_stream_until(&caller, &state.settings);
+    Ok(super::api::offer_stream(&state, crew, until).into_response())
+}
+
+/// When a page's event stream ends: when the browser session would, at its idle or absolute
+/// deadline (the crew's Today and the customer's order page).
+pub fn page_stream_until(
+    caller: &crate::auth::browser::PageCaller,
+    settings: &crate::config::Settings,
+) -> Until {
+    Until {
         deadline: caller.idle_deadline.min(caller.absolute_deadline),
         session: caller.session,
-        idle: crate::auth::session::IdleRule::of(&state.settings),
-    };
-    Ok(super::api::offer_stream(&state, crew, until).into_response())
+        idle: crate::auth::session::IdleRule::of(settings),
+    }
 }
 
 /// "2 h 15 min", "40 min", "under a minute": the time left to answer an offer.

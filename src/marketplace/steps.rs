@@ -163,13 +163,14 @@ async fn enforce<C: crate::db::Conn>(
         .filter(|p| !p.taken)
         .map(|p| p.subject)
         .collect();
-    Err(match readiness.day {
-        None => JobError::NoDay(kind.label()),
-        Some(day) if day > home_today(conn, job, rules.now).await? => JobError::TooEarly {
+    // The readiness already says what the step waits for: no second look at the calendar.
+    Err(match (readiness.waiting_for, readiness.day) {
+        (_, None) => JobError::NoDay(kind.label()),
+        (Some("day"), Some(day)) => JobError::TooEarly {
             kind: kind.label(),
             day,
         },
-        Some(_) => JobError::PhotosMissing(missing),
+        _ => JobError::PhotosMissing(missing),
     })
 }
 

@@ -57,11 +57,7 @@ async fn events(
     let order = service::own(&state.db, &caller.actor(), caller.user, id).await?;
     let job = order.job_id;
     let db = state.db.clone();
-    let until = crate::marketplace::live::Until {
-        deadline: caller.idle_deadline.min(caller.absolute_deadline),
-        session: caller.session,
-        idle: crate::auth::session::IdleRule::of(&state.settings),
-    };
+    let until = crate::marketplace::pages::page_stream_until(&caller, &state.settings);
     let stream = crate::marketplace::live::stream(
         state.db.clone(),
         &state.live,
