@@ -112,6 +112,23 @@ pub fn locate(zip: ZipCode) -> Option<Location> {
     g.places.get(&zip).or_else(|| g.areas.get(&zip.prefix())).copied()
 }
 
+/// The ZIP code whose tabulation area's point lies nearest to `at` (to show a stored place, a
+/// crew's base, in the words admins typed it in). A scan of the 33,791 points: a fraction of a
+/// millisecond, for admin pages only.
+pub fn nearest(at: Location) -> Option<ZipCode> {
+    let cos = at.latitude.to_radians().cos();
+    gazetteer()
+        .places
+        .iter()
+        .map(|(zip, p)| {
+            // Equirectangular distance: exact enough to rank neighbours.
+            let (dy, dx) = (p.latitude - at.latitude, (p.longitude - at.longitude) * cos);
+            (dy * dy + dx * dx, *zip)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.0.cmp(&b.1.0)))
+        .map(|(_, zip)| zip)
+}
+
 /// The ZIP codes a region serves, as its admins write them: comma-separated three-digit
 /// prefixes (`274`), ranges of prefixes (`270-277`) and whole ZIP codes (`99685`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -200,6 +217,21 @@ mod tests {
         // No ZIP code of the area exists.
         assert_eq!(locate(ZipCode::parse("00000").unwrap()), None);
         assert_eq!(locate(ZipCode::parse("21300").unwrap()), None);
+    }
+
+    #[test]
+    fn the_nearest_zip_code_of_a_zip_codes_own_point_is_itself() {
+        for zip in ["27401", "96813", "99501", "10001"] {
+            let zip = ZipCode::parse(zip).unwrap();
+            assert_eq!(nearest(locate(zip).unwrap()), Some(zip));
+        }
+        // A point in the Atlantic off Cape Hatteras: a coastal North Carolina ZIP code.
+        let off_shore = nearest(Location {
+            latitude: 35.2,
+            longitude: -75.2,
+        })
+        .unwrap();
+        assert!(off_shore.as_str().starts_with("279"), "{off_shore}");
     }
 
     #[test]

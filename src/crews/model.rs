@@ -168,6 +168,51 @@ pub struct CrewPatch {
     pub active: Option<bool>,
 }
 
+/// How far around its base a crew may serve, in km.
+pub const RADIUS_KM: (f64, f64) = (1.0, 300.0);
+/// Jobs a crew may take a day.
+pub const DAILY_CAPACITY: (i32, i32) = (1, 10);
+/// The rating scale.
+pub const RATING: (f64, f64) = (0.0, 5.0);
+
+impl CrewPatch {
+    /// Every field that is set and wrong, in the form's order: a page shows them all at once;
+    /// the service checks the same rules again when it writes.
+    pub fn problems(&self) -> Vec<CrewProblem> {
+        let mut found = Vec::new();
+        let mut note = |result: Result<(), CrewProblem>| {
+            if let Err(p) = result {
+                found.push(p);
+            }
+        };
+        if let Some(v) = &self.name {
+            note(check_name("name", v).map(drop));
+        }
+        if let Some(v) = self.base_latitude {
+            note(check_range("base_latitude", v, -90.0, 90.0).map(drop));
+        }
+        if let Some(v) = self.base_longitude {
+            note(check_range("base_longitude", v, -180.0, 180.0).map(drop));
+        }
+        if let Some(v) = self.service_radius_km {
+            note(check_range("service_radius_km", v, RADIUS_KM.0, RADIUS_KM.1).map(drop));
+        }
+        if let Some(v) = self.daily_capacity {
+            note(check_range("daily_capacity", v, DAILY_CAPACITY.0, DAILY_CAPACITY.1).map(drop));
+        }
+        if let Some(v) = self.rating {
+            note(check_range("rating", v, RATING.0, RATING.1).map(drop));
+        }
+        if let Some(v) = &self.skills {
+            note(parse_skills(v).map(drop));
+        }
+        if let Some(v) = &self.working_days {
+            note(WorkingDays::parse(v).map(drop));
+        }
+        found
+    }
+}
+
 pub fn check_range<T: PartialOrd>(field: &'static str, v: T, low: T, high: T) -> Result<T, CrewProblem> {
     if v >= low && v <= high {
         Ok(v)

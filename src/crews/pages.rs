@@ -8,14 +8,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::model::{Crew, CrewPatch, NewCrew, SKILLS};
+use super::model::{Crew, CrewPatch, CrewProblem, DAILY_CAPACITY, NewCrew, RADIUS_KM, RATING};
 use super::service::{self, Company, CrewError, Member, NewCompany};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::auth::browser::{CsrfProtected, PageCaller};
+use crate::geo::ZipCode;
 use crate::http::{IdPath, PageError};
 use crate::ids::{CompanyId, CrewId, UserId};
 use crate::state::AppState;
+use crate::web::form::Problems;
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
@@ -29,18 +31,84 @@ pub fn router() -> Routes {
         .post("/admin/crews/{id}/days-off", Permission::ManageCrews, days_off)
 }
 
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/// Day names as stored, with the words the form shows.
+const DAYS: [(&str, &str); 7] = [
+    ("mon", "Mon"),
+    ("tue", "Tue"),
+    ("wed", "Wed"),
+    ("thu", "Thu"),
+    ("fri", "Fri"),
+    ("sat", "Sat"),
+    ("sun", "Sun"),
+];
 
-fn message(e: CrewError) -> Result<String, PageError> {
-    match e {
-        CrewError::Internal(e) => Err(PageError::Internal(e)),
-        CrewError::NotFound => Err(PageError::NotFound),
-        CrewError::Invalid(p) => Ok(format!(
-            "Check the {}: it is missing or out of range.",
-            p.0.replace('_', " ")
-        )),
-        other => Ok(sentence(&other.to_string())),
+/// Skills as stored, with the words the form shows.
+const SKILL_WORDS: [(&str, &str); 6] = [
+    ("battery", "Batteries"),
+    ("ev_charger", "EV chargers"),
+    ("main_panel", "Main panel upgrades"),
+    ("tile_roof", "Tile roofs"),
+    ("metal_roof", "Metal roofs"),
+    ("flat_roof", "Flat roofs"),
+];
+
+/// The crew form's fields, top to bottom: the order of its problems.
+const CREW_FIELDS: [&str; 8] = [
+    "company",
+    "name",
+    "base_zip",
+    "radius",
+    "capacity",
+    "rating",
+    "skills",
+    "working_days",
+];
+
+/// Where a rule of the crew model lands on the form, and what it says there.
+fn crew_problem(p: &CrewProblem) -> (&'static str, String) {
+    match p.0 {
+        "name" => ("name", "Enter the crew's name, up to 100 characters.".into()),
+        "base_latitude" | "base_longitude" => ("base_zip", ZIP_MESSAGE.into()),
+        "service_radius_km" => (
+            "radius",
+            format!("Enter a distance from {} to {} km.", RADIUS_KM.0, RADIUS_KM.1),
+        ),
+        "daily_capacity" => (
+            "capacity",
+            format!(
+                "Enter a whole number of jobs a day, from {} to {}.",
+                DAILY_CAPACITY.0, DAILY_CAPACITY.1
+            ),
+        ),
+        "rating" => (
+            "rating",
+            format!("Enter a rating from {} to {}.", RATING.0, RATING.1),
+        ),
+        "skills" => ("skills", "Choose skills from the list.".into()),
+        "working_days" => ("working_days", "Tick at least one day the crew works.".into()),
+        "company_id" => ("company", "Choose the crew's company.".into()),
+        "user_id" => ("member", "That account cannot join a crew.".into()),
+        _ => ("name", "Check the crew's details.".into()),
     }
+}
+
+const ZIP_MESSAGE: &str = "Enter the 5-digit ZIP code where the crew starts its day.";
+
+/// A service refusal on the crew page: a problem beside the field it concerns, or the error
+/// the page cannot show as one.
+fn refusal(e: CrewError, field: &'static str, problems: &mut Problems) -> Result<(), PageError> {
+    match e {
+        CrewError::Internal(e) => return Err(PageError::Internal(e)),
+        CrewError::NotFound => return Err(PageError::NotFound),
+        CrewError::Invalid(p) => {
+            let (at, message) = crew_problem(&p);
+            problems.add(if field == "member" { field } else { at }, message);
+        }
+        other @ (CrewError::NotAnInstaller | CrewError::InAnotherCrew) => {
+            problems.add(field, sentence(&other.to_string()))
+        }
+    }
+    Ok(())
 }
 
 #[derive(Template)]
@@ -50,10 +118,54 @@ struct ListPage {
     csrf: String,
     companies: Vec<Company>,
     crews: Vec<Crew>,
-    skills: [&'static str; 6],
-    days: [&'static str; 7],
+    skills: [(&'static str, &'static str); 6],
+    days: [(&'static str, &'static str); 7],
     notice: Option<&'static str>,
-    error: Option<String>,
+    /// The add-crew form as typed (its defaults the first time).
+    form: CrewFields,
+    /// The add-company form as typed.
+    company_name: String,
+    problems: Problems,
+}
+
+impl ListPage {
+    /// Which form the problems are about, to open its panel.
+    fn failed(&self, form: &str) -> bool {
+        !self.problems.is_empty() && self.problems.subject().ends_with(form)
+    }
+}
+
+/// A list row's area in words: "60 km around 27513".
+fn area(crew: &Crew) -> String {
+    let at = crate::geo::Location {
+        latitude: crew.base_latitude,
+        longitude: crew.base_longitude,
+    };
+    match crate::geo::nearest(at) {
+        Some(zip) => format!("{} km around {zip}", crew.service_radius_km),
+        None => format!("{} km", crew.service_radius_km),
+    }
+}
+
+fn skill_words(skills: &[String]) -> String {
+    let words: Vec<&str> = SKILL_WORDS
+        .iter()
+        .filter(|(key, _)| skills.iter().any(|s| s == key))
+        .map(|(_, words)| *words)
+        .collect();
+    if words.is_empty() {
+        "Panels only".into()
+    } else {
+        words.join(", ")
+    }
+}
+
+fn day_words(days: &[String]) -> String {
+    DAYS.iter()
+        .filter(|(key, _)| days.iter().any(|d| d == key))
+        .map(|(_, words)| *words)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 async fn list_page(
@@ -61,7 +173,9 @@ async fn list_page(
     caller: &PageCaller,
     status: StatusCode,
     notice: Option<&'static str>,
-    error: Option<String>,
+    form: CrewFields,
+    company_name: String,
+    problems: Problems,
 ) -> Result<Response, PageError> {
     render(
         status,
@@ -72,10 +186,12 @@ async fn list_page(
             crews: service::crews(&state.db, false)
                 .await
                 .map_err(anyhow::Error::from)?,
-            skills: SKILLS,
+            skills: SKILL_WORDS,
             days: DAYS,
             notice,
-            error,
+            form,
+            company_name,
+            problems,
         },
     )
 }
@@ -86,7 +202,14 @@ struct NoticeQuery {
 }
 
 fn notice_of(q: &NoticeQuery) -> Option<&'static str> {
-    q.notice.as_deref().map(|_| "Saved.")
+    match q.notice.as_deref() {
+        Some("company") => Some("Company added."),
+        Some("added") => Some("Crew added. Add its members below."),
+        Some("member") => Some("Members changed."),
+        Some("day") => Some("Days off changed."),
+        Some(_) => Some("Saved."),
+        None => None,
+    }
 }
 
 async fn list(
@@ -94,7 +217,16 @@ async fn list(
     caller: PageUser<perm::ManageCrews>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    list_page(&state, &caller, StatusCode::OK, notice_of(&q), None).await
+    list_page(
+        &state,
+        &caller,
+        StatusCode::OK,
+        notice_of(&q),
+        CrewFields::new_crew(),
+        String::new(),
+        Problems::default(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -116,23 +248,33 @@ async fn add_company(
     SignedInForm(caller, fields): SignedInForm<perm::ManageCrews, CompanyFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
+    let name = fields.name.clone();
     match service::add_company(&state.db, &actor, NewCompany { name: fields.name }).await {
-        Ok(_) => Ok(Redirect::to("/admin/crews?notice=saved").into_response()),
+        Ok(_) => Ok(Redirect::to("/admin/crews?notice=company").into_response()),
         Err(e) => {
+            let mut problems = Problems::about("the company");
+            match e {
+                CrewError::Invalid(_) => {
+                    problems.add("company-name", "Enter the company's name, up to 100 characters.")
+                }
+                other => refusal(other, "company-name", &mut problems)?,
+            }
             list_page(
                 &state,
                 &caller,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Some(message(e)?),
+                CrewFields::new_crew(),
+                name,
+                problems,
             )
             .await
         }
     }
 }
 
-/// The crew form, as typed.
-#[derive(Deserialize)]
+/// The crew form, as typed (and as sent back with its problems).
+#[derive(Deserialize, Default)]
 struct CrewFields {
     #[serde(default)]
     csrf: String,
@@ -140,10 +282,13 @@ struct CrewFields {
     company_id: String,
     #[serde(default)]
     name: String,
+    /// Where the crew starts its day, as a ZIP code.
     #[serde(default)]
-    base_latitude: String,
+    base_zip: String,
+    /// The ZIP code the edit form showed: when it comes back unchanged, the stored base (which
+    /// may be more exact than a ZIP code's point) is kept.
     #[serde(default)]
-    base_longitude: String,
+    base_zip_was: String,
     #[serde(default)]
     service_radius_km: String,
     #[serde(default)]
@@ -165,10 +310,104 @@ impl CsrfProtected for CrewFields {
     }
 }
 
-fn number<T: std::str::FromStr>(field: &'static str, raw: &str) -> Result<T, CrewError> {
-    raw.trim()
-        .parse()
-        .map_err(|_| CrewError::Invalid(super::model::CrewProblem(field)))
+impl CrewFields {
+    /// The add form's defaults: 60 km, one job a day, weekdays.
+    fn new_crew() -> CrewFields {
+        CrewFields {
+            service_radius_km: "60".into(),
+            daily_capacity: "1".into(),
+            working_days: DAYS[..5].iter().map(|(d, _)| (*d).to_owned()).collect(),
+            ..CrewFields::default()
+        }
+    }
+
+    /// The edit form filled from the stored crew.
+    fn of(crew: &Crew) -> CrewFields {
+        let zip = crate::geo::nearest(crate::geo::Location {
+            latitude: crew.base_latitude,
+            longitude: crew.base_longitude,
+        })
+        .map(|z| z.to_string())
+        .unwrap_or_default();
+        CrewFields {
+            csrf: String::new(),
+            company_id: crew.company_id.to_string(),
+            name: crew.name.clone(),
+            base_zip: zip.clone(),
+            base_zip_was: zip,
+            service_radius_km: crew.service_radius_km.to_string(),
+            daily_capacity: crew.daily_capacity.to_string(),
+            rating: crew.rating.to_string(),
+            active: crew.active.to_string(),
+            skills: crew.skills.clone(),
+            working_days: crew.working_days.clone(),
+        }
+    }
+
+    fn has_skill(&self, key: &&str) -> bool {
+        self.skills.iter().any(|s| s == key)
+    }
+
+    fn works_on(&self, key: &&str) -> bool {
+        self.working_days.iter().any(|d| d == key)
+    }
+
+    /// The form checked field by field: the changes to save, or every problem at once.
+    /// `editing` adds the rating and the in-service choice (a new crew starts at 4.0, active).
+    fn checked(&self, editing: bool) -> Result<CrewPatch, Problems> {
+        let mut problems = Problems::about("the crew");
+        let base = if editing && self.base_zip.trim() == self.base_zip_was.trim() {
+            None
+        } else {
+            let place = ZipCode::parse(&self.base_zip).and_then(crate::geo::locate);
+            problems.check("base_zip", place.ok_or(()), ZIP_MESSAGE)
+        };
+        let radius = problems.check(
+            "radius",
+            self.service_radius_km.trim().parse::<f64>(),
+            &format!("Enter a distance from {} to {} km.", RADIUS_KM.0, RADIUS_KM.1),
+        );
+        let capacity = problems.check(
+            "capacity",
+            self.daily_capacity.trim().parse::<i32>(),
+            &format!(
+                "Enter a whole number of jobs a day, from {} to {}.",
+                DAILY_CAPACITY.0, DAILY_CAPACITY.1
+            ),
+        );
+        let rating = if editing {
+            problems.check(
+                "rating",
+                self.rating.trim().parse::<f64>(),
+                &format!("Enter a rating from {} to {}.", RATING.0, RATING.1),
+            )
+        } else {
+            None
+        };
+        if !editing && self.company_id.parse::<CompanyId>().is_err() {
+            problems.add("company", "Choose the crew's company.");
+        }
+        let patch = CrewPatch {
+            name: Some(self.name.clone()),
+            base_latitude: base.map(|at| at.latitude),
+            base_longitude: base.map(|at| at.longitude),
+            service_radius_km: radius,
+            skills: Some(self.skills.clone()),
+            daily_capacity: capacity,
+            working_days: Some(self.working_days.clone()),
+            rating,
+            active: editing.then(|| self.active == "true"),
+        };
+        for p in patch.problems() {
+            let (field, message) = crew_problem(&p);
+            problems.add(field, message);
+        }
+        if problems.is_empty() {
+            Ok(patch)
+        } else {
+            Err(problems.in_order(&CREW_FIELDS))
+        }
+    }
 }
 
 async fn add_crew(
@@ -176,38 +415,48 @@ async fn add_crew(
     SignedInForm(caller, f): SignedInForm<perm::ManageCrews, CrewFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
-    let new = (|| -> Result<NewCrew, CrewError> {
-        Ok(NewCrew {
-            company_id: f
-                .company_id
-                .parse::<CompanyId>()
-                .map_err(|_| CrewError::Invalid(super::model::CrewProblem("company_id")))?,
-            name: f.name.clone(),
-            base_latitude: number("base_latitude", &f.base_latitude)?,
-            base_longitude: number("base_longitude", &f.base_longitude)?,
-            service_radius_km: number("service_radius_km", &f.service_radius_km)?,
-            skills: f.skills.clone(),
-            daily_capacity: number("daily_capacity", &f.daily_capacity)?,
-            working_days: f.working_days.clone(),
-        })
-    })();
-    let result = match new {
-        Ok(new) => service::add_crew(&state.db, &actor, new).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(crew) => Ok(Redirect::to(&format!("/admin/crews/{}?notice=saved", crew.id)).into_response()),
-        Err(e) => {
-            list_page(
-                &state,
-                &caller,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(message(e)?),
-            )
-            .await
+    let problems = match f.checked(false) {
+        Ok(patch) => {
+            let company_id = f.company_id.parse::<CompanyId>();
+            let new = company_id.map(|company_id| NewCrew {
+                company_id,
+                name: f.name.clone(),
+                base_latitude: patch.base_latitude.unwrap_or_default(),
+                base_longitude: patch.base_longitude.unwrap_or_default(),
+                service_radius_km: patch.service_radius_km.unwrap_or_default(),
+                skills: f.skills.clone(),
+                daily_capacity: patch.daily_capacity.unwrap_or_default(),
+                working_days: f.working_days.clone(),
+            });
+            let added = match new {
+                Ok(new) => service::add_crew(&state.db, &actor, new).await,
+                Err(_) => Err(CrewError::Invalid(CrewProblem("company_id"))),
+            };
+            match added {
+                Ok(crew) => {
+                    return Ok(
+                        Redirect::to(&format!("/admin/crews/{}?notice=added", crew.id)).into_response()
+                    );
+                }
+                Err(e) => {
+                    let mut problems = Problems::about("the crew");
+                    refusal(e, "name", &mut problems)?;
+                    problems
+                }
+            }
         }
-    }
+        Err(problems) => problems,
+    };
+    list_page(
+        &state,
+        &caller,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        f,
+        String::new(),
+        problems,
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -218,10 +467,23 @@ struct CrewPage {
     crew: Crew,
     members: Vec<Member>,
     days_off: Vec<NaiveDate>,
-    skills: [&'static str; 6],
-    days: [&'static str; 7],
+    skills: [(&'static str, &'static str); 6],
+    days: [(&'static str, &'static str); 7],
     notice: Option<&'static str>,
-    error: Option<String>,
+    /// The crew form as typed, or as stored.
+    form: CrewFields,
+    /// The member and day-off forms as typed.
+    member: String,
+    day: String,
+    problems: Problems,
+}
+
+/// What the crew page's three forms were sent with, when one comes back.
+#[derive(Default)]
+struct Typed {
+    form: Option<CrewFields>,
+    member: String,
+    day: String,
 }
 
 async fn crew_page(
@@ -230,7 +492,8 @@ async fn crew_page(
     id: CrewId,
     status: StatusCode,
     notice: Option<&'static str>,
-    error: Option<String>,
+    typed: Typed,
+    problems: Problems,
 ) -> Result<Response, PageError> {
     let crew = service::crew(&state.db, id)
         .await
@@ -251,12 +514,15 @@ async fn crew_page(
             members: service::members(&state.db, id)
                 .await
                 .map_err(anyhow::Error::from)?,
+            form: typed.form.unwrap_or_else(|| CrewFields::of(&crew)),
             crew,
             days_off,
-            skills: SKILLS,
+            skills: SKILL_WORDS,
             days: DAYS,
             notice,
-            error,
+            member: typed.member,
+            day: typed.day,
+            problems,
         },
     )
 }
@@ -267,7 +533,16 @@ async fn show(
     IdPath(id): IdPath<CrewId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    crew_page(&state, &caller, id, StatusCode::OK, notice_of(&q), None).await
+    crew_page(
+        &state,
+        &caller,
+        id,
+        StatusCode::OK,
+        notice_of(&q),
+        Typed::default(),
+        Problems::default(),
+    )
+    .await
 }
 
 async fn change(
@@ -276,37 +551,31 @@ async fn change(
     SignedInForm(caller, f): SignedInForm<perm::ManageCrews, CrewFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
-    let patch = (|| -> Result<CrewPatch, CrewError> {
-        Ok(CrewPatch {
-            name: Some(f.name.clone()),
-            base_latitude: Some(number("base_latitude", &f.base_latitude)?),
-            base_longitude: Some(number("base_longitude", &f.base_longitude)?),
-            service_radius_km: Some(number("service_radius_km", &f.service_radius_km)?),
-            skills: Some(f.skills.clone()),
-            daily_capacity: Some(number("daily_capacity", &f.daily_capacity)?),
-            working_days: Some(f.working_days.clone()),
-            rating: Some(number("rating", &f.rating)?),
-            active: Some(f.active == "true"),
-        })
-    })();
-    let result = match patch {
-        Ok(patch) => service::update_crew(&state.db, &actor, id, patch).await,
-        Err(e) => Err(e),
+    let problems = match f.checked(true) {
+        Ok(patch) => match service::update_crew(&state.db, &actor, id, patch).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/admin/crews/{id}?notice=saved")).into_response()),
+            Err(e) => {
+                let mut problems = Problems::about("the crew");
+                refusal(e, "name", &mut problems)?;
+                problems
+            }
+        },
+        Err(problems) => problems,
     };
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/crews/{id}?notice=saved")).into_response()),
-        Err(e) => {
-            crew_page(
-                &state,
-                &caller,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(message(e)?),
-            )
-            .await
-        }
-    }
+    let typed = Typed {
+        form: Some(f),
+        ..Typed::default()
+    };
+    crew_page(
+        &state,
+        &caller,
+        id,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        typed,
+        problems,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -340,12 +609,26 @@ async fn members(
             .await
             .map_err(anyhow::Error::from)?,
     };
+    let typed = Typed {
+        member: f.email.clone(),
+        ..Typed::default()
+    };
+    let mut problems = Problems::about("the member");
     let Some(user) = user else {
-        let error = Some(
-            "No active account has that email address. Invite the installer from Back office → Staff first."
-                .to_owned(),
+        problems.add(
+            "member",
+            "No active account has that email address. Invite the installer from Back office → Staff first.",
         );
-        return crew_page(&state, &caller, id, StatusCode::UNPROCESSABLE_ENTITY, None, error).await;
+        return crew_page(
+            &state,
+            &caller,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            typed,
+            problems,
+        )
+        .await;
     };
     let result = if f.action == "remove" {
         service::remove_member(&state.db, &actor, id, user).await
@@ -353,15 +636,17 @@ async fn members(
         service::add_member(&state.db, &actor, id, user).await
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/crews/{id}?notice=saved")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/admin/crews/{id}?notice=member")).into_response()),
         Err(e) => {
+            refusal(e, "member", &mut problems)?;
             crew_page(
                 &state,
                 &caller,
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Some(message(e)?),
+                typed,
+                problems,
             )
             .await
         }
@@ -390,20 +675,36 @@ async fn days_off(
     SignedInForm(caller, f): SignedInForm<perm::ManageCrews, DayFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
+    let typed = Typed {
+        day: f.day.clone(),
+        ..Typed::default()
+    };
+    let mut problems = Problems::about("the day off");
     let Ok(day) = NaiveDate::parse_from_str(f.day.trim(), "%Y-%m-%d") else {
-        let error = Some("Enter the day as YYYY-MM-DD.".to_owned());
-        return crew_page(&state, &caller, id, StatusCode::UNPROCESSABLE_ENTITY, None, error).await;
+        problems.add("day", "Choose the day, or type it as YYYY-MM-DD.");
+        return crew_page(
+            &state,
+            &caller,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            typed,
+            problems,
+        )
+        .await;
     };
     match service::set_day_off(&state.db, &actor, id, day, f.action != "remove").await {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/crews/{id}?notice=saved")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/admin/crews/{id}?notice=day")).into_response()),
         Err(e) => {
+            refusal(e, "day", &mut problems)?;
             crew_page(
                 &state,
                 &caller,
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Some(message(e)?),
+                typed,
+                problems,
             )
             .await
         }

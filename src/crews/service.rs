@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{
-    Crew, CrewPatch, CrewProblem, NewCrew, WorkingDays, check_name, check_range, parse_skills,
+    Crew, CrewPatch, CrewProblem, DAILY_CAPACITY, NewCrew, RADIUS_KM, RATING, WorkingDays, check_name,
+    check_range, parse_skills,
 };
 use super::store::{company, crew, day_off, member};
 use crate::access::Role;
@@ -186,11 +187,16 @@ pub async fn add_crew(db: &DatabaseConnection, actor: &Actor, new: NewCrew) -> R
         service_radius_km: Set(check_range(
             "service_radius_km",
             new.service_radius_km,
-            1.0,
-            300.0,
+            RADIUS_KM.0,
+            RADIUS_KM.1,
         )?),
         skills: Set(checked_skills(&new.skills)?),
-        daily_capacity: Set(check_range("daily_capacity", new.daily_capacity, 1, 10)?),
+        daily_capacity: Set(check_range(
+            "daily_capacity",
+            new.daily_capacity,
+            DAILY_CAPACITY.0,
+            DAILY_CAPACITY.1,
+        )?),
         working_days: Set(working_days(&new.working_days)?.encode()),
         rating: Set(4.0),
         active: Set(true),
@@ -246,19 +252,24 @@ pub async fn update_crew(
         row.base_longitude = Set(check_range("base_longitude", v, -180.0, 180.0)?);
     }
     if let Some(v) = patch.service_radius_km {
-        row.service_radius_km = Set(check_range("service_radius_km", v, 1.0, 300.0)?);
+        row.service_radius_km = Set(check_range("service_radius_km", v, RADIUS_KM.0, RADIUS_KM.1)?);
     }
     if let Some(v) = patch.skills {
         row.skills = Set(checked_skills(&v)?);
     }
     if let Some(v) = patch.daily_capacity {
-        row.daily_capacity = Set(check_range("daily_capacity", v, 1, 10)?);
+        row.daily_capacity = Set(check_range(
+            "daily_capacity",
+            v,
+            DAILY_CAPACITY.0,
+            DAILY_CAPACITY.1,
+        )?);
     }
     if let Some(v) = patch.working_days {
         row.working_days = Set(WorkingDays::parse(&v)?.encode());
     }
     if let Some(v) = patch.rating {
-        row.rating = Set(check_range("rating", v, 0.0, 5.0)?);
+        row.rating = Set(check_range("rating", v, RATING.0, RATING.1)?);
     }
     if let Some(v) = patch.active {
         row.active = Set(v);

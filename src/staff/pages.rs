@@ -20,6 +20,7 @@ use crate::http::{IdPath, PageError, RequestContext};
 use crate::ids::UserId;
 use crate::state::AppState;
 use crate::web::confirm::{self, Confirmation};
+use crate::web::form::Problems;
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
@@ -44,7 +45,47 @@ struct StaffPage {
     members: Vec<StaffMember>,
     staff_roles: [&'static str; 5],
     notice: Option<&'static str>,
+    /// A change to a row of the list that was refused (it has no field of its own).
     error: Option<String>,
+    /// The invitation as typed.
+    invite: InviteFields,
+    /// Every problem with the invitation or the confirmation form.
+    problems: Problems,
+}
+
+/// What the staff page shows beside the list: a notice, or what a form came back with.
+#[derive(Default)]
+struct Outcome {
+    notice: Option<&'static str>,
+    error: Option<String>,
+    invite: InviteFields,
+    problems: Problems,
+}
+
+impl Outcome {
+    fn notice(notice: Option<&'static str>) -> Outcome {
+        Outcome {
+            notice,
+            ..Outcome::default()
+        }
+    }
+
+    fn error(message: String) -> Outcome {
+        Outcome {
+            error: Some(message),
+            ..Outcome::default()
+        }
+    }
+
+    /// The confirmation form's problem: beside the password field.
+    fn reauth(message: String) -> Outcome {
+        let mut problems = Problems::about("the confirmation");
+        problems.add("reauth-password", message);
+        Outcome {
+            problems,
+            ..Outcome::default()
+        }
+    }
 }
 
 fn recent_auth(state: &AppState, caller: &PageCaller) -> bool {
@@ -56,8 +97,7 @@ async fn staff_page(
     state: &AppState,
     caller: &PageCaller,
     status: StatusCode,
-    notice: Option<&'static str>,
-    error: Option<String>,
+    outcome: Outcome,
 ) -> Result<Response, PageError> {
     let members = service::list(&state.db).await?;
     let page = StaffPage {
@@ -67,8 +107,10 @@ async fn staff_page(
         recent_auth: recent_auth(state, caller),
         members,
         staff_roles: STAFF_ROLES,
-        notice,
-        error,
+        notice: outcome.notice,
+        error: outcome.error,
+        invite: outcome.invite,
+        problems: outcome.problems,
     };
     render(status, &page)
 }
@@ -93,7 +135,7 @@ async fn staff(
         Some("confirmed") => Some("Confirmed. You can change staff accounts for the next 5 minutes."),
         _ => None,
     };
-    staff_page(&state, &caller, StatusCode::OK, notice, None).await
+    staff_page(&state, &caller, StatusCode::OK, Outcome::notice(notice)).await
 }
 
 #[derive(Deserialize)]
@@ -140,8 +182,7 @@ async fn reauth(
                 &state,
                 &caller,
                 StatusCode::TOO_MANY_REQUESTS,
-                None,
-                Some(message),
+                Outcome::reauth(message),
             )
             .await
         }
@@ -151,8 +192,7 @@ async fn reauth(
                 &state,
                 &caller,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(message),
+                Outcome::reauth(message),
             )
             .await
         }
@@ -169,7 +209,8 @@ fn staff_error_message(e: &StaffError) -> String {
     }
 }
 
-#[derive(Deserialize)]
+/// The invitation form, as typed (and as sent back with its problems).
+#[derive(Deserialize, Default)]
 struct InviteFields {
     #[serde(default)]
     csrf: String,
@@ -187,52 +228,61 @@ impl CsrfProtected for InviteFields {
     }
 }
 
+impl InviteFields {
+    /// The invitation, or every problem with the form at once.
+    fn checked(&self) -> Result<Invitation, Problems> {
+        let mut problems = Problems::about("the invitation");
+        let name = PersonName::parse(&self.name)
+            .map_err(|e| problems.add("invite-name", sentence(&e.to_string())))
+            .ok();
+        let email = EmailAddress::parse(&self.email)
+            .map_err(|e| problems.add("invite-email", sentence(&e.to_string())))
+            .ok();
+        let role = problems.check(
+            "invite-role",
+            self.role.parse::<Role>(),
+            "Choose one of the staff roles.",
+        );
+        match (name, email, role) {
+            (Some(name), Some(email), Some(role)) => Ok(Invitation { email, name, role }),
+            _ => Err(problems),
+        }
+    }
+}
+
 async fn invite(
     State(state): State<AppState>,
     SignedInForm(caller, fields): SignedInForm<perm::ManageStaff, InviteFields>,
 ) -> Result<Response, PageError> {
     if !recent_auth(&state, &caller) {
-        let message = "Confirm it is you first.".to_owned();
-        return staff_page(&state, &caller, StatusCode::UNAUTHORIZED, None, Some(message)).await;
+        let outcome = Outcome::reauth("Confirm it is you first: your confirmation lasts 5 minutes.".into());
+        return staff_page(&state, &caller, StatusCode::UNAUTHORIZED, outcome).await;
     }
-    let parsed = (|| {
-        let email = EmailAddress::parse(&fields.email).map_err(|e| sentence(&e.to_string()))?;
-        let name = PersonName::parse(&fields.name).map_err(|e| sentence(&e.to_string()))?;
-        let role: Role = fields
-            .role
-            .parse()
-            .map_err(|_| "Choose one of the staff roles.".to_owned())?;
-        Ok::<_, String>(Invitation { email, name, role })
-    })();
-    let invitation = match parsed {
-        Ok(i) => i,
-        Err(message) => {
-            return staff_page(
-                &state,
-                &caller,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(message),
-            )
-            .await;
+    let problems = match fields.checked() {
+        Ok(invitation) => {
+            let actor = caller.actor();
+            match service::invite(&super::api::invite_context(&state), &actor, invitation).await {
+                Ok(_) => return Ok(Redirect::to("/admin/staff?notice=invited").into_response()),
+                Err(StaffError::Internal(e)) => return Err(PageError::Internal(e)),
+                Err(e) => {
+                    let mut problems = Problems::about("the invitation");
+                    let field = match e {
+                        StaffError::NotAStaffRole => "invite-role",
+                        _ => "invite-email",
+                    };
+                    problems.add(field, staff_error_message(&e));
+                    problems
+                }
+            }
         }
+        Err(problems) => problems,
     };
-    let actor = caller.actor();
-    match service::invite(&super::api::invite_context(&state), &actor, invitation).await {
-        Ok(_) => Ok(Redirect::to("/admin/staff?notice=invited").into_response()),
-        Err(StaffError::Internal(e)) => Err(PageError::Internal(e)),
-        Err(e) => {
-            let message = staff_error_message(&e);
-            staff_page(
-                &state,
-                &caller,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(message),
-            )
-            .await
-        }
-    }
+    let outcome = Outcome {
+        invite: fields,
+        problems,
+        ..Outcome::default()
+    };
+    staff_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
 }
 
 #[derive(Deserialize)]
@@ -259,8 +309,8 @@ async fn change(
     SignedInForm(caller, fields): SignedInForm<perm::ManageStaff, ChangeFields>,
 ) -> Result<Response, PageError> {
     if !recent_auth(&state, &caller) {
-        let message = "Confirm it is you first.".to_owned();
-        return staff_page(&state, &caller, StatusCode::UNAUTHORIZED, None, Some(message)).await;
+        let outcome = Outcome::reauth("Confirm it is you first: your confirmation lasts 5 minutes.".into());
+        return staff_page(&state, &caller, StatusCode::UNAUTHORIZED, outcome).await;
     }
     let change = match fields.action.as_str() {
         "role" => StaffChange {
@@ -315,15 +365,8 @@ async fn change(
         Err(StaffError::NotFound) => Err(PageError::NotFound),
         Err(StaffError::Internal(e)) => Err(PageError::Internal(e)),
         Err(e) => {
-            let message = staff_error_message(&e);
-            staff_page(
-                &state,
-                &caller,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(message),
-            )
-            .await
+            let outcome = Outcome::error(staff_error_message(&e));
+            staff_page(&state, &caller, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::auth::browser::{CsrfOnly, CsrfProtected};
 use crate::http::{IdPath, PageError};
 use crate::ids::{GrantId, UserId};
 use crate::state::AppState;
+use crate::web::form::Problems;
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
@@ -154,7 +155,23 @@ struct CustomerPage {
     can_read_jobs: bool,
     grant_minutes: u64,
     notice: Option<&'static str>,
-    error: Option<String>,
+    /// The reason form as typed, and its problem.
+    reason: ReasonForm,
+}
+
+/// The "open with reason" form as typed, sent back with its problems.
+#[derive(Default)]
+struct ReasonForm {
+    text: String,
+    problems: Problems,
+}
+
+impl ReasonForm {
+    fn refused(text: String, message: String) -> ReasonForm {
+        let mut problems = Problems::about("the reason");
+        problems.add("reason", message);
+        ReasonForm { text, problems }
+    }
 }
 
 #[derive(Deserialize)]
@@ -169,7 +186,7 @@ async fn customer_page(
     id: UserId,
     status: StatusCode,
     notice: Option<&'static str>,
-    error: Option<String>,
+    reason: ReasonForm,
 ) -> Result<Response, PageError> {
     let view = service::view(&state.db, actor, (caller.user, caller.role), id).await?;
     let quotes = if allows(caller.role, Permission::ReadQuotes) {
@@ -201,7 +218,7 @@ async fn customer_page(
         can_assist: allows(caller.role, Permission::AssistCustomers),
         grant_minutes: state.settings.access_grant_ttl_secs / 60,
         notice,
-        error,
+        reason,
     };
     render(status, &page)
 }
@@ -217,9 +234,23 @@ async fn customer(
         Some("sessions") => Some("The customer was signed out on every device."),
         Some("verification") => Some("A new confirmation link is on its way to the customer."),
         Some("closed") => Some("Access closed. Personal data is masked again."),
+        Some("verified-already") => Some("The customer's address is already confirmed: no link was sent."),
+        Some("verification-limit") => {
+            Some("Three links were sent this hour already: no link was sent. Try again later.")
+        }
         _ => None,
     };
-    customer_page(&state, &caller, &caller.actor(), id, StatusCode::OK, notice, None).await
+    let actor = caller.actor();
+    customer_page(
+        &state,
+        &caller,
+        &actor,
+        id,
+        StatusCode::OK,
+        notice,
+        ReasonForm::default(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -245,7 +276,7 @@ async fn open_access(
     let reason = match grants::Reason::parse(&fields.reason) {
         Ok(reason) => reason,
         Err(problem) => {
-            let message = Some(sentence(&problem.to_string()));
+            let message = ReasonForm::refused(fields.reason, sentence(&problem.to_string()));
             return customer_page(
                 &state,
                 &caller,
@@ -263,7 +294,10 @@ async fn open_access(
     match service::open_grant(&state.db, &actor, staff, customer, reason, ttl).await {
         Ok(_) => Ok(Redirect::to(&format!("/staff/customers/{customer}")).into_response()),
         Err(SupportError::TooManyGrants) => {
-            let message = Some("You have 10 customers open already. Close one first.".to_owned());
+            let message = ReasonForm::refused(
+                fields.reason,
+                "You have 10 customers open already. Close one first.".to_owned(),
+            );
             customer_page(
                 &state,
                 &caller,
@@ -329,24 +363,12 @@ async fn resend_verification(
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
     let cx = state.signup_context();
-    let message = match service::resend_verification(&cx, &actor, target).await {
-        Ok(()) => {
-            return Ok(
-                Redirect::to(&format!("/staff/customers/{target}?notice=verification")).into_response(),
-            );
-        }
-        Err(SupportError::AlreadyVerified) => "The address is already confirmed.",
-        Err(SupportError::RateLimited) => "Three links were sent this hour already. Try again later.",
+    // Each outcome is a fixed notice on the customer's page (no text of its own in the address).
+    let notice = match service::resend_verification(&cx, &actor, target).await {
+        Ok(()) => "verification",
+        Err(SupportError::AlreadyVerified) => "verified-already",
+        Err(SupportError::RateLimited) => "verification-limit",
         Err(e) => return Err(e.into()),
     };
-    customer_page(
-        &state,
-        &caller,
-        &actor,
-        target,
-        StatusCode::CONFLICT,
-        None,
-        Some(message.into()),
-    )
-    .await
+    Ok(Redirect::to(&format!("/staff/customers/{target}?notice={notice}")).into_response())
 }

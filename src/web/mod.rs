@@ -5,6 +5,7 @@ pub mod assets;
 pub mod chart;
 pub mod confirm;
 pub mod error_pages;
+pub mod form;
 mod nav;
 mod pages;
 pub mod start;

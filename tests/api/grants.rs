@@ -324,8 +324,15 @@ async fn a_support_agent_opens_a_customer_on_the_pages_and_the_customer_sees_it_
     assert!(page.contains("+1 *** *** **89") && page.contains("Open with reason"));
 
     let path = format!("/staff/customers/{}/access", jane.id);
-    let refused = app.page_post(&path, &agent, &[("reason", "x")]).await;
+    let refused = app.page_post(&path, &agent, &[("reason", "T-88")]).await;
     assert_eq!(refused.status(), 422);
+    // The reason comes back as typed, with its problem beside the field and in the summary.
+    let refused = refused.text().await.unwrap();
+    assert!(
+        refused.contains("There is a problem with the reason"),
+        "{refused}"
+    );
+    assert!(refused.contains(r#"id="reason-error""#) && refused.contains(">T-88</textarea>"));
     let opened = app
         .page_post(
             &path,

@@ -355,6 +355,36 @@ async fn staff_see_jobs_masked_and_admins_set_up_crews_on_the_pages() {
         .await
         .unwrap();
     let company_id = first_value_after(&crews_page, r#"<option value=""#);
+    // A crew form with four problems (no working day ticked among them) shows all four, each
+    // beside its field, and keeps what was typed.
+    let refused = app
+        .page_post(
+            "/admin/crews",
+            &admin_page,
+            &[
+                ("company_id", &company_id),
+                ("name", "Bright Crew 1"),
+                ("base_zip", "2740"),
+                ("service_radius_km", "900"),
+                ("daily_capacity", "two"),
+                ("skills", "battery"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let refused = refused.text().await.unwrap();
+    assert!(
+        refused.contains("There are 4 problems with the crew"),
+        "{refused}"
+    );
+    for field in ["base_zip", "radius", "capacity", "working_days"] {
+        assert!(refused.contains(&format!(r##"href="#{field}""##)), "{field}");
+        assert!(refused.contains(&format!(r#"id="{field}-error""#)), "{field}");
+    }
+    assert!(refused.contains(r#"value="Bright Crew 1""#));
+    assert!(refused.contains(r#"value="900""#) && refused.contains(r#"value="two""#));
+    assert!(refused.contains(r#"value="battery" checked"#));
+    assert!(!refused.contains(r#"value="mon" checked"#));
     let created = app
         .page_post(
             "/admin/crews",
@@ -362,8 +392,7 @@ async fn staff_see_jobs_masked_and_admins_set_up_crews_on_the_pages() {
             &[
                 ("company_id", &company_id),
                 ("name", "Bright Crew 1"),
-                ("base_latitude", "36.08"),
-                ("base_longitude", "-79.80"),
+                ("base_zip", "27401"),
                 ("service_radius_km", "60"),
                 ("daily_capacity", "2"),
                 ("skills", "battery"),
@@ -396,8 +425,72 @@ async fn staff_see_jobs_masked_and_admins_set_up_crews_on_the_pages() {
         .await
         .unwrap();
     assert_eq!(detail["skills"], serde_json::json!(["battery"]));
+    // The base is the ZIP code's place (Greensboro, NC).
+    assert!(
+        (detail["base_latitude"].as_f64().unwrap() - 36.07).abs() < 0.01,
+        "{detail}"
+    );
+    assert!(
+        (detail["base_longitude"].as_f64().unwrap() + 79.77).abs() < 0.01,
+        "{detail}"
+    );
     assert_eq!(detail["working_days"], serde_json::json!(["mon", "tue"]));
     assert_eq!(detail["members"][0]["user_id"], installer.id.to_string());
+
+    // A base set exactly through the API survives a save of the page that leaves its ZIP code
+    // as shown; the page shows the nearest ZIP code and keeps a refused rating as typed.
+    let exact = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/admin/crews/{crew_id}"),
+            &admin.token,
+            Some(serde_json::json!({"base_latitude": 36.0812, "base_longitude": -79.8034})),
+        )
+        .await;
+    assert_eq!(exact.status(), 200);
+    let shown = app
+        .page_get(&crew_path, &admin_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let zip = first_value_after(&shown, r#"name="base_zip_was" value=""#);
+    assert!(zip.starts_with("274"), "{zip}");
+    let mut fields = vec![
+        ("name", "Bright Crew One"),
+        ("base_zip", zip.as_str()),
+        ("base_zip_was", zip.as_str()),
+        ("service_radius_km", "60"),
+        ("daily_capacity", "2"),
+        ("rating", "7"),
+        ("active", "true"),
+        ("skills", "battery"),
+        ("working_days", "mon"),
+    ];
+    let refused = app.page_post(&crew_path, &admin_page, &fields).await;
+    assert_eq!(refused.status(), 422);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("There is a problem with the crew"));
+    assert!(refused.contains(r#"id="rating-error""#) && refused.contains(r#"value="7""#));
+    assert!(refused.contains(r#"value="Bright Crew One""#));
+    fields[5] = ("rating", "4.5");
+    let saved = app.page_post(&crew_path, &admin_page, &fields).await;
+    assert_eq!(saved.status(), 303);
+    let detail: Value = app
+        .api(
+            "GET",
+            &format!("/api/v1/admin/crews/{crew_id}"),
+            &admin.token,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["name"], "Bright Crew One");
+    assert_eq!(detail["rating"], 4.5);
+    assert_eq!(detail["base_latitude"], 36.0812);
+    assert_eq!(detail["base_longitude"], -79.8034);
     // A customer cannot join a crew.
     let (ann, quote) = app.quoted_customer("ann@example.com", &[]).await;
     let refused = app

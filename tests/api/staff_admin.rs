@@ -479,6 +479,40 @@ async fn the_staff_page_asks_for_a_fresh_confirmation_before_any_change() {
         .unwrap();
     assert!(page.contains("Send invitation"));
 
+    // Every problem of the invitation at once, with what was typed kept.
+    let refused = app
+        .page_post(
+            "/admin/staff",
+            &session,
+            &[("name", ""), ("email", "not-an-address"), ("role", "wizard")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let refused = refused.text().await.unwrap();
+    assert!(
+        refused.contains("There are 3 problems with the invitation"),
+        "{refused}"
+    );
+    for field in ["invite-name", "invite-email", "invite-role"] {
+        assert!(refused.contains(&format!(r#"id="{field}-error""#)), "{field}");
+    }
+    assert!(refused.contains(r#"value="not-an-address""#));
+    // An address already in use is named beside the address.
+    let taken = app
+        .page_post(
+            "/admin/staff",
+            &session,
+            &[
+                ("name", "Sam Again"),
+                ("email", "sam@example.com"),
+                ("role", "sales"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status(), 422);
+    let taken = taken.text().await.unwrap();
+    assert!(taken.contains(r#"id="invite-email-error""#) && taken.contains(r#"value="Sam Again""#));
+
     let invited = app
         .page_post(
             "/admin/staff",
