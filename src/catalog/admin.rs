@@ -57,12 +57,48 @@ pub struct NewPanel {
     pub warranty_years: i32,
 }
 
-fn check<T: PartialOrd>(field: &'static str, v: T, low: T, high: T) -> Result<T, CatalogError> {
-    if v >= low && v <= high {
-        Ok(v)
-    } else {
-        Err(CatalogError::Invalid(field))
+/// The range of every number the catalog holds: bounds that keep a typo from producing absurd
+/// quotes. The services check them; the admin page states them and checks every field at once.
+pub const RANGES: [(&str, f64, f64); 12] = [
+    ("watts", 50.0, 1_000.0),
+    ("efficiency_percent", 5.0, 50.0),
+    ("width_mm", 300.0, 3_000.0),
+    ("height_mm", 300.0, 3_000.0),
+    ("warranty_years", 1.0, 50.0),
+    ("specific_yield", 300.0, 2_500.0),
+    ("price_per_watt_cents", 50.0, 1_000.0),
+    ("deposit_percent", 0.0, 50.0),
+    ("retail_rate", 0.01, 2.0),
+    ("export_rate", 0.0, 2.0),
+    ("escalation_percent", -5.0, 15.0),
+    // The most an option may cost, per panel or per system: $100,000.
+    ("price_cents", 0.0, 10_000_000.0),
+];
+
+/// The range of a catalog number by its field name (`None` for a field without one).
+pub fn range(field: &str) -> Option<(f64, f64)> {
+    RANGES
+        .iter()
+        .find(|(f, _, _)| *f == field)
+        .map(|(_, low, high)| (*low, *high))
+}
+
+/// Whether `v` is within `field`'s range.
+pub fn within(field: &'static str, v: f64) -> Result<(), CatalogError> {
+    match range(field) {
+        Some((low, high)) if v >= low && v <= high => Ok(()),
+        _ => Err(CatalogError::Invalid(field)),
     }
+}
+
+fn check<T: Copy + Into<f64>>(field: &'static str, v: T) -> Result<T, CatalogError> {
+    within(field, v.into()).map(|()| v)
+}
+
+/// Cents within `field`'s range (an `i64` has no lossless `f64`, but every amount in range is
+/// far below 2^53, where the conversion is exact).
+fn check_cents(field: &'static str, v: i64) -> Result<i64, CatalogError> {
+    within(field, v as f64).map(|()| v)
 }
 
 pub(super) fn text(field: &'static str, v: &str, max: usize) -> Result<String, CatalogError> {
@@ -81,7 +117,7 @@ fn target(kind: &'static str, id: &str) -> Target {
 }
 
 /// Catalog ids: lower-case letters, digits and dashes, at most 40.
-fn slug(raw: &str) -> Result<String, CatalogError> {
+pub(super) fn slug(raw: &str) -> Result<String, CatalogError> {
     let id = raw.trim();
     if id.is_empty()
         || id.len() > 40
@@ -100,11 +136,11 @@ pub async fn add_panel(db: &DatabaseConnection, actor: &Actor, new: NewPanel) ->
         id: Set(id.clone()),
         manufacturer: Set(text("manufacturer", &new.manufacturer, 100)?),
         model: Set(text("model", &new.model, 100)?),
-        watts: Set(check("watts", new.watts, 50, 1_000)?),
-        efficiency_percent: Set(check("efficiency_percent", new.efficiency_percent, 5.0, 50.0)?),
-        width_mm: Set(check("width_mm", new.width_mm, 300, 3_000)?),
-        height_mm: Set(check("height_mm", new.height_mm, 300, 3_000)?),
-        warranty_years: Set(check("warranty_years", new.warranty_years, 1, 50)?),
+        watts: Set(check("watts", new.watts)?),
+        efficiency_percent: Set(check("efficiency_percent", new.efficiency_percent)?),
+        width_mm: Set(check("width_mm", new.width_mm)?),
+        height_mm: Set(check("height_mm", new.height_mm)?),
+        warranty_years: Set(check("warranty_years", new.warranty_years)?),
         active: Set(true),
     };
     let tx = crate::db::begin(db).await?;
@@ -194,22 +230,22 @@ pub async fn update_region(
     let mut row: region::ActiveModel = current.into();
     // The bounds keep a typo from producing absurd quotes.
     if let Some(v) = patch.specific_yield {
-        row.specific_yield = Set(check("specific_yield", v, 300.0, 2_500.0)?);
+        row.specific_yield = Set(check("specific_yield", v)?);
     }
     if let Some(v) = patch.price_per_watt_cents {
-        row.price_per_watt_cents = Set(check("price_per_watt_cents", v, 50, 1_000)?);
+        row.price_per_watt_cents = Set(check("price_per_watt_cents", v)?);
     }
     if let Some(v) = patch.deposit_percent {
-        row.deposit_percent = Set(check("deposit_percent", v, 0, 50)?);
+        row.deposit_percent = Set(check("deposit_percent", v)?);
     }
     if let Some(v) = patch.retail_rate {
-        row.retail_rate = Set(check("retail_rate", v, 0.01, 2.0)?);
+        row.retail_rate = Set(check("retail_rate", v)?);
     }
     if let Some(v) = patch.export_rate {
-        row.export_rate = Set(check("export_rate", v, 0.0, 2.0)?);
+        row.export_rate = Set(check("export_rate", v)?);
     }
     if let Some(v) = patch.escalation_percent {
-        row.escalation_percent = Set(check("escalation_percent", v, -5.0, 15.0)?);
+        row.escalation_percent = Set(check("escalation_percent", v)?);
     }
     if let Some(v) = patch.active {
         row.active = Set(v);
@@ -310,17 +346,12 @@ pub async fn add_region(
         name: Set(text("name", &new.name, 100)?),
         utility: Set(text("utility", &new.utility, 100)?),
         tmy_key: Set(tmy_key),
-        specific_yield: Set(check("specific_yield", new.specific_yield, 300.0, 2_500.0)?),
-        price_per_watt_cents: Set(check(
-            "price_per_watt_cents",
-            new.price_per_watt_cents,
-            50,
-            1_000,
-        )?),
-        deposit_percent: Set(check("deposit_percent", new.deposit_percent, 0, 50)?),
-        retail_rate: Set(check("retail_rate", new.retail_rate, 0.01, 2.0)?),
-        export_rate: Set(check("export_rate", new.export_rate, 0.0, 2.0)?),
-        escalation_percent: Set(check("escalation_percent", new.escalation_percent, -5.0, 15.0)?),
+        specific_yield: Set(check("specific_yield", new.specific_yield)?),
+        price_per_watt_cents: Set(check("price_per_watt_cents", new.price_per_watt_cents)?),
+        deposit_percent: Set(check("deposit_percent", new.deposit_percent)?),
+        retail_rate: Set(check("retail_rate", new.retail_rate)?),
+        export_rate: Set(check("export_rate", new.export_rate)?),
+        escalation_percent: Set(check("escalation_percent", new.escalation_percent)?),
         active: Set(true),
         zip_codes: Set(zip_codes(&new.zip_codes)?),
         time_zone: Set(time_zone(new.time_zone.as_deref().unwrap_or("America/New_York"))?),
@@ -437,8 +468,6 @@ pub struct NewOption {
     pub per_panel: bool,
 }
 
-/// The most an option may cost, per panel or per system ($100,000): a bound against typos.
-const MAX_OPTION_CENTS: i64 = 10_000_000;
 
 pub async fn add_option(
     db: &DatabaseConnection,
@@ -450,7 +479,7 @@ pub async fn add_option(
         id: Set(id.clone()),
         name: Set(text("name", &new.name, 100)?),
         description: Set(text("description", &new.description, 500)?),
-        price_cents: Set(check("price_cents", new.price_cents, 0, MAX_OPTION_CENTS)?),
+        price_cents: Set(check_cents("price_cents", new.price_cents)?),
         per_panel: Set(new.per_panel),
         active: Set(true),
     };
@@ -502,7 +531,7 @@ pub async fn update_option(
     };
     let mut row: quote_option::ActiveModel = current.into();
     if let Some(v) = patch.price_cents {
-        row.price_cents = Set(check("price_cents", v, 0, MAX_OPTION_CENTS)?);
+        row.price_cents = Set(check_cents("price_cents", v)?);
     }
     if let Some(v) = patch.active {
         row.active = Set(v);

@@ -18,6 +18,7 @@ use crate::http::PageError;
 use crate::http::origin::SameOrigin;
 use crate::sizing::weather::{self, WeatherFile};
 use crate::state::AppState;
+use crate::web::form::Problems;
 use crate::web::{Nav, render, sentence};
 
 pub fn router() -> Routes {
@@ -66,7 +67,8 @@ struct CatalogAdminPage {
     /// Holidays from today on.
     holidays: Vec<Holiday>,
     notice: Option<&'static str>,
-    error: Option<String>,
+    /// The form that came back, as typed, with its problems (none the first time).
+    sent: Sent,
 }
 
 impl CatalogAdminPage {
@@ -76,6 +78,178 @@ impl CatalogAdminPage {
             .find(|r| r.id == id)
             .map_or(id, |r| r.name.as_str())
     }
+
+    /// What field `name` of `form` shows: as typed when that form came back, else `stored`.
+    fn value(&self, form: &str, name: &str, stored: impl std::fmt::Display) -> String {
+        if self.sent.form == form {
+            if let Some((_, typed)) = self.sent.values.iter().find(|(n, _)| *n == name) {
+                return typed.clone();
+            }
+        }
+        stored.to_string()
+    }
+
+    /// Whether `form` came back with problems (to open its panel).
+    fn failed(&self, form: &str) -> bool {
+        self.sent.form == form && !self.sent.problems.is_empty()
+    }
+
+    /// A number's range in words, stated beside its label before it is hit: "50 to 1,000".
+    fn limits(&self, name: &str) -> String {
+        admin::range(name).map_or_else(String::new, |(low, high)| {
+            format!("{} to {}", grouped(low), grouped(high))
+        })
+    }
+}
+
+/// A number for people: thousands grouped, no trailing zeros ("1,000", "0.01", "-5").
+fn grouped(v: f64) -> String {
+    let text = v.abs().to_string();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut out = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if !fraction.is_empty() {
+        out = format!("{out}.{fraction}");
+    }
+    if v < 0.0 { format!("-{out}") } else { out }
+}
+
+/// One catalog form as it was sent, checked field by field: what was typed (sent back when it
+/// cannot be saved) and every problem, each under its field's id on the page, `{form}-{name}`.
+#[derive(Default)]
+struct Sent {
+    /// The form's key: `new-region`, `region-{id}`, `holiday`, `new-option`, `option-{id}`,
+    /// `new-panel`, `weather`.
+    form: String,
+    values: Vec<(&'static str, String)>,
+    problems: Problems,
+}
+
+impl Sent {
+    fn new(form: impl Into<String>, about: &'static str) -> Sent {
+        Sent {
+            form: form.into(),
+            values: Vec::new(),
+            problems: Problems::about(about),
+        }
+    }
+
+    fn id(&self, name: &str) -> String {
+        format!("{}-{name}", self.form)
+    }
+
+    /// Keeps a field as typed; gives it back trimmed.
+    fn keep(&mut self, name: &'static str, raw: &str) -> String {
+        self.values.push((name, raw.to_owned()));
+        raw.trim().to_owned()
+    }
+
+    /// A number within its range (thousands separators allowed), or a problem beside it.
+    fn number<T: std::str::FromStr + Copy + Into<f64>>(&mut self, name: &'static str, raw: &str) -> Option<T> {
+        let typed = self.keep(name, raw).replace(',', "");
+        let value = typed.parse::<T>().ok().filter(|v| {
+            let v: f64 = (*v).into();
+            v.is_finite() && admin::within(name, v).is_ok()
+        });
+        if value.is_none() {
+            let (low, high) = admin::range(name).unwrap_or((0.0, 0.0));
+            let whole = std::any::type_name::<T>() != "f64";
+            let kind = if whole { "a whole number" } else { "a number" };
+            let id = self.id(name);
+            self.problems.add(
+                id,
+                format!("Enter {kind} from {} to {}.", grouped(low), grouped(high)),
+            );
+        }
+        value
+    }
+
+    /// Dollars as typed ("12,000", "$25.50") to cents within the option price's range.
+    fn dollars(&mut self, name: &'static str, raw: &str) -> Option<i64> {
+        let typed = self.keep(name, raw);
+        let value = cents(&typed).filter(|c| admin::within("price_cents", *c as f64).is_ok());
+        if value.is_none() {
+            let (_, high) = admin::range("price_cents").unwrap_or_default();
+            let id = self.id(name);
+            self.problems.add(
+                id,
+                format!("Enter a price in dollars, from $0 to ${}.", grouped(high / 100.0)),
+            );
+        }
+        value
+    }
+
+    /// Text of at most `max` characters, or a problem saying so.
+    fn text(&mut self, name: &'static str, raw: &str, max: usize, words: &str) -> Option<String> {
+        let typed = self.keep(name, raw);
+        let value = admin::text(name, &typed, max).ok();
+        if value.is_none() {
+            let id = self.id(name);
+            self.problems
+                .add(id, format!("Enter {words}, up to {max} characters."));
+        }
+        value
+    }
+
+    /// A catalog id (lower-case letters, digits and dashes), or a problem saying so.
+    fn slug(&mut self, raw: &str) -> Option<String> {
+        let typed = self.keep("id", raw);
+        let value = admin::slug(&typed).ok();
+        if value.is_none() {
+            let id = self.id("id");
+            self.problems.add(
+                id,
+                "Enter an id of lower-case letters, digits and dashes, up to 40.",
+            );
+        }
+        value
+    }
+
+    /// A field the service's rules refuse, beside that field.
+    fn invalid(&mut self, field: &'static str) {
+        let message = match field {
+            "weather_key" => "That weather file is no longer stored: choose another.".to_owned(),
+            "time_zone" => "Enter a time zone name such as America/Chicago.".to_owned(),
+            "zip_codes" => "Write the ZIP codes as 274, 270-277 or 99685, separated by commas.".to_owned(),
+            "day" => "Choose a day from today to five years ahead.".to_owned(),
+            "region_id" => "That region no longer exists: choose another.".to_owned(),
+            other => format!("Check the {}: it is missing or out of range.", other.replace('_', " ")),
+        };
+        // A rule about a field the form does not have (none today) lands on its first field.
+        let name = if self.values.iter().any(|(n, _)| *n == field) {
+            field
+        } else {
+            self.values.first().map_or("id", |(n, _)| *n)
+        };
+        let id = self.id(name);
+        self.problems.add(id, message);
+    }
+
+    /// A refusal from the service, beside the field it concerns.
+    fn refused(mut self, e: CatalogError) -> Result<Sent, PageError> {
+        let (name, message) = match e {
+            CatalogError::Internal(e) => return Err(PageError::Internal(e)),
+            CatalogError::NotFound => return Err(PageError::NotFound),
+            CatalogError::Invalid(field) => {
+                self.invalid(field);
+                return Ok(self);
+            }
+            CatalogError::Exists => ("id", "That id is taken: choose another.".to_owned()),
+            CatalogError::HolidayExists => ("day", sentence(&e.to_string())),
+            e @ (CatalogError::Weather(_)
+            | CatalogError::WeatherNotText
+            | CatalogError::WeatherExists
+            | CatalogError::TooManyWeatherFiles) => ("file", sentence(&e.to_string())),
+        };
+        let id = self.id(name);
+        self.problems.add(id, message);
+        Ok(self)
+    }
 }
 
 async fn render_page(
@@ -83,7 +257,7 @@ async fn render_page(
     caller: &PageCaller,
     status: StatusCode,
     notice: Option<&'static str>,
-    error: Option<String>,
+    sent: Sent,
 ) -> Result<Response, PageError> {
     let db = &state.db;
     let page = CatalogAdminPage {
@@ -97,7 +271,7 @@ async fn render_page(
             .await
             .map_err(anyhow::Error::from)?,
         notice,
-        error,
+        sent,
     };
     render(status, &page)
 }
@@ -123,50 +297,35 @@ async fn page(
         }
         _ => None,
     };
-    render_page(&state, &caller, StatusCode::OK, notice, None).await
+    render_page(&state, &caller, StatusCode::OK, notice, Sent::default()).await
 }
 
-/// The outcome of a change: back to the page with a notice, or the page again with the reason.
+/// The outcome of a checked form: back to the page with a notice once saved, or the page again
+/// with the form as typed and every problem (the checks' or the service's).
 async fn outcome<T>(
     state: &AppState,
     caller: &PageCaller,
-    result: Result<T, CatalogError>,
+    sent: Sent,
+    result: Option<Result<T, CatalogError>>,
     notice: &str,
 ) -> Result<Response, PageError> {
-    let (status, message) = match result {
-        Ok(_) => return Ok(Redirect::to(&format!("/admin/catalog?notice={notice}")).into_response()),
-        Err(CatalogError::Internal(e)) => return Err(PageError::Internal(e)),
-        Err(CatalogError::NotFound) => return Err(PageError::NotFound),
-        Err(CatalogError::Invalid(field)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "Check the {}: it is missing or out of range.",
-                field.replace('_', " ")
-            ),
-        ),
-        Err(e @ (CatalogError::Weather(_) | CatalogError::WeatherNotText)) => {
-            (StatusCode::BAD_REQUEST, sentence(&e.to_string()))
+    let (status, sent) = match result {
+        Some(Ok(_)) => return Ok(Redirect::to(&format!("/admin/catalog?notice={notice}")).into_response()),
+        Some(Err(e @ (CatalogError::Weather(_) | CatalogError::WeatherNotText))) => {
+            (StatusCode::BAD_REQUEST, sent.refused(e)?)
         }
-        Err(e) => (StatusCode::CONFLICT, sentence(&e.to_string())),
+        Some(Err(e @ CatalogError::Invalid(_))) => (StatusCode::UNPROCESSABLE_ENTITY, sent.refused(e)?),
+        Some(Err(e)) => (StatusCode::CONFLICT, sent.refused(e)?),
+        // The checks found problems: the service was not asked.
+        None => (StatusCode::UNPROCESSABLE_ENTITY, sent),
     };
-    render_page(state, caller, status, None, Some(message)).await
+    render_page(state, caller, status, None, sent).await
 }
 
-fn invalid(field: &'static str) -> CatalogError {
-    CatalogError::Invalid(field)
-}
-
-fn parse<T: std::str::FromStr>(field: &'static str, raw: &str) -> Result<T, CatalogError> {
-    raw.trim().replace(',', "").parse().map_err(|_| invalid(field))
-}
-
-/// Dollars as typed ("12,000" or "25.50") to cents.
-fn cents(field: &'static str, raw: &str) -> Result<i64, CatalogError> {
-    let dollars: f64 = parse(field, raw.trim().trim_start_matches('$'))?;
-    if !dollars.is_finite() {
-        return Err(invalid(field));
-    }
-    Ok((dollars * 100.0).round() as i64)
+/// Dollars as typed ("12,000", "$25.50") to cents.
+fn cents(raw: &str) -> Option<i64> {
+    let dollars: f64 = raw.trim().trim_start_matches('$').replace(',', "").parse().ok()?;
+    dollars.is_finite().then(|| (dollars * 100.0).round() as i64)
 }
 
 #[derive(Deserialize)]
@@ -198,16 +357,24 @@ impl CsrfProtected for PanelFields {
 }
 
 impl PanelFields {
-    fn parse(self) -> Result<NewPanel, CatalogError> {
-        Ok(NewPanel {
-            watts: parse("watts", &self.watts)?,
-            efficiency_percent: parse("efficiency_percent", &self.efficiency_percent)?,
-            width_mm: parse("width_mm", &self.width_mm)?,
-            height_mm: parse("height_mm", &self.height_mm)?,
-            warranty_years: parse("warranty_years", &self.warranty_years)?,
-            id: self.id,
-            manufacturer: self.manufacturer,
-            model: self.model,
+    fn checked(&self, sent: &mut Sent) -> Option<NewPanel> {
+        let id = sent.slug(&self.id);
+        let manufacturer = sent.text("manufacturer", &self.manufacturer, 100, "the manufacturer");
+        let model = sent.text("model", &self.model, 100, "the model");
+        let watts = sent.number("watts", &self.watts);
+        let efficiency_percent = sent.number("efficiency_percent", &self.efficiency_percent);
+        let width_mm = sent.number("width_mm", &self.width_mm);
+        let height_mm = sent.number("height_mm", &self.height_mm);
+        let warranty_years = sent.number("warranty_years", &self.warranty_years);
+        Some(NewPanel {
+            id: id?,
+            manufacturer: manufacturer?,
+            model: model?,
+            watts: watts?,
+            efficiency_percent: efficiency_percent?,
+            width_mm: width_mm?,
+            height_mm: height_mm?,
+            warranty_years: warranty_years?,
         })
     }
 }
@@ -217,11 +384,12 @@ async fn add_panel(
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, PanelFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
-    let result = match fields.parse() {
-        Ok(new) => admin::add_panel(&state.db, &actor, new).await,
-        Err(e) => Err(e),
+    let mut sent = Sent::new("new-panel", "the panel");
+    let result = match fields.checked(&mut sent) {
+        Some(new) => Some(admin::add_panel(&state.db, &actor, new).await),
+        None => None,
     };
-    outcome(&state, &caller, result, "saved").await
+    outcome(&state, &caller, sent, result, "saved").await
 }
 
 #[derive(Deserialize)]
@@ -245,7 +413,7 @@ async fn change_panel(
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
     let result = admin::set_panel_active(&state.db, &actor, &id, fields.active == "true").await;
-    outcome(&state, &caller, result, "saved").await
+    outcome(&state, &caller, Sent::default(), Some(result), "saved").await
 }
 
 /// The region form's fields, as typed: the rates in dollars, the price in cents per watt.
@@ -288,19 +456,39 @@ impl CsrfProtected for RegionFields {
 }
 
 impl RegionFields {
-    fn patch(&self) -> Result<RegionPatch, CatalogError> {
-        Ok(RegionPatch {
-            specific_yield: Some(parse("specific_yield", &self.specific_yield)?),
-            price_per_watt_cents: Some(parse("price_per_watt_cents", &self.price_per_watt_cents)?),
-            deposit_percent: Some(parse("deposit_percent", &self.deposit_percent)?),
-            retail_rate: Some(parse("retail_rate", &self.retail_rate)?),
-            export_rate: Some(parse("export_rate", &self.export_rate)?),
-            escalation_percent: Some(parse("escalation_percent", &self.escalation_percent)?),
-            active: Some(self.active == "true"),
-            weather_key: Some(self.weather_key.clone()),
-            zip_codes: Some(self.zip_codes.clone()),
+    /// The changes of the region form, every field checked.
+    fn checked(&self, sent: &mut Sent) -> Option<RegionPatch> {
+        let price_per_watt_cents = sent.number("price_per_watt_cents", &self.price_per_watt_cents);
+        let deposit_percent = sent.number("deposit_percent", &self.deposit_percent);
+        let retail_rate = sent.number("retail_rate", &self.retail_rate);
+        let export_rate = sent.number("export_rate", &self.export_rate);
+        let escalation_percent = sent.number("escalation_percent", &self.escalation_percent);
+        let specific_yield = sent.number("specific_yield", &self.specific_yield);
+        let weather_key = sent.keep("weather_key", &self.weather_key);
+        let zip_codes = sent.keep("zip_codes", &self.zip_codes);
+        if zip_codes.len() > 1000 || crate::geo::ZipSet::parse(&zip_codes).is_err() {
+            sent.invalid("zip_codes");
+        }
+        let time_zone = sent.keep("time_zone", &self.time_zone);
+        if !time_zone.is_empty() && time_zone.parse::<chrono_tz::Tz>().is_err() {
+            sent.invalid("time_zone");
+        }
+        let active = sent.keep("active", &self.active);
+        if !sent.problems.is_empty() {
+            return None;
+        }
+        Some(RegionPatch {
+            specific_yield,
+            price_per_watt_cents,
+            deposit_percent,
+            retail_rate,
+            export_rate,
+            escalation_percent,
+            active: Some(active == "true"),
+            weather_key: Some(weather_key),
+            zip_codes: Some(zip_codes),
             // Left empty, the zone stays as it is (a new region: US Eastern).
-            time_zone: Some(self.time_zone.trim().to_owned()).filter(|z| !z.is_empty()),
+            time_zone: Some(time_zone).filter(|z| !z.is_empty()),
         })
     }
 }
@@ -310,12 +498,16 @@ async fn add_region(
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, RegionFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
-    let result = match fields.patch() {
-        Ok(p) => {
+    let mut sent = Sent::new("new-region", "the new region");
+    let id = sent.slug(&fields.id);
+    let name = sent.text("name", &fields.name, 100, "the region's name");
+    let utility = sent.text("utility", &fields.utility, 100, "the utility's name");
+    let result = match (id, name, utility, fields.checked(&mut sent)) {
+        (Some(id), Some(name), Some(utility), Some(p)) => {
             let new = NewRegion {
-                id: fields.id,
-                name: fields.name,
-                utility: fields.utility,
+                id,
+                name,
+                utility,
                 specific_yield: p.specific_yield.unwrap_or_default(),
                 price_per_watt_cents: p.price_per_watt_cents.unwrap_or_default(),
                 deposit_percent: p.deposit_percent.unwrap_or_default(),
@@ -326,11 +518,11 @@ async fn add_region(
                 zip_codes: p.zip_codes.unwrap_or_default(),
                 time_zone: p.time_zone,
             };
-            admin::add_region(&state.db, &actor, new).await
+            Some(admin::add_region(&state.db, &actor, new).await)
         }
-        Err(e) => Err(e),
+        _ => None,
     };
-    outcome(&state, &caller, result, "saved").await
+    outcome(&state, &caller, sent, result, "saved").await
 }
 
 async fn change_region(
@@ -339,11 +531,12 @@ async fn change_region(
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, RegionFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
-    let result = match fields.patch() {
-        Ok(patch) => admin::update_region(&state.db, &actor, &id, patch).await,
-        Err(e) => Err(e),
+    let mut sent = Sent::new(format!("region-{id}"), "the region");
+    let result = match fields.checked(&mut sent) {
+        Some(patch) => Some(admin::update_region(&state.db, &actor, &id, patch).await),
+        None => None,
     };
-    outcome(&state, &caller, result, "saved").await
+    outcome(&state, &caller, sent, result, "saved").await
 }
 
 #[derive(Deserialize)]
@@ -376,20 +569,26 @@ async fn add_option(
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, OptionFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
-    let result = match cents("price_cents", &fields.price) {
-        Ok(price_cents) => {
+    let mut sent = Sent::new("new-option", "the option");
+    let id = sent.slug(&fields.id);
+    let name = sent.text("name", &fields.name, 100, "the option's name");
+    let description = sent.text("description", &fields.description, 500, "what the option is");
+    let price_cents = sent.dollars("price", &fields.price);
+    let per_panel = sent.keep("per_panel", &fields.per_panel) == "true";
+    let result = match (id, name, description, price_cents) {
+        (Some(id), Some(name), Some(description), Some(price_cents)) => {
             let new = NewOption {
-                id: fields.id,
-                name: fields.name,
-                description: fields.description,
+                id,
+                name,
+                description,
                 price_cents,
-                per_panel: fields.per_panel == "true",
+                per_panel,
             };
-            admin::add_option(&state.db, &actor, new).await
+            Some(admin::add_option(&state.db, &actor, new).await)
         }
-        Err(e) => Err(e),
+        _ => None,
     };
-    outcome(&state, &caller, result, "saved").await
+    outcome(&state, &caller, sent, result, "saved").await
 }
 
 async fn change_option(
@@ -398,17 +597,20 @@ async fn change_option(
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, OptionFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
-    let result = match cents("price_cents", &fields.price) {
-        Ok(price_cents) => {
+    let mut sent = Sent::new(format!("option-{id}"), "the option's price");
+    let price_cents = sent.dollars("price", &fields.price);
+    let active = sent.keep("active", &fields.active) == "true";
+    let result = match price_cents {
+        Some(price_cents) => {
             let patch = OptionPatch {
                 price_cents: Some(price_cents),
-                active: Some(fields.active == "true"),
+                active: Some(active),
             };
-            admin::update_option(&state.db, &actor, &id, patch).await
+            Some(admin::update_option(&state.db, &actor, &id, patch).await)
         }
-        Err(e) => Err(e),
+        None => None,
     };
-    outcome(&state, &caller, result, "saved").await
+    outcome(&state, &caller, sent, result, "saved").await
 }
 
 /// A file form: same-origin, the session's CSRF token as the first field, then the file.
@@ -419,13 +621,15 @@ async fn upload_weather(
     multipart: Multipart,
 ) -> Result<Response, PageError> {
     let file = file_after_csrf(&state, caller.session, multipart).await?;
+    let mut sent = Sent::new("weather", "the weather file");
     let Some(bytes) = file else {
-        let message = Some("Choose a TMY3 file to upload.".to_owned());
-        return render_page(&state, &caller, StatusCode::BAD_REQUEST, None, message).await;
+        let id = sent.id("file");
+        sent.problems.add(id, "Choose a TMY3 file to upload.");
+        return render_page(&state, &caller, StatusCode::BAD_REQUEST, None, sent).await;
     };
     let actor = caller.actor();
     let result = admin::upload_weather(&state.db, &actor, bytes).await;
-    outcome(&state, &caller, result, "weather").await
+    outcome(&state, &caller, sent, Some(result), "weather").await
 }
 
 #[cfg(test)]
@@ -434,11 +638,47 @@ mod tests {
 
     #[test]
     fn typed_dollars_become_cents() {
-        assert_eq!(cents("p", "12,000").unwrap(), 1_200_000);
-        assert_eq!(cents("p", "$25.50").unwrap(), 2_550);
-        assert_eq!(cents("p", " 0 ").unwrap(), 0);
-        assert!(cents("p", "twelve").is_err());
-        assert!(cents("p", "NaN").is_err());
+        assert_eq!(cents("12,000"), Some(1_200_000));
+        assert_eq!(cents("$25.50"), Some(2_550));
+        assert_eq!(cents(" 0 "), Some(0));
+        assert_eq!(cents("twelve"), None);
+        assert_eq!(cents("NaN"), None);
+    }
+
+    #[test]
+    fn limits_are_written_for_people() {
+        assert_eq!(grouped(1_000.0), "1,000");
+        assert_eq!(grouped(10_000_000.0), "10,000,000");
+        assert_eq!(grouped(0.01), "0.01");
+        assert_eq!(grouped(-5.0), "-5");
+        assert_eq!(grouped(300.0), "300");
+    }
+
+    #[test]
+    fn every_problem_of_a_panel_form_is_found_and_what_was_typed_is_kept() {
+        let fields = PanelFields {
+            csrf: String::new(),
+            id: "Bad Id".into(),
+            manufacturer: "Acme".into(),
+            model: String::new(),
+            watts: "4,000".into(),
+            efficiency_percent: "21.5".into(),
+            width_mm: "wide".into(),
+            height_mm: "1,700".into(),
+            warranty_years: "25".into(),
+        };
+        let mut sent = Sent::new("new-panel", "the panel");
+        assert!(fields.checked(&mut sent).is_none());
+        let ids: Vec<&str> = sent.problems.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["new-panel-id", "new-panel-model", "new-panel-watts", "new-panel-width_mm"]
+        );
+        assert_eq!(
+            sent.problems.of("new-panel-watts"),
+            Some("Enter a whole number from 50 to 1,000.")
+        );
+        assert!(sent.values.contains(&("watts", "4,000".to_owned())));
     }
 }
 
@@ -465,18 +705,26 @@ async fn add_holiday(
     SignedInForm(caller, fields): SignedInForm<perm::ManageCatalog, HolidayFields>,
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
-    let result = match chrono::NaiveDate::parse_from_str(fields.day.trim(), "%Y-%m-%d") {
-        Ok(day) => {
+    let mut sent = Sent::new("holiday", "the holiday");
+    let day = sent.keep("day", &fields.day);
+    let day = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok();
+    if day.is_none() {
+        sent.invalid("day");
+    }
+    let name = sent.text("name", &fields.name, 80, "the holiday's name");
+    let region_id = sent.keep("region_id", &fields.region_id);
+    let result = match (day, name) {
+        (Some(day), Some(name)) => {
             let new = NewHoliday {
-                region_id: fields.region_id,
+                region_id,
                 day,
-                name: fields.name,
+                name,
             };
-            holidays::add(&state.db, &actor, new).await
+            Some(holidays::add(&state.db, &actor, new).await)
         }
-        Err(_) => Err(invalid("day")),
+        _ => None,
     };
-    outcome(&state, &caller, result, "holiday").await
+    outcome(&state, &caller, sent, result, "holiday").await
 }
 
 async fn remove_holiday(
@@ -486,5 +734,5 @@ async fn remove_holiday(
 ) -> Result<Response, PageError> {
     let actor = caller.actor();
     let result = holidays::remove(&state.db, &actor, id).await;
-    outcome(&state, &caller, result, "holiday_removed").await
+    outcome(&state, &caller, Sent::default(), Some(result), "holiday_removed").await
 }

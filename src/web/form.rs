@@ -6,7 +6,7 @@
 /// (which is the form's order when the page checks its fields top to bottom).
 #[derive(Debug, Default)]
 pub struct Problems {
-    list: Vec<(&'static str, String)>,
+    list: Vec<(String, String)>,
     /// What the form is about, for the summary's heading ("with the crew").
     about: &'static str,
 }
@@ -22,14 +22,15 @@ impl Problems {
 
     /// Records a problem with `field`; a second one for the same field is dropped, so each
     /// field shows its first problem only.
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        if self.of(field).is_none() {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        let field = field.into();
+        if self.of(&field).is_none() {
             self.list.push((field, message.into()));
         }
     }
 
     /// The value when it parsed, else records `message` against `field` and gives `None`.
-    pub fn check<T, E>(&mut self, field: &'static str, value: Result<T, E>, message: &str) -> Option<T> {
+    pub fn check<T, E>(&mut self, field: impl Into<String>, value: Result<T, E>, message: &str) -> Option<T> {
         match value {
             Ok(v) => Some(v),
             Err(_) => {
@@ -63,7 +64,7 @@ impl Problems {
         self.list.len()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &(&'static str, String)> {
+    pub fn iter(&self) -> impl Iterator<Item = &(String, String)> {
         self.list.iter()
     }
 
@@ -84,7 +85,7 @@ mod tests {
         p.add("name", "Too long.");
         assert_eq!(p.len(), 2);
         assert_eq!(p.of("name"), Some("Enter a name."));
-        assert_eq!(p.iter().map(|(f, _)| *f).collect::<Vec<_>>(), ["name", "radius"]);
+        assert_eq!(p.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(), ["name", "radius"]);
         assert_eq!(
             p.check("capacity", "x".parse::<u32>(), "Enter a whole number."),
             None

@@ -398,17 +398,59 @@ async fn admins_manage_regions_options_and_weather_on_the_catalog_page() {
             &session,
             &[
                 ("price_per_watt_cents", "2.75"),
-                ("deposit_percent", "15"),
+                ("deposit_percent", "80"),
                 ("retail_rate", "0.16"),
                 ("export_rate", "0.05"),
                 ("escalation_percent", "3"),
                 ("specific_yield", "1800"),
+                ("zip_codes", "850-86"),
                 ("active", "true"),
             ],
         )
         .await;
     assert_eq!(refused.status(), 422);
-    assert!(refused.text().await.unwrap().contains("price per watt cents"));
+    // Every problem at once, each beside its field, with what was typed kept.
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("There are 3 problems with the region"), "{refused}");
+    assert!(refused.contains(
+        r#"<p class="field-error" id="region-us-southwest-price_per_watt_cents-error">Enter a whole number from 50 to 1,000.</p>"#
+    ));
+    assert!(refused.contains(
+        r#"<p class="field-error" id="region-us-southwest-deposit_percent-error">Enter a whole number from 0 to 50.</p>"#
+    ));
+    assert!(refused.contains(r#"id="region-us-southwest-zip_codes-error""#));
+    assert!(refused.contains(r#"value="2.75""#) && refused.contains(r#"value="850-86""#));
+    // The limits are stated before they are hit.
+    assert!(refused.contains("Price (cents per watt) (50 to 1,000)"));
+    let regions: Value = app.get("/api/v1/regions").await.json().await.unwrap();
+    let sw = regions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "us-southwest")
+        .unwrap()
+        .clone();
+    assert_eq!(sw["price_per_watt_cents"], 275);
+
+    // A new option with two problems comes back open, as typed.
+    let refused = app
+        .page_post(
+            "/admin/catalog/options",
+            &session,
+            &[
+                ("id", "snow-guard"),
+                ("name", ""),
+                ("description", "Stops snow sliding off the array onto the path."),
+                ("price", "twelve"),
+                ("per_panel", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("There are 2 problems with the option"), "{refused}");
+    assert!(refused.contains(r#"id="new-option-name-error""#) && refused.contains(r#"id="new-option-price-error""#));
+    assert!(refused.contains(r#"value="twelve""#) && refused.contains(r#"<option value="true" selected>per panel"#));
 
     // An option from the page, in dollars.
     let added = app
