@@ -14,12 +14,14 @@ use crate::access::{PageUser, Permission::OwnAccount, Routes, perm};
 use crate::http::{PageError, RequestContext};
 use crate::ids::SessionId;
 use crate::state::AppState;
+use crate::web::form::Problems;
 use crate::web::{Nav, sentence};
 
 use super::browser::{CsrfOnly, CsrfProtected, PageCaller, session_cookie};
 use super::credentials::{self, CredentialError, Proof};
 use super::extract::Authenticated;
 use super::mfa::{self, MfaError};
+use super::password::Password;
 use super::session::{self, SessionSummary};
 use super::sign_out;
 use super::signup::{self};
@@ -48,7 +50,8 @@ struct AccountPage {
     /// Staff accesses to the customer's personal data (S-AC-6); `None` for staff accounts.
     data_access: Option<Vec<crate::access::grants::DataAccess>>,
     notice: Option<String>,
-    error: Option<String>,
+    /// The problems of the form that came back (passwords are never sent back).
+    problems: Problems,
 }
 
 #[derive(Deserialize)]
@@ -71,7 +74,7 @@ async fn account_page(
     caller: PageUser<perm::OwnAccount>,
     status: StatusCode,
     notice: Option<String>,
-    error: Option<String>,
+    problems: Problems,
 ) -> Result<Response, PageError> {
     let sessions = session::list_live(&state.db, caller.user, None, 100, Utc::now())
         .await
@@ -99,7 +102,7 @@ async fn account_page(
         notified,
         data_access,
         notice,
-        error,
+        problems,
     };
     crate::web::render(status, &page)
 }
@@ -119,11 +122,20 @@ async fn account(
         Some("verification") => Some("We sent a new confirmation link. It works for 30 minutes.".to_owned()),
         _ => None,
     };
-    account_page(&state, caller, StatusCode::OK, notice, None).await
+    account_page(&state, caller, StatusCode::OK, notice, Problems::default()).await
 }
 
 fn as_authenticated(caller: &PageCaller) -> Authenticated {
     caller.as_authenticated()
+}
+
+/// Where a refused credential lands on the password form.
+fn credential_field(err: &CredentialError) -> &'static str {
+    match err {
+        CredentialError::WeakPassword(_) => "new-password",
+        CredentialError::MfaRequired | CredentialError::InvalidCode => "password-code",
+        _ => "current-password",
+    }
 }
 
 fn credential_message(err: &CredentialError) -> String {
@@ -168,13 +180,20 @@ async fn change_password(
         return Err(PageError::Forbidden);
     }
     let cx = state.login_context();
+    let mut problems = Problems::about("the password change");
+    // The new password is checked first, so that a wrong current password and a weak new one
+    // show at once; the service checks it again when it writes.
+    let personal = [caller.email.as_str(), caller.name.as_str()];
+    if let Err(weak) = Password::parse(fields.new_password.clone(), &personal) {
+        problems.add("new-password", sentence(&weak.to_string()));
+    }
     // The form is its own re-authentication (S-AU-7): password, and the code when enrolled.
     let proof = Proof {
         password: fields.current_password.clone(),
         code: fields.code,
     };
     let outcome = match credentials::reauthenticate(&cx, &as_authenticated(&caller), proof, &ctx).await {
-        Ok(()) => {
+        Ok(()) if problems.is_empty() => {
             credentials::change_password(
                 &cx,
                 caller.user,
@@ -185,10 +204,11 @@ async fn change_password(
             )
             .await
         }
+        Ok(()) => Ok(()),
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(()) => {
+        Ok(()) if problems.is_empty() => {
             let token = session::rotate_cookie_token(&state.db, caller.session)
                 .await
                 .map_err(anyhow::Error::from)?;
@@ -199,15 +219,12 @@ async fn change_password(
             Ok(response)
         }
         Err(CredentialError::Internal(e)) => Err(PageError::Internal(e)),
-        Err(err) => {
-            account_page(
-                &state,
-                caller,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(credential_message(&err)),
-            )
-            .await
+        refused => {
+            if let Err(err) = refused {
+                problems.add(credential_field(&err), credential_message(&err));
+            }
+            let problems = problems.in_order(&["current-password", "password-code", "new-password"]);
+            account_page(&state, caller, StatusCode::UNPROCESSABLE_ENTITY, None, problems).await
         }
     }
 }
@@ -283,7 +300,7 @@ struct MfaSetupPage {
     csrf: String,
     secret: String,
     qr_svg: String,
-    error: Option<String>,
+    problems: Problems,
 }
 
 #[derive(Deserialize)]
@@ -322,14 +339,9 @@ async fn mfa_start(
         if let CredentialError::Internal(e) = err {
             return Err(PageError::Internal(e));
         }
-        return account_page(
-            &state,
-            caller,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(credential_message(&err)),
-        )
-        .await;
+        let mut problems = Problems::about("turning on two-step sign-in");
+        problems.add("mfa-password", credential_message(&err));
+        return account_page(&state, caller, StatusCode::UNPROCESSABLE_ENTITY, None, problems).await;
     }
     match mfa::start_enrolment(&state.db, caller.user).await {
         Ok(enrolment) => {
@@ -341,7 +353,7 @@ async fn mfa_start(
                 csrf: caller.csrf.clone(),
                 secret: enrolment.secret_base32,
                 qr_svg: inline_svg(&enrolment.qr_svg),
-                error: None,
+                problems: Problems::default(),
             };
             let mut response = crate::web::render(StatusCode::OK, &page)?;
             response
@@ -399,6 +411,8 @@ async fn mfa_confirm(
                 }
                 _ => "That code is not right. Enter the current code from the app.".to_owned(),
             };
+            let mut problems = Problems::about("the code");
+            problems.add("code", message);
             let pending = mfa::pending_enrolment(&state.db, caller.user).await?;
             let Some(enrolment) = pending else {
                 return Ok(Redirect::to("/account").into_response());
@@ -408,7 +422,7 @@ async fn mfa_confirm(
                 csrf: caller.csrf.clone(),
                 secret: enrolment.secret_base32,
                 qr_svg: inline_svg(&enrolment.qr_svg),
-                error: Some(message),
+                problems,
             };
             crate::web::render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }

@@ -468,7 +468,6 @@ pub struct NewOption {
     pub per_panel: bool,
 }
 
-
 pub async fn add_option(
     db: &DatabaseConnection,
     actor: &Actor,

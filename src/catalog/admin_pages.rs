@@ -150,7 +150,11 @@ impl Sent {
     }
 
     /// A number within its range (thousands separators allowed), or a problem beside it.
-    fn number<T: std::str::FromStr + Copy + Into<f64>>(&mut self, name: &'static str, raw: &str) -> Option<T> {
+    fn number<T: std::str::FromStr + Copy + Into<f64>>(
+        &mut self,
+        name: &'static str,
+        raw: &str,
+    ) -> Option<T> {
         let typed = self.keep(name, raw).replace(',', "");
         let value = typed.parse::<T>().ok().filter(|v| {
             let v: f64 = (*v).into();
@@ -218,7 +222,10 @@ impl Sent {
             "zip_codes" => "Write the ZIP codes as 274, 270-277 or 99685, separated by commas.".to_owned(),
             "day" => "Choose a day from today to five years ahead.".to_owned(),
             "region_id" => "That region no longer exists: choose another.".to_owned(),
-            other => format!("Check the {}: it is missing or out of range.", other.replace('_', " ")),
+            other => format!(
+                "Check the {}: it is missing or out of range.",
+                other.replace('_', " ")
+            ),
         };
         // A rule about a field the form does not have (none today) lands on its first field.
         let name = if self.values.iter().any(|(n, _)| *n == field) {
@@ -672,7 +679,12 @@ mod tests {
         let ids: Vec<&str> = sent.problems.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(
             ids,
-            ["new-panel-id", "new-panel-model", "new-panel-watts", "new-panel-width_mm"]
+            [
+                "new-panel-id",
+                "new-panel-model",
+                "new-panel-watts",
+                "new-panel-width_mm"
+            ]
         );
         assert_eq!(
             sent.problems.of("new-panel-watts"),
@@ -715,11 +727,7 @@ async fn add_holiday(
     let region_id = sent.keep("region_id", &fields.region_id);
     let result = match (day, name) {
         (Some(day), Some(name)) => {
-            let new = NewHoliday {
-                region_id,
-                day,
-                name,
-            };
+            let new = NewHoliday { region_id, day, name };
             Some(holidays::add(&state.db, &actor, new).await)
         }
         _ => None,

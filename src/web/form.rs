@@ -85,7 +85,10 @@ mod tests {
         p.add("name", "Too long.");
         assert_eq!(p.len(), 2);
         assert_eq!(p.of("name"), Some("Enter a name."));
-        assert_eq!(p.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(), ["name", "radius"]);
+        assert_eq!(
+            p.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
+            ["name", "radius"]
+        );
         assert_eq!(
             p.check("capacity", "x".parse::<u32>(), "Enter a whole number."),
             None

@@ -299,6 +299,60 @@ async fn the_sign_up_page_creates_an_account_and_mails_the_link() {
 }
 
 #[tokio::test]
+async fn the_password_form_shows_a_wrong_current_password_and_a_weak_new_one_at_once() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", Role::Customer).await;
+    let cookie = page_sign_in(&app, "ann@example.com").await;
+    let csrf = csrf_from(
+        &get_with_cookie(&app, "/account", &cookie)
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    let response = app
+        .client
+        .post(app.url("/account/password"))
+        .header("cookie", cookie.clone())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", "not-the-password-at-all"),
+            ("new_password", "password1234"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("There are 2 problems with the password change"),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="current-password-error">Your current password is not right."#));
+    assert!(html.contains(r#"id="new-password-error""#) && html.contains("too easy to guess"));
+    // Passwords are never sent back.
+    assert!(!html.contains("not-the-password-at-all") && !html.contains("password1234"));
+    // The right current password and a weak new one: only the new one is named, nothing changes.
+    let response = app
+        .client
+        .post(app.url("/account/password"))
+        .header("cookie", cookie.clone())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", PASSWORD),
+            ("new_password", "password1234"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("There is a problem with the password change"));
+    assert!(!html.contains(r#"id="current-password-error""#));
+    assert_eq!(app.login("ann@example.com", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
 async fn re_authenticating_on_the_page_replaces_the_session_cookie() {
     let app = spawn_app().await;
     app.create_user("ann@example.com", Role::Customer).await;

@@ -411,7 +411,10 @@ async fn admins_manage_regions_options_and_weather_on_the_catalog_page() {
     assert_eq!(refused.status(), 422);
     // Every problem at once, each beside its field, with what was typed kept.
     let refused = refused.text().await.unwrap();
-    assert!(refused.contains("There are 3 problems with the region"), "{refused}");
+    assert!(
+        refused.contains("There are 3 problems with the region"),
+        "{refused}"
+    );
     assert!(refused.contains(
         r#"<p class="field-error" id="region-us-southwest-price_per_watt_cents-error">Enter a whole number from 50 to 1,000.</p>"#
     ));
@@ -448,9 +451,18 @@ async fn admins_manage_regions_options_and_weather_on_the_catalog_page() {
         .await;
     assert_eq!(refused.status(), 422);
     let refused = refused.text().await.unwrap();
-    assert!(refused.contains("There are 2 problems with the option"), "{refused}");
-    assert!(refused.contains(r#"id="new-option-name-error""#) && refused.contains(r#"id="new-option-price-error""#));
-    assert!(refused.contains(r#"value="twelve""#) && refused.contains(r#"<option value="true" selected>per panel"#));
+    assert!(
+        refused.contains("There are 2 problems with the option"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains(r#"id="new-option-name-error""#)
+            && refused.contains(r#"id="new-option-price-error""#)
+    );
+    assert!(
+        refused.contains(r#"value="twelve""#)
+            && refused.contains(r#"<option value="true" selected>per panel"#)
+    );
 
     // An option from the page, in dollars.
     let added = app
