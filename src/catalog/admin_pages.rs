@@ -81,10 +81,10 @@ impl CatalogAdminPage {
 
     /// What field `name` of `form` shows: as typed when that form came back, else `stored`.
     fn value(&self, form: &str, name: &str, stored: impl std::fmt::Display) -> String {
-        if self.sent.form == form {
-            if let Some((_, typed)) = self.sent.values.iter().find(|(n, _)| *n == name) {
-                return typed.clone();
-            }
+        if self.sent.form == form
+            && let Some((_, typed)) = self.sent.values.iter().find(|(n, _)| *n == name)
+        {
+            return typed.clone();
         }
         stored.to_string()
     }
