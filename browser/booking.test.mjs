@@ -111,6 +111,22 @@ test('every page of the back office and the crew portal fits a phone and passes 
   await admin.page.goto(server.url + '/admin/crews');
   await admin.page.locator('main a[href^="/admin/crews/"]').first().click();
   problems.push(...(await checkPage(admin.page, 'admin-crew')));
+  // A crew form sent with mistakes: every problem at the top and beside its field, as typed.
+  await admin.page.getByLabel(/Serves within/).fill('900');
+  await admin.page.getByLabel(/Jobs a day/).fill('two');
+  await admin.page.getByRole('button', { name: 'Save', exact: true }).click();
+  assert.match(await admin.page.locator('.error-summary h2').innerText(), /There are 2 problems with the crew/);
+  assert.equal(await admin.page.getByLabel(/Serves within/).inputValue(), '900');
+  // The summary's links lead to the fields.
+  await admin.page.locator('.error-summary a[href="#capacity"]').click();
+  assert.equal(await admin.page.evaluate(() => document.activeElement.id), 'capacity');
+  problems.push(...(await checkPage(admin.page, 'admin-crew-problems')));
+  // A new panel sent empty, on the catalog page: its panel opens with every problem.
+  await admin.page.goto(server.url + '/admin/catalog');
+  await admin.page.locator('summary', { hasText: 'Add a panel' }).click();
+  await admin.page.getByRole('button', { name: 'Add panel' }).click();
+  assert.match(await admin.page.locator('.error-summary h2').innerText(), /There are \d+ problems with the panel/);
+  problems.push(...(await checkPage(admin.page, 'admin-catalog-problems')));
   await admin.page.goto(server.url + '/staff/jobs');
   await admin.page.locator('main a[href^="/jobs/"]').first().click();
   problems.push(...(await checkPage(admin.page, 'staff-job')));

@@ -38,8 +38,7 @@ macro_rules! typed_id {
             /// hex digits, the random part of a UUIDv7. Not unique over millions of ids; the
             /// full id stays the key, the reference is what a customer reads out on the phone.
             pub fn reference(&self, prefix: &str) -> String {
-                let hex = self.0.simple().to_string().to_ascii_uppercase();
-                format!("{prefix}-{}-{}", &hex[24..28], &hex[28..32])
+                $crate::ids::reference(prefix, self.0)
             }
         }
 
@@ -49,6 +48,13 @@ macro_rules! typed_id {
             }
         }
     };
+}
+
+/// The short reference of any id (see the ids' `reference`): the audit trail names the
+/// objects of its rows by it without knowing their types.
+pub fn reference(prefix: &str, id: uuid::Uuid) -> String {
+    let hex = id.simple().to_string().to_ascii_uppercase();
+    format!("{prefix}-{}-{}", &hex[24..28], &hex[28..32])
 }
 
 typed_id!(

@@ -119,6 +119,21 @@ fn grouped(v: f64) -> String {
     if v < 0.0 { format!("-{out}") } else { out }
 }
 
+/// Each number's name in a problem's message, so the summary at the top names its field.
+const NUMBER_WORDS: [(&str, &str); 11] = [
+    ("watts", "the power in watts"),
+    ("efficiency_percent", "the efficiency in %"),
+    ("width_mm", "the width in mm"),
+    ("height_mm", "the height in mm"),
+    ("warranty_years", "the warranty in years"),
+    ("specific_yield", "the yield in kWh per kW"),
+    ("price_per_watt_cents", "the price in cents per watt"),
+    ("deposit_percent", "the deposit in %"),
+    ("retail_rate", "the retail rate in $/kWh"),
+    ("export_rate", "the export rate in $/kWh"),
+    ("escalation_percent", "the price rise in % a year"),
+];
+
 /// One catalog form as it was sent, checked field by field: what was typed (sent back when it
 /// cannot be saved) and every problem, each under its field's id on the page, `{form}-{name}`.
 #[derive(Default)]
@@ -164,10 +179,18 @@ impl Sent {
             let (low, high) = admin::range(name).unwrap_or((0.0, 0.0));
             let whole = std::any::type_name::<T>() != "f64";
             let kind = if whole { "a whole number" } else { "a number" };
+            let words = NUMBER_WORDS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or("it", |(_, w)| *w);
             let id = self.id(name);
             self.problems.add(
                 id,
-                format!("Enter {kind} from {} to {}.", grouped(low), grouped(high)),
+                format!(
+                    "Enter {words} as {kind} from {} to {}.",
+                    grouped(low),
+                    grouped(high)
+                ),
             );
         }
         value
@@ -182,7 +205,10 @@ impl Sent {
             let id = self.id(name);
             self.problems.add(
                 id,
-                format!("Enter a price in dollars, from $0 to ${}.", grouped(high / 100.0)),
+                format!(
+                    "Enter the price in dollars, from $0 to ${}.",
+                    grouped(high / 100.0)
+                ),
             );
         }
         value
@@ -688,7 +714,7 @@ mod tests {
         );
         assert_eq!(
             sent.problems.of("new-panel-watts"),
-            Some("Enter a whole number from 50 to 1,000.")
+            Some("Enter the power in watts as a whole number from 50 to 1,000.")
         );
         assert!(sent.values.contains(&("watts", "4,000".to_owned())));
     }

@@ -1,6 +1,7 @@
 //! Staff administration: invitations, roles, disabling, and the access review.
 
 pub mod api;
+pub mod audit_lines;
 mod error;
 pub mod pages;
 pub mod review;

@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::audit_lines::AuditLine;
 use super::review::{self, AccessReview};
 use super::service::{self, Invitation, StaffChange, StaffError, StaffMember};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Role, Routes, perm};
-use crate::audit::AuditEvent;
 use crate::auth::browser::{CsrfProtected, PageCaller, session_cookie};
 use crate::auth::credentials::{self, CredentialError, Proof};
 use crate::auth::{EmailAddress, PersonName, session};
@@ -396,7 +396,9 @@ struct AuditPage {
     nav: Nav,
     action: String,
     target: String,
-    events: Vec<AuditEvent>,
+    /// The filter's choices: each action's stored name and its words.
+    actions: Vec<(&'static str, String)>,
+    lines: Vec<AuditLine>,
     next_cursor: Option<String>,
     /// The chain verification, when asked for.
     report: Option<crate::audit::chain::Report>,
@@ -440,11 +442,22 @@ async fn audit(
         }
         None => None,
     };
+    // Staff are named in the sentences; everyone else by reference (see `audit_lines`).
+    let staff = service::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.name))
+        .collect();
+    let actions = crate::audit::Action::ALL
+        .iter()
+        .map(|a| (a.as_str(), a.words().replace("{target}", "…")))
+        .collect();
     let page = AuditPage {
         nav: Nav::for_caller("staff", Some(&caller)),
         action,
         target,
-        events,
+        actions,
+        lines: super::audit_lines::lines(events, &staff),
         next_cursor,
         report,
     };

@@ -416,15 +416,15 @@ async fn admins_manage_regions_options_and_weather_on_the_catalog_page() {
         "{refused}"
     );
     assert!(refused.contains(
-        r#"<p class="field-error" id="region-us-southwest-price_per_watt_cents-error">Enter a whole number from 50 to 1,000.</p>"#
+        r#"<p class="field-error" id="region-us-southwest-price_per_watt_cents-error">Enter the price in cents per watt as a whole number from 50 to 1,000.</p>"#
     ));
     assert!(refused.contains(
-        r#"<p class="field-error" id="region-us-southwest-deposit_percent-error">Enter a whole number from 0 to 50.</p>"#
+        r#"<p class="field-error" id="region-us-southwest-deposit_percent-error">Enter the deposit in % as a whole number from 0 to 50.</p>"#
     ));
     assert!(refused.contains(r#"id="region-us-southwest-zip_codes-error""#));
     assert!(refused.contains(r#"value="2.75""#) && refused.contains(r#"value="850-86""#));
     // The limits are stated before they are hit.
-    assert!(refused.contains("Price (cents per watt) (50 to 1,000)"));
+    assert!(refused.contains("Price (cents per watt), 50 to 1,000"));
     let regions: Value = app.get("/api/v1/regions").await.json().await.unwrap();
     let sw = regions["items"]
         .as_array()

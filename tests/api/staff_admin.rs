@@ -578,6 +578,32 @@ async fn the_staff_page_asks_for_a_fresh_confirmation_before_any_change() {
         app.api("GET", "/api/v1/me", &support.token, None).await.status(),
         401
     );
+
+    // The trail says it in words: staff by name and role, details as a list, no raw JSON.
+    let trail = app
+        .page_get("/admin/audit", &session.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        trail.contains("Test Person (admin) disabled the account of Test Person."),
+        "{trail}"
+    );
+    assert!(trail.contains("Test Person (admin) changed the role of Test Person."));
+    assert!(trail.contains("<dt>Action</dt><dd>staff.disabled</dd>"));
+    assert!(!trail.contains("{&quot;") && !trail.contains("{\""));
+    // Narrowed to one kind of row.
+    let only = app
+        .page_get("/admin/audit?action=staff.disabled", &session.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        only.contains("(admin) disabled the account of") && !only.contains("(admin) changed the role of")
+    );
+    assert!(only.contains(r#"<option value="staff.disabled" selected>"#));
 }
 
 #[tokio::test]
