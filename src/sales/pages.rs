@@ -44,29 +44,31 @@ async fn pipeline(
         .iter()
         .map(|w| w.week_start.format("%b %d").to_string())
         .collect();
+    // People, like the stage counts above it: each customer counts once in the week they
+    // reached a stage (quotes and orders made are in the API's weeks).
     let chart = BarChart::new(
-        "New customers, confirmations, quotes and orders per week",
+        "Customers reaching each stage, per week",
         &labels,
         &[
             Series {
-                name: "new customers",
+                name: "signed up",
                 class: "series-a",
                 values: pipeline.weeks.iter().map(|w| w.new_customers).collect(),
             },
             Series {
-                name: "confirmed",
+                name: "confirmed their email",
                 class: "series-b",
                 values: pipeline.weeks.iter().map(|w| w.confirmed).collect(),
             },
             Series {
-                name: "quotes",
+                name: "got a first quote",
                 class: "series-c",
-                values: pipeline.weeks.iter().map(|w| w.quotes).collect(),
+                values: pipeline.weeks.iter().map(|w| w.first_quotes).collect(),
             },
             Series {
-                name: "orders",
+                name: "placed a first order",
                 class: "series-d",
-                values: pipeline.weeks.iter().map(|w| w.orders).collect(),
+                values: pipeline.weeks.iter().map(|w| w.first_orders).collect(),
             },
         ],
     );

@@ -17,7 +17,7 @@ use crate::jobs::store::job;
 use crate::orders::store::order;
 use crate::quotes::model::Figures;
 use crate::quotes::store::quote;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Weeks shown in the weekly chart.
 pub const WEEKS: usize = 12;
@@ -72,6 +72,12 @@ pub struct Week {
     pub quotes: u64,
     #[serde(default)]
     pub orders: u64,
+    /// Customers whose first quote was made that week (people, like the sign-ups).
+    #[serde(default)]
+    pub first_quotes: u64,
+    /// Customers who placed their first order that week.
+    #[serde(default)]
+    pub first_orders: u64,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -93,6 +99,8 @@ pub struct Events<'a> {
     pub confirmed: &'a [DateTime<Utc>],
     pub quoted: &'a [DateTime<Utc>],
     pub ordered: &'a [DateTime<Utc>],
+    pub first_quoted: &'a [DateTime<Utc>],
+    pub first_ordered: &'a [DateTime<Utc>],
 }
 
 pub fn weeks(now: DateTime<Utc>, events: Events<'_>) -> Vec<Week> {
@@ -113,14 +121,18 @@ pub fn weeks(now: DateTime<Utc>, events: Events<'_>) -> Vec<Week> {
             confirmed: 0,
             quotes: 0,
             orders: 0,
+            first_quotes: 0,
+            first_orders: 0,
         })
         .collect();
     type Count = fn(&mut Week);
-    let series: [(&[DateTime<Utc>], Count); 4] = [
+    let series: [(&[DateTime<Utc>], Count); 6] = [
         (events.created, |w| w.new_customers += 1),
         (events.confirmed, |w| w.confirmed += 1),
         (events.quoted, |w| w.quotes += 1),
         (events.ordered, |w| w.orders += 1),
+        (events.first_quoted, |w| w.first_quotes += 1),
+        (events.first_ordered, |w| w.first_orders += 1),
     ];
     for (times, count) in series {
         for at in times {
@@ -130,6 +142,17 @@ pub fn weeks(now: DateTime<Utc>, events: Events<'_>) -> Vec<Week> {
         }
     }
     out
+}
+
+/// When each person did a thing for the first time: the earliest of their times in `times`
+/// (oldest first), unless they did it before those times began (`before`).
+fn firsts(times: &[(uuid::Uuid, DateTime<Utc>)], before: &HashSet<uuid::Uuid>) -> Vec<DateTime<Utc>> {
+    let mut seen: HashSet<uuid::Uuid> = HashSet::new();
+    times
+        .iter()
+        .filter(|(who, _)| !before.contains(who) && seen.insert(*who))
+        .map(|(_, at)| *at)
+        .collect()
 }
 
 pub async fn pipeline(
@@ -157,13 +180,28 @@ pub async fn pipeline(
     let confirmed: Vec<_> = recent.iter().filter_map(|u| u.email_verified_at).collect();
     // Quotes hold figures, not contact data: size and price are what sales may see. Only the
     // weeks charted and the leads on this page are read, plus one id per quoted customer.
-    let quoted: Vec<DateTime<Utc>> = quote::Entity::find()
+    let quoted_by: Vec<(uuid::Uuid, DateTime<Utc>)> = quote::Entity::find()
         .select_only()
+        .column(quote::Column::OwnerId)
         .column(quote::Column::CreatedAt)
         .filter(quote::Column::CreatedAt.gte(since))
+        .order_by_asc(quote::Column::CreatedAt)
         .into_tuple()
         .all(db)
         .await?;
+    let quoted: Vec<DateTime<Utc>> = quoted_by.iter().map(|(_, at)| *at).collect();
+    let quoted_before: HashSet<uuid::Uuid> = quote::Entity::find()
+        .select_only()
+        .column(quote::Column::OwnerId)
+        .filter(quote::Column::CreatedAt.lt(since))
+        .filter(quote::Column::OwnerId.is_in(quoted_by.iter().map(|(o, _)| *o).collect::<HashSet<_>>()))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let first_quoted = firsts(&quoted_by, &quoted_before);
     let quoted_customers = quote::Entity::find()
         .select_only()
         .column(quote::Column::OwnerId)
@@ -173,13 +211,28 @@ pub async fn pipeline(
         .await?
         .len() as u64;
     // Orders: when they were made, and who has one that is not cancelled (no amounts paid).
-    let ordered: Vec<DateTime<Utc>> = order::Entity::find()
+    let ordered_by: Vec<(uuid::Uuid, DateTime<Utc>)> = order::Entity::find()
         .select_only()
+        .column(order::Column::OwnerId)
         .column(order::Column::CreatedAt)
         .filter(order::Column::CreatedAt.gte(since))
+        .order_by_asc(order::Column::CreatedAt)
         .into_tuple()
         .all(db)
         .await?;
+    let ordered: Vec<DateTime<Utc>> = ordered_by.iter().map(|(_, at)| *at).collect();
+    let ordered_before: HashSet<uuid::Uuid> = order::Entity::find()
+        .select_only()
+        .column(order::Column::OwnerId)
+        .filter(order::Column::CreatedAt.lt(since))
+        .filter(order::Column::OwnerId.is_in(ordered_by.iter().map(|(o, _)| *o).collect::<HashSet<_>>()))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let first_ordered = firsts(&ordered_by, &ordered_before);
     let live_jobs = || job::Entity::find().filter(job::Column::State.ne(JobState::Cancelled.as_str()));
     let ordered_customers = live_jobs()
         .select_only()
@@ -269,6 +322,8 @@ pub async fn pipeline(
                 confirmed: &confirmed,
                 quoted: &quoted,
                 ordered: &ordered,
+                first_quoted: &first_quoted,
+                first_ordered: &first_ordered,
             },
         ),
         items,
@@ -280,6 +335,21 @@ pub async fn pipeline(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_person_counts_once_on_the_day_they_first_did_it() {
+        let (ann, bob, cy) = (
+            uuid::Uuid::from_u128(1),
+            uuid::Uuid::from_u128(2),
+            uuid::Uuid::from_u128(3),
+        );
+        let now = Utc::now();
+        let t = |d: i64| now + Duration::days(d);
+        // Ann twice, Bob once, Cy once but already before the window.
+        let times = [(ann, t(-10)), (bob, t(-9)), (ann, t(-2)), (cy, t(-1))];
+        let before = HashSet::from([cy]);
+        assert_eq!(firsts(&times, &before), vec![t(-10), t(-9)]);
+    }
 
     #[test]
     fn events_fall_into_the_week_of_their_monday() {
@@ -297,8 +367,11 @@ mod tests {
                 confirmed: &[],
                 quoted: &[],
                 ordered: &created[..1],
+                first_quoted: &[],
+                first_ordered: &created[..1],
             },
         );
+        assert_eq!(w[WEEKS - 1].first_orders, 1);
         assert_eq!(w[WEEKS - 1].orders, 1);
         assert_eq!(w.len(), WEEKS);
         assert_eq!(

@@ -1119,6 +1119,13 @@ async fn the_sales_pipeline_counts_orders_without_payment_data() {
     let sales = app.member("sasha@example.com", Role::Sales).await;
     let (ann, quote) = app.quoted_customer("ann@example.com", &[]).await;
     app.quoted_customer("bob@example.com", &[]).await;
+    // Ann quotes a second home: two quotes, one person.
+    let home = serde_json::json!({
+        "label": "Cabin", "address": "9 Lake Road, Greensboro NC 27401",
+        "latitude": 36.07, "longitude": -79.79, "region_id": "us-nc-piedmont",
+        "roof_tilt_deg": 25.0, "roof_azimuth_deg": 180.0, "max_panels": 20
+    });
+    app.quoted_home(&ann, home, 6_000.0, &[]).await;
     let order = app.accept(&ann, &quote).await;
     app.pay_deposit(&ann, order["id"].as_str().unwrap()).await;
     let pipeline: Value = app
@@ -1139,6 +1146,10 @@ async fn the_sales_pipeline_counts_orders_without_payment_data() {
     assert_eq!(count("quoted"), Some(1));
     let weeks = pipeline["weeks"].as_array().unwrap();
     assert_eq!(weeks.last().unwrap()["orders"], 1);
+    // Quotes made and people quoted are told apart; the page charts people.
+    assert_eq!(weeks.last().unwrap()["quotes"], 3);
+    assert_eq!(weeks.last().unwrap()["first_quotes"], 2);
+    assert_eq!(weeks.last().unwrap()["first_orders"], 1);
     let ann_lead = pipeline["items"]
         .as_array()
         .unwrap()
