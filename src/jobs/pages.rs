@@ -336,8 +336,19 @@ struct StaffList {
     nav: Nav,
     states: Vec<(&'static str, &'static str)>,
     selected: String,
-    /// Id, short reference, state label, last change.
-    jobs: Vec<(String, String, &'static str, String)>,
+    jobs: Vec<StaffRow>,
+}
+
+/// A job as the staff list shows it: what people say on the phone ("the Greensboro job of
+/// Piedmont Crew A"), never the customer's name or street (those need a grant, on the job's
+/// page).
+struct StaffRow {
+    id: String,
+    reference: String,
+    town: String,
+    crew: String,
+    step: &'static str,
+    changed: String,
 }
 
 #[derive(Deserialize)]
@@ -356,6 +367,31 @@ async fn staff_list(
         .filter(|s| !s.is_empty())
         .and_then(|s| s.parse().ok());
     let jobs = service::recent(&state.db, filter).await?;
+    let crews: std::collections::HashMap<crate::ids::CrewId, String> =
+        crate::crews::service::crews(&state.db, false)
+            .await
+            .map_err(anyhow::Error::from)?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+    let mut rows = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        // The town only: the rest of the address stays sealed on this list.
+        let town = crate::sites::service::by_id(&state.db, j.site_id)
+            .await
+            .map_err(anyhow::Error::from)?;
+        rows.push(StaffRow {
+            id: j.id.to_string(),
+            reference: j.id.reference("J"),
+            town: crate::sites::model::town_of(&town.address).unwrap_or_else(|| "—".to_owned()),
+            crew: j
+                .crew_id
+                .and_then(|c| crews.get(&c).cloned())
+                .unwrap_or_else(|| "Not assigned yet".to_owned()),
+            step: j.state.label(),
+            changed: j.updated_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+        });
+    }
     render(
         StatusCode::OK,
         &StaffList {
@@ -364,17 +400,7 @@ async fn staff_list(
             selected: filter
                 .map(|s: JobState| s.as_str().to_owned())
                 .unwrap_or_default(),
-            jobs: jobs
-                .into_iter()
-                .map(|j| {
-                    (
-                        j.id.to_string(),
-                        j.id.reference("J"),
-                        j.state.label(),
-                        j.updated_at.format("%-d %b %Y, %H:%M UTC").to_string(),
-                    )
-                })
-                .collect(),
+            jobs: rows,
         },
     )
 }

@@ -512,6 +512,12 @@ async fn staff_see_jobs_masked_and_admins_set_up_crews_on_the_pages() {
         .unwrap();
     let job = order["job_id"].as_str().unwrap();
     assert!(list.contains(job));
+    // A row names the town and the crew, never the street or the customer.
+    assert!(
+        list.contains("<td>Greensboro</td><td>Not assigned yet</td>"),
+        "{list}"
+    );
+    assert!(!list.contains("Elm Street") && !list.contains("Test Person"));
     let job_page = app
         .page_get(&format!("/jobs/{job}"), &support_page.cookie)
         .await
