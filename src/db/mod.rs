@@ -96,6 +96,20 @@ pub fn constraint(e: &DbErr) -> Option<Constraint> {
     }
 }
 
+/// Whether the database gave up on a transaction because another one held what it needed (a
+/// deadlock, a serialization failure; SQLSTATE class 40 on MariaDB and PostgreSQL): running
+/// the transaction again is the remedy.
+pub fn must_retry(e: &DbErr) -> bool {
+    let sqlx = match e {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    matches!(
+        sqlx.as_database_error().and_then(|d| d.code()).as_deref(),
+        Some("40001" | "40P01")
+    )
+}
+
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None)
         .await

@@ -230,28 +230,53 @@ pub async fn subscribe(
         device
     };
     let hash = endpoint_hash(url.as_str());
-    let tx = crate::db::begin(db).await?;
-    subscription::Entity::delete_many()
-        .filter(subscription::Column::EndpointHash.eq(&hash))
-        .exec(&tx)
-        .await?;
-    let id = uuid::Uuid::now_v7();
     let now = Utc::now();
-    subscription::Entity::insert(subscription::ActiveModel {
-        id: Set(id),
-        user_id: Set(user.0),
-        session_id: Set(session.0),
-        endpoint: Set(seal::seal(&tx, Field::PushEndpoint, url.as_str()).await?),
-        endpoint_hash: Set(hash),
-        p256dh: Set(URL_SAFE_NO_PAD.encode(public.to_sec1_bytes())),
-        auth: Set(seal::seal(&tx, Field::PushAuth, &URL_SAFE_NO_PAD.encode(auth)).await?),
-        device: Set(device.clone()),
-        created_at: Set(now),
-        last_sent_at: Set(None),
-    })
-    .exec_without_returning(&tx)
-    .await?;
-    tx.commit().await?;
+    // One device, one row: the endpoint's earlier row is replaced. Two registrations of one
+    // endpoint at once (a page and its worker both registering after a sign-in) race between
+    // the delete and the insert: the loser meets the winner's row (a unique violation) or a
+    // deadlock on MariaDB's gap locks, and runs again, replacing the winner's row in turn.
+    let endpoint_sealed = seal::seal(db, Field::PushEndpoint, url.as_str()).await?;
+    let auth_sealed = seal::seal(db, Field::PushAuth, &URL_SAFE_NO_PAD.encode(auth)).await?;
+    let mut attempt = 0;
+    let id = loop {
+        attempt += 1;
+        let id = uuid::Uuid::now_v7();
+        let row = subscription::ActiveModel {
+            id: Set(id),
+            user_id: Set(user.0),
+            session_id: Set(session.0),
+            endpoint: Set(endpoint_sealed.clone()),
+            endpoint_hash: Set(hash.clone()),
+            p256dh: Set(URL_SAFE_NO_PAD.encode(public.to_sec1_bytes())),
+            auth: Set(auth_sealed.clone()),
+            device: Set(device.clone()),
+            created_at: Set(now),
+            last_sent_at: Set(None),
+        };
+        let replaced = async {
+            let tx = crate::db::begin(db).await?;
+            subscription::Entity::delete_many()
+                .filter(subscription::Column::EndpointHash.eq(&hash))
+                .exec(&tx)
+                .await?;
+            subscription::Entity::insert(row)
+                .exec_without_returning(&tx)
+                .await?;
+            tx.commit().await
+        }
+        .await;
+        match replaced {
+            Ok(()) => break id,
+            Err(e)
+                if attempt < 5
+                    && (crate::db::constraint(&e) == Some(crate::db::Constraint::Unique)
+                        || crate::db::must_retry(&e)) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     Ok(Subscription {
         id,
         session_id: session.0,

@@ -226,6 +226,28 @@ async fn a_new_offer_is_pushed_encrypted_for_the_device_and_signed_and_a_gone_de
 }
 
 #[tokio::test]
+async fn one_device_registering_several_times_at_once_keeps_one_subscription() {
+    let (service, _received) = push_service().await;
+    let app = spawn_app_with(|s| s.outbound_allow_local = true).await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let phone = device();
+    let endpoint = format!("{service}/push/ann-phone");
+    // A page and its worker (and a retry) register the same endpoint at the same moment.
+    let answers =
+        futures_util::future::join_all((0..6).map(|_| subscribe(&app, &ann, &endpoint, &phone))).await;
+    for answer in answers {
+        assert_eq!(answer.status(), 201);
+    }
+    let list: Value = app
+        .api("GET", "/api/v1/push/subscriptions", &ann.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+}
+
+#[tokio::test]
 async fn endpoints_on_private_loopback_or_metadata_addresses_are_refused() {
     // The guard as in production: no loopback.
     let app = spawn_app().await;
