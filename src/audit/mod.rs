@@ -165,12 +165,14 @@ pub enum Action {
     /// A client kept going over its request budget (S-DE-3).
     RateLimited,
     NewDeviceNotified,
+    /// A customer rated, or changed their rating of, the crew that installed their system.
+    CrewRated,
 }
 
 impl Action {
     /// Every action, in declaration order (a test checks the order, so a new action placed
     /// anywhere but last is caught; one placed last must be added here too).
-    pub const ALL: [Action; 55] = [
+    pub const ALL: [Action; 56] = [
         Action::UserCreated,
         Action::DemoDataSeeded,
         Action::SignupWithExistingEmail,
@@ -226,6 +228,7 @@ impl Action {
         Action::IpUnblocked,
         Action::RateLimited,
         Action::NewDeviceNotified,
+        Action::CrewRated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -285,6 +288,7 @@ impl Action {
             Action::IpUnblocked => "security.ip_unblocked",
             Action::RateLimited => "security.rate_limited",
             Action::NewDeviceNotified => "auth.new_device_notified",
+            Action::CrewRated => "job.crew_rated",
         }
     }
 
@@ -350,6 +354,7 @@ impl Action {
             Action::IpUnblocked => "unblocked {target}",
             Action::RateLimited => "was slowed down for sending too many requests",
             Action::NewDeviceNotified => "was told of a sign-in from a new device",
+            Action::CrewRated => "rated the crew of {target}",
         }
     }
 

@@ -5,6 +5,7 @@ pub mod api;
 mod error;
 pub mod model;
 pub mod pages;
+pub mod ratings;
 pub mod service;
 pub(crate) mod store;
 

@@ -114,6 +114,9 @@ pub struct Crew {
     pub working_days: Vec<String>,
     pub rating: f64,
     pub active: bool,
+    /// How many customers rated the crew, and their average (1–5) once there is one.
+    pub reviews: i32,
+    pub reviews_average: Option<f64>,
     #[serde(skip)]
     pub days: WorkingDays,
 }
@@ -130,7 +133,19 @@ impl Crew {
     pub fn works_on(&self, day: NaiveDate) -> bool {
         self.days.works_on(day)
     }
+
+    /// The rating dispatch ranks by: customers' average once enough of them rated the crew,
+    /// the admins' number before that (a crew's first ratings say little).
+    pub fn ranking_rating(&self) -> f64 {
+        match self.reviews_average {
+            Some(average) if self.reviews >= MIN_REVIEWS => average,
+            _ => self.rating,
+        }
+    }
 }
+
+/// How many customers' ratings a crew needs before dispatch ranks it by them.
+pub const MIN_REVIEWS: i32 = 5;
 
 /// A new crew (admins).
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -232,6 +247,29 @@ pub fn check_name(field: &'static str, raw: &str) -> Result<String, CrewProblem>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dispatch_ranks_by_customers_once_five_rated() {
+        let mut crew = Crew {
+            id: crate::ids::CrewId::new(),
+            company_id: crate::ids::CompanyId::new(),
+            name: "Crew".into(),
+            base_latitude: 36.0,
+            base_longitude: -79.8,
+            service_radius_km: 60.0,
+            skills: Vec::new(),
+            daily_capacity: 1,
+            working_days: Vec::new(),
+            rating: 4.0,
+            active: true,
+            reviews: 4,
+            reviews_average: Some(2.5),
+            days: WorkingDays::WEEKDAYS,
+        };
+        assert_eq!(crew.ranking_rating(), 4.0, "four ratings: the admins' number");
+        crew.reviews = MIN_REVIEWS;
+        assert_eq!(crew.ranking_rating(), 2.5, "five: the customers' average");
+    }
 
     #[test]
     fn working_days_parse_and_round_trip() {

@@ -81,6 +81,9 @@ impl From<crew::Model> for Crew {
             working_days: days.names(),
             rating: m.rating,
             active: m.active,
+            reviews: m.rating_count,
+            reviews_average: (m.rating_count > 0)
+                .then(|| f64::from(m.rating_sum) / f64::from(m.rating_count)),
             days,
         }
     }
@@ -201,6 +204,8 @@ pub async fn add_crew(db: &DatabaseConnection, actor: &Actor, new: NewCrew) -> R
         rating: Set(4.0),
         active: Set(true),
         created_at: Set(Utc::now()),
+        rating_sum: Set(0),
+        rating_count: Set(0),
     };
     let tx = crate::db::begin(db).await?;
     if company::Entity::find_by_id(new.company_id.0)

@@ -38,6 +38,9 @@ pub(crate) mod crew {
         pub rating: f64,
         pub active: bool,
         pub created_at: ChronoDateTimeUtc,
+        /// Customers' ratings: the sum of their stars and how many (see `ratings`).
+        pub rating_sum: i32,
+        pub rating_count: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -92,6 +95,28 @@ pub(crate) mod load {
         #[sea_orm(primary_key, auto_increment = false)]
         pub day: Date,
         pub booked: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod rating {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "crew_ratings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub job_id: Uuid,
+        pub crew_id: Uuid,
+        pub customer_id: Uuid,
+        pub stars: i32,
+        pub comment: String,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub mod model;
 pub mod pages;
 pub mod party_view;
 pub mod photos;
+pub mod rating;
 pub mod service;
 pub(crate) mod store;
 
@@ -19,5 +20,5 @@ use crate::access::Routes;
 
 /// Jobs and the installer portal, in the API and the browser.
 pub fn router() -> Routes {
-    api::router().merge(pages::router())
+    api::router().merge(pages::router()).merge(rating::router())
 }

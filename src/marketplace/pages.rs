@@ -75,6 +75,8 @@ struct TodayPage {
     /// Each offer with the time left to answer it.
     offers: Vec<(OfferView, String)>,
     days: CrewDays,
+    /// What customers say of the crew: how many and their average, never who.
+    rating: Option<crate::crews::ratings::CrewRating>,
     notice: Option<&'static str>,
 }
 
@@ -105,6 +107,13 @@ async fn today_page(
         Some("closed") => Some("That offer is closed: it was answered, or its time ran out."),
         _ => None,
     };
+    let rating = match crew {
+        Some(id) => crate::crews::service::crew(&state.db, id)
+            .await
+            .map_err(anyhow::Error::from)?
+            .map(|c| crate::crews::ratings::CrewRating::from(&c)),
+        None => None,
+    };
     let now = Utc::now();
     let in_crew = crew.is_some();
     let page = render(
@@ -121,6 +130,7 @@ async fn today_page(
                 })
                 .collect(),
             days,
+            rating,
             notice,
         },
     )?;

@@ -197,9 +197,28 @@ struct OrderPage {
     steps: Vec<(JobState, &'static str)>,
     /// Cancelling is still open (and free).
     can_cancel: bool,
+    /// Rating the crew, once the system is installed.
+    rating: Option<RatingPanel>,
     notice: Option<&'static str>,
     error: Option<String>,
 }
+
+/// The customer's rating of the crew that installed their system.
+struct RatingPanel {
+    crew: String,
+    given: Option<crate::crews::ratings::Rating>,
+    /// Still open to a first rating or a change.
+    editable: bool,
+}
+
+/// The star choices, with their words.
+const STARS: [(u8, &str); 5] = [
+    (5, "5 stars: excellent"),
+    (4, "4 stars: good"),
+    (3, "3 stars: fair"),
+    (2, "2 stars: poor"),
+    (1, "1 star: bad"),
+];
 
 impl OrderPage {
     /// A moment as the homeowner reads it: in the home's time zone, named ("Thu 3 Dec 2026,
@@ -293,6 +312,24 @@ async fn order_page(
         .map(|s| (s, step_label(s)))
         .collect();
     let pay_now = order.state == JobState::Accepted;
+    let installed =
+        order.state.position() >= JobState::Installed.position() && order.state != JobState::Cancelled;
+    let rating = match (&crew, installed) {
+        (Some(crew), true) => {
+            let given = crate::crews::ratings::of_job(&state.db, order.job_id)
+                .await
+                .map_err(anyhow::Error::from)?;
+            let editable = given
+                .as_ref()
+                .is_none_or(|g| chrono::Utc::now() <= g.editable_until);
+            Some(RatingPanel {
+                crew: crew.clone(),
+                given,
+                editable,
+            })
+        }
+        _ => None,
+    };
     let page = OrderPage {
         nav: Nav::for_caller("orders", Some(caller)),
         csrf: caller.csrf.clone(),
@@ -309,6 +346,7 @@ async fn order_page(
         photos,
         steps,
         can_cancel,
+        rating,
         order,
         notice,
         error,
@@ -339,9 +377,28 @@ async fn show(
             "Your order is cancelled. Any booked day is released, and a deposit you paid is refunded in full; we have emailed you the same.",
         ),
         (Some("step"), _) => Some("Done. Your installation moves to its next step, below."),
+        (Some("rated"), _) => {
+            Some("Thank you. Your rating is saved; the crew sees only its average, not who gave what.")
+        }
+        (Some("rating-closed"), _) => {
+            Some("A rating can be changed for 14 days after it was given; yours is kept as it was.")
+        }
+        (Some("rating-later"), _) => Some("Your rating could not be saved just now. Please try again."),
         _ => None,
     };
-    order_page(&state, &caller, &caller.actor(), id, StatusCode::OK, notice, None).await
+    // Fixed words only: the address cannot put text of its own on the page.
+    let error = (q.notice.as_deref() == Some("rating-invalid"))
+        .then(|| "Choose from 1 to 5 stars; a comment can be up to 1,000 characters.".to_owned());
+    order_page(
+        &state,
+        &caller,
+        &caller.actor(),
+        id,
+        StatusCode::OK,
+        notice,
+        error,
+    )
+    .await
 }
 
 async fn deposit(

@@ -176,7 +176,7 @@ pub async fn ranked<C: crate::db::Conn>(
                 .map(|(_, n)| *n)
                 .sum();
             let load = f64::from(fortnight) / f64::from(c.daily_capacity.max(1) * 10);
-            let rating = (5.0 - c.rating.clamp(0.0, 5.0)) / 5.0;
+            let rating = (5.0 - c.ranking_rating().clamp(0.0, 5.0)) / 5.0;
             (distance + load + 0.5 * rating, c)
         })
         .collect();

@@ -38,6 +38,7 @@ mod perimeter;
 mod push;
 mod quotes;
 mod rate_limits;
+mod ratings;
 mod replicas;
 mod security_report;
 mod shared_state;

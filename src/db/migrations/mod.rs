@@ -24,6 +24,7 @@ mod m20261203_000019_holidays;
 mod m20261203_000020_region_time_zones;
 mod m20261207_000021_crew_app;
 mod m20261207_000022_push;
+mod m20261207_000023_crew_ratings;
 
 use sea_orm_migration::prelude::*;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_region_time_zones::Migration),
             Box::new(m20261207_000021_crew_app::Migration),
             Box::new(m20261207_000022_push::Migration),
+            Box::new(m20261207_000023_crew_ratings::Migration),
         ]
     }
 }
