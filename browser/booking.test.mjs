@@ -71,6 +71,17 @@ test('a customer pays, books a day from the calendar, and the crew confirms it',
   await page.locator('.roadmap').getByText('confirmed by the crew').waitFor();
   await page.locator('.counts').getByText('your crew').waitFor();
   assert.ok(dayLabel.length > 0);
+
+  // A switched-on order: the customer rates the crew, with a comment, and sees it kept.
+  await page.goto(server.url + '/orders');
+  await page.locator('li.card-link').filter({ hasText: 'System switched on' }).first().getByRole('link').click();
+  await page.getByRole('heading', { name: /^How did .* do\?$/ }).waitFor();
+  await page.getByLabel('4 stars: good').check();
+  await page.getByLabel(/What went well/).fill('On time, tidy, and they explained the app.');
+  await page.getByRole('button', { name: 'Save my rating' }).click();
+  await page.getByText('Your rating is saved').waitFor();
+  await page.getByText('You gave 4 of 5 stars').waitFor();
+  assert.deepEqual(await checkPage(page, 'order-rated'), []);
   assert.deepEqual(await chrome.violations(), []);
 });
 
