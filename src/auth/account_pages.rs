@@ -34,6 +34,8 @@ pub fn router() -> Routes {
         .post("/account/sessions/end-others", OwnAccount, end_other_sessions)
         .post("/account/mfa", OwnAccount, mfa_start)
         .post("/account/mfa/confirm", OwnAccount, mfa_confirm)
+        .get("/account/mfa/remove", OwnAccount, mfa_remove_page)
+        .post("/account/mfa/remove", OwnAccount, mfa_remove)
         .post("/account/verification", OwnAccount, resend_verification)
 }
 
@@ -120,6 +122,10 @@ async fn account(
         Some("session") => Some("That device was signed out.".to_owned()),
         Some("others") => Some("Every other device was signed out. This one stays signed in.".to_owned()),
         Some("verification") => Some("We sent a new confirmation link. It works for 30 minutes.".to_owned()),
+        Some("mfa-off") => Some(
+            "Two-step sign-in is off: signing in asks for your password only. We emailed you the same; you can turn it on again below."
+                .to_owned(),
+        ),
         _ => None,
     };
     account_page(&state, caller, StatusCode::OK, notice, Problems::default()).await
@@ -436,4 +442,82 @@ async fn resend_verification(
 ) -> Result<Response, PageError> {
     signup::resend_verification(&state.signup_context(), &caller.email).await?;
     Ok(Redirect::to("/account?notice=verification").into_response())
+}
+
+// ---- removing the second factor -------------------------------------------------------------
+
+/// The step before turning two-step sign-in off: what it means, and the password and code that
+/// prove it is the account's owner asking (S-AU-7). Staff accounts keep their second factor.
+#[derive(Template)]
+#[template(path = "account/mfa_remove.html")]
+struct MfaRemovePage {
+    nav: Nav,
+    csrf: String,
+    problems: Problems,
+}
+
+async fn mfa_remove_page(caller: PageUser<perm::OwnAccount>) -> Result<Response, PageError> {
+    if caller.role.is_staff() || !caller.mfa_enabled {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    crate::web::render(
+        StatusCode::OK,
+        &MfaRemovePage {
+            nav: Nav::for_caller("account", Some(&caller)),
+            csrf: caller.csrf.clone(),
+            problems: Problems::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct RemoveFactorFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: SecretString,
+    code: Option<SecretString>,
+}
+
+impl CsrfProtected for RemoveFactorFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn mfa_remove(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, RemoveFactorFields>,
+) -> Result<Response, PageError> {
+    if caller.role.is_staff() {
+        return Err(PageError::Forbidden);
+    }
+    let cx = state.login_context();
+    let proof = Proof {
+        password: fields.password,
+        code: fields.code,
+    };
+    if let Err(err) = credentials::reauthenticate(&cx, &as_authenticated(&caller), proof, &ctx).await {
+        if let CredentialError::Internal(e) = err {
+            return Err(PageError::Internal(e));
+        }
+        let mut problems = Problems::about("turning off two-step sign-in");
+        let field = match err {
+            CredentialError::MfaRequired | CredentialError::InvalidCode => "remove-code",
+            _ => "remove-password",
+        };
+        problems.add(field, credential_message(&err));
+        let page = MfaRemovePage {
+            nav: Nav::for_caller("account", Some(&caller)),
+            csrf: caller.csrf.clone(),
+            problems,
+        };
+        return crate::web::render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    match mfa::remove(&cx, caller.user, &ctx).await {
+        Ok(()) | Err(MfaError::NotStarted) => Ok(Redirect::to("/account?notice=mfa-off").into_response()),
+        Err(MfaError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use sunbridge::access::Role;
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+use serde_json::Value;
 
 /// Signs in through the page; returns the session cookie (`name=value`).
 async fn page_sign_in(app: &TestApp, email: &str) -> String {
@@ -541,4 +542,106 @@ async fn signed_out_forms_refuse_cross_site_posts() {
     }
     // The same sign-in from our own page works.
     page_sign_in(&app, "ann@example.com").await;
+}
+
+#[tokio::test]
+async fn a_customer_turns_off_two_step_sign_in_after_a_step_that_says_what_it_means() {
+    use crate::helpers::roles::code_at;
+    let app = spawn_app().await;
+    let mut ann = app.member("ann@example.com", Role::Customer).await;
+    let enrolment: Value = app
+        .api(
+            "POST",
+            "/api/v1/me/mfa/totp",
+            &ann.token,
+            Some(serde_json::json!({})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = enrolment["secret"].as_str().unwrap().to_owned();
+    let confirmed: Value = app
+        .api(
+            "POST",
+            "/api/v1/me/mfa/totp/confirm",
+            &ann.token,
+            Some(serde_json::json!({"code": code_at(&secret, 0)})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    ann.recovery_codes = confirmed["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    ann.totp_secret = Some(secret);
+    let page = app.page_session(&mut ann).await;
+    let account = app.page_get("/account", &page.cookie).await.text().await.unwrap();
+    assert!(account.contains(r#"href="/account/mfa/remove""#));
+
+    // The step says what follows and asks for the password and a code.
+    let step = app
+        .page_get("/account/mfa/remove", &page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(step.contains("Turn off two-step sign-in?") && step.contains("recovery codes stop working"));
+    let wrong = app
+        .page_post(
+            "/account/mfa/remove",
+            &page,
+            &[("password", "not-it-at-all"), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    let wrong = wrong.text().await.unwrap();
+    assert!(wrong.contains(r#"id="remove-password-error""#), "{wrong}");
+
+    let code = ann.recovery_codes.pop().unwrap();
+    let done = app
+        .page_post(
+            "/account/mfa/remove",
+            &page,
+            &[("password", PASSWORD), ("code", code.as_str())],
+        )
+        .await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()["location"], "/account?notice=mfa-off");
+    // Off: enrolling again is open (it was 409 `mfa_already_enabled` while on).
+    let again = app
+        .api(
+            "POST",
+            "/api/v1/me/mfa/totp",
+            &ann.token,
+            Some(serde_json::json!({})),
+        )
+        .await;
+    assert_eq!(again.status(), 200);
+    app.wait_for_mail("ann@example.com", 1).await;
+
+    // Staff keep their second factor: no button, no route.
+    let mut sam = app.member("sam@example.com", Role::Support).await;
+    let staff = app.page_session(&mut sam).await;
+    let account = app
+        .page_get("/account", &staff.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !account.contains("/account/mfa/remove") && account.contains("Staff accounts keep two-step sign-in")
+    );
+    let refused = app
+        .page_post(
+            "/account/mfa/remove",
+            &staff,
+            &[("password", PASSWORD), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
 }
