@@ -490,8 +490,9 @@ async fn mfa_remove(
     ctx: RequestContext,
     SignedInForm(caller, fields): SignedInForm<perm::OwnAccount, RemoveFactorFields>,
 ) -> Result<Response, PageError> {
+    // Staff keep their second factor: back to the account page, which says so.
     if caller.role.is_staff() {
-        return Err(PageError::Forbidden);
+        return Ok(Redirect::to("/account#mfa-title").into_response());
     }
     let cx = state.login_context();
     let proof = Proof {

@@ -31,6 +31,13 @@ pub fn router() -> Routes {
             change_option,
         )
         .get("/api/v1/admin/weather", Permission::ManageCatalog, weather_files)
+        .get("/api/v1/admin/holidays", Permission::ManageCatalog, holidays)
+        .post("/api/v1/admin/holidays", Permission::ManageCatalog, add_holiday)
+        .delete(
+            "/api/v1/admin/holidays/{id}",
+            Permission::ManageCatalog,
+            remove_holiday,
+        )
         .upload("/api/v1/admin/weather", Permission::ManageCatalog, upload_weather)
         .patch(
             "/api/v1/admin/panels/{id}",
@@ -229,4 +236,70 @@ pub async fn upload_weather(
     let actor = caller.actor();
     let file = admin::upload_weather(&state.db, &actor, body.to_vec()).await?;
     Ok((StatusCode::CREATED, axum::Json(file)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HolidayList {
+    items: Vec<super::holidays::Holiday>,
+}
+
+/// The holidays from today on, for every region (`region_id` empty) and for single regions:
+/// days the calendar never offers.
+#[utoipa::path(get, path = "/api/v1/admin/holidays", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = HolidayList)))]
+pub async fn holidays(
+    State(state): State<AppState>,
+    _caller: Caller<perm::ManageCatalog>,
+) -> Result<axum::Json<HolidayList>, ApiError> {
+    let items = super::holidays::upcoming(&state.db, chrono::Utc::now().date_naive())
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(axum::Json(HolidayList { items }))
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayRequest {
+    pub day: chrono::NaiveDate,
+    /// At most 80 characters.
+    pub name: String,
+    /// A region's id; left out, every region keeps the day.
+    #[serde(default)]
+    pub region_id: Option<String>,
+}
+
+/// Add a holiday: from today to five years ahead; a day a region keeps already is 409.
+#[utoipa::path(post, path = "/api/v1/admin/holidays", tag = "admin", request_body = HolidayRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = super::holidays::Holiday), (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn add_holiday(
+    State(state): State<AppState>,
+    caller: Caller<perm::ManageCatalog>,
+    ApiJson(request): ApiJson<HolidayRequest>,
+) -> Result<(StatusCode, axum::Json<super::holidays::Holiday>), ApiError> {
+    let actor = caller.actor();
+    let new = super::holidays::NewHoliday {
+        region_id: request
+            .region_id
+            .unwrap_or_else(|| super::holidays::EVERY_REGION.to_owned()),
+        day: request.day,
+        name: request.name,
+    };
+    let holiday = super::holidays::add(&state.db, &actor, new).await?;
+    Ok((StatusCode::CREATED, axum::Json(holiday)))
+}
+
+/// Remove a holiday: the calendar offers the day again where a crew works it.
+#[utoipa::path(delete, path = "/api/v1/admin/holidays/{id}", tag = "admin", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = crate::http::error::Problem)))]
+pub async fn remove_holiday(
+    State(state): State<AppState>,
+    caller: Caller<perm::ManageCatalog>,
+    crate::http::IdPath(id): crate::http::IdPath<uuid::Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller.actor();
+    super::holidays::remove(&state.db, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -643,5 +643,16 @@ async fn a_customer_turns_off_two_step_sign_in_after_a_step_that_says_what_it_me
             &[("password", PASSWORD), ("code", "000000")],
         )
         .await;
-    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.status(), 303);
+    assert_eq!(refused.headers()["location"], "/account#mfa-title");
+    // Still on: a staff member's sign-in asks for the code.
+    let again = app
+        .api(
+            "POST",
+            "/api/v1/me/mfa/totp",
+            &sam.token,
+            Some(serde_json::json!({})),
+        )
+        .await;
+    assert_eq!(again.status(), 409);
 }

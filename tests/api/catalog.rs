@@ -619,3 +619,53 @@ async fn the_site_page_takes_twelve_monthly_figures_and_charts_usage_against_pro
         .unwrap();
     assert!(quote_page.contains("× Critter guard at $25.00") && quote_page.contains("EV charger"));
 }
+
+#[tokio::test]
+async fn admins_keep_the_holiday_list_through_the_api() {
+    let app = spawn_app().await;
+    let admin = app.member("admin@example.com", Role::Admin).await;
+    let ann = app.member("ann@example.com", Role::Customer).await;
+    let listed: Value = app
+        .api("GET", "/api/v1/admin/holidays", &admin.token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Seeded with the US federal holidays, every region keeping them.
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["name"].as_str().unwrap().contains("Christmas") && h["region_id"] == ""),
+        "{listed}"
+    );
+    let day = (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(40)).to_string();
+    let body = json!({"day": day, "name": "Piedmont Founders' Day", "region_id": "us-nc-piedmont"});
+    let added = app
+        .api("POST", "/api/v1/admin/holidays", &admin.token, Some(body.clone()))
+        .await;
+    assert_eq!(added.status(), 201);
+    let added: Value = added.json().await.unwrap();
+    assert_eq!(added["region_id"], "us-nc-piedmont");
+    let again = app
+        .api("POST", "/api/v1/admin/holidays", &admin.token, Some(body))
+        .await;
+    assert_eq!(again.status(), 409);
+    let past = json!({"day": "2020-01-01", "name": "Long ago"});
+    assert_eq!(
+        app.api("POST", "/api/v1/admin/holidays", &admin.token, Some(past))
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        app.api("GET", "/api/v1/admin/holidays", &ann.token, None)
+            .await
+            .status(),
+        403
+    );
+    let path = format!("/api/v1/admin/holidays/{}", added["id"].as_str().unwrap());
+    assert_eq!(app.api("DELETE", &path, &admin.token, None).await.status(), 204);
+    assert_eq!(app.api("DELETE", &path, &admin.token, None).await.status(), 404);
+}

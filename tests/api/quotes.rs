@@ -83,6 +83,10 @@ async fn a_quote_is_sized_from_usage_and_simulated_production_and_lists_its_assu
     let text = quote["assumptions"].to_string();
     assert!(text.contains("PVWatts") && text.contains("GREENSBORO"), "{text}");
     assert!(quote["payback_year"].as_u64().is_some());
+    // Until when the price holds: 30 days after it was made, in every answer.
+    let made = chrono::DateTime::parse_from_rfc3339(quote["created_at"].as_str().unwrap()).unwrap();
+    let until = chrono::DateTime::parse_from_rfc3339(quote["valid_until"].as_str().unwrap()).unwrap();
+    assert_eq!(until - made, chrono::TimeDelta::days(30), "{quote}");
 
     // A region without a weather file uses its yield, and says so.
     let southwest = site_with_usage(&app, &ann, "us-southwest", Some(10_000.0)).await;
