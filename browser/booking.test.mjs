@@ -138,7 +138,13 @@ test('every page of the back office and the crew portal fits a phone and passes 
   await admin.page.getByRole('button', { name: 'Add panel' }).click();
   assert.match(await admin.page.locator('.error-summary h2').innerText(), /There are \d+ problems with the panel/);
   problems.push(...(await checkPage(admin.page, 'admin-catalog-problems')));
+  // Moments on the back office's pages show in the reader's own zone, named; UTC in the title.
+  const cdp = await admin.context.newCDPSession(admin.page);
+  await cdp.send('Emulation.setTimezoneOverride', { timezoneId: 'America/Chicago' });
   await admin.page.goto(server.url + '/staff/jobs');
+  const changed = admin.page.locator('time[data-local]').first();
+  assert.match(await changed.innerText(), /C[SD]T/);
+  assert.match(await changed.getAttribute('title'), /UTC$/);
   await admin.page.locator('main a[href^="/jobs/"]').first().click();
   problems.push(...(await checkPage(admin.page, 'staff-job')));
   await admin.context.close();

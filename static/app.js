@@ -287,6 +287,24 @@
   }
   showPush().catch(() => {});
 
+  // ---- Moments in the reader's own time ---------------------------------------------------
+  // Pages without a home to take a time zone from (the account's devices, the back office)
+  // write moments in UTC, named; the device shows them in its own zone, named too, with UTC
+  // kept in the title.
+  function localTimes(root) {
+    const format = new Intl.DateTimeFormat(undefined, {
+      weekday: 'short', day: 'numeric', month: 'short', year: 'numeric',
+      hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
+    });
+    root.querySelectorAll('time[data-local]').forEach((t) => {
+      const at = Date.parse(t.getAttribute('datetime'));
+      if (Number.isNaN(at)) return;
+      if (!t.title) t.title = t.textContent.trim();
+      t.textContent = format.format(new Date(at));
+    });
+  }
+  localTimes(document);
+
   // ---- Offer countdowns -------------------------------------------------------------------
   function left(ms) {
     const minutes = Math.floor(ms / 60000);

@@ -349,6 +349,8 @@ struct StaffRow {
     crew: String,
     step: &'static str,
     changed: String,
+    /// The same moment for the device to show in its own zone.
+    changed_at: String,
 }
 
 #[derive(Deserialize)]
@@ -390,6 +392,7 @@ async fn staff_list(
                 .unwrap_or_else(|| "Not assigned yet".to_owned()),
             step: j.state.label(),
             changed: j.updated_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+            changed_at: j.updated_at.to_rfc3339(),
         });
     }
     render(

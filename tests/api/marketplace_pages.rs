@@ -514,7 +514,7 @@ async fn staff_see_jobs_masked_and_admins_set_up_crews_on_the_pages() {
     assert!(list.contains(job));
     // A row names the town and the crew, never the street or the customer.
     assert!(
-        list.contains("<td>Greensboro</td><td>Not assigned yet</td>"),
+        list.contains("Quote accepted · Greensboro</a></h2>\n  <p>Not assigned yet</p>"),
         "{list}"
     );
     assert!(!list.contains("Elm Street") && !list.contains("Test Person"));
