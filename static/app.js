@@ -112,9 +112,15 @@
         li.querySelector('.visually-hidden').textContent = '(waiting to send)';
       }
     }
+    // The phone's own date (a crew works where the home is): a step booked for a day opens on
+    // that day even on a page kept from the evening before.
+    const now = new Date();
+    const pad = (n) => String(n).padStart(2, '0');
+    const today = now.getFullYear() + '-' + pad(now.getMonth() + 1) + '-' + pad(now.getDate());
     for (const button of document.querySelectorAll('button[data-requires]')) {
       const missing = button.dataset.requires.split(' ').filter((s) => s && !waiting.has(s));
-      if (missing.length === 0) {
+      const dayCome = !button.dataset.from || button.dataset.from <= today;
+      if (missing.length === 0 && dayCome) {
         button.hidden = false;
         button.closest('section').hidden = false;
         const why = document.getElementById('why-not');

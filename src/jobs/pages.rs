@@ -44,6 +44,15 @@ struct NoticeQuery {
     notice: Option<String>,
 }
 
+/// A step in the form but hidden until the phone sees it can be used.
+struct Gate {
+    step: JobState,
+    /// The photos still to take, space-separated.
+    subjects: String,
+    /// The booked day, when it has not come yet.
+    from: Option<chrono::NaiveDate>,
+}
+
 #[derive(Template)]
 #[template(path = "jobs/job.html")]
 struct JobPage {
@@ -54,7 +63,8 @@ struct JobPage {
     /// Step buttons: the state and its label.
     steps: Vec<(JobState, &'static str)>,
     /// The booked-day step waiting only for photos, and the subjects it still needs.
-    needs_photos: Option<(JobState, String)>,
+    /// The booked-day step that waits, shown by the phone when it can be used.
+    gated: Option<Gate>,
     can_upload: bool,
     /// What a photo may show; the first photo the step still needs is preselected.
     subjects: Vec<(&'static str, &'static str, bool)>,
@@ -93,27 +103,36 @@ async fn job_page(
     }
     let detail = super::api::detail_for(state, actor, caller.user, job, party).await?;
     let manages = party != Party::Staff || policy::allows(caller.role, Permission::ManageJobs);
-    // A booked-day step that is not open yet is explained on the page, not offered; one that
-    // waits only for photos is in the form, hidden, so that the phone shows it once the photos
-    // are taken, even without signal (`static/app.js`).
+    // A booked-day step that is not open yet is in the form, hidden, with what it waits for:
+    // the photos still to take and, before its day, the day. The phone shows it once the
+    // photos are taken and its own calendar reaches the day, even without signal, so a page
+    // kept the evening before works on the roof the next morning (`static/app.js`); the server
+    // checks both again when the step arrives. Without a confirmed day it is only explained.
+    let gated = detail.readiness.as_ref().filter(|r| !r.open).and_then(|r| {
+        let from = match r.waiting_for {
+            Some("photos") => None,
+            Some("day") => Some(r.day?),
+            _ => return None,
+        };
+        let subjects = r
+            .photos
+            .iter()
+            .filter(|p| !p.taken)
+            .map(|p| p.subject.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(Gate {
+            step: r.step,
+            subjects,
+            from,
+        })
+    });
     let closed = detail.readiness.as_ref().filter(|r| !r.open).map(|r| r.step);
-    let needs_photos = detail
-        .readiness
-        .as_ref()
-        .filter(|r| r.waiting_for == Some("photos"))
-        .map(|r| {
-            r.photos
-                .iter()
-                .filter(|p| !p.taken)
-                .map(|p| p.subject.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        });
     let steps = if manages {
         detail
             .next_steps
             .iter()
-            .filter(|s| Some(**s) != closed || needs_photos.is_some())
+            .filter(|s| Some(**s) != closed || gated.is_some())
             .map(|s| (*s, s.label()))
             .collect()
     } else {
@@ -123,7 +142,6 @@ async fn job_page(
     let zone = crate::catalog::time_zone_of(&state.db, &detail.place.region_id)
         .await
         .map_err(anyhow::Error::from)?;
-    let needs_photos = closed.zip(needs_photos);
     let page = JobPage {
         nav: Nav::for_caller(
             if party == Party::Staff {
@@ -136,7 +154,7 @@ async fn job_page(
         csrf: caller.csrf.clone(),
         price: detail.system.price_cents.map(|p| p.whole()),
         steps,
-        needs_photos,
+        gated,
         can_upload: photos::may_upload(party),
         subjects: {
             let first_missing = detail

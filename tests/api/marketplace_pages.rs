@@ -209,9 +209,18 @@ async fn a_customer_orders_pays_and_books_on_the_pages_and_the_crew_answers_in_i
         .await
         .unwrap();
     assert!(job_page.contains("1200 Elm Street") && job_page.contains("Add a photo"));
-    // Before the booked day the survey cannot be recorded, and the page says why.
-    assert!(!job_page.contains(r#"value="surveyed""#));
+    // Before the booked day the survey cannot be recorded, and the page says why; its button
+    // is in the form, hidden, with the day and the photos it waits for, for the phone to show
+    // on the day even from a page kept offline the evening before.
     assert!(job_page.contains("You can record this from"));
+    let gated = first_value_after(&job_page, r#"value="surveyed" data-requires=""#);
+    assert_eq!(gated, "roof meter");
+    let from = first_value_after(&job_page, r#"data-requires="roof meter" data-from=""#);
+    assert!(
+        chrono::NaiveDate::parse_from_str(&from, "%Y-%m-%d").unwrap()
+            > chrono::Utc::now().date_naive() - chrono::TimeDelta::days(1)
+    );
+    assert!(job_page.contains(&format!(r#"data-from="{from}" hidden>Site surveyed</button>"#)));
     assert!(!job_page.contains("Price"), "crews do not see the price");
 
     // A photo from the phone: CSRF token first, then the kind and the file.
