@@ -63,7 +63,8 @@ pub fn offer_stream(
 /// My crew's open offers, live (`text/event-stream`): an `offers` event with the whole list
 /// (as `GET /api/v1/installer/offers`) at once and each time it changes — a new offer arrives
 /// within about a second of the booking — and `end` when the stream closes: at the access
-/// token's expiry or when the session ends. Reconnect with a fresh token.
+/// token's expiry, when the session ends (`signed_out`), or when the installer leaves the crew
+/// (`crew_changed`). Reconnect with a fresh token.
 #[utoipa::path(get, path = "/api/v1/installer/offers/stream", tag = "installer", security(("bearer" = [])),
     responses((status = 200, description = "`offers` events whose data is an OfferList", content_type = "text/event-stream", body = OfferList)))]
 pub async fn offers_stream(
@@ -77,6 +78,7 @@ pub async fn offers_stream(
         deadline: chrono::Utc::now() + state.settings.sessions().access_token,
         session: caller.session,
         idle: crate::auth::session::IdleRule::of(&state.settings),
+        member: Some((caller.user, crew)),
     };
     Ok(offer_stream(&state, crew, until).into_response())
 }

@@ -14,7 +14,7 @@ use futures_util::Stream;
 use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
 
-use crate::ids::{CrewId, JobId, SessionId};
+use crate::ids::{CrewId, JobId, SessionId, UserId};
 
 /// A change a stream may care about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -118,6 +118,9 @@ pub struct Until {
     pub deadline: DateTime<Utc>,
     pub session: SessionId,
     pub idle: crate::auth::session::IdleRule,
+    /// For a crew's stream: the installer and the crew it speaks for. It ends when the
+    /// installer leaves that crew (or joins one), checked with the session.
+    pub member: Option<(UserId, Option<CrewId>)>,
 }
 
 /// How often a stream checks that its session was not ended (signed out elsewhere).
@@ -189,7 +192,7 @@ where
         live: live.clone(),
         check,
     };
-    let (session, idle) = (until.session, until.idle);
+    let (session, idle, member) = (until.session, until.idle, until.member);
     let events = futures_util::stream::unfold(state, move |mut s| {
         let db = db.clone();
         async move {
@@ -211,6 +214,13 @@ where
                             if !crate::auth::session::is_live(&db, session, Utc::now(), idle).await.unwrap_or(false) {
                                 let e = ending(&mut s, "signed_out");
                                 return Some((Ok(e), s));
+                            }
+                            if let Some((user, crew)) = member {
+                                let now_in = crate::crews::service::crew_of(&db, user).await;
+                                if now_in.map_or(true, |c| c != crew) {
+                                    let e = ending(&mut s, "crew_changed");
+                                    return Some((Ok(e), s));
+                                }
                             }
                         }
                         got = s.rx.recv() => match got {

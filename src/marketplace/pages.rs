@@ -38,7 +38,10 @@ async fn offer_events(
     let crew = crate::crews::service::crew_of(&state.db, caller.user)
         .await
         .map_err(anyhow::Error::from)?;
-    let until = page_stream_until(&caller, &state.settings);
+    let until = Until {
+        member: Some((caller.user, crew)),
+        ..page_stream_until(&caller, &state.settings)
+    };
     Ok(super::api::offer_stream(&state, crew, until).into_response())
 }
 
@@ -52,6 +55,7 @@ pub fn page_stream_until(
         deadline: caller.idle_deadline.min(caller.absolute_deadline),
         session: caller.session,
         idle: crate::auth::session::IdleRule::of(settings),
+        member: None,
     }
 }
 

@@ -481,3 +481,37 @@ async fn the_offer_stream_tells_a_crew_its_own_offers_and_only_to_a_signed_in_in
         "another crew's offer is not told"
     );
 }
+
+#[tokio::test]
+async fn an_installer_who_leaves_the_crew_stops_hearing_its_offers() {
+    let app = spawn_app().await;
+    let admin = app.member("admin@example.com", Role::Admin).await;
+    let crew = app.crew(&admin, "Near Crew", (36.08, -79.80), 2, &[]).await;
+    let path = "/api/v1/installer/offers/stream";
+    let mut stream = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(&crew.installer.token)
+        .send()
+        .await
+        .unwrap();
+    let mut buffer = String::new();
+    let (name, _) = next_event(&mut stream, &mut buffer, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(name, "offers");
+    let removed = app
+        .api(
+            "DELETE",
+            &format!("/api/v1/admin/crews/{}/members/{}", crew.id, crew.installer.id),
+            &admin.token,
+            None,
+        )
+        .await;
+    assert_eq!(removed.status(), 204);
+    // Checked with the session, every 15 seconds.
+    let (name, data) = next_event(&mut stream, &mut buffer, std::time::Duration::from_secs(25))
+        .await
+        .expect("the stream ends");
+    assert_eq!((name.as_str(), data.as_str()), ("end", "crew_changed"));
+}
