@@ -217,7 +217,7 @@ where
                             }
                             if let Some((user, crew)) = member {
                                 let now_in = crate::crews::service::crew_of(&db, user).await;
-                                if now_in.map_or(true, |c| c != crew) {
+                                if !now_in.is_ok_and(|c| c == crew) {
                                     let e = ending(&mut s, "crew_changed");
                                     return Some((Ok(e), s));
                                 }
