@@ -144,6 +144,7 @@ impl PageCaller {
             name: self.name.clone(),
             email_verified: self.email_verified,
             phone: self.phone.clone(),
+            credential_expires_at: self.idle_deadline.min(self.absolute_deadline),
         }
     }
 

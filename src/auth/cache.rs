@@ -89,6 +89,7 @@ mod tests {
                 name: "A".into(),
                 email_verified: true,
                 phone: None,
+                credential_expires_at: token_expires_at,
             },
             token_expires_at,
             expires_at: token_expires_at,

@@ -104,6 +104,7 @@ pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Auth
                 .await?,
                 email: account.email,
                 name: account.name,
+                credential_expires_at: live.token_expires_at.min(live.expires_at),
             };
             let entry = CachedAuth {
                 caller: caller.clone(),

@@ -16,4 +16,7 @@ pub struct Authenticated {
     pub name: String,
     pub email_verified: bool,
     pub phone: Option<String>,
+    /// When the credential presented ends: the access token's expiry (or the session's, if
+    /// sooner); for a browser, its idle or absolute deadline. A stream opened with it ends then.
+    pub credential_expires_at: chrono::DateTime<chrono::Utc>,
 }

@@ -75,7 +75,8 @@ pub async fn offers_stream(
         .await
         .map_err(anyhow::Error::from)?;
     let until = Until {
-        deadline: chrono::Utc::now() + state.settings.sessions().access_token,
+        // The presented token's own end: a token near its expiry gets a short stream.
+        deadline: caller.credential_expires_at,
         session: caller.session,
         idle: crate::auth::session::IdleRule::of(&state.settings),
         member: Some((caller.user, crew)),

@@ -8,7 +8,7 @@ use sunbridge::access::Role;
 use crate::helpers::TestApp;
 use crate::helpers::market::CrewFixture;
 use crate::helpers::roles::{Member, problem_code};
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 const ADDRESS: &str = "1200 Elm Street, Greensboro NC 27401";
 
@@ -514,4 +514,31 @@ async fn an_installer_who_leaves_the_crew_stops_hearing_its_offers() {
         .await
         .expect("the stream ends");
     assert_eq!((name.as_str(), data.as_str()), ("end", "crew_changed"));
+}
+
+#[tokio::test]
+async fn the_offer_stream_ends_when_the_token_it_was_opened_with_does() {
+    let app = spawn_app_with(|s| s.access_token_ttl_secs = 10).await;
+    let admin = app.member("admin@example.com", Role::Admin).await;
+    let crew = app.crew(&admin, "Near Crew", (36.08, -79.80), 2, &[]).await;
+    let signed_in = std::time::Instant::now();
+    // Most of the token's life gone: a stream opened now lives only for what is left of it,
+    // not for a fresh token's ten seconds.
+    tokio::time::sleep(std::time::Duration::from_secs(7).saturating_sub(signed_in.elapsed())).await;
+    let mut stream = app
+        .client
+        .get(app.url("/api/v1/installer/offers/stream"))
+        .bearer_auth(&crew.installer.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut buffer = String::new();
+    let wait = std::time::Duration::from_secs(6);
+    let (name, _) = next_event(&mut stream, &mut buffer, wait).await.unwrap();
+    assert_eq!(name, "offers");
+    let (name, data) = next_event(&mut stream, &mut buffer, wait)
+        .await
+        .expect("the stream ends with the token, well before ten seconds");
+    assert_eq!((name.as_str(), data.as_str()), ("end", "deadline"));
 }
