@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
-import { startServer, startBrowser, waitForMail } from './harness.mjs';
+import { startServer, startBrowser, waitForMail, checkPage } from './harness.mjs';
 
 let server;
 let chrome;
@@ -64,6 +64,7 @@ test('sign up, verify, enrol TOTP, sign out and sign in with a code', async () =
   await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
   await page.getByRole('heading', { name: 'Two-step sign-in is on' }).waitFor();
   assert.equal(await page.locator('#recovery-codes li').count(), 10);
+  const recovery = (await page.locator('#recovery-codes li').allTextContents()).map((c) => c.trim());
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(server.url + '/');
@@ -80,6 +81,23 @@ test('sign up, verify, enrol TOTP, sign out and sign in with a code', async () =
   await page.waitForURL(server.url + '/sites');
   await page.goto(server.url + '/account');
   await page.getByText('On. Signing in asks for a code').waitFor();
+  const problems = [...(await checkPage(page, 'account'))];
+
+  // Turning it off: a step that says what follows and asks for the password and a code.
+  await page.getByRole('link', { name: 'Turn off two-step sign-in' }).click();
+  await page.getByRole('heading', { name: 'Turn off two-step sign-in?' }).waitFor();
+  problems.push(...(await checkPage(page, 'account-mfa-remove')));
+  await page.getByLabel('Your password').fill('not the password at all');
+  await page.getByLabel('Code from your authenticator app').fill('000000');
+  await page.getByRole('button', { name: 'Yes, turn it off' }).click();
+  await page.getByText('There is a problem with turning off two-step sign-in').waitFor();
+  problems.push(...(await checkPage(page, 'account-mfa-remove-problem')));
+  await page.getByLabel('Your password').fill(password);
+  await page.getByLabel('Code from your authenticator app').fill(recovery[0]);
+  await page.getByRole('button', { name: 'Yes, turn it off' }).click();
+  await page.getByText('Two-step sign-in is off').waitFor();
+  await page.getByText('Off. Add an authenticator app').waitFor();
+  assert.deepEqual(problems, []);
 
   assert.deepEqual(await chrome.violations(), []);
 });
