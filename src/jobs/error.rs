@@ -1,8 +1,10 @@
-//! What job and photo errors mean over HTTP, once for the API and the pages.
+//! What job, photo and rating errors mean over HTTP, once for the API and the pages.
 
 use super::lifecycle::StepRefused;
 use super::photos::PhotoError;
+use super::rating::RateError;
 use super::service::JobError;
+use crate::crews::ratings::RatingError;
 use crate::http::{ApiError, DomainError, FieldError};
 
 impl From<JobError> for ApiError {
@@ -51,3 +53,28 @@ impl From<PhotoError> for ApiError {
 }
 
 impl DomainError for PhotoError {}
+
+impl From<RateError> for ApiError {
+    fn from(e: RateError) -> Self {
+        let detail = e.to_string();
+        match e {
+            RateError::NotFound => ApiError::NotFound,
+            RateError::NotInstalled => ApiError::Refused {
+                code: "not_installed",
+                detail,
+            },
+            RateError::Rating(RatingError::Invalid(field)) => ApiError::Validation(vec![FieldError {
+                field: field.into(),
+                code: "invalid",
+            }]),
+            RateError::Rating(RatingError::Closed) => ApiError::Refused {
+                code: "rating_closed",
+                detail,
+            },
+            RateError::Rating(RatingError::Conflict) => ApiError::Conflict { code: "conflict" },
+            RateError::Rating(RatingError::Internal(e)) | RateError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl DomainError for RateError {}

@@ -15,7 +15,7 @@ use crate::audit::{self, Action, Actor, Details};
 use crate::auth::browser::CsrfProtected;
 use crate::crews::ratings::{self, Comment, CrewRating, Rating, RatingError, Stars};
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, IdPath, PageError};
+use crate::http::{ApiError, IdPath, PageError};
 use crate::ids::JobId;
 use crate::state::AppState;
 
@@ -55,31 +55,6 @@ impl From<service::JobError> for RateError {
         }
     }
 }
-
-impl From<RateError> for ApiError {
-    fn from(e: RateError) -> Self {
-        let detail = e.to_string();
-        match e {
-            RateError::NotFound => ApiError::NotFound,
-            RateError::NotInstalled => ApiError::Refused {
-                code: "not_installed",
-                detail,
-            },
-            RateError::Rating(RatingError::Invalid(field)) => ApiError::Validation(vec![FieldError {
-                field: field.into(),
-                code: "invalid",
-            }]),
-            RateError::Rating(RatingError::Closed) => ApiError::Refused {
-                code: "rating_closed",
-                detail,
-            },
-            RateError::Rating(RatingError::Conflict) => ApiError::Conflict { code: "conflict" },
-            RateError::Rating(RatingError::Internal(e)) | RateError::Internal(e) => ApiError::Internal(e),
-        }
-    }
-}
-
-impl crate::http::DomainError for RateError {}
 
 /// Rates the crew of job `id` for its customer (`viewer`), or changes the rating, with an
 /// audit row in the same transaction. Someone else's job is 404 and an audited refusal.
