@@ -101,7 +101,7 @@ const OFFICE: &str = "198.51.100.9";
 #[tokio::test]
 async fn an_address_reaching_for_what_is_not_its_own_is_blocked_and_an_admin_lifts_it() {
     let app = blocking_app().await;
-    let admin: Member = app.member("admin@example.com", Role::Admin).await;
+    let mut admin: Member = app.member("admin@example.com", Role::Admin).await;
     let mallory = app.member("mallory@example.com", Role::Customer).await;
     let ann = app.member("ann@example.com", Role::Customer).await;
     // Four refusals: still served.
@@ -189,16 +189,26 @@ async fn an_address_reaching_for_what_is_not_its_own_is_blocked_and_an_admin_lif
         .status(),
         403
     );
-    let lifted = app
-        .as_client(
-            OFFICE,
-            "DELETE",
-            &format!("/api/v1/admin/ip-blocks/{}", block["id"].as_str().unwrap()),
-            Some(&admin.token),
-            None,
-        )
-        .await;
-    assert_eq!(lifted.status(), 204);
+    // On the page: a step that names the address and what lifting means, then the lift.
+    let page = app.page_session(&mut admin).await;
+    let path = format!("/admin/security/blocks/{}", block["id"].as_str().unwrap());
+    let asked = app.page_post(&path, &page, &[]).await;
+    assert_eq!(asked.status(), 200);
+    let asked = asked.text().await.unwrap();
+    assert!(
+        asked.contains(&format!("Lift the block on {ATTACKER}?")),
+        "{asked}"
+    );
+    assert!(asked.contains("Yes, lift the block") && asked.contains("Keep it blocked"));
+    assert_eq!(
+        app.as_client(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
+            .await
+            .status(),
+        403,
+        "still blocked until the yes"
+    );
+    let lifted = app.page_post(&path, &page, &[("confirmed", "yes")]).await;
+    assert_eq!(lifted.status(), 303);
     assert_eq!(
         app.as_client(ATTACKER, "GET", "/api/v1/me", Some(&mallory.token), None)
             .await
