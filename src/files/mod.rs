@@ -96,9 +96,19 @@ impl FileStore {
                     .await
                     .context("Failed to store a file")?;
             }
-            Backend::Database(db) => put_parts(db, key, &bytes)
-                .await
-                .context("Failed to store a file")?,
+            Backend::Database(db) => {
+                // Two files stored at once can deadlock on MariaDB (one's delete holds gap locks
+                // the other's insert waits for, and the other way round). The replace is whole,
+                // so running it again is safe.
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match put_parts(db, key, &bytes).await {
+                        Err(e) if attempt < 5 && crate::db::must_retry(&e) => {}
+                        other => break other.context("Failed to store a file")?,
+                    }
+                }
+            }
         }
         Ok(())
     }
