@@ -110,6 +110,24 @@ pub fn must_retry(e: &DbErr) -> bool {
     )
 }
 
+/// Runs `attempt` (one whole transaction) until it commits, again when it lost a race that a
+/// second run resolves: `must_retry`, or an error `also` names (a unique violation, for a
+/// replace whose loser finds the winner's row). At most five runs; then the error stands.
+pub async fn run_again_on_races<T, F, Fut>(also: impl Fn(&DbErr) -> bool, mut attempt: F) -> Result<T, DbErr>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbErr>>,
+{
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        match attempt().await {
+            Err(e) if runs < 5 && (must_retry(&e) || also(&e)) => {}
+            other => return other,
+        }
+    }
+}
+
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None)
         .await

@@ -100,14 +100,9 @@ impl FileStore {
                 // Two files stored at once can deadlock on MariaDB (one's delete holds gap locks
                 // the other's insert waits for, and the other way round). The replace is whole,
                 // so running it again is safe.
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    match put_parts(db, key, &bytes).await {
-                        Err(e) if attempt < 5 && crate::db::must_retry(&e) => {}
-                        other => break other.context("Failed to store a file")?,
-                    }
-                }
+                crate::db::run_again_on_races(|_| false, || put_parts(db, key, &bytes))
+                    .await
+                    .context("Failed to store a file")?;
             }
         }
         Ok(())

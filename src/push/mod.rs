@@ -237,11 +237,15 @@ pub async fn subscribe(
     // deadlock on MariaDB's gap locks, and runs again, replacing the winner's row in turn.
     let endpoint_sealed = seal::seal(db, Field::PushEndpoint, url.as_str()).await?;
     let auth_sealed = seal::seal(db, Field::PushAuth, &URL_SAFE_NO_PAD.encode(auth)).await?;
-    let mut attempt = 0;
-    let id = loop {
-        attempt += 1;
+    let unique = |e: &DbErr| crate::db::constraint(e) == Some(crate::db::Constraint::Unique);
+    let id = crate::db::run_again_on_races(unique, || async {
         let id = uuid::Uuid::now_v7();
-        let row = subscription::ActiveModel {
+        let tx = crate::db::begin(db).await?;
+        subscription::Entity::delete_many()
+            .filter(subscription::Column::EndpointHash.eq(&hash))
+            .exec(&tx)
+            .await?;
+        subscription::Entity::insert(subscription::ActiveModel {
             id: Set(id),
             user_id: Set(user.0),
             session_id: Set(session.0),
@@ -252,31 +256,13 @@ pub async fn subscribe(
             device: Set(device.clone()),
             created_at: Set(now),
             last_sent_at: Set(None),
-        };
-        let replaced = async {
-            let tx = crate::db::begin(db).await?;
-            subscription::Entity::delete_many()
-                .filter(subscription::Column::EndpointHash.eq(&hash))
-                .exec(&tx)
-                .await?;
-            subscription::Entity::insert(row)
-                .exec_without_returning(&tx)
-                .await?;
-            tx.commit().await
-        }
-        .await;
-        match replaced {
-            Ok(()) => break id,
-            Err(e)
-                if attempt < 5
-                    && (crate::db::constraint(&e) == Some(crate::db::Constraint::Unique)
-                        || crate::db::must_retry(&e)) =>
-            {
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
+        })
+        .exec_without_returning(&tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    })
+    .await?;
     Ok(Subscription {
         id,
         session_id: session.0,
