@@ -161,6 +161,9 @@ pub struct Settings {
     pub booking_lead_days: u32,
     /// How far ahead customers may book.
     pub booking_horizon_days: u32,
+    /// Customers may move a booked visit until this many hours before its arrival window
+    /// starts; after that, support moves it (with a reason).
+    pub reschedule_lead_hours: u32,
     /// How long a quote's price holds: it can be accepted until then, and says so.
     pub quote_valid_days: u32,
     /// The company's name and how customers reach it, printed on every quote.
@@ -282,6 +285,7 @@ impl Default for Settings {
             company_name: "Sunbridge Solar".into(),
             company_contact: "support@sunbridge.localhost".into(),
             booking_horizon_days: 42,
+            reschedule_lead_hours: 48,
             photo_limit_bytes: 10 * 1024 * 1024,
             survey_photos: vec![PhotoSubject::Roof, PhotoSubject::Meter],
             install_photos: vec![PhotoSubject::Array, PhotoSubject::Inverter, PhotoSubject::Labels],
@@ -671,6 +675,9 @@ impl Settings {
         }
         if self.booking_horizon_days == 0 || self.booking_horizon_days > 365 || self.booking_lead_days > 60 {
             problems.push("booking_horizon_days must be 1–365 and booking_lead_days at most 60".into());
+        }
+        if self.reschedule_lead_hours > 24 * 60 {
+            problems.push("reschedule_lead_hours must be at most 1440 (60 days)".into());
         }
         let budgets = [
             self.rate_read_per_min,

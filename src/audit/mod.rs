@@ -153,6 +153,7 @@ pub enum Action {
     WebhookRefused,
     BookingMade,
     BookingReleased,
+    BookingMoved,
     OfferMade,
     OfferAccepted,
     OfferDeclined,
@@ -172,7 +173,7 @@ pub enum Action {
 impl Action {
     /// Every action, in declaration order (a test checks the order, so a new action placed
     /// anywhere but last is caught; one placed last must be added here too).
-    pub const ALL: [Action; 56] = [
+    pub const ALL: [Action; 57] = [
         Action::UserCreated,
         Action::DemoDataSeeded,
         Action::SignupWithExistingEmail,
@@ -217,6 +218,7 @@ impl Action {
         Action::WebhookRefused,
         Action::BookingMade,
         Action::BookingReleased,
+        Action::BookingMoved,
         Action::OfferMade,
         Action::OfferAccepted,
         Action::OfferDeclined,
@@ -277,6 +279,7 @@ impl Action {
             Action::WebhookRefused => "payment.webhook_refused",
             Action::BookingMade => "booking.made",
             Action::BookingReleased => "booking.released",
+            Action::BookingMoved => "booking.moved",
             Action::OfferMade => "offer.made",
             Action::OfferAccepted => "offer.accepted",
             Action::OfferDeclined => "offer.declined",
@@ -343,6 +346,7 @@ impl Action {
             Action::WebhookRefused => "refused a payment notification",
             Action::BookingMade => "booked {target}",
             Action::BookingReleased => "released {target}",
+            Action::BookingMoved => "moved {target} to another time",
             Action::OfferMade => "offered a job to a crew ({target})",
             Action::OfferAccepted => "accepted {target}",
             Action::OfferDeclined => "declined {target}",

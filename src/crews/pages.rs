@@ -8,7 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::model::{Crew, CrewPatch, CrewProblem, DAILY_CAPACITY, NewCrew, RADIUS_KM, RATING};
+use super::model::{
+    ArrivalWindow, Crew, CrewPatch, CrewProblem, CrewWindow, CrewWindows, DAILY_CAPACITY, MAX_WINDOWS,
+    NewCrew, RADIUS_KM, RATING, WindowText,
+};
 use super::service::{self, Company, CrewError, Member, NewCompany};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
@@ -53,7 +56,7 @@ const SKILL_WORDS: [(&str, &str); 6] = [
 ];
 
 /// The crew form's fields, top to bottom: the order of its problems.
-const CREW_FIELDS: [&str; 8] = [
+const CREW_FIELDS: [&str; 9] = [
     "company",
     "name",
     "base_zip",
@@ -62,7 +65,10 @@ const CREW_FIELDS: [&str; 8] = [
     "rating",
     "skills",
     "working_days",
+    "windows",
 ];
+
+const WINDOWS_MESSAGE: &str = "Give one to four arrival windows, each at least an hour long between 6 am and 8 pm, on the quarter hour, not overlapping; jobs at most 1 to 10, or empty.";
 
 /// Where a rule of the crew model lands on the form, and what it says there.
 fn crew_problem(p: &CrewProblem) -> (&'static str, String) {
@@ -86,6 +92,7 @@ fn crew_problem(p: &CrewProblem) -> (&'static str, String) {
         ),
         "skills" => ("skills", "Choose skills from the list.".into()),
         "working_days" => ("working_days", "Tick at least one day the crew works.".into()),
+        "arrival_windows" => ("windows", WINDOWS_MESSAGE.into()),
         "company_id" => ("company", "Choose the crew's company.".into()),
         "user_id" => ("member", "That account cannot join a crew.".into()),
         _ => ("name", "Check the crew's details.".into()),
@@ -302,6 +309,13 @@ struct CrewFields {
     skills: Vec<String>,
     #[serde(default)]
     working_days: Vec<String>,
+    /// The arrival windows' rows, position by position (empty rows are left out).
+    #[serde(default)]
+    window_from: Vec<String>,
+    #[serde(default)]
+    window_until: Vec<String>,
+    #[serde(default)]
+    window_capacity: Vec<String>,
 }
 
 impl CsrfProtected for CrewFields {
@@ -319,6 +333,50 @@ impl CrewFields {
             working_days: DAYS[..5].iter().map(|(d, _)| (*d).to_owned()).collect(),
             ..CrewFields::default()
         }
+        .with_windows(CrewWindows::standard().all())
+    }
+
+    /// The window rows filled from `windows`.
+    fn with_windows(mut self, windows: &[CrewWindow]) -> CrewFields {
+        let text = |w: &CrewWindow| WindowText::from(w.window);
+        self.window_from = windows.iter().map(|w| text(w).from).collect();
+        self.window_until = windows.iter().map(|w| text(w).until).collect();
+        self.window_capacity = windows
+            .iter()
+            .map(|w| w.capacity.map(|c| c.to_string()).unwrap_or_default())
+            .collect();
+        self
+    }
+
+    /// Always `MAX_WINDOWS` rows on the form: (from, until, capacity), empty past the crew's.
+    fn window_rows(&self) -> Vec<(String, String, String)> {
+        let at = |v: &[String], i: usize| v.get(i).cloned().unwrap_or_default();
+        (0..MAX_WINDOWS)
+            .map(|i| {
+                (
+                    at(&self.window_from, i),
+                    at(&self.window_until, i),
+                    at(&self.window_capacity, i),
+                )
+            })
+            .collect()
+    }
+
+    /// The filled rows as windows, or the problem with the first that is not one.
+    fn windows(&self) -> Result<Vec<CrewWindow>, ()> {
+        let mut windows = Vec::new();
+        for (from, until, capacity) in self.window_rows() {
+            if from.trim().is_empty() && until.trim().is_empty() && capacity.trim().is_empty() {
+                continue;
+            }
+            let window = ArrivalWindow::try_from(WindowText { from, until }).map_err(drop)?;
+            let capacity = match capacity.trim() {
+                "" => None,
+                n => Some(n.parse::<i32>().map_err(drop)?),
+            };
+            windows.push(CrewWindow { window, capacity });
+        }
+        Ok(windows)
     }
 
     /// The edit form filled from the stored crew.
@@ -341,7 +399,9 @@ impl CrewFields {
             active: crew.active.to_string(),
             skills: crew.skills.clone(),
             working_days: crew.working_days.clone(),
+            ..CrewFields::default()
         }
+        .with_windows(crew.windows.all())
     }
 
     fn has_skill(&self, key: &&str) -> bool {
@@ -384,6 +444,15 @@ impl CrewFields {
         } else {
             None
         };
+        // A form without the window rows at all (not the page's own) leaves the windows as
+        // they are; the page always sends its rows, and clearing them all is a problem.
+        let sent_windows =
+            !(self.window_from.is_empty() && self.window_until.is_empty() && self.window_capacity.is_empty());
+        let windows = if sent_windows {
+            problems.check("windows", self.windows(), WINDOWS_MESSAGE)
+        } else {
+            None
+        };
         if !editing && self.company_id.parse::<CompanyId>().is_err() {
             problems.add("company", "Choose the crew's company.");
         }
@@ -395,6 +464,7 @@ impl CrewFields {
             skills: Some(self.skills.clone()),
             daily_capacity: capacity,
             working_days: Some(self.working_days.clone()),
+            arrival_windows: windows,
             rating,
             active: editing.then(|| self.active == "true"),
         };
@@ -427,6 +497,7 @@ async fn add_crew(
                 skills: f.skills.clone(),
                 daily_capacity: patch.daily_capacity.unwrap_or_default(),
                 working_days: f.working_days.clone(),
+                arrival_windows: patch.arrival_windows.clone(),
             });
             let added = match new {
                 Ok(new) => service::add_crew(&state.db, &actor, new).await,

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{
-    Crew, CrewPatch, CrewProblem, DAILY_CAPACITY, NewCrew, RADIUS_KM, RATING, WorkingDays, check_name,
-    check_range, parse_skills,
+    Crew, CrewPatch, CrewProblem, CrewWindows, DAILY_CAPACITY, NewCrew, RADIUS_KM, RATING, WorkingDays,
+    check_name, check_range, parse_skills,
 };
 use super::store::{company, crew, day_off, member};
 use crate::access::Role;
@@ -69,6 +69,7 @@ fn crew_target(id: CrewId) -> Target {
 impl From<crew::Model> for Crew {
     fn from(m: crew::Model) -> Self {
         let days = WorkingDays::decode(&m.working_days);
+        let windows = CrewWindows::decode(&m.arrival_windows);
         Self {
             id: CrewId(m.id),
             company_id: CompanyId(m.company_id),
@@ -79,12 +80,14 @@ impl From<crew::Model> for Crew {
             skills: serde_json::from_str(&m.skills).unwrap_or_default(),
             daily_capacity: m.daily_capacity,
             working_days: days.names(),
+            arrival_windows: windows.all().to_vec(),
             rating: m.rating,
             active: m.active,
             reviews: m.rating_count,
             reviews_average: (m.rating_count > 0)
                 .then(|| f64::from(m.rating_sum) / f64::from(m.rating_count)),
             days,
+            windows,
         }
     }
 }
@@ -201,6 +204,10 @@ pub async fn add_crew(db: &DatabaseConnection, actor: &Actor, new: NewCrew) -> R
             DAILY_CAPACITY.1,
         )?),
         working_days: Set(working_days(&new.working_days)?.encode()),
+        arrival_windows: Set(match new.arrival_windows {
+            Some(w) => CrewWindows::new(w)?.encode(),
+            None => CrewWindows::standard().encode(),
+        }),
         rating: Set(4.0),
         active: Set(true),
         created_at: Set(Utc::now()),
@@ -272,6 +279,9 @@ pub async fn update_crew(
     }
     if let Some(v) = patch.working_days {
         row.working_days = Set(WorkingDays::parse(&v)?.encode());
+    }
+    if let Some(v) = patch.arrival_windows {
+        row.arrival_windows = Set(CrewWindows::new(v)?.encode());
     }
     if let Some(v) = patch.rating {
         row.rating = Set(check_range("rating", v, RATING.0, RATING.1)?);

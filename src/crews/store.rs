@@ -41,6 +41,9 @@ pub(crate) mod crew {
         /// Customers' ratings: the sum of their stars and how many (see `ratings`).
         pub rating_sum: i32,
         pub rating_count: i32,
+        /// `08:00-12:00,12:00-16:00/2`: windows in the home's time zone, each with the jobs it
+        /// holds when that is fewer than the day's (`crews::model::CrewWindows`).
+        pub arrival_windows: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -76,6 +79,28 @@ pub(crate) mod day_off {
         pub crew_id: Uuid,
         #[sea_orm(primary_key, auto_increment = false)]
         pub day: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Jobs held per crew, day and arrival window (`starts`: minutes after midnight).
+pub(crate) mod window_load {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "crew_window_load")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub crew_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: Date,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub starts: i32,
+        pub booked: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -112,6 +112,7 @@ async fn seed_crews(state: &AppState, admin: &Actor) -> anyhow::Result<CrewId> {
         skills: skills.iter().map(|s| (*s).to_owned()).collect(),
         daily_capacity: capacity,
         working_days: days.iter().map(|s| (*s).to_owned()).collect(),
+        arrival_windows: None,
     };
     let a = crews::add_crew(
         &state.db,

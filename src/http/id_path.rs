@@ -28,6 +28,29 @@ where
     }
 }
 
+/// Two typed ids from a route's two path parameters (`/orders/{id}/bookings/{booking}`), with
+/// the same answer when either does not parse.
+pub struct IdPaths<A, B>(pub A, pub B);
+
+impl<A, B, S> FromRequestParts<S> for IdPaths<A, B>
+where
+    A: FromStr + Send,
+    B: FromStr + Send,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path((a, b)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match (a.parse(), b.parse()) {
+            (Ok(a), Ok(b)) => Ok(IdPaths(a, b)),
+            _ => Err(not_found(parts)),
+        }
+    }
+}
+
 fn not_found(parts: &Parts) -> Response {
     if parts.uri.path().starts_with("/api/") {
         ApiError::NotFound.into_response()

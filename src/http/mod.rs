@@ -14,7 +14,7 @@ pub mod request_id;
 
 pub use context::{RequestContext, RequestId};
 pub use error::{ApiError, DomainError, FieldError, PageError};
-pub use id_path::IdPath;
+pub use id_path::{IdPath, IdPaths};
 
 /// The most items one page of a list holds (S-DE-2).
 pub const PAGE_MAX: u64 = 100;

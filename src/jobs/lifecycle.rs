@@ -82,6 +82,15 @@ impl JobState {
         }
     }
 
+    /// The timeline's words for a booked visit that moved while the job was in this state.
+    pub fn moved_label(self) -> &'static str {
+        match self {
+            JobState::DepositPaid | JobState::SurveyScheduled => "Site survey moved",
+            JobState::PermitApproved | JobState::InstallScheduled => "Installation moved",
+            other => other.label(),
+        }
+    }
+
     /// Cancellation is possible from any step before the panels are on the roof.
     pub fn cancellable(self) -> bool {
         self.position() < JobState::Installed.position() && self != JobState::Cancelled

@@ -72,6 +72,8 @@ struct JobPage {
     tel_uri: Option<String>,
     geo_uri: Option<String>,
     is_staff: bool,
+    /// Staff who may move the job's booked visits.
+    moves_visits: bool,
     /// The home's time zone: the crew and staff read times as the homeowner does.
     zone: chrono_tz::Tz,
     notice: Option<&'static str>,
@@ -178,6 +180,7 @@ async fn job_page(
             })
             .flatten(),
         is_staff: party == Party::Staff,
+        moves_visits: party == Party::Staff && policy::allows(caller.role, Permission::ManageJobs),
         zone,
         detail,
         notice,
@@ -200,6 +203,7 @@ async fn show(
     let notice = match q.notice.as_deref() {
         Some("step") => Some("Saved. The customer is told by email."),
         Some("photo") => Some("Photo added. Location data was removed from it."),
+        Some("moved") => Some("Moved. The customer and the crew are told."),
         _ => None,
     };
     job_page(&state, &caller, &caller.actor(), id, StatusCode::OK, notice, None).await

@@ -245,9 +245,15 @@ pub async fn timeline<C: crate::db::Conn>(conn: &C, id: JobId) -> Result<Vec<Tim
         let note =
             crate::crypto::seal::open_opt(conn, crate::crypto::seal::Field::JobNote, e.note.as_deref())
                 .await?;
+        // A step back, or a line that stays in its state, is a booked visit that moved.
+        let moved = e
+            .from_state
+            .as_deref()
+            .and_then(|f| f.parse::<JobState>().ok())
+            .is_some_and(|f| f.position() >= state.position());
         entries.push(TimelineEntry {
             state,
-            label: state.label(),
+            label: if moved { state.moved_label() } else { state.label() },
             at: e.at,
             by: e.actor_role.unwrap_or_else(|| "system".into()),
             note,
@@ -379,6 +385,61 @@ pub async fn record_step<C: crate::db::Conn>(
         crate::webhooks::enqueue_for_crew(tx, crew, "job.step", data).await?;
     }
     notify_owner(tx, job, to, public_url).await
+}
+
+/// A booked visit moved, in the move's transaction: a line on the timeline with the new time
+/// (and staff's reason). When the crew that had confirmed it cannot come then (`reopen`: from
+/// the scheduled state back to the one waiting for a crew), the job has no crew until one
+/// confirms. The customer's email is the move's own.
+pub async fn record_move<C: crate::db::Conn>(
+    tx: &C,
+    actor: &Actor,
+    job: &Job,
+    reopen: Option<(JobState, JobState)>,
+    note: String,
+) -> Result<(), JobError> {
+    let now = Utc::now();
+    let (from, to) = match reopen {
+        Some((from, to)) => {
+            let moved = job::Entity::update_many()
+                .col_expr(job::Column::State, Expr::value(to.as_str()))
+                .col_expr(job::Column::CrewId, Expr::value(Option::<uuid::Uuid>::None))
+                .col_expr(job::Column::UpdatedAt, Expr::value(now))
+                .filter(job::Column::Id.eq(job.id.0))
+                .filter(job::Column::State.eq(from.as_str()))
+                .exec(tx)
+                .await?;
+            if moved.rows_affected == 0 {
+                return Err(JobError::Conflict);
+            }
+            let details = Details::new()
+                .with("from", from.as_str())
+                .with("to", to.as_str())
+                .with("reason", "booking_moved");
+            audit::record(
+                tx,
+                actor,
+                Action::JobTransition,
+                Some(job_target(job.id)),
+                details,
+            )
+            .await?;
+            (from, to)
+        }
+        None => {
+            let state = reload(tx, job.id).await?.state;
+            (state, state)
+        }
+    };
+    let event = Event {
+        from: Some(from),
+        to,
+        note: Some(note),
+        key: None,
+        at: now,
+    };
+    append_event(tx, actor, job.id, event).await?;
+    Ok(())
 }
 
 /// A step asked for: where to, the crew's note, and the phone's key when it came from one.

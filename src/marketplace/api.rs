@@ -1,18 +1,25 @@
-//! The crew's days in the JSON API, for the phone app: the same list as the "Today" page.
+//! The crew's days in the JSON API, for the phone app: the same list as the "Today" page; and
+//! staff moving a customer's booked visit.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use axum::response::sse::Sse;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::StepRules;
+use super::booking;
 use super::live::{Change, Until};
 use super::today::{self, CrewDays};
 use crate::access::{Caller, Permission, Routes, perm};
-use crate::http::ApiError;
-use crate::ids::CrewId;
+use crate::http::json::ApiJson;
+use crate::http::{ApiError, FieldError, IdPath, IdPaths};
+use crate::ids::{BookingId, CrewId, JobId};
+use crate::orders::service::Order;
+use crate::scheduling::Kind;
+use crate::scheduling::booking::Booking;
 use crate::scheduling::dispatch::{self, OfferView};
+use crate::scheduling::slots::Slot;
 use crate::state::AppState;
 
 pub fn router() -> Routes {
@@ -22,6 +29,12 @@ pub fn router() -> Routes {
             "/api/v1/installer/offers/stream",
             Permission::WorkJobs,
             offers_stream,
+        )
+        .get("/api/v1/jobs/{id}/slots", Permission::ManageJobs, staff_slots)
+        .post(
+            "/api/v1/jobs/{id}/bookings/{booking_id}/move",
+            Permission::ManageJobs,
+            staff_move,
         )
 }
 
@@ -103,4 +116,86 @@ pub async fn today(
         None => today::empty(&rules),
     };
     Ok(axum::Json(days))
+}
+
+/// The order behind a job, for staff who manage jobs (a job always has one).
+async fn order_of_job(state: &AppState, id: JobId) -> Result<Order, ApiError> {
+    let job = crate::jobs::service::reload(&state.db, id).await?;
+    crate::orders::service::get(&state.db, job.order_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {id} has no order")))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct KindQuery {
+    /// `survey` or `install`.
+    kind: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SlotList {
+    items: Vec<Slot>,
+}
+
+/// Free arrival windows for a job's visit, for staff moving it.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/slots", tag = "jobs",
+    params(("id" = String, Path), KindQuery), security(("bearer" = [])),
+    responses((status = 200, body = SlotList), (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn staff_slots(
+    State(state): State<AppState>,
+    _caller: Caller<perm::ManageJobs>,
+    IdPath(id): IdPath<JobId>,
+    Query(q): Query<KindQuery>,
+) -> Result<axum::Json<SlotList>, ApiError> {
+    let kind = q.kind.as_deref().and_then(Kind::parse).ok_or_else(|| {
+        ApiError::Validation(vec![FieldError {
+            field: "kind".into(),
+            code: "invalid",
+        }])
+    })?;
+    let order = order_of_job(&state, id).await?;
+    let items = booking::free_days(&state.db, &state.settings, &order, kind).await?;
+    Ok(axum::Json(SlotList { items }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffMove {
+    /// A slot id from the job's free windows, of the booking's kind.
+    slot_id: String,
+    /// Why (8–500 characters): it goes on the job's timeline, which the customer reads.
+    reason: String,
+}
+
+/// Move a customer's booked visit, at any time, with a reason. The crew that confirmed it
+/// keeps it when it can come then; otherwise the job is offered again.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/bookings/{booking_id}/move", tag = "jobs",
+    params(("id" = String, Path), ("booking_id" = String, Path)), request_body = StaffMove,
+    security(("bearer" = [])),
+    responses((status = 200, body = Booking), (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`slot_taken`, `not_movable` or `booking_changed`", body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn staff_move(
+    State(state): State<AppState>,
+    caller: Caller<perm::ManageJobs>,
+    IdPaths(id, booking_id): IdPaths<JobId, BookingId>,
+    ApiJson(request): ApiJson<StaffMove>,
+) -> Result<axum::Json<Booking>, ApiError> {
+    let actor = caller.actor();
+    let order = order_of_job(&state, id).await?;
+    let moved = booking::move_booking(
+        &state.db,
+        &state.settings,
+        &actor,
+        &order,
+        booking_id,
+        &request.slot_id,
+        booking::MovedBy::Staff {
+            reason: &request.reason,
+        },
+    )
+    .await?;
+    state.mailer.wake();
+    Ok(axum::Json(moved))
 }

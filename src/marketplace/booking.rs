@@ -8,10 +8,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::audit::Actor;
 use crate::config::Settings;
+use crate::ids::BookingId;
 use crate::jobs::JobState;
 use crate::orders::service::Order;
 use crate::scheduling::Kind;
-use crate::scheduling::booking::{self, Booking, BookingError, BookingStatus, Rules};
+use crate::scheduling::booking::{self, Booking, BookingError, BookingStatus, Mover, Rules};
 use crate::scheduling::slots::{self, Need, Slot, Window};
 
 /// The booking window and the offer timeout the settings give, from today.
@@ -85,7 +86,7 @@ pub async fn book(
         .map_err(anyhow::Error::from)?
         .ok_or_else(|| anyhow::anyhow!("order {} has no job", order.id))?;
     let kind = Slot::parse(slot_id)
-        .map(|(k, _)| k)
+        .map(|s| s.kind)
         .ok_or(BookingError::UnknownSlot)?;
     let (need, region) = need_of(db, order, kind).await?;
     booking::book(
@@ -96,6 +97,77 @@ pub async fn book(
             need,
             region: &region,
             slot_id,
+        },
+        rules(settings),
+        &settings.public_url,
+    )
+    .await
+}
+
+/// The live bookings of the order's job that its customer may still move themselves (far
+/// enough ahead), with the lead time the settings give.
+pub fn owner_may_move(settings: &Settings, b: &Booking, zone: chrono_tz::Tz) -> bool {
+    matches!(b.status, BookingStatus::Offered | BookingStatus::Confirmed)
+        && booking::owner_may_move(b.date, b.window, lead(settings), zone)
+}
+
+fn lead(settings: &Settings) -> chrono::TimeDelta {
+    chrono::TimeDelta::hours(i64::from(settings.reschedule_lead_hours))
+}
+
+/// Who asks for a move.
+pub enum MovedBy<'a> {
+    /// The order's customer (already checked as theirs).
+    Owner,
+    /// Staff with `job.manage`, with the reason for the record.
+    Staff { reason: &'a str },
+}
+
+/// Moves booking `id` of `order`'s job to `slot_id`. A booking that is not the order's is 404
+/// and recorded as a refusal.
+pub async fn move_booking(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    actor: &Actor,
+    order: &Order,
+    id: BookingId,
+    slot_id: &str,
+    by: MovedBy<'_>,
+) -> Result<Booking, BookingError> {
+    let job = crate::jobs::service::of_order(db, order.id)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| anyhow::anyhow!("order {} has no job", order.id))?;
+    let bookings = booking::of_job(db, job.id).await.map_err(anyhow::Error::from)?;
+    let Some(current) = bookings.iter().find(|b| b.id == id) else {
+        let permission = match by {
+            MovedBy::Owner => crate::access::Permission::OwnOrders,
+            MovedBy::Staff { .. } => crate::access::Permission::ManageJobs,
+        };
+        crate::access::object::refused(db, actor, booking::booking_target(id), permission).await;
+        return Err(BookingError::NotFound);
+    };
+    let (need, region) = need_of(db, order, current.kind).await?;
+    let zone = crate::catalog::time_zone_of(db, &region)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let by = match by {
+        MovedBy::Owner => Mover::Customer {
+            lead: lead(settings),
+            zone,
+        },
+        MovedBy::Staff { reason } => Mover::Staff { reason },
+    };
+    booking::reschedule(
+        db,
+        actor,
+        &booking::MoveRequest {
+            job: &job,
+            booking: id,
+            need,
+            region: &region,
+            slot_id,
+            by,
         },
         rules(settings),
         &settings.public_url,

@@ -15,11 +15,13 @@ use super::today::{self, CrewDays};
 use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::auth::browser::CsrfProtected;
-use crate::http::{IdPath, PageError};
-use crate::ids::OfferId;
+use crate::http::{IdPath, IdPaths, PageError};
+use crate::ids::{BookingId, JobId, OfferId};
+use crate::scheduling::booking::{BookingError, BookingStatus, REASON_CHARS};
 use crate::scheduling::dispatch::{self, OfferView};
 use crate::state::AppState;
 use crate::web::confirm::{self, Confirmation};
+use crate::web::form::Problems;
 use crate::web::{Nav, render};
 
 pub fn router() -> Routes {
@@ -27,6 +29,16 @@ pub fn router() -> Routes {
         .get("/installer", Permission::WorkJobs, today_page)
         .post("/installer/offers/{id}", Permission::WorkJobs, answer_offer)
         .get("/installer/events", Permission::WorkJobs, offer_events)
+        .get(
+            "/staff/jobs/{id}/bookings/{booking}/move",
+            Permission::ManageJobs,
+            staff_move_page,
+        )
+        .post(
+            "/staff/jobs/{id}/bookings/{booking}/move",
+            Permission::ManageJobs,
+            staff_move,
+        )
 }
 
 /// The crew's open offers, live: the list now, then again whenever it changes, until the
@@ -235,5 +247,226 @@ mod tests {
         assert_eq!(time_left(at(40), now), "40 min");
         assert_eq!(time_left(at(120), now), "2 h");
         assert_eq!(time_left(at(135), now), "2 h 15 min");
+    }
+}
+
+/// A free window as a choice in the staff form's list.
+struct SlotChoice {
+    slot_id: String,
+    words: String,
+}
+
+/// The free windows of one day, for the list's groups.
+struct SlotDay {
+    label: String,
+    slots: Vec<SlotChoice>,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/move.html")]
+struct StaffMovePage {
+    nav: Nav,
+    csrf: String,
+    job: JobId,
+    booking: BookingId,
+    kind: crate::scheduling::Kind,
+    when: String,
+    confirmed: bool,
+    days: Vec<SlotDay>,
+    chosen: String,
+    reason: String,
+    problems: Problems,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct StaffMoveFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    slot_id: String,
+    #[serde(default)]
+    reason: String,
+}
+
+impl CsrfProtected for StaffMoveFields {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The job's order and its live booking `booking` (404 for anything else).
+async fn staff_visit(
+    state: &AppState,
+    job: JobId,
+    booking: BookingId,
+) -> Result<(crate::orders::service::Order, crate::scheduling::booking::Booking), PageError> {
+    let found = crate::jobs::service::reload(&state.db, job).await?;
+    let order = crate::orders::service::get(&state.db, found.order_id)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or(PageError::NotFound)?;
+    let b = crate::scheduling::booking::of_job(&state.db, job)
+        .await
+        .map_err(anyhow::Error::from)?
+        .into_iter()
+        .find(|b| b.id == booking && matches!(b.status, BookingStatus::Offered | BookingStatus::Confirmed))
+        .ok_or(PageError::NotFound)?;
+    Ok((order, b))
+}
+
+async fn render_staff_move(
+    state: &AppState,
+    caller: &crate::auth::browser::PageCaller,
+    (job, booking): (JobId, BookingId),
+    status: StatusCode,
+    form: StaffMoveFields,
+    problems: Problems,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let (order, b) = staff_visit(state, job, booking).await?;
+    let slots = super::booking::free_days(&state.db, &state.settings, &order, b.kind).await?;
+    let mut days: Vec<SlotDay> = Vec::new();
+    for slot in slots {
+        if b.window.is_some_and(|w| w == slot.window) && b.date == slot.date {
+            continue;
+        }
+        let label = slot.date.format("%A %-d %B").to_string();
+        if days.last().is_none_or(|d| d.label != label) {
+            days.push(SlotDay {
+                label,
+                slots: Vec::new(),
+            });
+        }
+        if let Some(day) = days.last_mut() {
+            day.slots.push(SlotChoice {
+                words: format!("{}, {}", slot.window.part_of_day(), slot.window.words()),
+                slot_id: slot.id,
+            });
+        }
+    }
+    let page = StaffMovePage {
+        nav: Nav::for_caller("staff", Some(caller)),
+        csrf: caller.csrf.clone(),
+        job,
+        booking,
+        kind: b.kind,
+        when: b.when_words(),
+        confirmed: b.status == BookingStatus::Confirmed,
+        days,
+        chosen: form.slot_id,
+        reason: form.reason,
+        problems,
+        error,
+    };
+    render(status, &page)
+}
+
+async fn staff_move_page(
+    State(state): State<AppState>,
+    caller: PageUser<perm::ManageJobs>,
+    IdPaths(job, booking): IdPaths<JobId, BookingId>,
+) -> Result<Response, PageError> {
+    render_staff_move(
+        &state,
+        &caller,
+        (job, booking),
+        StatusCode::OK,
+        StaffMoveFields::default(),
+        Problems::default(),
+        None,
+    )
+    .await
+}
+
+async fn staff_move(
+    State(state): State<AppState>,
+    IdPaths(job, booking): IdPaths<JobId, BookingId>,
+    SignedInForm(caller, fields): SignedInForm<perm::ManageJobs, StaffMoveFields>,
+) -> Result<Response, PageError> {
+    let mut problems = Problems::about("the move");
+    if fields.slot_id.is_empty() {
+        problems.add("slot", "Choose the new time.");
+    }
+    let reason_chars = fields.reason.trim().chars().count();
+    if !(REASON_CHARS.0..=REASON_CHARS.1).contains(&reason_chars) {
+        problems.add(
+            "reason",
+            format!(
+                "Give the reason in {} to {} characters.",
+                REASON_CHARS.0, REASON_CHARS.1
+            ),
+        );
+    }
+    let ids = (job, booking);
+    if !problems.is_empty() {
+        return render_staff_move(
+            &state,
+            &caller,
+            ids,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            fields,
+            problems,
+            None,
+        )
+        .await;
+    }
+    let actor = caller.actor();
+    let (order, _) = staff_visit(&state, job, booking).await?;
+    let moved = super::booking::move_booking(
+        &state.db,
+        &state.settings,
+        &actor,
+        &order,
+        booking,
+        &fields.slot_id,
+        super::booking::MovedBy::Staff {
+            reason: &fields.reason,
+        },
+    )
+    .await;
+    match moved {
+        Ok(_) => {
+            state.mailer.wake();
+            Ok(Redirect::to(&format!("/jobs/{job}?notice=moved")).into_response())
+        }
+        Err(BookingError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(BookingError::NotFound) => Err(PageError::NotFound),
+        Err(BookingError::Reason) => {
+            let mut problems = Problems::about("the move");
+            problems.add("reason", "Give the reason in words, without control characters.");
+            render_staff_move(
+                &state,
+                &caller,
+                ids,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                fields,
+                problems,
+                None,
+            )
+            .await
+        }
+        Err(e) => {
+            let message = match e {
+                BookingError::Taken => "That time was just taken: choose another.",
+                BookingError::Changed => "The visit changed meanwhile: here it is as it stands now.",
+                BookingError::NotMovable => "This visit can no longer be moved.",
+                _ => "That time cannot be chosen: choose one from the list.",
+            };
+            let kept = StaffMoveFields {
+                slot_id: String::new(),
+                ..fields
+            };
+            render_staff_move(
+                &state,
+                &caller,
+                ids,
+                StatusCode::CONFLICT,
+                kept,
+                Problems::default(),
+                Some(message.to_owned()),
+            )
+            .await
+        }
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::steps::{self, StepRules};
+use crate::crews::model::ArrivalWindow;
 use crate::ids::{CrewId, JobId};
 use crate::jobs::lifecycle::Party;
 use crate::jobs::model::StepReadiness;
@@ -31,8 +32,12 @@ pub struct Visit {
     pub kind: Kind,
     /// The booked day, on the home's calendar.
     pub date: NaiveDate,
-    /// When the crew is expected: the whole working day until arrival windows are booked.
+    /// When the crew is expected (`8 am – 12 pm`, in the home's time zone); "All day" for
+    /// visits booked before arrival windows.
     pub window: String,
+    /// The window, for clients that show it their own way.
+    #[schema(value_type = Option<crate::crews::model::WindowText>)]
+    pub arrival_window: Option<ArrivalWindow>,
     pub town: Option<String>,
     pub address: String,
     pub customer_first_name: String,
@@ -109,7 +114,8 @@ pub fn empty(rules: &StepRules<'_>) -> CrewDays {
 }
 
 fn group(mut visits: Vec<Visit>, waiting: Vec<WaitingJob>, today: NaiveDate) -> CrewDays {
-    visits.sort_by_key(|v| (v.date, v.reference.clone()));
+    // Within a day, in the order the crew arrives.
+    visits.sort_by_key(|v| (v.date, v.arrival_window, v.reference.clone()));
     let last = today + TimeDelta::days(DAYS - 1);
     let mut days: Vec<Day> = (0..DAYS)
         .map(|i| {
@@ -177,11 +183,11 @@ pub async fn crew_days(
             });
             continue;
         };
-        let Some(date) = booking::of_job(db, job.id)
+        let Some((date, window)) = booking::of_job(db, job.id)
             .await?
             .into_iter()
             .filter(|b| b.kind == kind && b.status == BookingStatus::Confirmed)
-            .map(|b| b.date)
+            .map(|b| (b.date, b.window))
             .max()
         else {
             continue;
@@ -190,9 +196,16 @@ pub async fn crew_days(
             let zone = crate::catalog::time_zone_of(db, &site.region_id).await?;
             now.with_timezone(&zone).date_naive()
         };
-        visits.push(visit(db, &job, kind, date, home_today, todo, site, town, rules).await?);
+        let when = When { date, window };
+        visits.push(visit(db, &job, kind, when, home_today, todo, site, town, rules).await?);
     }
     Ok(group(visits, waiting, today.unwrap_or_else(|| now.date_naive())))
+}
+
+/// A visit's booked day and arrival window.
+struct When {
+    date: NaiveDate,
+    window: Option<ArrivalWindow>,
 }
 
 #[allow(clippy::too_many_arguments)] // one visit's parts, gathered by the loop above
@@ -200,7 +213,7 @@ async fn visit(
     db: &DatabaseConnection,
     job: &Job,
     kind: Kind,
-    date: NaiveDate,
+    When { date, window }: When,
     today: NaiveDate,
     todo: &'static str,
     site: crate::sites::service::Site,
@@ -220,7 +233,8 @@ async fn visit(
         reference: job.id.reference("J"),
         kind,
         date,
-        window: "All day".to_owned(),
+        window: window.map_or_else(|| "All day".to_owned(), |w| w.words()),
+        arrival_window: window,
         town,
         geo_uri: crate::geo::Location {
             latitude: site.latitude,

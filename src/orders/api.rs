@@ -1,4 +1,5 @@
-//! Customer routes for orders: accept a quote, pay the deposit, list free days and book one.
+//! Customer routes for orders: accept a quote, pay the deposit, list free days, book one and
+//! move it.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -8,8 +9,8 @@ use utoipa::ToSchema;
 use super::service::{self, Order};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, IdPath};
-use crate::ids::{OrderId, QuoteId};
+use crate::http::{ApiError, FieldError, IdPath, IdPaths};
+use crate::ids::{BookingId, OrderId, QuoteId};
 use crate::marketplace::booking as marketplace;
 use crate::payments::service::{self as payments, Checkout};
 use crate::scheduling::Kind;
@@ -25,6 +26,11 @@ pub fn router() -> Routes {
         .post("/api/v1/orders/{id}/deposit", Permission::OwnOrders, deposit)
         .get("/api/v1/orders/{id}/slots", Permission::OwnOrders, slots_of)
         .post("/api/v1/orders/{id}/bookings", Permission::OwnOrders, book)
+        .post(
+            "/api/v1/orders/{id}/bookings/{booking_id}/move",
+            Permission::OwnOrders,
+            move_booking,
+        )
 }
 
 /// Accept a quote (confirmed email address needed): the order takes the quote's exact figures.
@@ -198,4 +204,42 @@ pub async fn book(
     let booked = marketplace::book(&state.db, &state.settings, &actor, &order, &request.slot_id).await?;
     state.mailer.wake();
     Ok((StatusCode::CREATED, axum::Json(booked)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRequest {
+    /// A slot id from the list of free days, of the booking's kind.
+    slot_id: String,
+}
+
+/// Move a booked visit to another free window, up to `reschedule_lead_hours` (48 by default)
+/// before its window starts. The crew that confirmed it keeps it when it can come then;
+/// otherwise the job is offered again. A move that fails leaves the booking as it was.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/bookings/{booking_id}/move", tag = "orders",
+    params(("id" = String, Path), ("booking_id" = String, Path)), request_body = MoveRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = Booking), (status = 404, body = crate::http::error::Problem),
+        (status = 409, description = "`slot_taken`, `too_late`, `not_movable` or `booking_changed`", body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn move_booking(
+    State(state): State<AppState>,
+    caller: Caller<perm::OwnOrders>,
+    IdPaths(id, booking_id): IdPaths<OrderId, BookingId>,
+    ApiJson(request): ApiJson<MoveRequest>,
+) -> Result<axum::Json<Booking>, ApiError> {
+    let actor = caller.actor();
+    let order = service::own(&state.db, &actor, caller.user, id).await?;
+    let moved = marketplace::move_booking(
+        &state.db,
+        &state.settings,
+        &actor,
+        &order,
+        booking_id,
+        &request.slot_id,
+        marketplace::MovedBy::Owner,
+    )
+    .await?;
+    state.mailer.wake();
+    Ok(axum::Json(moved))
 }

@@ -15,15 +15,15 @@ use crate::access::SignedInForm;
 use crate::access::{PageUser, Permission, Routes, perm};
 use crate::audit::Actor;
 use crate::auth::browser::{CsrfOnly, CsrfProtected, PageCaller};
-use crate::http::{IdPath, PageError};
-use crate::ids::{OrderId, QuoteId};
+use crate::http::{IdPath, IdPaths, PageError};
+use crate::ids::{BookingId, OrderId, QuoteId};
 use crate::jobs::lifecycle::{self, JobState, Party};
 use crate::jobs::photos::Photo;
 use crate::jobs::service as jobs;
 use crate::marketplace::booking as marketplace;
 use crate::payments::service::{self as payments, Checkout, PaymentStatus};
 use crate::scheduling::Kind;
-use crate::scheduling::booking::{self, BookingError};
+use crate::scheduling::booking::{self, BookingError, when_words};
 use crate::scheduling::slots::Slot;
 use crate::state::AppState;
 use crate::web::confirm::{self, Confirmation};
@@ -36,6 +36,16 @@ pub fn router() -> Routes {
         .get("/orders/{id}", Permission::OwnOrders, show)
         .post("/orders/{id}/deposit", Permission::OwnOrders, deposit)
         .post("/orders/{id}/bookings", Permission::OwnOrders, book)
+        .get(
+            "/orders/{id}/bookings/{booking}/move",
+            Permission::OwnOrders,
+            move_page,
+        )
+        .post(
+            "/orders/{id}/bookings/{booking}/move",
+            Permission::OwnOrders,
+            move_booking,
+        )
         .post("/orders/{id}/step", Permission::OwnOrders, step)
         .get("/orders/{id}/events", Permission::OwnOrders, events)
 }
@@ -166,10 +176,53 @@ async fn list(
     )
 }
 
-/// One day of the booking calendar.
-struct Day {
-    slot_id: String,
+/// One day of the booking calendar, with its free arrival windows.
+pub struct Day {
+    /// `Tue 8 Dec`
     label: String,
+    /// `Tuesday 8 December`, for the buttons' accessible names.
+    long: String,
+    windows: Vec<WindowChoice>,
+}
+
+/// A free window on a day: what the button sends and says.
+struct WindowChoice {
+    slot_id: String,
+    part: &'static str,
+    words: String,
+}
+
+/// Free slots (in day order) as calendar days, each with its windows.
+fn calendar_days(slots: Vec<Slot>) -> Vec<Day> {
+    let mut days: Vec<Day> = Vec::new();
+    let mut last = None;
+    for s in slots {
+        if last != Some(s.date) {
+            days.push(Day {
+                label: day_label(s.date),
+                long: s.date.format("%A %-d %B").to_string(),
+                windows: Vec::new(),
+            });
+            last = Some(s.date);
+        }
+        if let Some(day) = days.last_mut() {
+            day.windows.push(WindowChoice {
+                part: s.window.part_of_day(),
+                words: s.window.words(),
+                slot_id: s.id,
+            });
+        }
+    }
+    days
+}
+
+/// A live booked visit on the order page, and whether its customer may still move it.
+struct Visit {
+    id: BookingId,
+    kind: Kind,
+    when: String,
+    confirmed: bool,
+    movable: bool,
 }
 
 #[derive(Template)]
@@ -184,6 +237,10 @@ struct OrderPage {
     pay_now: bool,
     /// The kind the calendar offers now, and its free days.
     calendar: Option<(Kind, Vec<Day>)>,
+    /// Booked visits still to come.
+    visits: Vec<Visit>,
+    /// Hours before a visit until which the customer may move it.
+    lead_hours: u32,
     /// A day booked for the calendar's kind that no crew could take.
     unassigned: bool,
     home: crate::sites::service::Site,
@@ -221,6 +278,11 @@ const STARS: [(u8, &str); 5] = [
 ];
 
 impl OrderPage {
+    /// Where the calendar's buttons post.
+    fn book_action(&self) -> String {
+        format!("/orders/{}/bookings", self.order.id)
+    }
+
     /// A moment as the homeowner reads it: in the home's time zone, named ("Thu 3 Dec 2026,
     /// 2:05 PM EST").
     fn local(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
@@ -262,15 +324,8 @@ async fn order_page(
         .map_err(anyhow::Error::from)?;
     let calendar = match marketplace::step_to_book(&order, &bookings) {
         Some(kind) => {
-            let days = marketplace::free_days(&state.db, &state.settings, &order, kind)
-                .await?
-                .into_iter()
-                .map(|s: Slot| Day {
-                    label: day_label(s.date),
-                    slot_id: s.id,
-                })
-                .collect();
-            Some((kind, days))
+            let slots = marketplace::free_days(&state.db, &state.settings, &order, kind).await?;
+            Some((kind, calendar_days(slots)))
         }
         None => None,
     };
@@ -290,6 +345,23 @@ async fn order_page(
         .checked_add_days(chrono::Days::new(state.settings.booking_lead_days.into()))
         .unwrap_or(today);
     let roadmap = roadmap::roadmap(order.state, &timeline, &bookings, earliest);
+    let visits = bookings
+        .iter()
+        .filter(|b| {
+            matches!(
+                b.status,
+                booking::BookingStatus::Offered | booking::BookingStatus::Confirmed
+            )
+        })
+        .filter(|b| b.date >= today)
+        .map(|b| Visit {
+            id: b.id,
+            kind: b.kind,
+            when: b.when_words(),
+            confirmed: b.status == booking::BookingStatus::Confirmed,
+            movable: marketplace::owner_may_move(&state.settings, b, zone),
+        })
+        .collect();
     let crew = match bookings
         .iter()
         .filter(|b| b.status == booking::BookingStatus::Confirmed)
@@ -338,6 +410,8 @@ async fn order_page(
         checkout: checkout.filter(|c| c.status != PaymentStatus::Expired),
         pay_now,
         calendar,
+        visits,
+        lead_hours: state.settings.reschedule_lead_hours,
         unassigned,
         home,
         crew,
@@ -373,6 +447,7 @@ async fn show(
         (Some("booked"), _) => {
             Some("Day booked. We have offered it to a crew; you will hear as soon as one confirms.")
         }
+        (Some("moved"), _) => Some("Moved. The new time is below, and we have emailed it to you."),
         (Some("cancelled"), _) => Some(
             "Your order is cancelled. Any booked day is released, and a deposit you paid is refunded in full; we have emailed you the same.",
         ),
@@ -473,19 +548,23 @@ async fn book(
     let actor = caller.actor();
     let order = service::own(&state.db, &actor, caller.user, id).await?;
     // A slot id that does not parse goes straight on, to be refused with the calendar's words.
-    if let (false, Some((kind, date))) = (confirm::given(&fields.confirmed), Slot::parse(&fields.slot_id)) {
-        let day = date.format("%A %-d %B %Y");
+    if let (false, Some(slot)) = (confirm::given(&fields.confirmed), Slot::parse(&fields.slot_id)) {
+        let kind = slot.kind;
+        let day = when_words(slot.day, Some(slot.window));
         return Confirmation {
             nav: Nav::for_caller("orders", Some(&caller)),
             title: format!("Book your {} on {day}?", kind.label()),
             will_happen: vec![
                 format!("We offer {day} to a crew that serves your home. A crew confirms within a few hours, and we email you when it does."),
-                "The crew needs to reach the roof and the electricity meter that day.".to_owned(),
-                "Once a crew has confirmed, the day can be moved only by our support team.".to_owned(),
+                "The crew arrives within that window and needs to reach the roof and the electricity meter.".to_owned(),
+                format!(
+                    "You can move it yourself on this page until {} hours before the window starts; after that, our support team can.",
+                    state.settings.reschedule_lead_hours
+                ),
             ],
             action: format!("/orders/{id}/bookings"),
             fields: vec![("csrf", caller.csrf.clone()), ("slot_id", fields.slot_id.clone())],
-            confirm: "Yes, book this day",
+            confirm: "Yes, book this time",
             destructive: false,
             back: format!("/orders/{id}#calendar-title"),
             back_label: "Choose another day",
@@ -500,9 +579,9 @@ async fn book(
         Err(BookingError::Internal(e)) => Err(PageError::Internal(e)),
         Err(e) => {
             let message = match e {
-                BookingError::Taken => "That day was just taken. Please choose another.",
+                BookingError::Taken => "That time was just taken. Please choose another.",
                 BookingError::AlreadyBooked(_) => "A day is already booked for this step.",
-                _ => "That day cannot be booked. Please choose one from the calendar.",
+                _ => "That time cannot be booked. Please choose one from the calendar.",
             };
             order_page(
                 &state,
@@ -593,6 +672,174 @@ async fn step(
         Err(e) => {
             let message = Some(sentence(&e.to_string()));
             order_page(&state, &caller, &actor, id, StatusCode::CONFLICT, None, message).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orders/move.html")]
+struct MovePage {
+    nav: Nav,
+    csrf: String,
+    order: Order,
+    visit: Visit,
+    days: Vec<Day>,
+    lead_hours: u32,
+    error: Option<String>,
+}
+
+/// The order and the visit the customer asks to move; a booking that is not this order's
+/// live one is 404 (recorded as a refusal by the move itself when posted).
+async fn visit_of(
+    state: &AppState,
+    actor: &Actor,
+    caller: &PageCaller,
+    id: OrderId,
+    booking_id: BookingId,
+) -> Result<(Order, booking::Booking, chrono_tz::Tz), PageError> {
+    let order = service::own(&state.db, actor, caller.user, id).await?;
+    let found = booking::of_job(&state.db, order.job_id)
+        .await
+        .map_err(anyhow::Error::from)?
+        .into_iter()
+        .find(|b| b.id == booking_id)
+        .ok_or(PageError::NotFound)?;
+    let home = crate::sites::service::own(&state.db, actor, caller.user, order.site_id).await?;
+    let zone = crate::catalog::time_zone_of(&state.db, &home.region_id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok((order, found, zone))
+}
+
+impl MovePage {
+    /// Where the calendar's buttons post.
+    fn action(&self) -> String {
+        format!("/orders/{}/bookings/{}/move", self.order.id, self.visit.id)
+    }
+}
+
+async fn render_move(
+    state: &AppState,
+    caller: &PageCaller,
+    actor: &Actor,
+    (id, booking_id): (OrderId, BookingId),
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let (order, b, zone) = visit_of(state, actor, caller, id, booking_id).await?;
+    let movable = marketplace::owner_may_move(&state.settings, &b, zone);
+    let days = if movable {
+        let slots = marketplace::free_days(&state.db, &state.settings, &order, b.kind).await?;
+        // The visit's own time is not a choice.
+        let own = b.window.map(|w| Slot::new(b.kind, b.date, w).id);
+        calendar_days(
+            slots
+                .into_iter()
+                .filter(|s| Some(&s.id) != own.as_ref())
+                .collect(),
+        )
+    } else {
+        Vec::new()
+    };
+    let page = MovePage {
+        nav: Nav::for_caller("orders", Some(caller)),
+        csrf: caller.csrf.clone(),
+        visit: Visit {
+            id: b.id,
+            kind: b.kind,
+            when: b.when_words(),
+            confirmed: b.status == booking::BookingStatus::Confirmed,
+            movable,
+        },
+        order,
+        days,
+        lead_hours: state.settings.reschedule_lead_hours,
+        error,
+    };
+    render(status, &page)
+}
+
+async fn move_page(
+    State(state): State<AppState>,
+    caller: PageUser<perm::OwnOrders>,
+    IdPaths(id, booking_id): IdPaths<OrderId, BookingId>,
+) -> Result<Response, PageError> {
+    let actor = caller.actor();
+    render_move(&state, &caller, &actor, (id, booking_id), StatusCode::OK, None).await
+}
+
+async fn move_booking(
+    State(state): State<AppState>,
+    IdPaths(id, booking_id): IdPaths<OrderId, BookingId>,
+    SignedInForm(caller, fields): SignedInForm<perm::OwnOrders, BookFields>,
+) -> Result<Response, PageError> {
+    let actor = caller.actor();
+    let (order, b, _) = visit_of(&state, &actor, &caller, id, booking_id).await?;
+    let back = format!("/orders/{id}/bookings/{booking_id}/move");
+    if let (false, Some(slot)) = (confirm::given(&fields.confirmed), Slot::parse(&fields.slot_id)) {
+        let to = when_words(slot.day, Some(slot.window));
+        let crew_line = if b.status == booking::BookingStatus::Confirmed {
+            "If your crew can come then, it keeps your job. If not, we ask other crews that serve your home and email you as soon as one confirms."
+        } else {
+            "We offer the new time to a crew that serves your home and email you as soon as one confirms."
+        };
+        return Confirmation {
+            nav: Nav::for_caller("orders", Some(&caller)),
+            title: format!("Move your {} to {to}?", b.kind.label()),
+            will_happen: vec![
+                format!("Your current time, {}, is given up.", b.when_words()),
+                crew_line.to_owned(),
+                "If the new time is taken before you say yes, nothing changes and you can choose another."
+                    .to_owned(),
+            ],
+            action: back.clone(),
+            fields: vec![("csrf", caller.csrf.clone()), ("slot_id", fields.slot_id.clone())],
+            confirm: "Yes, move it",
+            destructive: false,
+            back,
+            back_label: "Choose another time",
+        }
+        .page();
+    }
+    let moved = marketplace::move_booking(
+        &state.db,
+        &state.settings,
+        &actor,
+        &order,
+        booking_id,
+        &fields.slot_id,
+        marketplace::MovedBy::Owner,
+    )
+    .await;
+    match moved {
+        Ok(_) => {
+            state.mailer.wake();
+            Ok(Redirect::to(&format!("/orders/{id}?notice=moved")).into_response())
+        }
+        Err(BookingError::Internal(e)) => Err(PageError::Internal(e)),
+        Err(BookingError::NotFound) => Err(PageError::NotFound),
+        Err(e) => {
+            let message = match e {
+                BookingError::Taken => "That time was just taken. Please choose another.".to_owned(),
+                BookingError::TooLate => format!(
+                    "It is now less than {} hours before your visit, so it cannot be moved here. Our support team can still help.",
+                    state.settings.reschedule_lead_hours
+                ),
+                BookingError::Changed => {
+                    "Your visit changed meanwhile. Here it is as it stands now.".to_owned()
+                }
+                BookingError::NotMovable => "This visit can no longer be moved.".to_owned(),
+                _ => "That time cannot be chosen. Please choose one from the calendar.".to_owned(),
+            };
+            render_move(
+                &state,
+                &caller,
+                &actor,
+                (id, booking_id),
+                StatusCode::CONFLICT,
+                Some(message),
+            )
+            .await
         }
     }
 }

@@ -18,8 +18,12 @@ pub enum When {
     Done(DateTime<Utc>),
     /// Passed on the way to a later step, without a moment of its own.
     Passed,
-    /// A booked day: confirmed by a crew, or waiting for one.
-    Booked { date: NaiveDate, confirmed: bool },
+    /// A booked day and arrival window: confirmed by a crew, or waiting for one.
+    Booked {
+        date: NaiveDate,
+        window: Option<crate::crews::model::ArrivalWindow>,
+        confirmed: bool,
+    },
     /// Waits for the customer to choose a day.
     YouChoose,
     /// A day is chosen; a crew has yet to confirm it.
@@ -133,6 +137,7 @@ pub fn roadmap(
             anchor = anchor.max(b.date);
             When::Booked {
                 date: b.date,
+                window: b.window,
                 confirmed: b.status == BookingStatus::Confirmed,
             }
         } else if let Some(kind) = scheduled_kind(s) {
@@ -220,6 +225,7 @@ mod tests {
             job_id: JobId(uuid::Uuid::nil()),
             kind: Kind::Survey,
             date: date("2026-12-10"),
+            window: None,
             status: BookingStatus::Confirmed,
             crew_id: None,
         }];
@@ -236,6 +242,7 @@ mod tests {
             find(JobState::Surveyed).when,
             When::Booked {
                 date: date("2026-12-10"),
+                window: None,
                 confirmed: true
             }
         );

@@ -1,5 +1,8 @@
-//! Booking a day: the job takes the day (one live booking of each kind), the best crew with
-//! room that day gives up one unit of its capacity, and the job is offered to it.
+//! Booking an arrival window: the job takes the window on a day (one live booking of each
+//! kind), the best crew with room that day and in that window gives up one unit of each, and
+//! the job is offered to it. Moving a booking gives back the old window and takes the new one in
+//! one transaction, so a move that fails leaves the booking as it was and nobody can take the
+//! old window while the move is under way.
 //!
 //! No double-booking, on any database: a crew's day is a `crew_load` row, and a unit is taken
 //! with `UPDATE … SET booked = booked + 1 WHERE booked < capacity`, which the database applies
@@ -7,15 +10,18 @@
 //! `BEGIN IMMEDIATE`). Two requests racing for the last unit: one update matches, the other
 //! matches nothing and is told the day is taken.
 
-use chrono::Utc;
+use askama::Template;
+use chrono::{TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
+use super::model::window_of;
 use super::slots::{self, Need, Slot, Window};
 use super::store::{booking, offer};
 use super::{Kind, dispatch};
 use crate::audit::{self, Action, Actor, Details};
-use crate::ids::{BookingId, JobId};
+use crate::crews::Crew;
+use crate::ids::{BookingId, CrewId, JobId, UserId};
 use crate::jobs::Job;
 use crate::jobs::store::job;
 
@@ -33,6 +39,18 @@ pub enum BookingError {
     UnknownSlot,
     #[error("no crew works that day: it is a public holiday")]
     Holiday,
+    #[error("no such booking")]
+    NotFound,
+    #[error("the booking cannot be moved now")]
+    NotMovable,
+    #[error("it is too close to the booked time to move it")]
+    TooLate,
+    #[error("the booking is at that time already")]
+    SameSlot,
+    #[error("the booking changed meanwhile")]
+    Changed,
+    #[error("a reason of 8 to 500 characters is needed")]
+    Reason,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -44,7 +62,7 @@ impl From<DbErr> for BookingError {
 }
 
 pub use super::capacity::{ensure_load_rows, release, reserve};
-pub use super::model::{Booking, BookingStatus, booking_target};
+pub use super::model::{Booking, BookingStatus, booking_target, when_words};
 
 fn pointer(kind: Kind) -> job::Column {
     match kind {
@@ -78,9 +96,10 @@ pub async fn book(
     public_url: &url::Url,
 ) -> Result<Booking, BookingError> {
     let job = request.job;
-    let Some((kind, day)) = Slot::parse(request.slot_id) else {
+    let Some(slot) = Slot::parse(request.slot_id) else {
         return Err(BookingError::OutOfWindow);
     };
+    let (kind, day, window) = (slot.kind, slot.day, slot.window);
     if job.state != kind.bookable_in() {
         return Err(BookingError::WrongState(kind.label()));
     }
@@ -94,11 +113,11 @@ pub async fn book(
         return Err(BookingError::Holiday);
     }
     let need = Need { kind, ..request.need };
-    let ranked = slots::ranked(db, need, day, &[]).await?;
+    let ranked = slots::ranked(db, need, day, Some(window), &[]).await?;
     if ranked.is_empty() {
         return Err(BookingError::Taken);
     }
-    ensure_load_rows(db, &ranked, day).await?;
+    ensure_load_rows(db, &ranked, day, Some(window)).await?;
     let id = BookingId::new();
     let tx = crate::db::begin(db).await?;
     // One live booking of each kind per job, and only in the state that takes it.
@@ -114,7 +133,7 @@ pub async fn book(
     }
     let mut chosen = None;
     for crew in &ranked {
-        if reserve(&tx, crew, day).await? {
+        if reserve(&tx, crew, day, Some(window)).await? {
             chosen = Some(crew);
             break;
         }
@@ -131,6 +150,9 @@ pub async fn book(
         crew_id: Set(Some(crew.id.0)),
         status: Set(BookingStatus::Offered.as_str().to_owned()),
         created_at: Set(Utc::now()),
+        arrive_from: Set(Some(window.minutes().0)),
+        arrive_until: Set(Some(window.minutes().1)),
+        moved_at: Set(None),
     })
     .exec_without_returning(&tx)
     .await?;
@@ -164,7 +186,7 @@ pub async fn release_all<C: crate::db::Conn>(tx: &C, actor: &Actor, job: &Job) -
             continue;
         }
         if let Some(crew) = b.crew_id {
-            release(tx, crew, b.date).await?;
+            release(tx, crew, b.date, b.window).await?;
         }
         booking::Entity::update_many()
             .col_expr(
@@ -174,17 +196,7 @@ pub async fn release_all<C: crate::db::Conn>(tx: &C, actor: &Actor, job: &Job) -
             .filter(booking::Column::Id.eq(b.id.0))
             .exec(tx)
             .await?;
-        offer::Entity::update_many()
-            .col_expr(
-                offer::Column::Status,
-                Expr::value(dispatch::OfferStatus::Withdrawn.as_str()),
-            )
-            // When it closed: the live screens see the offer leave.
-            .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
-            .filter(offer::Column::BookingId.eq(b.id.0))
-            .filter(offer::Column::Status.eq(dispatch::OfferStatus::Pending.as_str()))
-            .exec(tx)
-            .await?;
+        withdraw_offers(tx, b.id).await?;
         let details = Details::new().with("reason", "job_cancelled");
         audit::record(
             tx,
@@ -195,5 +207,312 @@ pub async fn release_all<C: crate::db::Conn>(tx: &C, actor: &Actor, job: &Job) -
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Closes the open offers of a booking (cancelled or moved to another crew).
+async fn withdraw_offers<C: crate::db::Conn>(tx: &C, booking: BookingId) -> Result<(), DbErr> {
+    offer::Entity::update_many()
+        .col_expr(
+            offer::Column::Status,
+            Expr::value(dispatch::OfferStatus::Withdrawn.as_str()),
+        )
+        // When it closed: the live screens see the offer leave.
+        .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
+        .filter(offer::Column::BookingId.eq(booking.0))
+        .filter(offer::Column::Status.eq(dispatch::OfferStatus::Pending.as_str()))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// Who moves a booking, and under which rule.
+#[derive(Clone, Copy, Debug)]
+pub enum Mover<'a> {
+    /// The customer: up to `lead` before the booked window starts in the home's `zone`.
+    Customer { lead: TimeDelta, zone: chrono_tz::Tz },
+    /// Staff with `job.manage`: any time, with a reason for the record.
+    Staff { reason: &'a str },
+}
+
+/// A move asked for: which booking of which job, to which slot, by whom.
+pub struct MoveRequest<'a> {
+    pub job: &'a Job,
+    pub booking: BookingId,
+    pub need: Need,
+    pub region: &'a str,
+    pub slot_id: &'a str,
+    pub by: Mover<'a>,
+}
+
+/// Is a booking on `day` in `window` still far enough away (`lead`) for its customer to move
+/// it? Counted from the window's start in the home's time zone (midnight for a whole day).
+pub fn owner_may_move(
+    day: chrono::NaiveDate,
+    window: Option<crate::crews::model::ArrivalWindow>,
+    lead: TimeDelta,
+    zone: chrono_tz::Tz,
+) -> bool {
+    let starts = window.map_or(chrono::NaiveTime::MIN, |w| w.from());
+    day.and_time(starts)
+        .and_local_timezone(zone)
+        .earliest()
+        .is_some_and(|s| Utc::now() + lead <= s.with_timezone(&Utc))
+}
+
+/// How long a staff member's reason may be.
+pub const REASON_CHARS: (usize, usize) = (8, 500);
+
+fn checked_reason(raw: &str) -> Result<String, BookingError> {
+    let reason = raw.trim();
+    let n = reason.chars().count();
+    if n < REASON_CHARS.0 || n > REASON_CHARS.1 || reason.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(BookingError::Reason);
+    }
+    Ok(reason.to_owned())
+}
+
+#[derive(Template)]
+#[template(path = "mail/booking_moved.txt")]
+struct MovedMail<'a> {
+    name: &'a str,
+    kind: &'a str,
+    when: String,
+    /// The crew must confirm the new time again.
+    reoffered: bool,
+    link: String,
+}
+
+/// Moves a live booking of `request.job` (the caller checked whose it is) to another window.
+/// The crew that holds it keeps it when it has room then; otherwise the job is offered again,
+/// and a day the crew had confirmed goes back to waiting for a crew. All in one transaction.
+pub async fn reschedule(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    request: &MoveRequest<'_>,
+    rules: Rules,
+    public_url: &url::Url,
+) -> Result<Booking, BookingError> {
+    let job = request.job;
+    let current = booking::Entity::find_by_id(request.booking.0)
+        .one(db)
+        .await?
+        .filter(|b| b.job_id == job.id.0)
+        .ok_or(BookingError::NotFound)?;
+    let status = BookingStatus::parse(&current.status);
+    let kind = Kind::parse(&current.kind).ok_or(BookingError::NotMovable)?;
+    if !matches!(status, BookingStatus::Offered | BookingStatus::Confirmed) {
+        return Err(BookingError::NotMovable);
+    }
+    let slot = Slot::parse(request.slot_id)
+        .filter(|s| s.kind == kind)
+        .ok_or(BookingError::UnknownSlot)?;
+    let old_window = window_of(&current);
+    if slot.day == current.day && Some(slot.window) == old_window {
+        return Err(BookingError::SameSlot);
+    }
+    let reason = match request.by {
+        Mover::Customer { lead, zone } => {
+            if !owner_may_move(current.day, old_window, lead, zone) {
+                return Err(BookingError::TooLate);
+            }
+            None
+        }
+        Mover::Staff { reason } => Some(checked_reason(reason)?),
+    };
+    if !rules.window.contains(slot.day) {
+        return Err(BookingError::OutOfWindow);
+    }
+    if !crate::catalog::holidays::closed_days(db, request.region, slot.day, slot.day)
+        .await?
+        .is_empty()
+    {
+        return Err(BookingError::Holiday);
+    }
+    let need = Need { kind, ..request.need };
+    let holder = current.crew_id.map(CrewId);
+    // A confirmed crew keeps the job when it can come at the new time; the others are asked
+    // only when it cannot.
+    let mut candidates: Vec<Crew> = Vec::new();
+    if let (BookingStatus::Confirmed, Some(crew)) = (status, holder)
+        && let Some(own) = slots::eligible(db, need, slot.day, slot.window, crew).await?
+    {
+        candidates.push(own);
+    }
+    let others = slots::ranked(db, need, slot.day, Some(slot.window), &[]).await?;
+    let kept: Option<CrewId> = candidates.first().map(|c| c.id);
+    candidates.extend(others.into_iter().filter(|c| Some(c.id) != kept));
+    if candidates.is_empty() {
+        return Err(BookingError::Taken);
+    }
+    ensure_load_rows(db, &candidates, slot.day, Some(slot.window)).await?;
+    let tx = crate::db::begin(db).await?;
+    // The old unit goes back first, so that a crew moving within its own full day can take
+    // the new one; until the transaction ends its row stays locked (SQLite: the one writer),
+    // so nobody else can take it, and if no crew can come at the new time the transaction is
+    // dropped and the booking is exactly as it was.
+    if let Some(old) = holder {
+        release(&tx, old, current.day, old_window).await?;
+    }
+    let mut chosen = None;
+    for crew in &candidates {
+        if reserve(&tx, crew, slot.day, Some(slot.window)).await? {
+            chosen = Some(crew.id);
+            break;
+        }
+    }
+    let Some(crew) = chosen else {
+        return Err(BookingError::Taken);
+    };
+    let stays = status == BookingStatus::Confirmed && Some(crew) == holder;
+    let new_status = if stays {
+        BookingStatus::Confirmed
+    } else {
+        BookingStatus::Offered
+    };
+    let (from, until) = slot.window.minutes();
+    let mut update = booking::Entity::update_many()
+        .col_expr(booking::Column::Day, Expr::value(slot.day))
+        .col_expr(booking::Column::ArriveFrom, Expr::value(from))
+        .col_expr(booking::Column::ArriveUntil, Expr::value(until))
+        .col_expr(booking::Column::CrewId, Expr::value(crew.0))
+        .col_expr(booking::Column::Status, Expr::value(new_status.as_str()))
+        .col_expr(booking::Column::MovedAt, Expr::value(Utc::now()))
+        // Only the booking as read: a move, an answer or a cancellation meanwhile wins.
+        .filter(booking::Column::Id.eq(current.id))
+        .filter(booking::Column::Status.eq(current.status.as_str()))
+        .filter(booking::Column::Day.eq(current.day));
+    update = match current.crew_id {
+        Some(c) => update.filter(booking::Column::CrewId.eq(c)),
+        None => update.filter(booking::Column::CrewId.is_null()),
+    };
+    update = match current.arrive_from {
+        Some(m) => update.filter(booking::Column::ArriveFrom.eq(m)),
+        None => update.filter(booking::Column::ArriveFrom.is_null()),
+    };
+    if update.exec(&tx).await?.rows_affected == 0 {
+        return Err(BookingError::Changed);
+    }
+    // The times and the reason go on the job's timeline (sealed), not in the audit details.
+    let details = Details::new()
+        .with("job", job.id.0)
+        .with("kind", kind.as_str())
+        .with("by", if reason.is_some() { "staff" } else { "customer" });
+    let id = BookingId(current.id);
+    audit::record(
+        &tx,
+        actor,
+        Action::BookingMoved,
+        Some(booking_target(id)),
+        details,
+    )
+    .await?;
+    let when = when_words(slot.day, Some(slot.window));
+    let mut note = if stays {
+        format!("Moved to {when}; the same crew is coming.")
+    } else {
+        format!("Moved to {when}; waiting for a crew to confirm.")
+    };
+    if let Some(reason) = &reason {
+        note.push_str(&format!(" Reason: {reason}"));
+    }
+    let reopen =
+        (status == BookingStatus::Confirmed && !stays).then(|| (kind.confirmed_state(), kind.bookable_in()));
+    crate::jobs::service::record_move(&tx, actor, job, reopen, note)
+        .await
+        .map_err(|e| match e {
+            crate::jobs::JobError::Conflict => BookingError::Changed,
+            other => BookingError::Internal(other.into()),
+        })?;
+    if stays {
+        tell_crew(
+            &tx,
+            crew,
+            job.id,
+            "Job moved",
+            &format!("{} · now {when}", capitalised(kind.label())),
+        )
+        .await?;
+    } else {
+        withdraw_offers(&tx, id).await?;
+        if let Some(old) = holder.filter(|_| status == BookingStatus::Confirmed) {
+            let body = format!(
+                "{} moved to a time you do not work: it is no longer on your calendar",
+                capitalised(kind.label())
+            );
+            tell_crew(&tx, old, job.id, "Job moved off your calendar", &body).await?;
+        }
+        dispatch::offer_to(&tx, actor, id, crew, rules.offer_timeout, public_url).await?;
+    }
+    tell_owner(&tx, job, kind, &when, !stays, public_url).await?;
+    let stored = booking::Entity::find_by_id(id.0)
+        .one(&tx)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
+    tx.commit().await?;
+    Ok(stored.into())
+}
+
+fn capitalised(label: &str) -> String {
+    let mut chars = label.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A crew's phones (and its company's webhook) hear that a job of theirs moved.
+async fn tell_crew<C: crate::db::Conn>(
+    tx: &C,
+    crew: CrewId,
+    job: JobId,
+    title: &str,
+    body: &str,
+) -> Result<(), DbErr> {
+    let members = crate::crews::service::member_ids(tx, crew).await?;
+    let notice = crate::push::Notice {
+        title: title.to_owned(),
+        body: body.to_owned(),
+        url: "/installer".to_owned(),
+    };
+    crate::push::enqueue(tx, &members, &notice).await?;
+    let data = serde_json::json!({ "job_id": job.to_string() });
+    crate::webhooks::enqueue_for_crew(tx, crew, "booking.moved", data).await?;
+    Ok(())
+}
+
+/// The customer hears the new time, by email and on their phone.
+async fn tell_owner<C: crate::db::Conn>(
+    tx: &C,
+    job: &Job,
+    kind: Kind,
+    when: &str,
+    reoffered: bool,
+    public_url: &url::Url,
+) -> Result<(), BookingError> {
+    let owner: UserId = job.owner_id;
+    let Some(contact) = crate::auth::contact_of(tx, owner).await? else {
+        return Ok(());
+    };
+    let link = format!("/orders/{}", job.order_id);
+    let body = MovedMail {
+        name: &contact.name,
+        kind: kind.label(),
+        when: when.to_owned(),
+        reoffered,
+        link: crate::auth::signup::link(public_url, &link, None),
+    }
+    .render()
+    .map_err(|e| BookingError::Internal(e.into()))?;
+    let subject = format!("Your {} is moved to {when}", kind.label());
+    crate::mail::enqueue_to_stored(tx, &contact.email, subject, body)
+        .await
+        .map_err(|e| BookingError::Internal(e.into()))?;
+    let notice = crate::push::Notice {
+        title: format!("{} moved", capitalised(kind.label())),
+        body: when.to_owned(),
+        url: link,
+    };
+    crate::push::enqueue(tx, &[owner], &notice).await?;
     Ok(())
 }

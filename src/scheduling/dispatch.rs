@@ -18,11 +18,12 @@ use utoipa::ToSchema;
 
 use super::Kind;
 use super::capacity;
-use super::model::{BookingStatus, booking_target};
+use super::model::{BookingStatus, booking_target, when_words, window_of};
 use super::slots::{self, Need};
 use super::store::{booking as booking_row, offer};
 use crate::access::{Permission, object};
 use crate::audit::{self, Action, Actor, Details, Target};
+use crate::crews::model::ArrivalWindow;
 use crate::ids::{BookingId, CrewId, JobId, OfferId, UserId};
 use crate::jobs::service::{self as jobs};
 use crate::jobs::store::job;
@@ -122,6 +123,7 @@ pub async fn offer_to<C: crate::db::Conn>(
             "job_id": b.job_id.to_string(),
             "kind": b.kind,
             "day": b.day.to_string(),
+            "window": window_of(&b),
             "expires_at": expires.to_rfc3339(),
         });
         crate::webhooks::enqueue_for_crew(tx, crew, "offer.made", data).await?;
@@ -142,7 +144,7 @@ pub async fn offer_to<C: crate::db::Conn>(
         if let Some(town) = town {
             body.push_str(&format!(" · {town}"));
         }
-        body.push_str(&format!(" · {}", b.day.format("%A %-d %B")));
+        body.push_str(&format!(" · {}", when_words(b.day, window_of(&b))));
         let notice = crate::push::Notice {
             title: "New job offer".to_owned(),
             body,
@@ -156,7 +158,7 @@ pub async fn offer_to<C: crate::db::Conn>(
             let body = OfferMail {
                 name: &contact.name,
                 kind: kind.label(),
-                day: b.day.format("%A %-d %B %Y").to_string(),
+                day: when_words(b.day, window_of(&b)),
                 expires: expires.format("%Y-%m-%d %H:%M UTC").to_string(),
                 link: crate::auth::signup::link(public_url, "/installer", None),
             }
@@ -182,6 +184,9 @@ pub struct OfferView {
     pub id: OfferId,
     pub kind: Kind,
     pub date: NaiveDate,
+    /// When the crew is expected, in the home's time zone.
+    #[schema(value_type = Option<crate::crews::model::WindowText>)]
+    pub window: Option<ArrivalWindow>,
     pub expires_at: DateTime<Utc>,
     pub status: OfferStatus,
     /// From the crew's base to the home, rounded to the km.
@@ -271,6 +276,7 @@ pub async fn open_for(db: &DatabaseConnection, crew: CrewId) -> Result<Vec<Offer
             id: OfferId(o.id),
             kind: Kind::parse(&b.kind).unwrap_or(Kind::Survey),
             date: b.day,
+            window: window_of(&b),
             expires_at: o.expires_at,
             status: offer_status(&o.status),
             distance_km: distance.round(),
@@ -407,8 +413,9 @@ async fn confirm<C: crate::db::Conn>(
 /// Creates the load rows of the crews that could take `b`'s day next.
 async fn prepare_next(db: &DatabaseConnection, b: &booking_row::Model) -> Result<(), OfferError> {
     let need = need_of(db, b).await?;
-    let crews = slots::ranked(db, need, b.day, &[]).await?;
-    capacity::ensure_load_rows(db, &crews, b.day).await?;
+    let window = window_of(b);
+    let crews = slots::ranked(db, need, b.day, window, &[]).await?;
+    capacity::ensure_load_rows(db, &crews, b.day, window).await?;
     Ok(())
 }
 
@@ -451,17 +458,20 @@ async fn move_on<C: crate::db::Conn>(
     timeout: TimeDelta,
     public_url: &url::Url,
 ) -> Result<(), OfferError> {
-    capacity::release(tx, previous, b.day).await?;
+    let window = window_of(b);
+    capacity::release(tx, previous, b.day, window).await?;
+    // Crews asked about this time; a crew asked before the booking moved may say yes now.
     let asked: Vec<CrewId> = offer::Entity::find()
         .filter(offer::Column::BookingId.eq(b.id))
         .all(tx)
         .await?
         .into_iter()
+        .filter(|o| b.moved_at.is_none_or(|moved| o.offered_at >= moved) || o.crew_id == previous.0)
         .map(|o| CrewId(o.crew_id))
         .collect();
     let need = need_of(tx, b).await?;
-    for crew in slots::ranked(tx, need, b.day, &asked).await? {
-        if capacity::reserve(tx, &crew, b.day).await? {
+    for crew in slots::ranked(tx, need, b.day, window, &asked).await? {
+        if capacity::reserve(tx, &crew, b.day, window).await? {
             booking_row::Entity::update_many()
                 .col_expr(booking_row::Column::CrewId, Expr::value(crew.id.0))
                 .filter(booking_row::Column::Id.eq(b.id))
@@ -510,7 +520,7 @@ async fn move_on<C: crate::db::Conn>(
         let body = PickAnotherDay {
             name: &contact.name,
             kind: kind.label(),
-            day: b.day.format("%A %-d %B %Y").to_string(),
+            day: when_words(b.day, window_of(b)),
             link: crate::auth::signup::link(public_url, &format!("/orders/{}", j.order_id), None),
         }
         .render()

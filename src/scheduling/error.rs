@@ -30,6 +30,20 @@ impl From<BookingError> for ApiError {
                 }])
             }
             BookingError::Taken => ApiError::Conflict { code: "slot_taken" },
+            BookingError::NotFound => ApiError::NotFound,
+            BookingError::NotMovable => ApiError::Conflict { code: "not_movable" },
+            BookingError::TooLate => ApiError::Conflict { code: "too_late" },
+            BookingError::Changed => ApiError::Conflict {
+                code: "booking_changed",
+            },
+            BookingError::SameSlot => ApiError::Validation(vec![FieldError {
+                field: "slot_id".into(),
+                code: "unchanged",
+            }]),
+            BookingError::Reason => ApiError::Validation(vec![FieldError {
+                field: "reason".into(),
+                code: "length",
+            }]),
             BookingError::Internal(e) => ApiError::Internal(e),
         }
     }

@@ -14,6 +14,12 @@ pub(crate) mod booking {
         pub crew_id: Option<Uuid>,
         pub status: String,
         pub created_at: ChronoDateTimeUtc,
+        /// The arrival window, minutes after midnight in the home's time zone (empty on
+        /// bookings from before windows: the whole day).
+        pub arrive_from: Option<i32>,
+        pub arrive_until: Option<i32>,
+        /// When the booking last moved: offers before it were about another day.
+        pub moved_at: Option<ChronoDateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -40,6 +40,8 @@ fn concrete(route: &Route, subject: &str) -> String {
     route
         .path
         .replace("{id}", subject)
+        .replace("{booking}", subject)
+        .replace("{booking_id}", subject)
         .replace("{code}", "not_found")
         .replace("{file}", "missing.css")
 }

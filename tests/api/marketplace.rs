@@ -547,7 +547,7 @@ async fn the_lifecycle_refuses_skipped_steps_and_other_parties_steps() {
             "POST",
             &format!("/api/v1/orders/{order_id}/bookings"),
             &ann.token,
-            Some(json!({"slot_id": format!("survey:{}", (Utc::now() + TimeDelta::days(5)).format("%Y-%m-%d"))})),
+            Some(json!({"slot_id": format!("survey:{}@08:00-12:00", (Utc::now() + TimeDelta::days(5)).format("%Y-%m-%d"))})),
         )
         .await,
     )
@@ -921,7 +921,15 @@ async fn days_off_working_days_and_service_areas_shape_the_calendar() {
     let order_id = order["id"].as_str().unwrap();
     app.pay_deposit(&ann, order_id).await;
     let first = app.first_slot(&ann, order_id, "survey").await;
-    let day = first.split_once(':').unwrap().1.to_owned();
+    // `survey:2026-12-03@08:00-12:00`: the day is between the colon and the window.
+    let day = first
+        .split_once(':')
+        .unwrap()
+        .1
+        .split('@')
+        .next()
+        .unwrap()
+        .to_owned();
     // A day off removes the day.
     let off = app
         .api(
@@ -1182,7 +1190,13 @@ async fn survey_days(app: &crate::helpers::TestApp, ann: &Member, order_id: &str
         .unwrap()
         .iter()
         .map(|s| s["date"].as_str().unwrap().to_owned())
-        .collect()
+        // A day has a slot per arrival window: the days, once each.
+        .fold(Vec::new(), |mut days, day| {
+            if days.last() != Some(&day) {
+                days.push(day);
+            }
+            days
+        })
 }
 
 /// Public holidays are never offered: the federal ones every region keeps, and a region's own
@@ -1238,7 +1252,7 @@ async fn holidays_are_excluded_from_free_days_and_refused_as_bookings() {
             "POST",
             &format!("/api/v1/orders/{order_id}/bookings"),
             &ann.token,
-            Some(json!({"slot_id": format!("survey:{first}")})),
+            Some(json!({"slot_id": format!("survey:{first}@08:00-12:00")})),
         )
         .await,
     )

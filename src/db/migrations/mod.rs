@@ -25,6 +25,7 @@ mod m20261203_000020_region_time_zones;
 mod m20261207_000021_crew_app;
 mod m20261207_000022_push;
 mod m20261207_000023_crew_ratings;
+mod m20261207_000024_arrival_windows;
 
 use sea_orm_migration::prelude::*;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_crew_app::Migration),
             Box::new(m20261207_000022_push::Migration),
             Box::new(m20261207_000023_crew_ratings::Migration),
+            Box::new(m20261207_000024_arrival_windows::Migration),
         ]
     }
 }
