@@ -112,7 +112,7 @@ pub const WINDOW_HOURS: (u32, u32) = (6, 20);
 impl ArrivalWindow {
     /// At least an hour long, within `WINDOW_HOURS`, on quarter hours.
     pub fn new(from: NaiveTime, until: NaiveTime) -> Result<Self, CrewProblem> {
-        let quarter = |t: NaiveTime| t.minute() % 15 == 0 && t.second() == 0 && t.nanosecond() == 0;
+        let quarter = |t: NaiveTime| t.minute().is_multiple_of(15) && t.second() == 0 && t.nanosecond() == 0;
         let earliest = NaiveTime::from_hms_opt(WINDOW_HOURS.0, 0, 0).unwrap_or(NaiveTime::MIN);
         let latest = NaiveTime::from_hms_opt(WINDOW_HOURS.1, 0, 0).unwrap_or(NaiveTime::MIN);
         let long_enough = until.signed_duration_since(from) >= chrono::TimeDelta::hours(1);

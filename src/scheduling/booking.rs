@@ -507,7 +507,7 @@ async fn tell_owner<C: crate::db::Conn>(
     let subject = format!("Your {} is moved to {when}", kind.label());
     crate::mail::enqueue_to_stored(tx, &contact.email, subject, body)
         .await
-        .map_err(|e| BookingError::Internal(e.into()))?;
+        .map_err(BookingError::Internal)?;
     let notice = crate::push::Notice {
         title: format!("{} moved", capitalised(kind.label())),
         body: when.to_owned(),

@@ -40,6 +40,7 @@ mod quotes;
 mod rate_limits;
 mod ratings;
 mod replicas;
+mod rescheduling;
 mod security_report;
 mod shared_state;
 mod shutdown;
