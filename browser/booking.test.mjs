@@ -1,7 +1,8 @@
 // Booking in a real browser: on a demo install (crews, and a sample order at every step), the
-// demo customer pays the deposit of a fresh order on the payment page, picks the first free
-// day from the calendar, and the demo installer accepts it in the installer portal; the
-// customer's roadmap then shows the confirmed survey and the crew. No CSP violation on the way.
+// demo customer pays the deposit of a fresh order on the payment page, picks an arrival window
+// from the calendar, and the demo installer accepts it in the installer portal; the customer's
+// roadmap then shows the confirmed survey and the crew, and the customer moves it to another
+// time. Staff move a visit with a reason. No CSP violation on the way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
@@ -42,12 +43,15 @@ test('a customer pays, books a day from the calendar, and the crew confirms it',
   await page.getByRole('button', { name: /^Pay \$/ }).click();
   await page.getByText('The deposit shows here').waitFor();
   await page.getByRole('heading', { name: 'Choose a day for your site survey' }).waitFor();
-  const firstDay = page.locator('.calendar button').first();
-  const dayLabel = (await firstDay.textContent()).trim();
-  await firstDay.click();
-  await page.getByRole('button', { name: 'Yes, book this day' }).click();
+  // Each day lists its arrival windows. A morning a few days out, so that it can still be
+  // moved later (customers move a visit until 48 hours before it).
+  const day = page.locator('.calendar-day').nth(3);
+  const dayLabel = (await day.locator('h3').innerText()).trim();
+  await day.getByRole('button', { name: /^Morning 8 am – 12 pm on / }).click();
+  await page.getByRole('heading', { name: /^Book your site survey on .*, 8 am – 12 pm\?$/ }).waitFor();
+  await page.getByRole('button', { name: 'Yes, book this time' }).click();
   await page.getByText('Day booked.').waitFor();
-  await page.getByText('waiting for a crew to confirm').waitFor();
+  await page.locator('.visits').getByText('Waiting for a crew to confirm.').waitFor();
   const orderUrl = page.url().split('?')[0];
   assert.deepEqual(await chrome.violations(), []);
 
@@ -71,6 +75,24 @@ test('a customer pays, books a day from the calendar, and the crew confirms it',
   await page.locator('.roadmap').getByText('confirmed by the crew').waitFor();
   await page.locator('.counts').getByText('your crew').waitFor();
   assert.ok(dayLabel.length > 0);
+  assert.deepEqual(await checkPage(page, 'order-visit-booked'), []);
+
+  // The customer moves the survey to another time: the page asks first and says what happens.
+  await page.getByRole('link', { name: 'Change the time of your site survey' }).click();
+  await page.getByRole('heading', { name: 'Move your site survey' }).waitFor();
+  assert.deepEqual(await checkPage(page, 'order-move'), []);
+  const newDay = page.locator('.calendar-day').nth(4);
+  const newLabel = (await newDay.locator('h3').innerText()).trim();
+  await newDay.getByRole('button', { name: /^Afternoon 12 pm – 4 pm on / }).click();
+  await page.getByRole('heading', { name: /^Move your site survey to .*, 12 pm – 4 pm\?$/ }).waitFor();
+  await page.getByText('If your crew can come then, it keeps your job.').waitFor();
+  await page.getByRole('button', { name: 'Yes, move it' }).click();
+  await page.getByText('Moved. The new time is below').waitFor();
+  const visit = page.locator('.visits li').first();
+  assert.match(await visit.innerText(), /Site survey: .*12 pm – 4 pm/);
+  assert.ok(newLabel !== dayLabel);
+  await page.locator('.roadmap').getByText(/arriving 12 pm – 4 pm, confirmed by the crew/).waitFor();
+  assert.deepEqual(await chrome.violations(), []);
 
   // A switched-on order: the customer rates the crew, with a comment, and sees it kept.
   await page.goto(server.url + '/orders');
@@ -147,6 +169,23 @@ test('every page of the back office and the crew portal fits a phone and passes 
   assert.match(await changed.getAttribute('title'), /UTC$/);
   await admin.page.locator('main a[href^="/jobs/"]').first().click();
   problems.push(...(await checkPage(admin.page, 'staff-job')));
+  // Staff move a confirmed visit: a reason is required, and the customer reads it.
+  await admin.page.goto(server.url + '/staff/jobs?state=survey_scheduled');
+  await admin.page.locator('main a[href^="/jobs/"]').first().click();
+  await admin.page.getByRole('link', { name: 'Move the site survey' }).click();
+  await admin.page.getByRole('heading', { name: 'Move the site survey' }).waitFor();
+  problems.push(...(await checkPage(admin.page, 'staff-move')));
+  // A reason too short: the server says so beside it and keeps what was typed.
+  await admin.page.getByLabel('New time').selectOption({ index: 2 });
+  await admin.page.getByLabel(/^Reason/).fill('short');
+  await admin.page.getByRole('button', { name: 'Move the site survey' }).click();
+  assert.match(await admin.page.locator('.error-summary h2').innerText(), /There is a problem with the move/);
+  assert.equal(await admin.page.getByLabel(/^Reason/).inputValue(), 'short');
+  problems.push(...(await checkPage(admin.page, 'staff-move-problems')));
+  await admin.page.getByLabel(/^Reason/).fill('The crew is short of one installer that day.');
+  await admin.page.getByRole('button', { name: 'Move the site survey' }).click();
+  await admin.page.getByText('Moved. The customer and the crew are told.').waitFor();
+  await admin.page.locator('.timeline').getByText('Reason: The crew is short of one installer that day.').waitFor();
   await admin.context.close();
 
   const sales = await signInEnrolled(passwords.sales);

@@ -200,7 +200,7 @@ test('an offer made by a booking appears on the open crew app within two seconds
   await customer.page.goto(server.url + '/orders');
   await customer.page.locator('li.card-link').filter({ hasText: 'Deposit paid' }).first().getByRole('link').click();
   await customer.page.locator('.calendar button').first().click();
-  await customer.page.getByRole('button', { name: 'Yes, book this day' }).click();
+  await customer.page.getByRole('button', { name: 'Yes, book this time' }).click();
   await customer.page.getByText('Day booked.').waitFor();
   const booked = Date.now();
 

@@ -100,7 +100,7 @@ test('a new homeowner goes from the landing page to a booked survey day', async 
   await page.getByRole('link', { name: 'Choose another day' }).click();
   await page.getByRole('heading', { name: 'Choose a day for your site survey' }).waitFor();
   await page.locator('.calendar button').first().click();
-  await page.getByRole('button', { name: 'Yes, book this day' }).click();
+  await page.getByRole('button', { name: 'Yes, book this time' }).click();
   await page.getByText('Day booked.').waitFor();
 
   // The roadmap: done steps, the booked day, and every step ahead with a date.
