@@ -141,9 +141,12 @@ pub struct CrewDetail {
     #[serde(flatten)]
     crew: Crew,
     members: Vec<Member>,
+    /// What customers said, newest first (the latest `REVIEWS_SHOWN`, 20): stars, comment and
+    /// the job, never who.
+    latest_reviews: Vec<super::ratings::Review>,
 }
 
-/// One crew with its members.
+/// One crew with its members and its latest reviews.
 #[utoipa::path(get, path = "/api/v1/admin/crews/{id}", tag = "crews",
     params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = CrewDetail), (status = 404, body = crate::http::error::Problem)))]
@@ -159,7 +162,14 @@ pub async fn crew(
     let members = service::members(&state.db, id)
         .await
         .map_err(anyhow::Error::from)?;
-    Ok(axum::Json(CrewDetail { crew, members }))
+    let latest_reviews = super::ratings::latest_of_crew(&state.db, id, super::ratings::REVIEWS_SHOWN)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(axum::Json(CrewDetail {
+        crew,
+        members,
+        latest_reviews,
+    }))
 }
 
 /// Change a crew: area, skills, capacity, working days, rating, or take it out of matching.

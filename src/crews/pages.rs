@@ -537,6 +537,8 @@ struct CrewPage {
     csrf: String,
     crew: Crew,
     members: Vec<Member>,
+    /// What customers said, newest first.
+    reviews: Vec<super::ratings::Review>,
     days_off: Vec<NaiveDate>,
     skills: [(&'static str, &'static str); 6],
     days: [(&'static str, &'static str); 7],
@@ -583,6 +585,9 @@ async fn crew_page(
             nav: Nav::for_caller("staff", Some(caller)),
             csrf: caller.csrf.clone(),
             members: service::members(&state.db, id)
+                .await
+                .map_err(anyhow::Error::from)?,
+            reviews: super::ratings::latest_of_crew(&state.db, id, super::ratings::REVIEWS_SHOWN)
                 .await
                 .map_err(anyhow::Error::from)?,
             form: typed.form.unwrap_or_else(|| CrewFields::of(&crew)),

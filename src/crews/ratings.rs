@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -121,6 +121,42 @@ impl From<&super::model::Crew> for CrewRating {
             ranks_dispatch: c.reviews >= super::model::MIN_REVIEWS,
         }
     }
+}
+
+/// A rating as admins read it, to see what customers say of a crew: the stars, the comment and
+/// the job it is about; never the customer's name.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Review {
+    #[schema(value_type = String)]
+    pub job_id: JobId,
+    pub stars: u8,
+    pub comment: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How many of a crew's latest reviews its page and detail show.
+pub const REVIEWS_SHOWN: u64 = 20;
+
+/// The crew's latest reviews, newest first.
+pub async fn latest_of_crew<C: crate::db::Conn>(
+    conn: &C,
+    crew: CrewId,
+    limit: u64,
+) -> Result<Vec<Review>, DbErr> {
+    Ok(rating::Entity::find()
+        .filter(rating::Column::CrewId.eq(crew.0))
+        .order_by_desc(rating::Column::UpdatedAt)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| Review {
+            job_id: JobId(m.job_id),
+            stars: u8::try_from(m.stars).unwrap_or(0),
+            comment: m.comment,
+            updated_at: m.updated_at,
+        })
+        .collect())
 }
 
 /// The rating of `job`, if its customer gave one.

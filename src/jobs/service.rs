@@ -97,6 +97,9 @@ impl TryFrom<job::Model> for Job {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct TimelineEntry {
     pub state: JobState,
+    /// A booked visit moved (the state stayed, or went back to waiting for a crew): not a
+    /// step taken.
+    pub moved: bool,
     pub label: &'static str,
     pub at: DateTime<Utc>,
     /// Who took the step: `customer`, `installer`, `support`, `admin` or `system`.
@@ -253,6 +256,7 @@ pub async fn timeline<C: crate::db::Conn>(conn: &C, id: JobId) -> Result<Vec<Tim
             .is_some_and(|f| f.position() >= state.position());
         entries.push(TimelineEntry {
             state,
+            moved,
             label: if moved { state.moved_label() } else { state.label() },
             at: e.at,
             by: e.actor_role.unwrap_or_else(|| "system".into()),

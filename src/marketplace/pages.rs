@@ -310,7 +310,7 @@ async fn staff_visit(
         .await
         .map_err(anyhow::Error::from)?
         .into_iter()
-        .find(|b| b.id == booking && matches!(b.status, BookingStatus::Offered | BookingStatus::Confirmed))
+        .find(|b| b.id == booking && b.status.is_live() && b.kind.pending_in(found.state))
         .ok_or(PageError::NotFound)?;
     Ok((order, b))
 }
@@ -441,6 +441,29 @@ async fn staff_move(
                 ids,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 fields,
+                problems,
+                None,
+            )
+            .await
+        }
+        Err(
+            BookingError::SameSlot
+            | BookingError::UnknownSlot
+            | BookingError::OutOfWindow
+            | BookingError::Holiday,
+        ) => {
+            let mut problems = Problems::about("the move");
+            problems.add("slot", "Choose a new time from the list.");
+            let kept = StaffMoveFields {
+                slot_id: String::new(),
+                ..fields
+            };
+            render_staff_move(
+                &state,
+                &caller,
+                ids,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                kept,
                 problems,
                 None,
             )

@@ -688,8 +688,8 @@ struct MovePage {
     error: Option<String>,
 }
 
-/// The order and the visit the customer asks to move; a booking that is not this order's
-/// live one is 404 (recorded as a refusal by the move itself when posted).
+/// The order and the visit the customer asks to move: a visit of this order still to come. A
+/// booking that is not this order's is 404, recorded as a refusal.
 async fn visit_of(
     state: &AppState,
     actor: &Actor,
@@ -702,8 +702,16 @@ async fn visit_of(
         .await
         .map_err(anyhow::Error::from)?
         .into_iter()
-        .find(|b| b.id == booking_id)
-        .ok_or(PageError::NotFound)?;
+        .find(|b| b.id == booking_id);
+    let Some(found) = found else {
+        let target = booking::booking_target(booking_id);
+        crate::access::object::refused(&state.db, actor, target, Permission::OwnOrders).await;
+        return Err(PageError::NotFound);
+    };
+    // A visit that happened, was cancelled or found no crew is not moved here.
+    if !(found.status.is_live() && found.kind.pending_in(order.state)) {
+        return Err(PageError::NotFound);
+    }
     let home = crate::sites::service::own(&state.db, actor, caller.user, order.site_id).await?;
     let zone = crate::catalog::time_zone_of(&state.db, &home.region_id)
         .await

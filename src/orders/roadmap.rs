@@ -112,7 +112,8 @@ pub fn roadmap(
     bookings: &[Booking],
     earliest: NaiveDate,
 ) -> Vec<Step> {
-    let done_at = |s: JobState| timeline.iter().rev().find(|e| e.state == s);
+    // A moved visit's line is not the step: "Deposit paid" keeps the day it was paid.
+    let done_at = |s: JobState| timeline.iter().rev().find(|e| e.state == s && !e.moved);
     let live_booking = |kind: Kind| {
         bookings
             .iter()
@@ -202,6 +203,7 @@ mod tests {
     fn entry(state: JobState, day: &str) -> TimelineEntry {
         TimelineEntry {
             state,
+            moved: false,
             label: state.label(),
             at: at(day),
             by: "system".into(),

@@ -182,20 +182,33 @@ pub async fn of_job<C: crate::db::Conn>(conn: &C, job: JobId) -> Result<Vec<Book
 /// transaction).
 pub async fn release_all<C: crate::db::Conn>(tx: &C, actor: &Actor, job: &Job) -> Result<(), DbErr> {
     for b in of_job(tx, job.id).await? {
-        if !matches!(b.status, BookingStatus::Offered | BookingStatus::Confirmed) {
+        if !b.status.is_live() {
             continue;
         }
-        if let Some(crew) = b.crew_id {
-            release(tx, crew, b.date, b.window).await?;
-        }
-        booking::Entity::update_many()
+        // Cancelled first, while still live: the update waits for a move of the same booking
+        // under way, and the booking is then read again as it stands, so the units given back
+        // are the ones it holds now, not the ones it held before the move.
+        let cancelled = booking::Entity::update_many()
             .col_expr(
                 booking::Column::Status,
                 Expr::value(BookingStatus::Cancelled.as_str()),
             )
             .filter(booking::Column::Id.eq(b.id.0))
+            .filter(
+                booking::Column::Status
+                    .is_in([BookingStatus::Offered.as_str(), BookingStatus::Confirmed.as_str()]),
+            )
             .exec(tx)
             .await?;
+        if cancelled.rows_affected == 0 {
+            continue;
+        }
+        let Some(now) = booking::Entity::find_by_id(b.id.0).one(tx).await? else {
+            continue;
+        };
+        if let Some(crew) = now.crew_id {
+            release(tx, CrewId(crew), now.day, window_of(&now)).await?;
+        }
         withdraw_offers(tx, b.id).await?;
         let details = Details::new().with("reason", "job_cancelled");
         audit::record(
@@ -293,7 +306,31 @@ pub async fn reschedule(
     rules: Rules,
     public_url: &url::Url,
 ) -> Result<Booking, BookingError> {
-    let job = request.job;
+    // A move takes two days' rows in its own order; a move the other way, or an offer moving
+    // on, may take them in the other: the database gives one up (a deadlock), and that one is
+    // run again from the start, reading everything afresh. At most five runs.
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        match reschedule_once(db, actor, request, rules, public_url).await {
+            Err(BookingError::Internal(e))
+                if runs < 5 && e.downcast_ref::<DbErr>().is_some_and(crate::db::must_retry) => {}
+            other => return other,
+        }
+    }
+}
+
+async fn reschedule_once(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    request: &MoveRequest<'_>,
+    rules: Rules,
+    public_url: &url::Url,
+) -> Result<Booking, BookingError> {
+    let job = crate::jobs::service::reload(db, request.job.id)
+        .await
+        .map_err(|e| BookingError::Internal(e.into()))?;
+    let job = &job;
     let current = booking::Entity::find_by_id(request.booking.0)
         .one(db)
         .await?
@@ -301,7 +338,8 @@ pub async fn reschedule(
         .ok_or(BookingError::NotFound)?;
     let status = BookingStatus::parse(&current.status);
     let kind = Kind::parse(&current.kind).ok_or(BookingError::NotMovable)?;
-    if !matches!(status, BookingStatus::Offered | BookingStatus::Confirmed) {
+    // Only a visit still to come: a survey once the job is surveyed is history.
+    if !status.is_live() || !kind.pending_in(job.state) {
         return Err(BookingError::NotMovable);
     }
     let slot = Slot::parse(request.slot_id)
@@ -347,6 +385,24 @@ pub async fn reschedule(
     }
     ensure_load_rows(db, &candidates, slot.day, Some(slot.window)).await?;
     let tx = crate::db::begin(db).await?;
+    // The booking is claimed first, only as it was read: a move, an answer or a cancellation
+    // under way holds its row until it ends, and whichever comes second finds it changed.
+    let mut claim = booking::Entity::update_many()
+        .col_expr(booking::Column::MovedAt, Expr::value(Utc::now()))
+        .filter(booking::Column::Id.eq(current.id))
+        .filter(booking::Column::Status.eq(current.status.as_str()))
+        .filter(booking::Column::Day.eq(current.day));
+    claim = match current.crew_id {
+        Some(c) => claim.filter(booking::Column::CrewId.eq(c)),
+        None => claim.filter(booking::Column::CrewId.is_null()),
+    };
+    claim = match current.arrive_from {
+        Some(m) => claim.filter(booking::Column::ArriveFrom.eq(m)),
+        None => claim.filter(booking::Column::ArriveFrom.is_null()),
+    };
+    if claim.exec(&tx).await?.rows_affected == 0 {
+        return Err(BookingError::Changed);
+    }
     // The old unit goes back first, so that a crew moving within its own full day can take
     // the new one; until the transaction ends its row stays locked (SQLite: the one writer),
     // so nobody else can take it, and if no crew can come at the new time the transaction is
@@ -371,28 +427,16 @@ pub async fn reschedule(
         BookingStatus::Offered
     };
     let (from, until) = slot.window.minutes();
-    let mut update = booking::Entity::update_many()
+    booking::Entity::update_many()
         .col_expr(booking::Column::Day, Expr::value(slot.day))
         .col_expr(booking::Column::ArriveFrom, Expr::value(from))
         .col_expr(booking::Column::ArriveUntil, Expr::value(until))
         .col_expr(booking::Column::CrewId, Expr::value(crew.0))
         .col_expr(booking::Column::Status, Expr::value(new_status.as_str()))
         .col_expr(booking::Column::MovedAt, Expr::value(Utc::now()))
-        // Only the booking as read: a move, an answer or a cancellation meanwhile wins.
         .filter(booking::Column::Id.eq(current.id))
-        .filter(booking::Column::Status.eq(current.status.as_str()))
-        .filter(booking::Column::Day.eq(current.day));
-    update = match current.crew_id {
-        Some(c) => update.filter(booking::Column::CrewId.eq(c)),
-        None => update.filter(booking::Column::CrewId.is_null()),
-    };
-    update = match current.arrive_from {
-        Some(m) => update.filter(booking::Column::ArriveFrom.eq(m)),
-        None => update.filter(booking::Column::ArriveFrom.is_null()),
-    };
-    if update.exec(&tx).await?.rows_affected == 0 {
-        return Err(BookingError::Changed);
-    }
+        .exec(&tx)
+        .await?;
     // The times and the reason go on the job's timeline (sealed), not in the audit details.
     let details = Details::new()
         .with("job", job.id.0)

@@ -69,6 +69,12 @@ impl Kind {
         }
     }
 
+    /// Whether a visit of this kind is still to come at `state`: waiting for a crew or
+    /// confirmed, not yet done.
+    pub fn pending_in(self, state: JobState) -> bool {
+        state == self.bookable_in() || state == self.confirmed_state()
+    }
+
     /// The kind of day on which the step to `state` is done, if any.
     pub fn done_on(state: JobState) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.done_state() == state)

@@ -130,6 +130,14 @@ async fn a_customer_rates_the_crew_once_per_job_and_may_change_it_and_the_crew_s
         (detail["reviews"].clone(), detail["reviews_average"].clone()),
         (json!(1), json!(2.0))
     );
+    // Admins read what customers said, with the job, never who.
+    let latest = &detail["latest_reviews"];
+    assert_eq!(latest.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (latest[0]["stars"].clone(), latest[0]["job_id"].clone()),
+        (json!(2), json!(job))
+    );
+    assert!(!latest.to_string().contains("ann@"));
 
     // Someone else's job is not found, and an installer cannot rate at all.
     let bob = app.member("bob@example.com", Role::Customer).await;
@@ -231,6 +239,18 @@ async fn the_order_page_takes_the_rating_and_shows_the_comment_as_text() {
     assert!(html.contains("You gave 5 of 5 stars"));
     assert!(!html.contains("<script>alert(1)"), "{html}");
     assert!(html.contains("alert(1)"));
+    // The crew's page in the back office shows it too, as text.
+    let mut admin = admin;
+    let admin_page = app.page_session(&mut admin).await;
+    let crew_html = app
+        .page_get(&format!("/admin/crews/{}", crew.id), &admin_page.cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(crew_html.contains("What customers say") && crew_html.contains("5 of 5 stars"));
+    assert!(!crew_html.contains("<script>alert(1)"), "{crew_html}");
+    assert!(crew_html.contains("alert(1)"));
     assert!(html.contains("Change my rating"));
     // A missing choice comes back with the rule, nothing saved.
     let refused = app
