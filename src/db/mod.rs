@@ -110,6 +110,11 @@ pub fn must_retry(e: &DbErr) -> bool {
     )
 }
 
+/// `must_retry` for a database error carried inside a service's own error (as `anyhow`).
+pub fn lost_race(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<DbErr>().is_some_and(must_retry)
+}
+
 /// Runs `attempt` (one whole transaction) until it commits, again when it lost a race that a
 /// second run resolves: `must_retry`, or an error `also` names (a unique violation, for a
 /// replace whose loser finds the winner's row). At most five runs; then the error stands.

@@ -313,8 +313,7 @@ pub async fn reschedule(
     loop {
         runs += 1;
         match reschedule_once(db, actor, request, rules, public_url).await {
-            Err(BookingError::Internal(e))
-                if runs < 5 && e.downcast_ref::<DbErr>().is_some_and(crate::db::must_retry) => {}
+            Err(BookingError::Internal(e)) if runs < 5 && crate::db::lost_race(&e) => {}
             other => return other,
         }
     }
@@ -385,8 +384,20 @@ async fn reschedule_once(
     }
     ensure_load_rows(db, &candidates, slot.day, Some(slot.window)).await?;
     let tx = crate::db::begin(db).await?;
-    // The booking is claimed first, only as it was read: a move, an answer or a cancellation
-    // under way holds its row until it ends, and whichever comes second finds it changed.
+    // The job's row first, as a step of the job (a cancellation among them) takes it first:
+    // the two queue behind one another instead of locking each other's rows in opposite
+    // orders, and a job that left the visit's states meanwhile is not moved.
+    let touched = job::Entity::update_many()
+        .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(job::Column::Id.eq(job.id.0))
+        .filter(job::Column::State.eq(job.state.as_str()))
+        .exec(&tx)
+        .await?;
+    if touched.rows_affected == 0 {
+        return Err(BookingError::Changed);
+    }
+    // Then the booking, only as it was read: a move, an answer or a cancellation under way
+    // holds its row until it ends, and whichever comes second finds it changed.
     let mut claim = booking::Entity::update_many()
         .col_expr(booking::Column::MovedAt, Expr::value(Utc::now()))
         .filter(booking::Column::Id.eq(current.id))
