@@ -492,7 +492,7 @@ async fn reschedule_once(
         withdraw_offers(&tx, id).await?;
         if let Some(old) = holder.filter(|_| status == BookingStatus::Confirmed) {
             let body = format!(
-                "{} moved to a time you do not work: it is no longer on your calendar",
+                "{} moved to a time your crew cannot take: it is no longer on your calendar",
                 capitalised(kind.label())
             );
             tell_crew(&tx, old, job.id, "Job moved off your calendar", &body).await?;
