@@ -118,16 +118,27 @@ pub fn lost_race(e: &anyhow::Error) -> bool {
 /// Runs `attempt` (one whole transaction) until it commits, again when it lost a race that a
 /// second run resolves: `must_retry`, or an error `also` names (a unique violation, for a
 /// replace whose loser finds the winner's row). At most five runs; then the error stands.
-pub async fn run_again_on_races<T, F, Fut>(also: impl Fn(&DbErr) -> bool, mut attempt: F) -> Result<T, DbErr>
+pub async fn run_again_on_races<T, F, Fut>(also: impl Fn(&DbErr) -> bool, attempt: F) -> Result<T, DbErr>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, DbErr>>,
+{
+    run_again(|e| must_retry(e) || also(e), attempt).await
+}
+
+/// Runs `attempt` (one whole transaction, with a service's own error type) again while its
+/// error is one that `lost` says a second run resolves (`lost_race`, for a database error
+/// carried inside). At most five runs; then the error stands.
+pub async fn run_again<T, E, F, Fut>(lost: impl Fn(&E) -> bool, mut attempt: F) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
 {
     let mut runs = 0;
     loop {
         runs += 1;
         match attempt().await {
-            Err(e) if runs < 5 && (must_retry(&e) || also(&e)) => {}
+            Err(e) if runs < 5 && lost(&e) => {}
             other => return other,
         }
     }

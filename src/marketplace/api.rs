@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use axum::response::sse::Sse;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::StepRules;
 use super::booking;
@@ -13,13 +13,11 @@ use super::live::{Change, Until};
 use super::today::{self, CrewDays};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, IdPath, IdPaths};
+use crate::http::{ApiError, IdPath, IdPaths};
 use crate::ids::{BookingId, CrewId, JobId};
-use crate::orders::service::Order;
-use crate::scheduling::Kind;
+use crate::scheduling::api::{KindQuery, SlotList};
 use crate::scheduling::booking::Booking;
 use crate::scheduling::dispatch::{self, OfferView};
-use crate::scheduling::slots::Slot;
 use crate::state::AppState;
 
 pub fn router() -> Routes {
@@ -118,25 +116,6 @@ pub async fn today(
     Ok(axum::Json(days))
 }
 
-/// The order behind a job, for staff who manage jobs (a job always has one).
-async fn order_of_job(state: &AppState, id: JobId) -> Result<Order, ApiError> {
-    let job = crate::jobs::service::reload(&state.db, id).await?;
-    crate::orders::service::get(&state.db, job.order_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {id} has no order")))
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct KindQuery {
-    /// `survey` or `install`.
-    kind: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SlotList {
-    items: Vec<Slot>,
-}
-
 /// Free arrival windows for a job's visit, for staff moving it.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/slots", tag = "jobs",
     params(("id" = String, Path), KindQuery), security(("bearer" = [])),
@@ -148,13 +127,8 @@ pub async fn staff_slots(
     IdPath(id): IdPath<JobId>,
     Query(q): Query<KindQuery>,
 ) -> Result<axum::Json<SlotList>, ApiError> {
-    let kind = q.kind.as_deref().and_then(Kind::parse).ok_or_else(|| {
-        ApiError::Validation(vec![FieldError {
-            field: "kind".into(),
-            code: "invalid",
-        }])
-    })?;
-    let order = order_of_job(&state, id).await?;
+    let kind = q.kind()?;
+    let (_, order) = booking::job_and_order(&state.db, id).await?;
     let items = booking::free_days(&state.db, &state.settings, &order, kind).await?;
     Ok(axum::Json(SlotList { items }))
 }
@@ -183,7 +157,7 @@ pub async fn staff_move(
     ApiJson(request): ApiJson<StaffMove>,
 ) -> Result<axum::Json<Booking>, ApiError> {
     let actor = caller.actor();
-    let order = order_of_job(&state, id).await?;
+    let (_, order) = booking::job_and_order(&state.db, id).await?;
     let moved = booking::move_booking(
         &state.db,
         &state.settings,

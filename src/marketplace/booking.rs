@@ -8,8 +8,9 @@ use sea_orm::DatabaseConnection;
 
 use crate::audit::Actor;
 use crate::config::Settings;
-use crate::ids::BookingId;
-use crate::jobs::JobState;
+use crate::ids::{BookingId, JobId};
+use crate::jobs::service::Job;
+use crate::jobs::{JobError, JobState};
 use crate::orders::service::Order;
 use crate::scheduling::Kind;
 use crate::scheduling::booking::{self, Booking, BookingError, BookingStatus, Mover, Rules};
@@ -42,6 +43,26 @@ async fn need_of(db: &DatabaseConnection, order: &Order, kind: Kind) -> Result<(
     Ok((need, site.region_id))
 }
 
+/// The order's job. An order and its job are made in one transaction: an order without one is
+/// a fault.
+async fn job_of(db: &DatabaseConnection, order: &Order) -> Result<Job, BookingError> {
+    Ok(crate::jobs::service::of_order(db, order.id)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| anyhow::anyhow!("order {} has no job", order.id))?)
+}
+
+/// A job and its order, for staff who manage jobs. A job always has one (the two are made in
+/// one transaction): its absence is a fault.
+pub async fn job_and_order(db: &DatabaseConnection, id: JobId) -> Result<(Job, Order), JobError> {
+    let job = crate::jobs::service::reload(db, id).await?;
+    let order = crate::orders::service::get(db, job.order_id)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| anyhow::anyhow!("job {id} has no order"))?;
+    Ok((job, order))
+}
+
 /// Free days for `kind` from crews that serve the order's home.
 pub async fn free_days(
     db: &DatabaseConnection,
@@ -53,6 +74,21 @@ pub async fn free_days(
     Ok(slots::free(db, need, &region, rules(settings).window)
         .await
         .map_err(anyhow::Error::from)?)
+}
+
+/// The free windows a booked visit could move to: those of its kind, its own time left out.
+pub async fn other_times(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    order: &Order,
+    visit: &Booking,
+) -> Result<Vec<Slot>, BookingError> {
+    let own = visit.window.map(|w| Slot::new(visit.kind, visit.date, w).id);
+    Ok(free_days(db, settings, order, visit.kind)
+        .await?
+        .into_iter()
+        .filter(|s| Some(&s.id) != own.as_ref())
+        .collect())
 }
 
 /// The step that waits for the customer to pick a day, if any: the survey once the deposit is
@@ -80,11 +116,7 @@ pub async fn book(
     order: &Order,
     slot_id: &str,
 ) -> Result<Booking, BookingError> {
-    // An order and its job are made in one transaction: an order without one is a fault.
-    let job = crate::jobs::service::of_order(db, order.id)
-        .await
-        .map_err(anyhow::Error::from)?
-        .ok_or_else(|| anyhow::anyhow!("order {} has no job", order.id))?;
+    let job = job_of(db, order).await?;
     let kind = Slot::parse(slot_id)
         .map(|s| s.kind)
         .ok_or(BookingError::UnknownSlot)?;
@@ -134,10 +166,7 @@ pub async fn move_booking(
     slot_id: &str,
     by: MovedBy<'_>,
 ) -> Result<Booking, BookingError> {
-    let job = crate::jobs::service::of_order(db, order.id)
-        .await
-        .map_err(anyhow::Error::from)?
-        .ok_or_else(|| anyhow::anyhow!("order {} has no job", order.id))?;
+    let job = job_of(db, order).await?;
     let bookings = booking::of_job(db, job.id).await.map_err(anyhow::Error::from)?;
     let Some(current) = bookings.iter().find(|b| b.id == id) else {
         let permission = match by {

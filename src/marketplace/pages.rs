@@ -301,11 +301,7 @@ async fn staff_visit(
     job: JobId,
     booking: BookingId,
 ) -> Result<(crate::orders::service::Order, crate::scheduling::booking::Booking), PageError> {
-    let found = crate::jobs::service::reload(&state.db, job).await?;
-    let order = crate::orders::service::get(&state.db, found.order_id)
-        .await
-        .map_err(anyhow::Error::from)?
-        .ok_or(PageError::NotFound)?;
+    let (found, order) = super::booking::job_and_order(&state.db, job).await?;
     let b = crate::scheduling::booking::of_job(&state.db, job)
         .await
         .map_err(anyhow::Error::from)?
@@ -325,26 +321,20 @@ async fn render_staff_move(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let (order, b) = staff_visit(state, job, booking).await?;
-    let slots = super::booking::free_days(&state.db, &state.settings, &order, b.kind).await?;
-    let mut days: Vec<SlotDay> = Vec::new();
-    for slot in slots {
-        if b.window.is_some_and(|w| w == slot.window) && b.date == slot.date {
-            continue;
-        }
-        let label = slot.date.format("%A %-d %B").to_string();
-        if days.last().is_none_or(|d| d.label != label) {
-            days.push(SlotDay {
-                label,
-                slots: Vec::new(),
-            });
-        }
-        if let Some(day) = days.last_mut() {
-            day.slots.push(SlotChoice {
-                words: format!("{}, {}", slot.window.part_of_day(), slot.window.words()),
-                slot_id: slot.id,
-            });
-        }
-    }
+    let slots = super::booking::other_times(&state.db, &state.settings, &order, &b).await?;
+    let days = crate::scheduling::slots::by_day(slots)
+        .into_iter()
+        .map(|(date, windows)| SlotDay {
+            label: date.format("%A %-d %B").to_string(),
+            slots: windows
+                .into_iter()
+                .map(|s| SlotChoice {
+                    words: format!("{}, {}", s.window.part_of_day(), s.window.words()),
+                    slot_id: s.id,
+                })
+                .collect(),
+        })
+        .collect();
     let page = StaffMovePage {
         nav: Nav::for_caller("staff", Some(caller)),
         csrf: caller.csrf.clone(),

@@ -9,13 +9,12 @@ use utoipa::ToSchema;
 use super::service::{self, Order};
 use crate::access::{Caller, Permission, Routes, perm};
 use crate::http::json::ApiJson;
-use crate::http::{ApiError, FieldError, IdPath, IdPaths};
+use crate::http::{ApiError, IdPath, IdPaths};
 use crate::ids::{BookingId, OrderId, QuoteId};
 use crate::marketplace::booking as marketplace;
 use crate::payments::service::{self as payments, Checkout};
-use crate::scheduling::Kind;
+use crate::scheduling::api::{KindQuery, SlotList};
 use crate::scheduling::booking::{self, Booking};
-use crate::scheduling::slots::Slot;
 use crate::state::AppState;
 
 pub fn router() -> Routes {
@@ -144,16 +143,6 @@ pub async fn deposit(
     Ok((StatusCode::CREATED, axum::Json(checkout)))
 }
 
-#[derive(Deserialize)]
-pub struct SlotQuery {
-    kind: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SlotList {
-    items: Vec<Slot>,
-}
-
 /// Free days for the survey or the installation (`kind=survey|install`) from crews that serve
 /// the home.
 #[utoipa::path(get, path = "/api/v1/orders/{id}/slots", tag = "orders", security(("bearer" = [])),
@@ -164,14 +153,9 @@ pub async fn slots_of(
     State(state): State<AppState>,
     caller: Caller<perm::OwnOrders>,
     IdPath(id): IdPath<OrderId>,
-    Query(q): Query<SlotQuery>,
+    Query(q): Query<KindQuery>,
 ) -> Result<axum::Json<SlotList>, ApiError> {
-    let kind = q.kind.as_deref().and_then(Kind::parse).ok_or_else(|| {
-        ApiError::Validation(vec![FieldError {
-            field: "kind".into(),
-            code: "invalid",
-        }])
-    })?;
+    let kind = q.kind()?;
     let actor = caller.actor();
     let order = service::own(&state.db, &actor, caller.user, id).await?;
     let items = marketplace::free_days(&state.db, &state.settings, &order, kind).await?;

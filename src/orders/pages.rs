@@ -194,26 +194,21 @@ struct WindowChoice {
 
 /// Free slots (in day order) as calendar days, each with its windows.
 fn calendar_days(slots: Vec<Slot>) -> Vec<Day> {
-    let mut days: Vec<Day> = Vec::new();
-    let mut last = None;
-    for s in slots {
-        if last != Some(s.date) {
-            days.push(Day {
-                label: day_label(s.date),
-                long: s.date.format("%A %-d %B").to_string(),
-                windows: Vec::new(),
-            });
-            last = Some(s.date);
-        }
-        if let Some(day) = days.last_mut() {
-            day.windows.push(WindowChoice {
-                part: s.window.part_of_day(),
-                words: s.window.words(),
-                slot_id: s.id,
-            });
-        }
-    }
-    days
+    crate::scheduling::slots::by_day(slots)
+        .into_iter()
+        .map(|(date, windows)| Day {
+            label: day_label(date),
+            long: date.format("%A %-d %B").to_string(),
+            windows: windows
+                .into_iter()
+                .map(|s| WindowChoice {
+                    part: s.window.part_of_day(),
+                    words: s.window.words(),
+                    slot_id: s.id,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// A live booked visit on the order page, and whether its customer may still move it.
@@ -223,6 +218,19 @@ struct Visit {
     when: String,
     confirmed: bool,
     movable: bool,
+}
+
+impl Visit {
+    /// The visit `b`, which its customer may move now when the settings' lead time allows.
+    fn of(b: &booking::Booking, settings: &crate::config::Settings, zone: chrono_tz::Tz) -> Visit {
+        Visit {
+            id: b.id,
+            kind: b.kind,
+            when: b.when_words(),
+            confirmed: b.status == booking::BookingStatus::Confirmed,
+            movable: marketplace::owner_may_move(settings, b, zone),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -354,13 +362,7 @@ async fn order_page(
             )
         })
         .filter(|b| b.date >= today)
-        .map(|b| Visit {
-            id: b.id,
-            kind: b.kind,
-            when: b.when_words(),
-            confirmed: b.status == booking::BookingStatus::Confirmed,
-            movable: marketplace::owner_may_move(&state.settings, b, zone),
-        })
+        .map(|b| Visit::of(b, &state.settings, zone))
         .collect();
     let crew = match bookings
         .iter()
@@ -735,30 +737,17 @@ async fn render_move(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let (order, b, zone) = visit_of(state, actor, caller, id, booking_id).await?;
-    let movable = marketplace::owner_may_move(&state.settings, &b, zone);
-    let days = if movable {
-        let slots = marketplace::free_days(&state.db, &state.settings, &order, b.kind).await?;
+    let visit = Visit::of(&b, &state.settings, zone);
+    let days = if visit.movable {
         // The visit's own time is not a choice.
-        let own = b.window.map(|w| Slot::new(b.kind, b.date, w).id);
-        calendar_days(
-            slots
-                .into_iter()
-                .filter(|s| Some(&s.id) != own.as_ref())
-                .collect(),
-        )
+        calendar_days(marketplace::other_times(&state.db, &state.settings, &order, &b).await?)
     } else {
         Vec::new()
     };
     let page = MovePage {
         nav: Nav::for_caller("orders", Some(caller)),
         csrf: caller.csrf.clone(),
-        visit: Visit {
-            id: b.id,
-            kind: b.kind,
-            when: b.when_words(),
-            confirmed: b.status == booking::BookingStatus::Confirmed,
-            movable,
-        },
+        visit,
         order,
         days,
         lead_hours: state.settings.reschedule_lead_hours,

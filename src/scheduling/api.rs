@@ -1,13 +1,16 @@
-//! Installer routes for offers: what was offered to my crew, and my answer.
+//! Installer routes for offers: what was offered to my crew, and my answer; and the shapes the
+//! order's and the job's free-window routes share.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::Kind;
 use super::dispatch::{self, OfferView};
+use super::slots::Slot;
 use crate::access::{Caller, Permission, Routes, perm};
-use crate::http::{ApiError, IdPath};
+use crate::http::{ApiError, FieldError, IdPath};
 use crate::ids::OfferId;
 use crate::state::AppState;
 
@@ -24,6 +27,31 @@ pub fn router() -> Routes {
             Permission::WorkJobs,
             decline,
         )
+}
+
+/// Free arrival windows, as the order's (customer) and the job's (staff) slot routes answer.
+#[derive(Serialize, ToSchema)]
+pub struct SlotList {
+    pub items: Vec<Slot>,
+}
+
+/// The slot routes' query: which visit the windows are for.
+#[derive(Deserialize, IntoParams)]
+pub struct KindQuery {
+    /// `survey` or `install`.
+    kind: Option<String>,
+}
+
+impl KindQuery {
+    /// The kind asked for; missing or unknown is 422 on `kind`.
+    pub fn kind(&self) -> Result<Kind, ApiError> {
+        self.kind.as_deref().and_then(Kind::parse).ok_or_else(|| {
+            ApiError::Validation(vec![FieldError {
+                field: "kind".into(),
+                code: "invalid",
+            }])
+        })
+    }
 }
 
 #[derive(Serialize, ToSchema)]

@@ -87,6 +87,25 @@ pub struct BookingRequest<'a> {
     pub slot_id: &'a str,
 }
 
+/// A day that may be booked: inside the booking window, and not a holiday of the home's region.
+async fn check_day(
+    db: &DatabaseConnection,
+    rules: Rules,
+    region: &str,
+    day: chrono::NaiveDate,
+) -> Result<(), BookingError> {
+    if !rules.window.contains(day) {
+        return Err(BookingError::OutOfWindow);
+    }
+    if !crate::catalog::holidays::closed_days(db, region, day, day)
+        .await?
+        .is_empty()
+    {
+        return Err(BookingError::Holiday);
+    }
+    Ok(())
+}
+
 /// Books the day for the job (the owner's, already checked) and offers it to the best crew.
 pub async fn book(
     db: &DatabaseConnection,
@@ -103,15 +122,7 @@ pub async fn book(
     if job.state != kind.bookable_in() {
         return Err(BookingError::WrongState(kind.label()));
     }
-    if !rules.window.contains(day) {
-        return Err(BookingError::OutOfWindow);
-    }
-    if !crate::catalog::holidays::closed_days(db, request.region, day, day)
-        .await?
-        .is_empty()
-    {
-        return Err(BookingError::Holiday);
-    }
+    check_day(db, rules, request.region, day).await?;
     let need = Need { kind, ..request.need };
     let ranked = slots::ranked(db, need, day, Some(window), &[]).await?;
     if ranked.is_empty() {
@@ -309,14 +320,11 @@ pub async fn reschedule(
     // A move takes two days' rows in its own order; a move the other way, or an offer moving
     // on, may take them in the other: the database gives one up (a deadlock), and that one is
     // run again from the start, reading everything afresh. At most five runs.
-    let mut runs = 0;
-    loop {
-        runs += 1;
-        match reschedule_once(db, actor, request, rules, public_url).await {
-            Err(BookingError::Internal(e)) if runs < 5 && crate::db::lost_race(&e) => {}
-            other => return other,
-        }
-    }
+    crate::db::run_again(
+        |e| matches!(e, BookingError::Internal(e) if crate::db::lost_race(e)),
+        || reschedule_once(db, actor, request, rules, public_url),
+    )
+    .await
 }
 
 async fn reschedule_once(
@@ -357,15 +365,7 @@ async fn reschedule_once(
         }
         Mover::Staff { reason } => Some(checked_reason(reason)?),
     };
-    if !rules.window.contains(slot.day) {
-        return Err(BookingError::OutOfWindow);
-    }
-    if !crate::catalog::holidays::closed_days(db, request.region, slot.day, slot.day)
-        .await?
-        .is_empty()
-    {
-        return Err(BookingError::Holiday);
-    }
+    check_day(db, rules, request.region, slot.day).await?;
     let need = Need { kind, ..request.need };
     let holder = current.crew_id.map(CrewId);
     // A confirmed crew keeps the job when it can come at the new time; the others are asked

@@ -304,24 +304,21 @@ pub async fn answer(
     // An answer racing a move of the same booking can lose a deadlock (each takes the offer,
     // the booking and the audit chain in its own order): it runs again from the start, where
     // the offer it finds withdrawn answers `Closed`. At most five runs.
-    let mut runs = 0;
-    loop {
-        runs += 1;
-        let answered = respond(
-            db,
-            actor,
-            member,
-            id,
-            accept,
-            settings.market().offer_timeout,
-            &settings.public_url,
-        )
-        .await;
-        match answered {
-            Err(OfferError::Internal(e)) if runs < 5 && crate::db::lost_race(&e) => {}
-            other => return other,
-        }
-    }
+    crate::db::run_again(
+        |e| matches!(e, OfferError::Internal(e) if crate::db::lost_race(e)),
+        || {
+            respond(
+                db,
+                actor,
+                member,
+                id,
+                accept,
+                settings.market().offer_timeout,
+                &settings.public_url,
+            )
+        },
+    )
+    .await
 }
 
 /// A crew member's answer to an offer made to their crew. Someone else's offer is 404.

@@ -58,6 +58,18 @@ impl Slot {
     }
 }
 
+/// Slots in day order (as `free` lists them) grouped by day, each day once with its windows.
+pub fn by_day(slots: Vec<Slot>) -> Vec<(NaiveDate, Vec<Slot>)> {
+    let mut days: Vec<(NaiveDate, Vec<Slot>)> = Vec::new();
+    for slot in slots {
+        match days.last_mut() {
+            Some((day, windows)) if *day == slot.date => windows.push(slot),
+            _ => days.push((slot.date, vec![slot])),
+        }
+    }
+    days
+}
+
 /// What the job needs from a crew, and where.
 #[derive(Clone, Copy, Debug)]
 pub struct Need {
@@ -306,6 +318,24 @@ mod tests {
         ] {
             assert_eq!(Slot::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn slots_group_by_day_in_order() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        let (am, pm) = (
+            ArrivalWindow::parse("08:00-12:00").unwrap(),
+            ArrivalWindow::parse("12:00-16:00").unwrap(),
+        );
+        let next = day + TimeDelta::days(1);
+        let days = by_day(vec![
+            Slot::new(Kind::Survey, day, am),
+            Slot::new(Kind::Survey, day, pm),
+            Slot::new(Kind::Survey, next, pm),
+        ]);
+        let shape: Vec<(NaiveDate, usize)> = days.iter().map(|(d, w)| (*d, w.len())).collect();
+        assert_eq!(shape, vec![(day, 2), (next, 1)]);
+        assert!(by_day(Vec::new()).is_empty());
     }
 
     #[test]

@@ -72,6 +72,33 @@ async fn bookings(app: &TestApp, customer: &Member, order: &str) -> Vec<Value> {
     detail["bookings"].as_array().unwrap().clone()
 }
 
+/// `who` moving the job's visit through the staff route.
+async fn staff_move(
+    app: &TestApp,
+    who: &Member,
+    job: &str,
+    booking: &str,
+    slot: &str,
+    reason: &str,
+) -> reqwest::Response {
+    app.api(
+        "POST",
+        &format!("/api/v1/jobs/{job}/bookings/{booking}/move"),
+        &who.token,
+        Some(json!({ "slot_id": slot, "reason": reason })),
+    )
+    .await
+}
+
+/// Whether a line of the job's timeline (under `label`, when given) has `words` in its note.
+fn timeline_has(detail: &Value, label: Option<&str>, words: &str) -> bool {
+    detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| label.is_none_or(|l| e["label"] == l) && e["note"].as_str().unwrap_or("").contains(words))
+}
+
 /// The job as `member` sees it (its timeline included).
 async fn job(app: &TestApp, member: &Member, job: &str) -> Value {
     app.api("GET", &format!("/api/v1/jobs/{job}"), &member.token, None)
@@ -311,12 +338,7 @@ async fn a_move_the_crew_cannot_come_to_is_offered_to_another_crew() {
     assert_eq!(status, 404, "the near crew lost the job");
     let detail = job(&app, &ann, &job_id).await;
     assert!(
-        detail["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["label"] == "Site survey moved"
-                && e["note"].as_str().unwrap_or("").contains("waiting for a crew")),
+        timeline_has(&detail, Some("Site survey moved"), "waiting for a crew"),
         "{detail}"
     );
     // The far crew is offered the new time, and takes it.
@@ -375,48 +397,21 @@ async fn too_close_to_the_visit_only_staff_move_it_and_they_give_a_reason() {
             .iter()
             .any(|s| s["id"] == target_id)
     );
-    let path = format!("/api/v1/jobs/{job_id}/bookings/{booking}/move");
-    let (status, _) = problem_code(
-        app.api(
-            "POST",
-            &path,
-            &support.token,
-            Some(json!({"slot_id": target_id, "reason": "late"})),
-        )
-        .await,
-    )
-    .await;
+    let van = "The crew's van broke down";
+    let (status, _) =
+        problem_code(staff_move(&app, &support, &job_id, &booking, target_id, "late").await).await;
     assert_eq!(status, 422, "a reason of 8 characters at least");
     for who in [&sales, &crew.installer, &ann] {
-        let (status, _) = problem_code(
-            app.api(
-                "POST",
-                &path,
-                &who.token,
-                Some(json!({"slot_id": target_id, "reason": "The crew's van broke down"})),
-            )
-            .await,
-        )
-        .await;
+        let (status, _) = problem_code(staff_move(&app, who, &job_id, &booking, target_id, van).await).await;
         assert_eq!(status, 403, "{}", who.email);
     }
-    let moved = app
-        .api(
-            "POST",
-            &path,
-            &support.token,
-            Some(json!({"slot_id": target_id, "reason": "The crew's van broke down"})),
-        )
-        .await;
+    let moved = staff_move(&app, &support, &job_id, &booking, target_id, van).await;
     assert_eq!(moved.status(), 200);
     let moved: Value = moved.json().await.unwrap();
     assert_eq!(moved["date"], target["date"]);
     let detail = job(&app, &ann, &job_id).await;
     assert!(
-        detail["timeline"].as_array().unwrap().iter().any(|e| e["note"]
-            .as_str()
-            .unwrap_or("")
-            .contains("Reason: The crew's van broke down")),
+        timeline_has(&detail, None, "Reason: The crew's van broke down"),
         "{detail}"
     );
 }
@@ -558,11 +553,13 @@ async fn a_cancellation_racing_a_move_gives_back_what_the_booking_holds_and_a_do
         .unwrap()
         .to_owned();
     let (status, code) = problem_code(
-        app.api(
-            "POST",
-            &format!("/api/v1/jobs/{job_id}/bookings/{booking}/move"),
-            &support.token,
-            Some(json!({"slot_id": target, "reason": "Moving a visit that happened"})),
+        staff_move(
+            &app,
+            &support,
+            &job_id,
+            &booking,
+            &target,
+            "Moving a visit that happened",
         )
         .await,
     )
